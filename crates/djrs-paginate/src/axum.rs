@@ -1,0 +1,264 @@
+//! axum integration: the `?page=` and `?cursor=` extractors and a rejection that maps
+//! `InvalidPage` to 404.
+
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+use crate::{
+    AsyncObjectList, AsyncPage, AsyncPaginator, Error, ObjectList, Page, PageNumber, Paginator,
+};
+
+/// The last value of a query-string parameter, percent-decoded (`request.GET.get(name)`).
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .filter(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .last()
+}
+
+/// The raw `?page=` value of a request. Never rejects: the handler chooses between Django's
+/// `get_page` (fall back to a valid page) and `page` (a bad number is a 404).
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use djrs_paginate::axum::{PageParam, PaginationRejection};
+/// use djrs_paginate::Paginator;
+///
+/// async fn forgiving(page: PageParam) -> String {
+///     let articles: Vec<u32> = (1..=95).collect();
+///     let paginator = Paginator::new(&articles[..], 10);
+///     let page = page.get_page(&paginator).unwrap();
+///     format!("page {} of {}", page.number(), page.num_pages())
+/// }
+///
+/// async fn strict(page: PageParam) -> Result<String, PaginationRejection> {
+///     let articles: Vec<u32> = (1..=95).collect();
+///     let paginator = Paginator::new(&articles[..], 10);
+///     let page = page.page(&paginator)?; // 404 for ?page=x or ?page=99
+///     Ok(format!("page {}", page.number()))
+/// }
+///
+/// let app: Router = Router::new().route("/a", get(forgiving)).route("/b", get(strict));
+/// # let _ = app;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageParam {
+    raw: Option<String>,
+}
+
+impl PageParam {
+    /// Reads parameter `name` from a raw query string (`a=1&page=2`).
+    ///
+    /// ```
+    /// use djrs_paginate::axum::PageParam;
+    ///
+    /// assert_eq!(PageParam::from_query(Some("q=x&p=%202"), "p").raw(), Some(" 2"));
+    /// assert_eq!(PageParam::from_query(None, "page").raw(), None);
+    /// ```
+    #[must_use]
+    pub fn from_query(query: Option<&str>, name: &str) -> Self {
+        PageParam {
+            raw: query_value(query, name),
+        }
+    }
+
+    /// The raw value, percent-decoded, or `None` when the parameter is absent.
+    #[must_use]
+    pub fn raw(&self) -> Option<&str> {
+        self.raw.as_deref()
+    }
+
+    /// The value as a [`PageNumber`]; absent means page 1 (Django's `request.GET.get("page", 1)`
+    /// idiom, so `/articles` is the first page).
+    #[must_use]
+    pub fn number(&self) -> PageNumber<'_> {
+        self.raw
+            .as_deref()
+            .map_or(PageNumber::Int(1), PageNumber::Str)
+    }
+
+    /// Django's `get_page`: a bad number falls back to page 1 or the last page.
+    ///
+    /// # Errors
+    /// Only when the list has no page at all (see [`Paginator::get_page`]).
+    pub fn get_page<'p, L: ObjectList>(
+        &self,
+        paginator: &'p Paginator<L>,
+    ) -> Result<Page<L::Slice<'p>>, PaginationRejection> {
+        paginator
+            .get_page(self.number())
+            .map_err(|e| PaginationRejection::from(e).for_page(self.raw()))
+    }
+
+    /// Django's `page`: a bad number is a [`PaginationRejection`] answering 404.
+    ///
+    /// # Errors
+    /// 404 for an invalid page number.
+    pub fn page<'p, L: ObjectList>(
+        &self,
+        paginator: &'p Paginator<L>,
+    ) -> Result<Page<L::Slice<'p>>, PaginationRejection> {
+        paginator
+            .page(self.number())
+            .map_err(|e| PaginationRejection::from(e).for_page(self.raw()))
+    }
+
+    /// `aget_page` on an [`AsyncPaginator`].
+    ///
+    /// # Errors
+    /// 500 when the source fails, 404 when the list has no page at all.
+    pub async fn aget_page<S: AsyncObjectList>(
+        &self,
+        paginator: &AsyncPaginator<S>,
+    ) -> Result<AsyncPage<S::Item>, PaginationRejection> {
+        paginator
+            .aget_page(self.number())
+            .await
+            .map_err(|e| PaginationRejection::from(e).for_page(self.raw()))
+    }
+
+    /// `apage` on an [`AsyncPaginator`].
+    ///
+    /// # Errors
+    /// 404 for an invalid page number, 500 when the source fails.
+    pub async fn apage<S: AsyncObjectList>(
+        &self,
+        paginator: &AsyncPaginator<S>,
+    ) -> Result<AsyncPage<S::Item>, PaginationRejection> {
+        paginator
+            .apage(self.number())
+            .await
+            .map_err(|e| PaginationRejection::from(e).for_page(self.raw()))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageParam {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageParam::from_query(parts.uri.query(), "page"))
+    }
+}
+
+/// The raw `?cursor=` value of a request, for [`KeysetPaginator`](crate::KeysetPaginator).
+/// Never rejects; an invalid cursor is reported when the page is fetched.
+///
+/// ```
+/// use djrs_paginate::axum::CursorParam;
+///
+/// assert_eq!(CursorParam::from_query(Some("cursor=abc.def"), "cursor").token(), Some("abc.def"));
+/// assert_eq!(CursorParam::from_query(Some("cursor="), "cursor").token(), None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CursorParam {
+    token: Option<String>,
+}
+
+impl CursorParam {
+    /// Reads parameter `name` from a raw query string; an empty value means no cursor.
+    #[must_use]
+    pub fn from_query(query: Option<&str>, name: &str) -> Self {
+        CursorParam {
+            token: query_value(query, name).filter(|t| !t.is_empty()),
+        }
+    }
+
+    /// The token, or `None` for the first page.
+    #[must_use]
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CursorParam {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(CursorParam::from_query(parts.uri.query(), "cursor"))
+    }
+}
+
+/// A pagination error as an HTTP response: 404 with Django's message for an invalid page
+/// number or cursor (Django's views raise `Http404` for `InvalidPage`), 500 for a failing
+/// source, whose detail is logged, never shown.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use djrs_paginate::axum::PaginationRejection;
+/// use djrs_paginate::Error;
+///
+/// let rejection = PaginationRejection::from(Error::EmptyPage("That page contains no results".into()));
+/// let response = rejection.for_page(Some("7")).into_response();
+/// assert_eq!(response.status(), 404); // body: "Invalid page (7): That page contains no results"
+/// ```
+#[derive(Debug)]
+pub struct PaginationRejection {
+    error: Error,
+    page: Option<String>,
+}
+
+impl PaginationRejection {
+    /// The status this rejection answers with.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self.error {
+            Error::PageNotAnInteger(_) | Error::EmptyPage(_) | Error::InvalidCursor(_) => {
+                StatusCode::NOT_FOUND
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The pagination error.
+    #[must_use]
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// Records the raw page number the error is about, for the 404 message.
+    #[must_use]
+    pub fn for_page(mut self, page: Option<&str>) -> Self {
+        self.page = page.map(str::to_owned);
+        self
+    }
+}
+
+impl From<Error> for PaginationRejection {
+    fn from(err: Error) -> Self {
+        PaginationRejection {
+            error: err,
+            page: None,
+        }
+    }
+}
+
+impl std::fmt::Display for PaginationRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for PaginationRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl IntoResponse for PaginationRejection {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status == StatusCode::NOT_FOUND {
+            // Django's `Http404` text for an `InvalidPage` in its list views.
+            let page = self.page.as_deref().unwrap_or("1");
+            tracing::debug!(error = %self.error, page, "invalid page requested");
+            (status, format!("Invalid page ({page}): {}", self.error)).into_response()
+        } else {
+            tracing::error!(error = %self.error, "pagination failed");
+            (status, "Internal Server Error").into_response()
+        }
+    }
+}

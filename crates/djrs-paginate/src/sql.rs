@@ -1,0 +1,197 @@
+//! [`SelectSource`]: a sea-query `SelectStatement` run through sqlx, as an
+//! [`AsyncObjectList`](crate::AsyncObjectList).
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+
+use sea_query::{Asterisk, Expr, Func, Query, SelectStatement};
+
+/// A `SELECT` to paginate: counted with one `COUNT(*)` over the statement, fetched a page at a
+/// time with `LIMIT`/`OFFSET`. Rows decode into `T` through `sqlx::FromRow`.
+///
+/// The statement should have an `ORDER BY` on a unique key; without one Django's
+/// `UnorderedObjectListWarning` is logged, since rows may then repeat or go missing between
+/// pages. Its own `LIMIT`/`OFFSET` are replaced by the paginator's.
+///
+/// ```no_run
+/// use djrs_paginate::{AsyncPaginator, SelectSource};
+/// use sea_query::{Order, Query};
+///
+/// #[derive(sqlx::FromRow)]
+/// struct Article { id: i64, title: String }
+///
+/// # async fn demo(pool: sqlx::PgPool) -> djrs_paginate::Result<()> {
+/// let query = Query::select()
+///     .columns(["id", "title"])
+///     .from("article")
+///     .order_by("id", Order::Asc)
+///     .to_owned();
+/// let paginator = AsyncPaginator::new(SelectSource::<sqlx::Postgres, Article>::new(pool, query), 20);
+/// let page = paginator.aget_page("3").await?;
+/// for article in page.object_list() {
+///     println!("{} {}", article.id, article.title);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct SelectSource<DB: sqlx::Database, T> {
+    pool: sqlx::Pool<DB>,
+    query: SelectStatement,
+    _row: PhantomData<fn() -> T>,
+}
+
+impl<DB: sqlx::Database, T> SelectSource<DB, T> {
+    /// A source running `query` on `pool`.
+    #[must_use]
+    pub fn new(pool: sqlx::Pool<DB>, query: SelectStatement) -> Self {
+        SelectSource {
+            pool,
+            query,
+            _row: PhantomData,
+        }
+    }
+
+    /// The statement being paginated.
+    #[must_use]
+    pub fn query(&self) -> &SelectStatement {
+        &self.query
+    }
+
+    /// The pool queries run on.
+    #[must_use]
+    pub fn pool(&self) -> &sqlx::Pool<DB> {
+        &self.pool
+    }
+
+    pub(crate) fn count_statement(&self) -> SelectStatement {
+        let mut inner = self.query.clone();
+        inner.clear_order_by().reset_limit().reset_offset();
+        Query::select()
+            .expr_as(Func::count(Expr::col(Asterisk)), "djrs_count")
+            .from_subquery(inner, "djrs_counted")
+            .to_owned()
+    }
+
+    pub(crate) fn page_statement(&self, offset: u64, limit: u64) -> SelectStatement {
+        let mut page = self.query.clone();
+        page.limit(limit).offset(offset);
+        page
+    }
+
+    pub(crate) fn has_order(&self) -> bool {
+        let mut unordered = self.query.clone();
+        unordered.clear_order_by();
+        unordered != self.query
+    }
+}
+
+impl<DB: sqlx::Database, T> Clone for SelectSource<DB, T> {
+    fn clone(&self) -> Self {
+        SelectSource::new(self.pool.clone(), self.query.clone())
+    }
+}
+
+impl<DB: sqlx::Database, T> fmt::Debug for SelectSource<DB, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SelectSource")
+            .field("database", &DB::NAME)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<DB, T> crate::AsyncObjectList for SelectSource<DB, T>
+where
+    DB: SqlDialect,
+    T: for<'r> sqlx::FromRow<'r, DB::Row> + Send + Unpin + 'static,
+{
+    type Item = T;
+
+    async fn count(&self) -> crate::Result<u64> {
+        let count = DB::fetch_count(&self.pool, &self.count_statement()).await?;
+        // COUNT(*) is never negative.
+        Ok(count.max(0) as u64)
+    }
+
+    async fn fetch(&self, offset: u64, limit: u64) -> crate::Result<Vec<T>> {
+        DB::fetch_rows(&self.pool, &self.page_statement(offset, limit)).await
+    }
+
+    fn is_ordered(&self) -> Option<bool> {
+        Some(self.has_order())
+    }
+
+    fn describe(&self) -> String {
+        DB::to_sql(&self.query)
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A sqlx database djrs can paginate on, with its sea-query dialect: PostgreSQL (feature
+/// `postgres`), MySQL/MariaDB (`mysql`) and SQLite (`sqlite`). Sealed.
+pub trait SqlDialect: sqlx::Database + sealed::Sealed {
+    /// The statement as SQL text for this database, values inlined (for logs and warnings).
+    fn to_sql(stmt: &SelectStatement) -> String;
+
+    /// Runs a `SELECT` and decodes every row.
+    fn fetch_rows<T>(
+        pool: &sqlx::Pool<Self>,
+        stmt: &SelectStatement,
+    ) -> impl Future<Output = crate::Result<Vec<T>>> + Send
+    where
+        T: for<'r> sqlx::FromRow<'r, Self::Row> + Send + Unpin + 'static;
+
+    /// Runs a `SELECT` of one integer (a count).
+    fn fetch_count(
+        pool: &sqlx::Pool<Self>,
+        stmt: &SelectStatement,
+    ) -> impl Future<Output = crate::Result<i64>> + Send;
+}
+
+macro_rules! dialect {
+    ($feature:literal, $db:ty, $builder:expr) => {
+        #[cfg(feature = $feature)]
+        impl sealed::Sealed for $db {}
+
+        #[cfg(feature = $feature)]
+        impl SqlDialect for $db {
+            fn to_sql(stmt: &SelectStatement) -> String {
+                stmt.to_string($builder)
+            }
+
+            async fn fetch_rows<T>(
+                pool: &sqlx::Pool<Self>,
+                stmt: &SelectStatement,
+            ) -> crate::Result<Vec<T>>
+            where
+                T: for<'r> sqlx::FromRow<'r, Self::Row> + Send + Unpin + 'static,
+            {
+                use sea_query_sqlx::SqlxBinder;
+                let (sql, values) = stmt.build_sqlx($builder);
+                sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(crate::Error::source)
+            }
+
+            async fn fetch_count(
+                pool: &sqlx::Pool<Self>,
+                stmt: &SelectStatement,
+            ) -> crate::Result<i64> {
+                use sea_query_sqlx::SqlxBinder;
+                let (sql, values) = stmt.build_sqlx($builder);
+                sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), values)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(crate::Error::source)
+            }
+        }
+    };
+}
+
+dialect!("postgres", sqlx::Postgres, sea_query::PostgresQueryBuilder);
+dialect!("mysql", sqlx::MySql, sea_query::MysqlQueryBuilder);
+dialect!("sqlite", sqlx::Sqlite, sea_query::SqliteQueryBuilder);

@@ -1,0 +1,37 @@
+//! djrs: the batteries Django 6.0 added, for Rust web applications on axum, tokio and tower.
+//!
+//! Each battery is its own crate, usable alone; this umbrella re-exports them as modules behind
+//! one feature each, plus a small [`prelude`].
+//!
+//! ```
+//! use djrs::prelude::*;
+//!
+//! let paginator = Paginator::new(0..95_u64, 10);
+//! let page = paginator.get_page("10")?;
+//! assert_eq!(page.object_list(), &(90..95));
+//! # Ok::<(), djrs::paginate::Error>(())
+//! ```
+//!
+//! # Features
+//!
+//! | feature    | adds                                                            | default |
+//! |------------|-----------------------------------------------------------------|---------|
+//! | `paginate` | [`paginate`]: Django's `Paginator`/`AsyncPaginator`, keyset pages | yes     |
+//! | `axum`     | the axum extractors of every enabled battery                   | no      |
+//! | `postgres` | PostgreSQL support of every enabled battery                    | no      |
+//! | `mysql`    | MySQL/MariaDB support of every enabled battery                 | no      |
+//! | `sqlite`   | SQLite support of every enabled battery                        | no      |
+//!
+//! Tasks, CSP, template partials, mail and the ORM additions join as their crates are
+//! published; see the workspace README for what exists today.
+
+#[cfg(feature = "paginate")]
+#[doc(inline)]
+pub use djrs_paginate as paginate;
+
+/// The names most applications use, for a glob import.
+pub mod prelude {
+    #[cfg(feature = "paginate")]
+    #[doc(no_inline)]
+    pub use djrs_paginate::{AsyncPaginator, Page, PageLink, Paginator};
+}
