@@ -1,0 +1,336 @@
+//! `SelectSource` and `KeysetPaginator` against the real PostgreSQL, MariaDB and SQLite.
+//!
+//! Each test makes its own schema (PostgreSQL), database (MariaDB) or file (SQLite), so tests
+//! run in parallel. Servers: `DJRS_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) and `DJRS_TEST_MYSQL_URL` (default
+//! `mysql://root@127.0.0.1:3306/test`); `cargo xtask ci` starts them when they are stopped.
+
+use std::str::FromStr;
+
+use djrs_paginate::{
+    AsyncPaginator, CursorKey, Error, KeyValue, KeysetPaginator, KeysetRow, SelectSource,
+    SqlDialect,
+};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+
+const ROWS: i64 = 95;
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct Article {
+    id: i64,
+    title: String,
+    score: i64,
+}
+
+impl KeysetRow for Article {
+    fn key_values(&self) -> Vec<KeyValue> {
+        vec![self.id.into()]
+    }
+}
+
+/// Keyed on (score DESC, id ASC): a mixed-direction, non-unique-then-unique key.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct ByScore {
+    id: i64,
+    score: i64,
+}
+
+impl KeysetRow for ByScore {
+    fn key_values(&self) -> Vec<KeyValue> {
+        vec![self.score.into(), self.id.into()]
+    }
+}
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("djrs_paginate_{}_{nanos}", std::process::id())
+}
+
+fn insert_sql() -> String {
+    let values: Vec<String> = (1..=ROWS)
+        .map(|i| format!("({i}, 'Article {i}', {})", i % 7))
+        .collect();
+    format!(
+        "INSERT INTO article (id, title, score) VALUES {}",
+        values.join(", ")
+    )
+}
+
+const CREATE: &str = "CREATE TABLE article (id BIGINT PRIMARY KEY, title VARCHAR(100) NOT NULL, score BIGINT NOT NULL)";
+
+fn articles() -> SelectStatement {
+    Query::select()
+        .columns(["id", "title", "score"])
+        .from("article")
+        .order_by("id", Order::Asc)
+        .to_owned()
+}
+
+async fn check_offset_pagination<DB: SqlDialect>(pool: sqlx::Pool<DB>)
+where
+    Article: for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let paginator = AsyncPaginator::new(
+        SelectSource::<DB, Article>::new(pool.clone(), articles()),
+        10,
+    );
+    assert!(paginator.warnings().is_empty());
+    assert_eq!(paginator.acount().await.unwrap(), ROWS as u64);
+    assert_eq!(paginator.anum_pages().await.unwrap(), 10);
+
+    let page = paginator.apage("3").await.unwrap();
+    let ids: Vec<i64> = page.object_list().iter().map(|a| a.id).collect();
+    assert_eq!(ids, (21..=30).collect::<Vec<_>>());
+    assert_eq!(page.object_list()[0].title, "Article 21");
+    assert_eq!((page.start_index(), page.end_index()), (21, 30));
+
+    // The last page holds the remainder; get_page falls back as Django does.
+    let last = paginator.aget_page(999).await.unwrap();
+    assert_eq!((last.number(), last.len()), (10, 5));
+    assert_eq!(paginator.aget_page("x").await.unwrap().number(), 1);
+    assert!(matches!(
+        paginator.apage(11).await,
+        Err(Error::EmptyPage(_))
+    ));
+
+    // Orphans fold the short last page into the one before.
+    let with_orphans = AsyncPaginator::new(
+        SelectSource::<DB, Article>::new(pool.clone(), articles()),
+        10,
+    )
+    .orphans(5);
+    let last = with_orphans.aget_page("last").await.unwrap();
+    assert_eq!(last.number(), 1);
+    let last = with_orphans.apage(9).await.unwrap();
+    assert_eq!(last.len(), 15);
+
+    // Filters are kept in the count.
+    let filtered = articles().and_where(Expr::col("score").eq(0)).to_owned();
+    let paginator =
+        AsyncPaginator::new(SelectSource::<DB, Article>::new(pool.clone(), filtered), 5);
+    assert_eq!(
+        paginator.acount().await.unwrap(),
+        (1..=ROWS).filter(|i| i % 7 == 0).count() as u64
+    );
+
+    // No ORDER BY: Django's UnorderedObjectListWarning.
+    let unordered = Query::select()
+        .columns(["id", "title", "score"])
+        .from("article")
+        .to_owned();
+    let paginator = AsyncPaginator::new(SelectSource::<DB, Article>::new(pool, unordered), 10);
+    let warnings = paginator.warnings();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].category, "UnorderedObjectListWarning");
+    assert!(
+        warnings[0]
+            .message
+            .starts_with("Pagination may yield inconsistent results")
+    );
+}
+
+async fn check_keyset<DB: SqlDialect>(pool: sqlx::Pool<DB>)
+where
+    Article: for<'r> sqlx::FromRow<'r, DB::Row>,
+    ByScore: for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let key = CursorKey::new(b"test key");
+    let query = Query::select()
+        .columns(["id", "title", "score"])
+        .from("article")
+        .to_owned();
+    let paginator = KeysetPaginator::<DB, Article>::new(pool.clone(), query.clone(), 10)
+        .key("id", Order::Asc)
+        .cursor_key(key.clone());
+
+    // Forward through every page.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = Vec::new();
+    loop {
+        let page = paginator.page(cursor.as_deref()).await.unwrap();
+        assert_eq!(page.has_previous(), cursor.is_some());
+        seen.extend(page.object_list().iter().map(|a| a.id));
+        pages.push(page.object_list().iter().map(|a| a.id).collect::<Vec<_>>());
+        match page.next_cursor() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (1..=ROWS).collect::<Vec<_>>());
+    assert_eq!(pages.len(), 10);
+
+    // Backward from the last page gives the same pages in reverse.
+    let mut back = Vec::new();
+    let mut cursor = paginator
+        .page(cursor.as_deref())
+        .await
+        .unwrap()
+        .previous_cursor()
+        .map(str::to_owned);
+    while let Some(token) = cursor {
+        let page = paginator.page(Some(&token)).await.unwrap();
+        back.push(page.object_list().iter().map(|a| a.id).collect::<Vec<_>>());
+        assert!(page.has_next());
+        cursor = page.previous_cursor().map(str::to_owned);
+    }
+    back.reverse();
+    assert_eq!(back, pages[..pages.len() - 1]);
+
+    // A cursor into the middle of the list.
+    let middle = paginator.cursor_after(vec![KeyValue::Int(50)]).unwrap();
+    let page = paginator.page(Some(&middle)).await.unwrap();
+    assert_eq!(page.object_list()[0].id, 51);
+
+    // Tampered, foreign and malformed cursors are typed errors.
+    let mut tampered = middle.clone();
+    tampered.replace_range(0..1, if middle.starts_with('A') { "B" } else { "A" });
+    for bad in [tampered.as_str(), "", "not a cursor", "abc.def"] {
+        assert!(
+            matches!(
+                paginator.page(Some(bad)).await,
+                Err(Error::InvalidCursor(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    let other_key = KeysetPaginator::<DB, Article>::new(pool.clone(), query.clone(), 10)
+        .key("id", Order::Asc)
+        .cursor_key(CursorKey::new(b"another key"));
+    assert!(matches!(
+        other_key.page(Some(&middle)).await,
+        Err(Error::InvalidCursor(_))
+    ));
+
+    // Mixed directions on a composite key: score DESC, id ASC.
+    let by_score = Query::select()
+        .columns(["id", "score"])
+        .from("article")
+        .to_owned();
+    let paginator = KeysetPaginator::<DB, ByScore>::new(pool.clone(), by_score, 7)
+        .key("score", Order::Desc)
+        .key("id", Order::Asc)
+        .cursor_key(key.clone());
+    let mut walked = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = paginator.page(cursor.as_deref()).await.unwrap();
+        walked.extend(page.object_list().iter().map(|r| (r.score, r.id)));
+        match page.next_cursor() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let mut expected: Vec<(i64, i64)> = (1..=ROWS).map(|i| (i % 7, i)).collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    assert_eq!(walked, expected);
+
+    // A cursor of the one-column list does not fit the two-column one.
+    assert!(matches!(
+        paginator.page(Some(&middle)).await,
+        Err(Error::InvalidCursor(_))
+    ));
+
+    // Without a key the paginator says so.
+    let keyless = KeysetPaginator::<DB, Article>::new(pool, query, 10);
+    assert!(matches!(keyless.page(None).await, Err(Error::Keyset(_))));
+}
+
+fn postgres_url() -> String {
+    std::env::var("DJRS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn mysql_url() -> String {
+    std::env::var("DJRS_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+/// An admin pool, a fresh schema's name, and a pool whose connections live in that schema.
+async fn postgres_pools() -> (sqlx::PgPool, String, sqlx::PgPool) {
+    let admin = sqlx::PgPool::connect(&postgres_url())
+        .await
+        .expect("PostgreSQL is reachable");
+    let schema = unique_name();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options = sqlx::postgres::PgConnectOptions::from_str(&postgres_url())
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    (admin, schema, pool)
+}
+
+#[tokio::test]
+async fn postgres() {
+    let (admin, schema, pool) = postgres_pools().await;
+    check_offset_pagination(pool.clone()).await;
+    check_keyset(pool.clone()).await;
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn mariadb() {
+    let admin = sqlx::MySqlPool::connect(&mysql_url())
+        .await
+        .expect("MariaDB is reachable");
+    let database = unique_name();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options = sqlx::mysql::MySqlConnectOptions::from_str(&mysql_url())
+        .unwrap()
+        .database(&database);
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    check_offset_pagination(pool.clone()).await;
+    check_keyset(pool.clone()).await;
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("paginate.sqlite3"))
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    check_offset_pagination(pool.clone()).await;
+    check_keyset(pool).await;
+}
