@@ -1,0 +1,368 @@
+//! The djrs showcase application.
+//!
+//! `cargo run -p djrs-demo` serves it on <http://127.0.0.1:8000> with embedded defaults: a
+//! SQLite file in the working directory, seeded with a few hundred articles on first start.
+//! `--database-url postgres://…` runs the same pages on PostgreSQL.
+//!
+//! The library half exists so tests can build the router in-process ([`app`]) or serve it on a
+//! chosen address ([`serve`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use djrs::paginate::axum::{CursorParam, PageParam, PaginationRejection};
+use djrs::paginate::{
+    AsyncPage, AsyncPaginator, CursorKey, KeyValue, KeysetPage, KeysetPaginator, KeysetRow,
+    SelectSource,
+};
+use sea_query::{Order, Query, SelectStatement};
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+/// Articles on a page of the offset-paginated list.
+pub const PER_PAGE: u64 = 10;
+/// Articles the database is seeded with on first start.
+pub const SEED_ARTICLES: i64 = 300;
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://djrs-demo.sqlite3";
+
+/// Everything that can stop the showcase from starting or answering.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database URL names a scheme the showcase does not support.
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://USER@HOST/DB")]
+    UnsupportedDatabase(String),
+    /// Connecting to, creating or seeding the database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A template failed to load or render.
+    #[error("template error: {0}")]
+    Template(#[from] tera::Error),
+    /// Pagination failed (an invalid page or cursor is answered as a 404).
+    #[error(transparent)]
+    Pagination(#[from] PaginationRejection),
+    /// Binding or serving the HTTP listener failed.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<djrs::paginate::Error> for Error {
+    fn from(err: djrs::paginate::Error) -> Self {
+        Error::Pagination(err.into())
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Error::Pagination(rejection) => rejection.into_response(),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
+            }
+        }
+    }
+}
+
+/// The showcase's database: the embedded SQLite file or a PostgreSQL server.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// A SQLite file.
+    Sqlite(sqlx::SqlitePool),
+    /// A PostgreSQL database.
+    Postgres(sqlx::PgPool),
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://FILE` creates the file), creates the schema and seeds it
+    /// on first start.
+    ///
+    /// # Errors
+    /// An unsupported URL, or any database failure.
+    pub async fn connect(url: &str) -> Result<Db, Error> {
+        let db = if url.starts_with("sqlite:") {
+            let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+            let options = options
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+            Db::Sqlite(sqlx::SqlitePool::connect_with(options).await?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Db::Postgres(sqlx::PgPool::connect(url).await?)
+        } else {
+            return Err(Error::UnsupportedDatabase(url.to_owned()));
+        };
+        db.migrate_and_seed().await?;
+        Ok(db)
+    }
+
+    /// The engine's name, for the pages.
+    #[must_use]
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "SQLite",
+            Db::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    async fn migrate_and_seed(&self) -> Result<(), Error> {
+        const CREATE: &str = "CREATE TABLE IF NOT EXISTS article (\
+            id BIGINT PRIMARY KEY, title TEXT NOT NULL, published_at TEXT NOT NULL)";
+        const COUNT: &str = "SELECT COUNT(*) FROM article";
+        let insert = seed_sql();
+        match self {
+            Db::Sqlite(pool) => {
+                sqlx::query(CREATE).execute(pool).await?;
+                let n: i64 = sqlx::query_scalar(COUNT).fetch_one(pool).await?;
+                if n == 0 {
+                    sqlx::query(sqlx::AssertSqlSafe(insert))
+                        .execute(pool)
+                        .await?;
+                }
+            }
+            Db::Postgres(pool) => {
+                sqlx::query(CREATE).execute(pool).await?;
+                let n: i64 = sqlx::query_scalar(COUNT).fetch_one(pool).await?;
+                if n == 0 {
+                    // Seeding twice from two processes starting at once would fail on the key;
+                    // ON CONFLICT makes it idempotent.
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "{insert} ON CONFLICT (id) DO NOTHING"
+                    )))
+                    .execute(pool)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The seed articles: deterministic titles and dates.
+fn seed_sql() -> String {
+    const TOPICS: [&str; 10] = [
+        "Background tasks",
+        "Content Security Policy",
+        "Template partials",
+        "Async pagination",
+        "The modern email API",
+        "StringAgg everywhere",
+        "Generated fields",
+        "NotUpdated",
+        "64-bit keys",
+        "forloop.length",
+    ];
+    const ANGLES: [&str; 6] = [
+        "in practice",
+        "from scratch",
+        "under load",
+        "explained",
+        "on axum",
+        "the hard parts",
+    ];
+    let rows: Vec<String> = (1..=SEED_ARTICLES)
+        .map(|i| {
+            let topic = TOPICS[(i as usize) % TOPICS.len()];
+            let angle = ANGLES[(i as usize / TOPICS.len()) % ANGLES.len()];
+            let (month, day) = (1 + (i - 1) / 28 % 12, 1 + (i - 1) % 28);
+            format!("({i}, '{topic} {angle} (#{i})', '2026-{month:02}-{day:02}')")
+        })
+        .collect();
+    format!(
+        "INSERT INTO article (id, title, published_at) VALUES {}",
+        rows.join(", ")
+    )
+}
+
+/// One article row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Article {
+    /// The 64-bit key.
+    pub id: i64,
+    /// The headline.
+    pub title: String,
+    /// The publication date, ISO 8601.
+    pub published_at: String,
+}
+
+impl KeysetRow for Article {
+    fn key_values(&self) -> Vec<KeyValue> {
+        vec![self.id.into()]
+    }
+}
+
+fn article_columns() -> SelectStatement {
+    Query::select()
+        .columns(["id", "title", "published_at"])
+        .from("article")
+        .to_owned()
+}
+
+/// Shared state of the showcase's handlers.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    db: Db,
+    templates: Arc<tera::Tera>,
+    cursor_key: CursorKey,
+}
+
+impl AppState {
+    /// State over a connected database, with the embedded templates.
+    ///
+    /// # Errors
+    /// When an embedded template does not parse.
+    pub fn new(db: Db, cursor_key: CursorKey) -> Result<Self, Error> {
+        let mut tera = tera::Tera::new();
+        tera.add_raw_templates(vec![
+            ("base.html", include_str!("../templates/base.html")),
+            ("home.html", include_str!("../templates/home.html")),
+            ("articles.html", include_str!("../templates/articles.html")),
+            ("keyset.html", include_str!("../templates/keyset.html")),
+        ])?;
+        Ok(AppState {
+            db,
+            templates: Arc::new(tera),
+            cursor_key,
+        })
+    }
+
+    fn render(
+        &self,
+        template: &str,
+        title: &str,
+        page: &impl Serialize,
+    ) -> Result<Html<String>, Error> {
+        let mut context = tera::Context::new();
+        context.insert("title", title);
+        context.insert("database", self.db.engine());
+        context.insert("page", page);
+        Ok(Html(self.templates.render(template, &context)?))
+    }
+
+    async fn article_page(
+        &self,
+        page: &PageParam,
+        strict: bool,
+    ) -> Result<AsyncPage<Article>, Error> {
+        let query = article_columns().order_by("id", Order::Asc).to_owned();
+        Ok(match &self.db {
+            Db::Sqlite(pool) => {
+                let paginator = AsyncPaginator::new(
+                    SelectSource::<sqlx::Sqlite, Article>::new(pool.clone(), query),
+                    PER_PAGE,
+                );
+                if strict {
+                    page.apage(&paginator).await?
+                } else {
+                    page.aget_page(&paginator).await?
+                }
+            }
+            Db::Postgres(pool) => {
+                let paginator = AsyncPaginator::new(
+                    SelectSource::<sqlx::Postgres, Article>::new(pool.clone(), query),
+                    PER_PAGE,
+                );
+                if strict {
+                    page.apage(&paginator).await?
+                } else {
+                    page.aget_page(&paginator).await?
+                }
+            }
+        })
+    }
+
+    async fn keyset_page(&self, cursor: &CursorParam) -> Result<KeysetPage<Article>, Error> {
+        Ok(match &self.db {
+            Db::Sqlite(pool) => {
+                KeysetPaginator::<sqlx::Sqlite, Article>::new(
+                    pool.clone(),
+                    article_columns(),
+                    PER_PAGE,
+                )
+                .key("id", Order::Desc)
+                .cursor_key(self.cursor_key.clone())
+                .page(cursor.token())
+                .await?
+            }
+            Db::Postgres(pool) => {
+                KeysetPaginator::<sqlx::Postgres, Article>::new(
+                    pool.clone(),
+                    article_columns(),
+                    PER_PAGE,
+                )
+                .key("id", Order::Desc)
+                .cursor_key(self.cursor_key.clone())
+                .page(cursor.token())
+                .await?
+            }
+        })
+    }
+}
+
+async fn home(State(state): State<AppState>) -> Result<Html<String>, Error> {
+    state.render("home.html", "djrs showcase", &())
+}
+
+/// `/articles?page=N`: Django's `get_page`, so a bad number shows a valid page.
+async fn articles(State(state): State<AppState>, page: PageParam) -> Result<Html<String>, Error> {
+    let page = state.article_page(&page, false).await?;
+    state.render("articles.html", "Articles", &page)
+}
+
+/// `/articles/keyset?cursor=…`: newest first, by signed cursor.
+async fn articles_keyset(
+    State(state): State<AppState>,
+    cursor: CursorParam,
+) -> Result<Html<String>, Error> {
+    let page = state.keyset_page(&cursor).await?;
+    state.render("keyset.html", "Articles, newest first", &page)
+}
+
+/// `/api/articles?page=N`: Django's `page`, so a bad number is a 404.
+async fn api_articles(
+    State(state): State<AppState>,
+    page: PageParam,
+) -> Result<Json<AsyncPage<Article>>, Error> {
+    Ok(Json(state.article_page(&page, true).await?))
+}
+
+/// The showcase's router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/articles", get(articles))
+        .route("/articles/keyset", get(articles_keyset))
+        .route("/api/articles", get(api_articles))
+        .with_state(state)
+}
+
+/// Serves the showcase on `listener` until `shutdown` resolves.
+///
+/// # Errors
+/// When serving fails.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Binds `addr`, printing the URL it serves on (port 0 picks a free port).
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
+    let listener = TcpListener::bind(addr).await?;
+    println!("djrs-demo listening on http://{}", listener.local_addr()?);
+    Ok(listener)
+}

@@ -1,0 +1,174 @@
+//! `djrs-demo` as a user starts it: the real binary on a free loopback port, on SQLite and on
+//! PostgreSQL, driven over HTTP. Each run is bounded and the child is stopped by its handle.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The running binary; killed and reaped when dropped.
+struct Demo {
+    child: Child,
+    addr: String,
+}
+
+impl Demo {
+    fn start(database_url: &str) -> Demo {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_djrs-demo"))
+            .args([
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                database_url,
+                "--secret",
+                "test secret",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start djrs-demo");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("djrs-demo listening on http://") {
+                    let _ = tx.send(addr.to_owned());
+                }
+            }
+        });
+        let mut demo = Demo {
+            child,
+            addr: String::new(),
+        };
+        demo.addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("djrs-demo printed its address within 60 s");
+        demo
+    }
+
+    /// A GET over a plain HTTP/1.1 connection: (status, body).
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status code");
+        (status, body.to_owned())
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn check_showcase(demo: &Demo) {
+    let (status, home) = demo.get("/");
+    assert_eq!(status, 200);
+    assert!(home.contains("/articles"));
+
+    // Page 7 of 30: articles 61–70 and Django's elided links (3 on each side, 2 on the ends).
+    let (status, page) = demo.get("/articles?page=7");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Articles 61–70 of 300 · page 7 of 30"),
+        "{page}"
+    );
+    assert!(page.contains("(#61)") && page.contains("(#70)") && !page.contains("(#71)"));
+    assert!(page.contains(r#"<strong aria-current="page">7</strong>"#));
+    assert!(page.contains(r#"<a href="?page=10">10</a>"#) && page.contains("<span>…</span>"));
+    assert!(page.contains(r#"<a href="?page=29">29</a>"#) && !page.contains(r#"?page=11""#));
+
+    // get_page semantics: garbage is page 1, too far is the last page.
+    assert!(demo.get("/articles?page=abc").1.contains("page 1 of 30"));
+    assert!(demo.get("/articles?page=1000").1.contains("page 30 of 30"));
+
+    // The JSON API is strict, with Django's 404 text.
+    let (status, json) = demo.get("/api/articles?page=2");
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["object_list"][0]["id"], 11);
+    assert_eq!(json["num_pages"], 30);
+    assert_eq!(
+        demo.get("/api/articles?page=31"),
+        (
+            404,
+            "Invalid page (31): That page contains no results".into()
+        )
+    );
+
+    // Keyset pages, newest first, following the signed cursor.
+    let (status, first) = demo.get("/articles/keyset");
+    assert_eq!(status, 200);
+    assert!(first.contains("(#300)") && first.contains("(#291)") && !first.contains("(#290)"));
+    let cursor = first
+        .split("href=\"?cursor=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next link");
+    let (status, second) = demo.get(&format!("/articles/keyset?cursor={cursor}"));
+    assert_eq!(status, 200);
+    assert!(second.contains("(#290)") && second.contains("(#281)"));
+    assert_eq!(demo.get("/articles/keyset?cursor=forged.cursor").0, 404);
+}
+
+#[test]
+fn serves_paginated_articles_from_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.sqlite3").display());
+    let demo = Demo::start(&url);
+    check_showcase(&demo);
+    drop(demo);
+    // A second start finds the seeded file and does not seed again.
+    let demo = Demo::start(&url);
+    assert!(demo.get("/articles").1.contains("of 300"));
+}
+
+#[test]
+fn serves_paginated_articles_from_postgres() {
+    let base = std::env::var("DJRS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let database = format!("djrs_demo_{}", std::process::id());
+    let psql = |sql: &str| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let pool = sqlx::PgPool::connect(&base)
+                .await
+                .expect("PostgreSQL is reachable");
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        });
+    };
+    psql(&format!("DROP DATABASE IF EXISTS {database}"));
+    psql(&format!("CREATE DATABASE {database}"));
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{database}"),
+        None => panic!("DJRS_TEST_POSTGRES_URL must end in /DATABASE"),
+    };
+    let demo = Demo::start(&url);
+    check_showcase(&demo);
+    drop(demo);
+    psql(&format!("DROP DATABASE {database} WITH (FORCE)"));
+}
