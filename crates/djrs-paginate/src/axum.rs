@@ -94,7 +94,9 @@ impl PageParam {
             .map_err(|e| PaginationRejection::from(e).for_page(self.raw()))
     }
 
-    /// Django's `page`: a bad number is a [`PaginationRejection`] answering 404.
+    /// Django's list views (`MultipleObjectMixin.paginate_queryset`): an absent or empty
+    /// value is page 1, `last` is the last page, anything else must be an integer and a valid
+    /// page, or the request is a 404 with Django's text.
     ///
     /// # Errors
     /// 404 for an invalid page number.
@@ -102,9 +104,26 @@ impl PageParam {
         &self,
         paginator: &'p Paginator<L>,
     ) -> Result<Page<L::Slice<'p>>, PaginationRejection> {
+        let number = self.list_view_number(|| paginator.num_pages())?;
         paginator
-            .page(self.number())
-            .map_err(|e| PaginationRejection::from(e).for_page(self.raw()))
+            .page(number)
+            .map_err(|e| PaginationRejection::from(e).for_page(Some(&number.to_string())))
+    }
+
+    /// The page number a Django list view would ask for; `num_pages` is called only for
+    /// `last`.
+    fn list_view_number(
+        &self,
+        num_pages: impl FnOnce() -> u64,
+    ) -> Result<i128, PaginationRejection> {
+        let Some(raw) = self.raw.as_deref().filter(|raw| !raw.is_empty()) else {
+            return Ok(1);
+        };
+        match crate::parse_python_int(raw) {
+            Some(number) => Ok(number),
+            None if raw == "last" => Ok(i128::from(num_pages())),
+            None => Err(PaginationRejection::not_last()),
+        }
     }
 
     /// `aget_page` on an [`AsyncPaginator`].
@@ -121,7 +140,7 @@ impl PageParam {
             .map_err(|e| PaginationRejection::from(e).for_page(self.raw()))
     }
 
-    /// `apage` on an [`AsyncPaginator`].
+    /// [`page`](Self::page) on an [`AsyncPaginator`]: Django's list-view rules.
     ///
     /// # Errors
     /// 404 for an invalid page number, 500 when the source fails.
@@ -129,10 +148,17 @@ impl PageParam {
         &self,
         paginator: &AsyncPaginator<S>,
     ) -> Result<AsyncPage<S::Item>, PaginationRejection> {
+        let wants_last = self.raw.as_deref() == Some("last");
+        let num_pages = if wants_last {
+            paginator.anum_pages().await?
+        } else {
+            0
+        };
+        let number = self.list_view_number(|| num_pages)?;
         paginator
-            .apage(self.number())
+            .apage(number)
             .await
-            .map_err(|e| PaginationRejection::from(e).for_page(self.raw()))
+            .map_err(|e| PaginationRejection::from(e).for_page(Some(&number.to_string())))
     }
 }
 
@@ -199,6 +225,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CursorParam {
 pub struct PaginationRejection {
     error: Error,
     page: Option<String>,
+    not_last: bool,
 }
 
 impl PaginationRejection {
@@ -219,6 +246,15 @@ impl PaginationRejection {
         &self.error
     }
 
+    /// Django's list-view 404 for a page that is neither an integer nor `last`.
+    fn not_last() -> Self {
+        let mut rejection = PaginationRejection::from(Error::PageNotAnInteger(
+            "Page is not \u{201c}last\u{201d}, nor can it be converted to an int.".into(),
+        ));
+        rejection.not_last = true;
+        rejection
+    }
+
     /// Records the raw page number the error is about, for the 404 message.
     #[must_use]
     pub fn for_page(mut self, page: Option<&str>) -> Self {
@@ -232,6 +268,7 @@ impl From<Error> for PaginationRejection {
         PaginationRejection {
             error: err,
             page: None,
+            not_last: false,
         }
     }
 }
@@ -252,10 +289,16 @@ impl IntoResponse for PaginationRejection {
     fn into_response(self) -> Response {
         let status = self.status();
         if status == StatusCode::NOT_FOUND {
-            // Django's `Http404` text for an `InvalidPage` in its list views.
-            let page = self.page.as_deref().unwrap_or("1");
-            tracing::debug!(error = %self.error, page, "invalid page requested");
-            (status, format!("Invalid page ({page}): {}", self.error)).into_response()
+            // Django's `Http404` texts in its list views.
+            let body = match (&self.error, self.not_last) {
+                (_, true) | (Error::InvalidCursor(_), _) => self.error.to_string(),
+                (error, false) => {
+                    let page = self.page.as_deref().unwrap_or("1");
+                    format!("Invalid page ({page}): {error}")
+                }
+            };
+            tracing::debug!(error = %self.error, "invalid page requested");
+            (status, body).into_response()
         } else {
             tracing::error!(error = %self.error, "pagination failed");
             (status, "Internal Server Error").into_response()

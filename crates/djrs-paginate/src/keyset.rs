@@ -103,7 +103,8 @@ pub trait KeysetRow {
 /// use djrs_paginate::CursorKey;
 ///
 /// let key = CursorKey::new(b"a secret of at least 32 bytes, from config");
-/// let random = CursorKey::random(); // valid only within this process
+/// let random = CursorKey::random(); // valid only for paginators given this key
+/// let process = CursorKey::process(); // shared by every paginator of this process
 /// # let _ = (key, random);
 /// ```
 #[derive(Clone)]
@@ -116,12 +117,21 @@ impl CursorKey {
         CursorKey(secret.as_ref().to_vec())
     }
 
-    /// A random key: cursors then stay valid only while this process runs.
+    /// A fresh random key: cursors it signs are valid only for paginators that share it.
     #[must_use]
     pub fn random() -> Self {
         let mut bytes = vec![0u8; 32];
         rand::fill(&mut bytes[..]);
         CursorKey(bytes)
+    }
+
+    /// This process's random key, made on first use: every paginator built without
+    /// [`KeysetPaginator::cursor_key`] uses it, so cursors stay valid across requests until the
+    /// process restarts. Give several processes one [`CursorKey::new`] instead.
+    #[must_use]
+    pub fn process() -> Self {
+        static PROCESS_KEY: std::sync::OnceLock<CursorKey> = std::sync::OnceLock::new();
+        PROCESS_KEY.get_or_init(CursorKey::random).clone()
     }
 
     fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
@@ -305,15 +315,15 @@ where
     T: for<'r> sqlx::FromRow<'r, DB::Row> + KeysetRow + Send + Unpin + 'static,
 {
     /// A paginator over `query` showing `per_page` rows a page. Add the key with
-    /// [`key`](Self::key); cursors are signed with a random process key unless
-    /// [`cursor_key`](Self::cursor_key) gives a shared one.
+    /// [`key`](Self::key); cursors are signed with [`CursorKey::process`] unless
+    /// [`cursor_key`](Self::cursor_key) gives a key shared across processes.
     pub fn new(pool: sqlx::Pool<DB>, query: SelectStatement, per_page: u64) -> Self {
         KeysetPaginator {
             pool,
             query,
             keys: Vec::new(),
             per_page,
-            cursor_key: CursorKey::random(),
+            cursor_key: CursorKey::process(),
             _row: PhantomData,
         }
     }

@@ -172,7 +172,7 @@ impl serde::Serialize for PageLink {
 /// 2^53, so the nearest float is found exactly with integer arithmetic.
 pub(crate) fn ceil_of_true_division(a: u64, b: u64) -> u64 {
     debug_assert!(b > 0);
-    if a % b == 0 {
+    if a.is_multiple_of(b) {
         // An integer quotient: the float is the integer rounded to 53 bits.
         return ceil_f64((a / b) as f64);
     }

@@ -37,6 +37,9 @@ async fn get_text(app: &Router, uri: &str) -> (StatusCode, String) {
     (status, String::from_utf8(body.to_vec()).unwrap())
 }
 
+/// Django's list-view text for a page that is neither an integer nor `last`.
+const NOT_LAST: &str = "Page is not “last”, nor can it be converted to an int.";
+
 #[tokio::test]
 async fn page_param_follows_django() {
     let app = Router::new()
@@ -58,10 +61,24 @@ async fn page_param_follows_django() {
             StatusCode::NOT_FOUND,
             "Invalid page (11): That page contains no results",
         ),
+        ("/strict?page=x", StatusCode::NOT_FOUND, NOT_LAST),
+        ("/strict?page=1.0", StatusCode::NOT_FOUND, NOT_LAST),
+        ("/strict?page=last", StatusCode::OK, "[90, 91, 92, 93, 94]"),
         (
-            "/strict?page=x",
+            "/strict?page=",
+            StatusCode::OK,
+            "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]",
+        ),
+        ("/strict", StatusCode::OK, "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"),
+        (
+            "/strict?page=%2B17%20",
             StatusCode::NOT_FOUND,
-            "Invalid page (x): That page number is not an integer",
+            "Invalid page (17): That page contains no results",
+        ),
+        (
+            "/strict?page=-1",
+            StatusCode::NOT_FOUND,
+            "Invalid page (-1): That page number is less than 1",
         ),
         (
             "/strict?page=0",

@@ -14,7 +14,7 @@ fn check_page(count: u64, per_page: u64, orphans: u64, allow_empty: bool, number
             let objects = page.object_list();
             assert!(objects.end <= count);
             assert_eq!(page.len(), objects.end - objects.start);
-            assert!(page.start_index() <= page.end_index() || page.len() == 0);
+            assert!(page.start_index() <= page.end_index() || page.is_empty());
         }
         // Only a list with no page at all may refuse.
         Err(Error::EmptyPage(_)) => assert_eq!(num_pages, 0),

@@ -234,6 +234,19 @@ where
         Err(Error::InvalidCursor(_))
     ));
 
+    // Paginators built per request without a shared key use the process key, so one
+    // request's cursor works in the next.
+    let per_request = || {
+        let query = Query::select()
+            .columns(["id", "title", "score"])
+            .from("article")
+            .to_owned();
+        KeysetPaginator::<DB, Article>::new(pool.clone(), query, 10).key("id", Order::Asc)
+    };
+    let first = per_request().page(None).await.unwrap();
+    let second = per_request().page(first.next_cursor()).await.unwrap();
+    assert_eq!(second.object_list()[0].id, 11);
+
     // Without a key the paginator says so.
     let keyless = KeysetPaginator::<DB, Article>::new(pool, query, 10);
     assert!(matches!(keyless.page(None).await, Err(Error::Keyset(_))));
