@@ -1,0 +1,157 @@
+//! `ImmediateBackend` and `DummyBackend`: Django's two built-in backends.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::Utc;
+
+use crate::backend::{Backend, Capabilities, NewTask};
+use crate::runner::run_attempt;
+use crate::task::BoxFuture;
+use crate::{Error, Result, TaskResult, TaskResultStatus, Tasks};
+
+/// Runs each task at enqueue time, in the enqueuing task (Django's `ImmediateBackend`, the
+/// default). Keeps no results.
+///
+/// ```
+/// use djrs_tasks::{task, Tasks, TaskResultStatus};
+///
+/// #[task]
+/// async fn fail() -> Result<(), std::io::Error> { Err(std::io::Error::other("boom")) }
+///
+/// # tokio_test::block_on(async {
+/// let result = fail.enqueue(&Tasks::default()).await?;
+/// assert_eq!(result.status, TaskResultStatus::Failed);
+/// assert_eq!(result.errors[0].message, "boom");
+/// assert_eq!(result.errors[0].exception_class_path, "std::io::error::Error");
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ImmediateBackend {
+    _private: (),
+}
+
+impl ImmediateBackend {
+    /// The backend.
+    #[must_use]
+    pub fn new() -> Self {
+        ImmediateBackend::default()
+    }
+}
+
+impl Backend for ImmediateBackend {
+    fn name(&self) -> &'static str {
+        "ImmediateBackend"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::none().with_async_task().with_priority()
+    }
+
+    fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async move {
+            let mut result = task.into_ready_result();
+            tasks.hooks().enqueued(&result);
+            let now = Utc::now();
+            result.status = TaskResultStatus::Running;
+            result.started_at = Some(now);
+            result.last_attempted_at = Some(now);
+            result.worker_ids.push(format!("immediate-{}", uuid::Uuid::new_v4().simple()));
+            let outcome = run_attempt(tasks, &result).await;
+            result.finished_at = Some(Utc::now());
+            match outcome {
+                Ok(value) => {
+                    result.status = TaskResultStatus::Successful;
+                    result.return_value = Some(value);
+                }
+                Err(error) => {
+                    result.status = TaskResultStatus::Failed;
+                    result.errors.push(error);
+                }
+            }
+            tasks.hooks().finished(&result);
+            Ok(result)
+        })
+    }
+
+    fn get_result<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async { Err(Error::NotSupported { backend: "ImmediateBackend", operation: "get_result" }) })
+    }
+}
+
+/// Stores tasks and never runs them, for tests (Django's `DummyBackend`). Clones share the
+/// stored results.
+///
+/// ```
+/// use djrs_tasks::{task, DummyBackend, Tasks};
+///
+/// #[task]
+/// async fn send(to: String) {}
+///
+/// # tokio_test::block_on(async {
+/// let dummy = DummyBackend::new();
+/// let tasks = Tasks::builder().backend("default", dummy.clone()).build()?;
+/// let result = send.enqueue(&tasks, "ada@example.com".into()).await?;
+/// assert_eq!(tasks.get_result(&result.id).await?, result);
+/// assert_eq!(dummy.results()[0].args, serde_json::json!(["ada@example.com"]));
+/// dummy.clear();
+/// assert!(dummy.results().is_empty());
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct DummyBackend {
+    results: Arc<Mutex<Vec<TaskResult>>>,
+}
+
+impl DummyBackend {
+    /// An empty backend.
+    #[must_use]
+    pub fn new() -> Self {
+        DummyBackend::default()
+    }
+
+    /// Every result enqueued so far, oldest first.
+    #[must_use]
+    pub fn results(&self) -> Vec<TaskResult> {
+        self.results.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Forgets every result.
+    pub fn clear(&self) {
+        self.results.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+}
+
+impl Backend for DummyBackend {
+    fn name(&self) -> &'static str {
+        "DummyBackend"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // As Django: results live in this process only, so `supports_get_result` is false,
+        // though `get_result` works.
+        Capabilities::none().with_defer().with_async_task().with_priority()
+    }
+
+    fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async move {
+            let result = task.into_ready_result();
+            self.results.lock().unwrap_or_else(PoisonError::into_inner).push(result.clone());
+            tasks.hooks().enqueued(&result);
+            Ok(result)
+        })
+    }
+
+    fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async move {
+            self.results
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .find(|r| r.id == id)
+                .cloned()
+                .ok_or_else(|| Error::TaskResultDoesNotExist(id.to_owned()))
+        })
+    }
+}

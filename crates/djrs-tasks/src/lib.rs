@@ -1,0 +1,75 @@
+//! Django 6.0's background tasks (`django.tasks`) for Rust, with what Django leaves out: a real
+//! queue, a worker, retries and crash recovery.
+//!
+//! Define a task with [`#[task]`](task), enqueue it through [`Tasks`] (Django's `TASKS`
+//! setting), read its [`TaskResult`] back. [`ImmediateBackend`] runs tasks at enqueue time (the
+//! default), [`DummyBackend`] stores them for tests, and `SqliteBackend` (feature `sqlite`) is an
+//! embedded queue that [`Worker`]s in any number of processes share.
+//!
+//! ```
+//! use djrs_tasks::{task, Task, Tasks, TaskResultStatus};
+//!
+//! /// Sends the welcome email (a stand-in here).
+//! #[task(priority = 10, queue_name = "default")]
+//! async fn send_welcome_email(user_id: i64) -> Result<String, std::io::Error> {
+//!     Ok(format!("welcomed user {user_id}"))
+//! }
+//!
+//! # tokio_test::block_on(async {
+//! let tasks = Tasks::default(); // ImmediateBackend, as Django's default
+//! let result = send_welcome_email.enqueue(&tasks, 42).await?;
+//! assert_eq!(result.status, TaskResultStatus::Successful);
+//! assert_eq!(result.return_value::<String>()?, "welcomed user 42");
+//!
+//! // Inline, without a backend (Django's `Task.call`).
+//! assert_eq!(send_welcome_email.call(7).await.unwrap(), "welcomed user 7");
+//! # Ok::<(), djrs_tasks::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Features
+//!
+//! | feature  | adds                                                                 | default |
+//! |----------|----------------------------------------------------------------------|---------|
+//! | `sqlite` | `SqliteBackend`: the embedded queue on one SQLite file               | no      |
+//! | `axum`   | `axum::dashboard`: a read-only dashboard router; `Tasks` as state     | no      |
+//!
+//! # Beyond Django
+//!
+//! Django 6.0 defines the API and ships no worker. djrs adds: the [`Worker`] (concurrency,
+//! leases renewed by heartbeat, re-queueing of tasks whose worker died, graceful shutdown),
+//! retries with exponential backoff and jitter (`#[task(max_attempts = N)]`, default
+//! [`DEFAULT_MAX_ATTEMPTS`]), panics recorded as failures, batch enqueue
+//! ([`Tasks::enqueue_many`]), pruning ([`Tasks::prune_results`]) and typed application state
+//! for task contexts ([`TaskContext::state`]).
+
+#[cfg(feature = "axum")]
+pub mod axum;
+
+mod backend;
+mod error;
+mod immediate;
+mod result;
+mod runner;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod task;
+mod tasks;
+mod worker;
+
+pub use backend::{Backend, Capabilities, NewTask, Outcome, Queue, QueueCounts, ResultFilter};
+pub use djrs_tasks_macros::task;
+pub use error::{Error, Result};
+pub use immediate::{DummyBackend, ImmediateBackend};
+pub use result::{TaskError, TaskResult, TaskResultStatus};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteBackend;
+#[doc(hidden)]
+pub use task::__private;
+pub use task::{
+    BoxFuture, DEFAULT_MAX_ATTEMPTS, DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_PRIORITY, DEFAULT_TASK_QUEUE_NAME,
+    PreparedTask, TASK_MAX_PRIORITY, TASK_MIN_PRIORITY, Task, TaskContext, TaskOptions, TaskOutput,
+    registered_task_names,
+};
+pub use tasks::{BackendConfig, Tasks, TasksBuilder, TasksConfig};
+pub use worker::{Worker, WorkerStats};

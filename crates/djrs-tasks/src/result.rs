@@ -1,0 +1,219 @@
+//! `TaskResult`, its status and its errors: what a backend records about one enqueued task.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, Tasks};
+
+/// Where a task is in its life (Django's `TaskResultStatus`).
+///
+/// ```
+/// use djrs_tasks::TaskResultStatus;
+///
+/// assert_eq!(TaskResultStatus::Successful.as_str(), "SUCCESSFUL");
+/// assert_eq!("READY".parse::<TaskResultStatus>().unwrap(), TaskResultStatus::Ready);
+/// assert!(TaskResultStatus::Failed.is_finished());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TaskResultStatus {
+    /// Waiting to run (possibly not before `run_after`, possibly for a retry).
+    Ready,
+    /// A worker is running it.
+    Running,
+    /// It failed and will not run again.
+    Failed,
+    /// It ran to completion.
+    Successful,
+}
+
+impl TaskResultStatus {
+    /// Every status, in life order.
+    pub const ALL: [TaskResultStatus; 4] = [
+        TaskResultStatus::Ready,
+        TaskResultStatus::Running,
+        TaskResultStatus::Failed,
+        TaskResultStatus::Successful,
+    ];
+
+    /// Django's value: `READY`, `RUNNING`, `FAILED`, `SUCCESSFUL`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskResultStatus::Ready => "READY",
+            TaskResultStatus::Running => "RUNNING",
+            TaskResultStatus::Failed => "FAILED",
+            TaskResultStatus::Successful => "SUCCESSFUL",
+        }
+    }
+
+    /// True for `FAILED` and `SUCCESSFUL`.
+    #[must_use]
+    pub fn is_finished(self) -> bool {
+        matches!(self, TaskResultStatus::Failed | TaskResultStatus::Successful)
+    }
+}
+
+impl std::fmt::Display for TaskResultStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TaskResultStatus {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        TaskResultStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| Error::InvalidTask(format!("unknown task status {s:?}")))
+    }
+}
+
+/// One failed attempt (Django's `TaskError`).
+///
+/// ```
+/// use djrs_tasks::TaskError;
+///
+/// let err = TaskError::new("std::io::Error", "disk full");
+/// assert_eq!(err.exception_class_path, "std::io::Error");
+/// assert_eq!(err.message, "disk full");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TaskError {
+    /// The error's type name (Django's `exception_class_path`), e.g. `anyhow::Error`, or
+    /// `panic` for a task that panicked.
+    pub exception_class_path: String,
+    /// The error's message (`Display`).
+    pub message: String,
+    /// The error with its chain of sources (`Debug`), Django's `traceback`.
+    pub traceback: String,
+}
+
+impl TaskError {
+    /// An error with a type name and a message; the traceback repeats the message.
+    #[must_use]
+    pub fn new(exception_class_path: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        TaskError { exception_class_path: exception_class_path.into(), traceback: message.clone(), message }
+    }
+
+    /// An error from any Rust error value: its type name, `Display` and `Debug`.
+    #[must_use]
+    pub fn from_error<E: std::fmt::Display + std::fmt::Debug>(err: &E) -> Self {
+        TaskError {
+            exception_class_path: std::any::type_name::<E>().to_owned(),
+            message: err.to_string(),
+            traceback: format!("{err:?}"),
+        }
+    }
+
+    /// Sets the traceback.
+    #[must_use]
+    pub fn with_traceback(mut self, traceback: impl Into<String>) -> Self {
+        self.traceback = traceback.into();
+        self
+    }
+}
+
+impl std::fmt::Display for TaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.exception_class_path, self.message)
+    }
+}
+
+/// What a backend knows about one enqueued task (Django's `TaskResult`).
+///
+/// ```
+/// use djrs_tasks::{task, Tasks, TaskResultStatus};
+///
+/// #[task]
+/// async fn add(a: i64, b: i64) -> i64 { a + b }
+///
+/// # tokio_test::block_on(async {
+/// let tasks = Tasks::default(); // ImmediateBackend: runs at enqueue time
+/// let result = add.enqueue(&tasks, 2, 3).await?;
+/// assert_eq!(result.status, TaskResultStatus::Successful);
+/// assert_eq!(result.return_value::<i64>()?, 5);
+/// assert_eq!(result.attempts(), 1);
+/// assert_eq!(result.args, serde_json::json!([2, 3]));
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TaskResult {
+    /// The result's id (a UUIDv7 string).
+    pub id: String,
+    /// The task's stable name: module path and function name.
+    pub task_name: String,
+    /// Where the task is in its life.
+    pub status: TaskResultStatus,
+    /// When it was enqueued.
+    pub enqueued_at: DateTime<Utc>,
+    /// When a worker first started it.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it finished (succeeded or failed for good).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When its latest attempt started.
+    pub last_attempted_at: Option<DateTime<Utc>>,
+    /// Not before this time (deferred tasks, and retries after a backoff).
+    pub run_after: Option<DateTime<Utc>>,
+    /// The arguments, as the JSON array they travel as.
+    pub args: serde_json::Value,
+    /// The backend alias.
+    pub backend: String,
+    /// The queue.
+    pub queue_name: String,
+    /// The priority, −100..=100, higher first.
+    pub priority: i32,
+    /// One entry per failed attempt.
+    pub errors: Vec<TaskError>,
+    /// The workers of each attempt, in order; its length is the number of attempts.
+    pub worker_ids: Vec<String>,
+    /// How many attempts the task gets before it is `FAILED` for good.
+    pub max_attempts: u32,
+    /// The return value as JSON, once the task succeeded.
+    pub return_value: Option<serde_json::Value>,
+}
+
+impl TaskResult {
+    /// The number of attempts so far (Django: `len(worker_ids)`).
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.worker_ids.len() as u32
+    }
+
+    /// True once the task succeeded or failed for good.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.status.is_finished()
+    }
+
+    /// The return value decoded as `T`.
+    ///
+    /// # Errors
+    /// Django's messages: `Task failed`, `Task has not finished yet`; or a decoding error.
+    pub fn return_value<T: DeserializeOwned>(&self) -> Result<T> {
+        match self.status {
+            TaskResultStatus::Successful => serde_json::from_value(self.return_value.clone().unwrap_or_default())
+                .map_err(Error::Decode),
+            TaskResultStatus::Failed => Err(Error::NoReturnValue("Task failed")),
+            TaskResultStatus::Ready | TaskResultStatus::Running => {
+                Err(Error::NoReturnValue("Task has not finished yet"))
+            }
+        }
+    }
+
+    /// Re-reads this result from its backend, in place (Django's `refresh()`).
+    ///
+    /// # Errors
+    /// When the backend cannot read results or no longer has this one.
+    pub async fn refresh(&mut self, tasks: &Tasks) -> Result<()> {
+        *self = tasks.get_result_from(&self.backend, &self.id).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,453 @@
+//! What `#[task]` generates code against: task options, the `Task` trait with Django's
+//! `using()` setters, return values, the context and the registry.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Result, TaskError, TaskResult, Tasks};
+
+/// Django's `DEFAULT_TASK_BACKEND_ALIAS`.
+pub const DEFAULT_TASK_BACKEND_ALIAS: &str = "default";
+/// Django's `DEFAULT_TASK_QUEUE_NAME`.
+pub const DEFAULT_TASK_QUEUE_NAME: &str = "default";
+/// Django's `DEFAULT_TASK_PRIORITY`.
+pub const DEFAULT_TASK_PRIORITY: i32 = 0;
+/// Django's `TASK_MIN_PRIORITY`.
+pub const TASK_MIN_PRIORITY: i32 = -100;
+/// Django's `TASK_MAX_PRIORITY`.
+pub const TASK_MAX_PRIORITY: i32 = 100;
+/// Attempts a task gets when `#[task]` does not say `max_attempts` (Django has no retries;
+/// djrs retries failed tasks with exponential backoff, as Oban and River do).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The options of a task: Django's `Task` fields other than the function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskOptions {
+    name: &'static str,
+    priority: i32,
+    queue_name: Cow<'static, str>,
+    backend: Cow<'static, str>,
+    run_after: Option<DateTime<Utc>>,
+    max_attempts: u32,
+    takes_context: bool,
+}
+
+impl TaskOptions {
+    /// The options `#[task]` writes; not for direct use.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn from_attribute(
+        name: &'static str,
+        priority: i32,
+        queue_name: &'static str,
+        backend: &'static str,
+        max_attempts: u32,
+        takes_context: bool,
+    ) -> Self {
+        TaskOptions {
+            name,
+            priority,
+            queue_name: Cow::Borrowed(queue_name),
+            backend: Cow::Borrowed(backend),
+            run_after: None,
+            max_attempts: if max_attempts == 0 { DEFAULT_MAX_ATTEMPTS } else { max_attempts },
+            takes_context,
+        }
+    }
+
+    /// The task's stable name: module path and function name.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The priority, −100..=100.
+    #[must_use]
+    pub fn priority(&self) -> i32 {
+        self.priority
+    }
+
+    /// The queue.
+    #[must_use]
+    pub fn queue_name(&self) -> &str {
+        &self.queue_name
+    }
+
+    /// The backend alias.
+    #[must_use]
+    pub fn backend(&self) -> &str {
+        &self.backend
+    }
+
+    /// Not before this time.
+    #[must_use]
+    pub fn run_after(&self) -> Option<DateTime<Utc>> {
+        self.run_after
+    }
+
+    /// Attempts before the task fails for good.
+    #[must_use]
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// Whether the function's first argument is a [`TaskContext`].
+    #[must_use]
+    pub fn takes_context(&self) -> bool {
+        self.takes_context
+    }
+}
+
+/// A task defined with `#[task]`. Its default methods are Django's `Task.using()` setters; each
+/// returns a modified copy, validated when it is enqueued.
+///
+/// ```
+/// use djrs_tasks::{task, Task, Tasks};
+///
+/// #[task(queue_name = "emails", priority = 5)]
+/// async fn send(to: String) {}
+///
+/// assert_eq!(send.options().queue_name(), "emails");
+/// let urgent = send.using().priority(50).queue_name("urgent");
+/// assert_eq!((urgent.options().priority(), urgent.options().queue_name()), (50, "urgent"));
+/// assert_eq!(send.options().priority(), 5); // the original is unchanged
+/// assert!(send.name().ends_with("::send"));
+/// ```
+pub trait Task: Clone + Send + Sync + 'static {
+    /// The options.
+    fn options(&self) -> &TaskOptions;
+
+    /// The options, mutably (for the setters).
+    fn options_mut(&mut self) -> &mut TaskOptions;
+
+    /// The stable name a worker finds the task by.
+    fn name(&self) -> &'static str {
+        self.options().name
+    }
+
+    /// A copy to modify with the setters below (Django's `using()`).
+    #[must_use]
+    fn using(&self) -> Self {
+        self.clone()
+    }
+
+    /// Sets the priority (−100..=100, higher runs first).
+    #[must_use]
+    fn priority(mut self, priority: i32) -> Self {
+        self.options_mut().priority = priority;
+        self
+    }
+
+    /// Sets the queue.
+    #[must_use]
+    fn queue_name(mut self, queue_name: impl Into<Cow<'static, str>>) -> Self {
+        self.options_mut().queue_name = queue_name.into();
+        self
+    }
+
+    /// Sets the backend alias.
+    #[must_use]
+    fn backend(mut self, backend: impl Into<Cow<'static, str>>) -> Self {
+        self.options_mut().backend = backend.into();
+        self
+    }
+
+    /// Runs the task not before `when` (needs a backend that defers).
+    #[must_use]
+    fn run_after(mut self, when: DateTime<Utc>) -> Self {
+        self.options_mut().run_after = Some(when);
+        self
+    }
+
+    /// Sets how many attempts the task gets (at least 1).
+    #[must_use]
+    fn max_attempts(mut self, attempts: u32) -> Self {
+        self.options_mut().max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Reads a result and checks it belongs to this task (Django's `Task.get_result`).
+    ///
+    /// # Errors
+    /// `TaskResultDoesNotExist`, `TaskResultMismatch`, or the backend's error.
+    fn get_result<'a>(&'a self, tasks: &'a Tasks, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async move {
+            let result = tasks.get_result_from(self.options().backend(), id).await?;
+            if result.task_name != self.name() {
+                return Err(Error::TaskResultMismatch {
+                    received: result.task_name,
+                    expected: self.name().to_owned(),
+                });
+            }
+            Ok(result)
+        })
+    }
+}
+
+/// A task with its arguments encoded, ready for [`Tasks::enqueue_many`] (built by the
+/// generated `prepare(args…)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedTask {
+    options: TaskOptions,
+    args: serde_json::Value,
+}
+
+impl PreparedTask {
+    /// A prepared task; `args` must be the JSON array of the arguments.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn new(options: TaskOptions, args: serde_json::Value) -> Self {
+        PreparedTask { options, args }
+    }
+
+    /// The options.
+    #[must_use]
+    pub fn options(&self) -> &TaskOptions {
+        &self.options
+    }
+
+    /// The encoded arguments.
+    #[must_use]
+    pub fn args(&self) -> &serde_json::Value {
+        &self.args
+    }
+
+    pub(crate) fn into_parts(self) -> (TaskOptions, serde_json::Value) {
+        (self.options, self.args)
+    }
+}
+
+/// What a task function may return: a `Result` whose `Ok` serializes to JSON (its error is
+/// recorded in [`TaskResult::errors`] and retried), or a plain JSON-serializable value.
+///
+/// Implemented for `Result<T, E>` (any `E: Display + Debug`, `anyhow::Error` included) and for
+/// `()`, `bool`, numbers, `String`, `Option`, `Vec`, maps and `serde_json::Value`.
+pub trait TaskOutput: Send {
+    /// The outcome as JSON or a task error.
+    ///
+    /// # Errors
+    /// The task's own error, or a value that is not JSON.
+    fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError>;
+}
+
+fn to_json<T: Serialize>(value: &T) -> std::result::Result<serde_json::Value, TaskError> {
+    serde_json::to_value(value).map_err(|err| {
+        TaskError::new(
+            "djrs_tasks::InvalidTask",
+            format!("the return value is not JSON-serializable: {err}"),
+        )
+    })
+}
+
+impl<T: Serialize + Send, E: std::fmt::Display + std::fmt::Debug + Send> TaskOutput for std::result::Result<T, E> {
+    fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
+        match self {
+            Ok(value) => to_json(&value),
+            Err(err) => Err(TaskError::from_error(&err)),
+        }
+    }
+}
+
+macro_rules! plain_output {
+    ($($t:ty),*) => {$(
+        impl TaskOutput for $t {
+            fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
+                to_json(&self)
+            }
+        }
+    )*};
+}
+plain_output!((), bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, String, serde_json::Value);
+
+impl<T: Serialize + Send> TaskOutput for Option<T> {
+    fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
+        to_json(&self)
+    }
+}
+
+impl<T: Serialize + Send> TaskOutput for Vec<T> {
+    fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
+        to_json(&self)
+    }
+}
+
+impl<K: Serialize + Send, V: Serialize + Send> TaskOutput for std::collections::BTreeMap<K, V> {
+    fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
+        to_json(&self)
+    }
+}
+
+impl<K: Serialize + Send, V: Serialize + Send, S: Send> TaskOutput for std::collections::HashMap<K, V, S> {
+    fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
+        to_json(&self)
+    }
+}
+
+/// What a `takes_context` task receives first (Django's `TaskContext`).
+///
+/// ```
+/// use djrs_tasks::{task, TaskContext, Tasks};
+///
+/// #[derive(Clone)]
+/// struct Greeting(&'static str);
+///
+/// #[task(takes_context)]
+/// async fn greet(ctx: TaskContext, name: String) -> String {
+///     let greeting = ctx.state::<Greeting>().map_or("Hello", |g| g.0);
+///     format!("{greeting}, {name} (attempt {})", ctx.attempt())
+/// }
+///
+/// # tokio_test::block_on(async {
+/// let tasks = Tasks::builder().state(Greeting("Bonjour")).build()?;
+/// let result = greet.enqueue(&tasks, "Ada".into()).await?;
+/// assert_eq!(result.return_value::<String>()?, "Bonjour, Ada (attempt 1)");
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct TaskContext {
+    task_result: TaskResult,
+    tasks: Tasks,
+}
+
+impl TaskContext {
+    pub(crate) fn new(task_result: TaskResult, tasks: Tasks) -> Self {
+        TaskContext { task_result, tasks }
+    }
+
+    /// The running task's result as it was when this attempt started.
+    #[must_use]
+    pub fn task_result(&self) -> &TaskResult {
+        &self.task_result
+    }
+
+    /// This attempt's number, from 1 (Django: `task_result.attempts`).
+    #[must_use]
+    pub fn attempt(&self) -> u32 {
+        self.task_result.attempts()
+    }
+
+    /// The task system, to enqueue follow-up tasks.
+    #[must_use]
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    /// Application state registered with [`TasksBuilder::state`](crate::TasksBuilder::state):
+    /// a database pool, a mailer, a client.
+    #[must_use]
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.tasks.state::<T>()
+    }
+}
+
+/// The function a worker runs for a task name.
+pub(crate) type RunFn = fn(TaskContext, serde_json::Value) -> BoxFuture<'static, std::result::Result<serde_json::Value, TaskError>>;
+
+/// A task in the link-time registry; `#[task]` submits one per task.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Registration {
+    pub(crate) name: &'static str,
+    pub(crate) run: RunFn,
+}
+
+impl Registration {
+    /// Used by `#[task]`.
+    #[must_use]
+    pub const fn new(name: &'static str, run: RunFn) -> Self {
+        Registration { name, run }
+    }
+}
+
+inventory::collect!(Registration);
+
+/// The registered task with this name.
+pub(crate) fn find_registration(name: &str) -> Option<&'static Registration> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Registration>> =
+        std::sync::OnceLock::new();
+    INDEX
+        .get_or_init(|| inventory::iter::<Registration>.into_iter().map(|r| (r.name, r)).collect())
+        .get(name)
+        .copied()
+}
+
+/// Every registered task name, sorted.
+///
+/// ```
+/// #[djrs_tasks::task]
+/// async fn listed() {}
+///
+/// assert!(djrs_tasks::registered_task_names().iter().any(|n| n.ends_with("::listed")));
+/// ```
+#[must_use]
+pub fn registered_task_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = inventory::iter::<Registration>.into_iter().map(|r| r.name).collect();
+    names.sort_unstable();
+    names
+}
+
+/// Support code for `#[task]`; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+    pub use serde_json::Value;
+
+    pub use super::{BoxFuture, Registration};
+    use super::{DeserializeOwned, Error, Serialize, TaskError};
+
+    /// Encodes arguments and checks that they round-trip through JSON unchanged (Django's
+    /// rule for task arguments).
+    ///
+    /// # Errors
+    /// `InvalidTask` when they do not.
+    pub fn encode_args<T: Serialize + DeserializeOwned>(args: &T) -> Result<Value, Error> {
+        let invalid = |detail: String| Error::InvalidTask(format!("Task arguments must round-trip through JSON: {detail}"));
+        let value = serde_json::to_value(args).map_err(|e| invalid(e.to_string()))?;
+        let back: T = serde_json::from_value(value.clone()).map_err(|e| invalid(e.to_string()))?;
+        let again = serde_json::to_value(&back).map_err(|e| invalid(e.to_string()))?;
+        if again != value {
+            return Err(invalid(format!("{value} came back as {again}")));
+        }
+        Ok(value)
+    }
+
+    /// Decodes the stored arguments for a run.
+    ///
+    /// # Errors
+    /// A task error naming the mismatch (a task whose signature changed since it was enqueued).
+    pub fn decode_args<T: DeserializeOwned>(args: Value) -> Result<T, TaskError> {
+        serde_json::from_value(args).map_err(|err| {
+            TaskError::new(
+                "djrs_tasks::InvalidTask",
+                format!("the stored arguments do not match the task's signature: {err}"),
+            )
+        })
+    }
+
+    /// Runs a synchronous task on the blocking pool.
+    ///
+    /// # Errors
+    /// The task's error, or a panic turned into a task error.
+    pub async fn run_blocking<F>(f: F) -> Result<Value, TaskError>
+    where
+        F: FnOnce() -> Result<Value, TaskError> + Send + 'static,
+    {
+        match tokio::task::spawn_blocking(f).await {
+            Ok(outcome) => outcome,
+            Err(join) => Err(crate::runner::panic_error(join)),
+        }
+    }
+}
+
+/// Shared handle to registered state, keyed by type.
+pub(crate) type StateMap = Arc<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>;

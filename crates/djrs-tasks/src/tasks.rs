@@ -1,0 +1,421 @@
+//! `Tasks`: Django's `TASKS` setting made into a value — backends by alias, their queues,
+//! hooks for the task signals, and application state for task contexts.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::backend::{Backend, NewTask};
+use crate::task::StateMap;
+use crate::{
+    DEFAULT_TASK_BACKEND_ALIAS, DummyBackend, Error, ImmediateBackend, PreparedTask, Result, TASK_MAX_PRIORITY,
+    TASK_MIN_PRIORITY, TaskOptions, TaskResult,
+};
+
+/// One backend in the `TASKS` setting: `BACKEND`, `QUEUES`, `OPTIONS`.
+///
+/// `BACKEND` is a backend's name (`ImmediateBackend`, `DummyBackend`, `SqliteBackend`) or a
+/// dotted path ending in one (`django.tasks.backends.immediate.ImmediateBackend`). `QUEUES`
+/// lists the allowed queue names (default `["default"]`; an empty list allows any).
+/// `OPTIONS` are the backend's own: `SqliteBackend` takes `PATH` (a file) or `URL`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendConfig {
+    /// The backend's name or dotted path.
+    #[serde(rename = "BACKEND")]
+    pub backend: String,
+    /// The allowed queues.
+    #[serde(rename = "QUEUES", default)]
+    pub queues: Option<Vec<String>>,
+    /// Backend-specific options.
+    #[serde(rename = "OPTIONS", default)]
+    pub options: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Django's `TASKS` setting: backend alias → [`BackendConfig`]. Deserialize it from JSON, TOML
+/// or any serde format.
+///
+/// ```
+/// use djrs_tasks::{Tasks, TasksConfig};
+///
+/// let config: TasksConfig = serde_json::from_str(r#"{
+///     "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+///     "test": {"BACKEND": "DummyBackend", "QUEUES": ["default", "emails"]}
+/// }"#).unwrap();
+/// let tasks = Tasks::from_config(config)?;
+/// assert_eq!(tasks.backend("test")?.name(), "DummyBackend");
+/// # Ok::<(), djrs_tasks::Error>(())
+/// ```
+pub type TasksConfig = HashMap<String, BackendConfig>;
+
+type Hook = Arc<dyn Fn(&TaskResult) + Send + Sync>;
+
+/// Receivers of Django's task signals.
+#[derive(Clone, Default)]
+pub(crate) struct Hooks {
+    enqueued: Vec<Hook>,
+    started: Vec<Hook>,
+    finished: Vec<Hook>,
+}
+
+impl Hooks {
+    pub(crate) fn enqueued(&self, result: &TaskResult) {
+        tracing::info!(target: "djrs_tasks", id = %result.id, name = %result.task_name, queue = %result.queue_name, backend = %result.backend, "task enqueued");
+        self.enqueued.iter().for_each(|hook| hook(result));
+    }
+
+    pub(crate) fn started(&self, result: &TaskResult) {
+        self.started.iter().for_each(|hook| hook(result));
+    }
+
+    pub(crate) fn finished(&self, result: &TaskResult) {
+        match result.status {
+            crate::TaskResultStatus::Failed => tracing::error!(target: "djrs_tasks", id = %result.id, name = %result.task_name, attempts = result.attempts(), "task failed"),
+            _ => tracing::info!(target: "djrs_tasks", id = %result.id, name = %result.task_name, status = %result.status, "task finished"),
+        }
+        self.finished.iter().for_each(|hook| hook(result));
+    }
+}
+
+struct Configured {
+    backend: Arc<dyn Backend>,
+    queues: Option<Vec<String>>,
+}
+
+struct Inner {
+    backends: HashMap<String, Configured>,
+    hooks: Hooks,
+    state: StateMap,
+}
+
+/// The task system: backends by alias (Django's `task_backends`), the task signals and the
+/// state task contexts can read. Cheap to clone; share one per application.
+///
+/// ```
+/// use djrs_tasks::{task, DummyBackend, Task, Tasks, TaskResultStatus};
+///
+/// #[task]
+/// async fn ping() {}
+///
+/// # tokio_test::block_on(async {
+/// let dummy = DummyBackend::new();
+/// let tasks = Tasks::builder().backend("default", dummy.clone()).build()?;
+/// let result = ping.enqueue(&tasks).await?;
+/// assert_eq!(result.status, TaskResultStatus::Ready); // stored, never run
+/// assert_eq!(dummy.results().len(), 1);
+///
+/// // Django's validation, at enqueue time.
+/// let err = ping.using().queue_name("nope").enqueue(&tasks).await.unwrap_err();
+/// assert_eq!(err.to_string(), "Queue 'nope' is not valid for backend.");
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Tasks {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Tasks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut aliases: Vec<&String> = self.inner.backends.keys().collect();
+        aliases.sort();
+        f.debug_struct("Tasks").field("backends", &aliases).finish_non_exhaustive()
+    }
+}
+
+impl Default for Tasks {
+    /// Django's default: one `ImmediateBackend` named `default`.
+    fn default() -> Self {
+        Tasks::builder()
+            .backend(DEFAULT_TASK_BACKEND_ALIAS, ImmediateBackend::new())
+            .build()
+            .unwrap_or_else(|_| unreachable!("the default configuration is valid"))
+    }
+}
+
+impl Tasks {
+    /// A builder, to add backends, hooks and state.
+    pub fn builder() -> TasksBuilder {
+        TasksBuilder::default()
+    }
+
+    /// Builds the task system from Django's `TASKS` setting.
+    ///
+    /// # Errors
+    /// `InvalidTaskBackend` for an unknown backend or invalid options.
+    pub fn from_config(config: TasksConfig) -> Result<Tasks> {
+        let mut builder = Tasks::builder();
+        let mut aliases: Vec<_> = config.into_iter().collect();
+        aliases.sort_by(|a, b| a.0.cmp(&b.0));
+        for (alias, backend_config) in aliases {
+            let backend = backend_from_config(&alias, &backend_config)?;
+            builder = builder.backend_arc(alias.clone(), backend);
+            if let Some(queues) = backend_config.queues {
+                builder = builder.queues(alias, queues);
+            }
+        }
+        builder.build()
+    }
+
+    /// The backend with this alias.
+    ///
+    /// # Errors
+    /// `InvalidTaskBackend`: "The connection 'x' doesn't exist."
+    pub fn backend(&self, alias: &str) -> Result<&Arc<dyn Backend>> {
+        self.configured(alias).map(|c| &c.backend)
+    }
+
+    fn configured(&self, alias: &str) -> Result<&Configured> {
+        self.inner
+            .backends
+            .get(alias)
+            .ok_or_else(|| Error::InvalidTaskBackend(format!("The connection '{alias}' doesn't exist.")))
+    }
+
+    /// Every configured alias, sorted.
+    #[must_use]
+    pub fn aliases(&self) -> Vec<&str> {
+        let mut aliases: Vec<&str> = self.inner.backends.keys().map(String::as_str).collect();
+        aliases.sort_unstable();
+        aliases
+    }
+
+    pub(crate) fn hooks(&self) -> &Hooks {
+        &self.inner.hooks
+    }
+
+    pub(crate) fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.state.get(&TypeId::of::<T>()).and_then(|v| v.downcast_ref::<T>())
+    }
+
+    /// Django's `validate_task` against the task's backend, then the task as the backend
+    /// stores it.
+    fn validate(&self, options: &TaskOptions, args: serde_json::Value) -> Result<(&Configured, NewTask)> {
+        let configured = self.configured(options.backend())?;
+        let caps = configured.backend.capabilities();
+        if !(TASK_MIN_PRIORITY..=TASK_MAX_PRIORITY).contains(&options.priority()) {
+            return Err(Error::InvalidTask(format!(
+                "priority must be a whole number between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}."
+            )));
+        }
+        if !caps.supports_priority && options.priority() != crate::DEFAULT_TASK_PRIORITY {
+            return Err(Error::InvalidTask("Backend does not support setting priority of tasks.".into()));
+        }
+        if !caps.supports_defer && options.run_after().is_some() {
+            return Err(Error::InvalidTask("Backend does not support run_after.".into()));
+        }
+        if let Some(queues) = &configured.queues
+            && !queues.is_empty()
+            && !queues.iter().any(|q| q == options.queue_name())
+        {
+            return Err(Error::InvalidTask(format!("Queue '{}' is not valid for backend.", options.queue_name())));
+        }
+        let task = NewTask {
+            id: uuid::Uuid::now_v7().to_string(),
+            task_name: options.name().to_owned(),
+            args,
+            priority: options.priority(),
+            queue_name: options.queue_name().to_owned(),
+            backend: options.backend().to_owned(),
+            run_after: options.run_after(),
+            enqueued_at: Utc::now(),
+            max_attempts: options.max_attempts(),
+        };
+        Ok((configured, task))
+    }
+
+    /// Enqueues a task whose arguments are already JSON (what the generated `enqueue` calls).
+    ///
+    /// # Errors
+    /// Django's validation errors, or the backend's.
+    pub async fn enqueue_json(&self, options: &TaskOptions, args: serde_json::Value) -> Result<TaskResult> {
+        let (configured, task) = self.validate(options, args)?;
+        let result = configured.backend.enqueue(self, task).await?;
+        Ok(result)
+    }
+
+    /// Enqueues several prepared tasks, in one write where the backend can (`SqliteBackend`
+    /// uses one transaction). All tasks must use the same backend.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn index(doc: u32) {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder().backend("default", DummyBackend::new()).build()?;
+    /// let batch = (1..=3).map(|doc| index.prepare(doc)).collect::<Result<Vec<_>, _>>()?;
+    /// let results = tasks.enqueue_many(batch).await?;
+    /// assert_eq!(results.len(), 3);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// Validation errors (nothing is enqueued then), or the backend's.
+    pub async fn enqueue_many(&self, batch: Vec<PreparedTask>) -> Result<Vec<TaskResult>> {
+        let Some(first) = batch.first() else { return Ok(Vec::new()) };
+        let alias = first.options().backend().to_owned();
+        let mut new_tasks = Vec::with_capacity(batch.len());
+        for prepared in batch {
+            if prepared.options().backend() != alias {
+                return Err(Error::InvalidTask(format!(
+                    "enqueue_many takes tasks of one backend; got '{}' and '{alias}'",
+                    prepared.options().backend()
+                )));
+            }
+            let (options, args) = prepared.into_parts();
+            new_tasks.push(self.validate(&options, args)?.1);
+        }
+        let configured = self.configured(&alias)?;
+        configured.backend.enqueue_many(self, new_tasks).await
+    }
+
+    /// Deletes finished results of the default backend older than `older_than` with one of
+    /// `statuses`, so the table does not grow forever. Returns how many were deleted.
+    ///
+    /// # Errors
+    /// `NotSupported` for backends without a queue, or a storage error.
+    pub async fn prune_results(
+        &self,
+        older_than: chrono::DateTime<Utc>,
+        statuses: &[crate::TaskResultStatus],
+    ) -> Result<u64> {
+        let backend = self.backend(DEFAULT_TASK_BACKEND_ALIAS)?;
+        match backend.queue() {
+            Some(queue) => queue.prune_results(older_than, statuses).await,
+            None => Err(Error::NotSupported { backend: backend.name(), operation: "prune_results" }),
+        }
+    }
+
+    /// Reads a result from the default backend (Django's `default_task_backend.get_result`).
+    ///
+    /// # Errors
+    /// `TaskResultDoesNotExist`, or `NotSupported` for backends that keep no results.
+    pub async fn get_result(&self, id: &str) -> Result<TaskResult> {
+        self.get_result_from(DEFAULT_TASK_BACKEND_ALIAS, id).await
+    }
+
+    /// Reads a result from the backend with this alias.
+    ///
+    /// # Errors
+    /// As [`get_result`](Self::get_result), and `InvalidTaskBackend`.
+    pub async fn get_result_from(&self, alias: &str, id: &str) -> Result<TaskResult> {
+        self.backend(alias)?.get_result(id).await
+    }
+}
+
+/// Builds a [`Tasks`].
+#[derive(Default)]
+#[must_use]
+pub struct TasksBuilder {
+    backends: Vec<(String, Arc<dyn Backend>)>,
+    queues: HashMap<String, Vec<String>>,
+    hooks: Hooks,
+    state: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+}
+
+impl fmt::Debug for TasksBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TasksBuilder").finish_non_exhaustive()
+    }
+}
+
+impl TasksBuilder {
+    /// Adds a backend under an alias.
+    pub fn backend(self, alias: impl Into<String>, backend: impl Backend) -> Self {
+        self.backend_arc(alias, Arc::new(backend))
+    }
+
+    /// Adds a shared backend under an alias.
+    pub fn backend_arc(mut self, alias: impl Into<String>, backend: Arc<dyn Backend>) -> Self {
+        self.backends.push((alias.into(), backend));
+        self
+    }
+
+    /// Restricts a backend's queues (Django's `QUEUES`; default `["default"]`, empty = any).
+    pub fn queues<I: IntoIterator<Item = S>, S: Into<String>>(mut self, alias: impl Into<String>, queues: I) -> Self {
+        self.queues.insert(alias.into(), queues.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Calls `hook` after every enqueue (Django's `task_enqueued` signal).
+    pub fn on_task_enqueued(mut self, hook: impl Fn(&TaskResult) + Send + Sync + 'static) -> Self {
+        self.hooks.enqueued.push(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` when an attempt starts (Django's `task_started` signal).
+    pub fn on_task_started(mut self, hook: impl Fn(&TaskResult) + Send + Sync + 'static) -> Self {
+        self.hooks.started.push(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` when an attempt ends, with the updated result (Django's `task_finished`).
+    pub fn on_task_finished(mut self, hook: impl Fn(&TaskResult) + Send + Sync + 'static) -> Self {
+        self.hooks.finished.push(Arc::new(hook));
+        self
+    }
+
+    /// Registers a value task contexts can read with [`TaskContext::state`](crate::TaskContext::state).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(TypeId::of::<T>(), Arc::new(value));
+        self
+    }
+
+    /// Builds the task system. Without any backend, it has Django's default: an
+    /// `ImmediateBackend` named `default`.
+    ///
+    /// # Errors
+    /// `InvalidTaskBackend` when an alias is used twice or queues name an unknown alias.
+    pub fn build(mut self) -> Result<Tasks> {
+        if self.backends.is_empty() {
+            self.backends.push((DEFAULT_TASK_BACKEND_ALIAS.to_owned(), Arc::new(ImmediateBackend::new())));
+        }
+        let mut backends = HashMap::new();
+        let mut queues = self.queues;
+        for (alias, backend) in self.backends {
+            let alias_queues = queues.remove(&alias).or_else(|| Some(vec![crate::DEFAULT_TASK_QUEUE_NAME.to_owned()]));
+            if backends.insert(alias.clone(), Configured { backend, queues: alias_queues }).is_some() {
+                return Err(Error::InvalidTaskBackend(format!("The backend alias '{alias}' is configured twice.")));
+            }
+        }
+        if let Some(alias) = queues.keys().next() {
+            return Err(Error::InvalidTaskBackend(format!("The connection '{alias}' doesn't exist.")));
+        }
+        Ok(Tasks { inner: Arc::new(Inner { backends, hooks: self.hooks, state: Arc::new(self.state) }) })
+    }
+}
+
+/// The backend a `BACKEND` value names.
+fn backend_from_config(alias: &str, config: &BackendConfig) -> Result<Arc<dyn Backend>> {
+    let name = config.backend.rsplit(['.', ':']).next().unwrap_or_default();
+    let unknown_option = |backend: &str| -> Result<()> {
+        match config.options.keys().next() {
+            Some(key) => Err(Error::InvalidTaskBackend(format!("{backend} takes no option {key:?} (backend '{alias}')"))),
+            None => Ok(()),
+        }
+    };
+    match name {
+        "ImmediateBackend" => {
+            unknown_option(name)?;
+            Ok(Arc::new(ImmediateBackend::new()))
+        }
+        "DummyBackend" => {
+            unknown_option(name)?;
+            Ok(Arc::new(DummyBackend::new()))
+        }
+        #[cfg(feature = "sqlite")]
+        "SqliteBackend" => Ok(Arc::new(crate::SqliteBackend::from_options(alias, &config.options)?)),
+        _ => Err(Error::InvalidTaskBackend(format!(
+            "Could not find backend '{}' for '{alias}': known backends are ImmediateBackend, DummyBackend{}",
+            config.backend,
+            if cfg!(feature = "sqlite") { ", SqliteBackend" } else { " (SqliteBackend needs the `sqlite` feature)" }
+        ))),
+    }
+}

@@ -1,0 +1,343 @@
+//! The worker: claims tasks from a queueing backend and runs them, with leases, retries and
+//! graceful shutdown.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::backend::{Outcome, Queue};
+use crate::runner::run_attempt;
+use crate::{DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskResult, Tasks};
+
+/// What a worker did before it stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerStats {
+    /// Attempts that succeeded.
+    pub succeeded: u64,
+    /// Attempts that failed and were scheduled again.
+    pub retried: u64,
+    /// Attempts that failed with no attempt left.
+    pub failed: u64,
+    /// Attempts cut short by shutdown and re-queued.
+    pub interrupted: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    stats: Mutex<WorkerStats>,
+}
+
+impl Counters {
+    fn add(&self, f: impl FnOnce(&mut WorkerStats)) {
+        f(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    fn get(&self) -> WorkerStats {
+        *self.stats.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Runs tasks from a backend's queues: Django's missing worker.
+///
+/// ```
+/// use std::time::Duration;
+/// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+///
+/// #[task(queue_name = "emails")]
+/// async fn send(to: String) { let _ = to; }
+///
+/// # tokio_test::block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// let tasks = Tasks::builder()
+///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+///     .queues("default", ["default", "emails"])
+///     .build()?;
+/// send.enqueue(&tasks, "ada@example.com".into()).await?;
+///
+/// let worker = Worker::new(&tasks).queues(["emails"]).concurrency(4);
+/// let stats = worker.run_until(tokio::time::sleep(Duration::from_millis(300))).await?;
+/// assert_eq!(stats.succeeded, 1);
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Worker {
+    tasks: Tasks,
+    backend: String,
+    queues: Vec<String>,
+    concurrency: usize,
+    worker_id: String,
+    lease: Duration,
+    poll_interval: Duration,
+    grace_period: Duration,
+    backoff_base: Duration,
+    backoff_cap: Duration,
+}
+
+impl Worker {
+    /// A worker for the `default` backend and queue, running up to 8 tasks at once.
+    pub fn new(tasks: &Tasks) -> Self {
+        Worker {
+            tasks: tasks.clone(),
+            backend: DEFAULT_TASK_BACKEND_ALIAS.to_owned(),
+            queues: vec![DEFAULT_TASK_QUEUE_NAME.to_owned()],
+            concurrency: 8,
+            worker_id: default_worker_id(),
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+            grace_period: Duration::from_secs(10),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(3600),
+        }
+    }
+
+    /// The backend alias to work.
+    pub fn backend(mut self, alias: impl Into<String>) -> Self {
+        self.backend = alias.into();
+        self
+    }
+
+    /// The queues to take tasks from (an empty list: every queue).
+    pub fn queues<I: IntoIterator<Item = S>, S: Into<String>>(mut self, queues: I) -> Self {
+        self.queues = queues.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How many tasks run at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// This worker's id, recorded in each attempt's `worker_ids` (at most 64 characters).
+    pub fn worker_id(mut self, id: impl Into<String>) -> Self {
+        self.worker_id = id.into().chars().take(64).collect();
+        self
+    }
+
+    /// How long a claimed task stays this worker's without a heartbeat (default 30 s). The
+    /// worker renews leases every third of it; a task whose lease expires is re-queued.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(30));
+        self
+    }
+
+    /// How often an idle worker looks for due tasks when no local enqueue wakes it (default
+    /// 1 s).
+    pub fn poll_interval(mut self, every: Duration) -> Self {
+        self.poll_interval = every;
+        self
+    }
+
+    /// How long running tasks may finish after shutdown is asked (default 10 s); the rest are
+    /// interrupted and re-queued.
+    pub fn grace_period(mut self, grace: Duration) -> Self {
+        self.grace_period = grace;
+        self
+    }
+
+    /// The retry delay: `base · 2^(attempt−1)`, at most `cap`, ±25 % jitter (default 1 s, 1 h).
+    pub fn retry_backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_cap = cap.max(base);
+        self
+    }
+
+    /// This worker's id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.worker_id
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(31);
+        let delay = self.backoff_base.saturating_mul(1 << exponent).min(self.backoff_cap);
+        delay.mul_f64(rand::random_range(0.75..1.25))
+    }
+
+    /// Works until `shutdown` resolves, then lets running tasks finish within the grace period,
+    /// interrupts and re-queues the rest, and returns what it did.
+    ///
+    /// # Errors
+    /// When the backend keeps no queue (`ImmediateBackend`, `DummyBackend`) or the alias is
+    /// unknown. Storage errors while working are logged and retried, never returned.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> Result<WorkerStats> {
+        self.run(shutdown, false).await
+    }
+
+    /// Works until no due task is left in its queues and nothing is running (Django's
+    /// `db_worker --batch`), then returns.
+    ///
+    /// # Errors
+    /// As [`run_until`](Self::run_until).
+    pub async fn run_until_idle(self) -> Result<WorkerStats> {
+        self.run(std::future::pending(), true).await
+    }
+
+    async fn run(self, shutdown: impl Future<Output = ()> + Send, until_idle: bool) -> Result<WorkerStats> {
+        let backend = Arc::clone(self.tasks.backend(&self.backend)?);
+        if backend.queue().is_none() {
+            return Err(Error::NotSupported { backend: backend.name(), operation: "workers (it keeps no queue)" });
+        }
+        let this = Arc::new(self);
+        let queue = || backend.queue().unwrap_or_else(|| unreachable!("checked above"));
+        tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, queues = ?this.queues, concurrency = this.concurrency, "worker started");
+
+        let counters = Arc::new(Counters::default());
+        let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let permits = Arc::new(Semaphore::new(this.concurrency));
+        let mut running: JoinSet<()> = JoinSet::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut heartbeat = tokio::time::interval(this.lease / 3);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_rescue = tokio::time::Instant::now() - this.lease;
+
+        loop {
+            while running.try_join_next().is_some() {}
+            if last_rescue.elapsed() >= this.lease {
+                last_rescue = tokio::time::Instant::now();
+                if let Err(err) = queue().rescue_expired().await {
+                    tracing::warn!(target: "djrs_tasks", error = %err, "could not rescue expired tasks");
+                }
+            }
+            let free = permits.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                match queue().claim(&this.worker_id, &this.queues, free, this.lease).await {
+                    Ok(claimed) => claimed,
+                    Err(err) => {
+                        tracing::warn!(target: "djrs_tasks", error = %err, "claiming failed; retrying after the poll interval");
+                        Vec::new()
+                    }
+                }
+            };
+            if claimed.is_empty() {
+                if until_idle && running.is_empty() && free > 0 {
+                    break;
+                }
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = queue().notified(), if free > 0 => {}
+                    () = tokio::time::sleep(this.poll_interval) => {}
+                    Some(_) = running.join_next(), if !running.is_empty() => {}
+                    _ = heartbeat.tick() => this.renew(queue()).await,
+                }
+                continue;
+            }
+            for task in claimed {
+                let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+                    // Cannot happen: we claimed at most the free permits. Put it back.
+                    let _ = queue().complete(&this.worker_id, &task.id, Outcome::Interrupted(TaskError::new("djrs_tasks::Interrupted", "no free slot"))).await;
+                    continue;
+                };
+                in_flight.lock().unwrap_or_else(PoisonError::into_inner).insert(task.id.clone());
+                let (this, backend, counters, in_flight) = (Arc::clone(&this), Arc::clone(&backend), Arc::clone(&counters), Arc::clone(&in_flight));
+                running.spawn(async move {
+                    let Some(queue) = backend.queue() else { return };
+                    this.process(queue, task, &counters, &in_flight).await;
+                    drop(permit);
+                });
+            }
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                _ = heartbeat.tick() => this.renew(queue()).await,
+                () = std::future::ready(()) => {}
+            }
+        }
+
+        // Shutdown: stop claiming, let running attempts finish within the grace period.
+        tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, running = running.len(), "worker stopping");
+        let deadline = tokio::time::sleep(this.grace_period);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                next = running.join_next() => if next.is_none() { break },
+                () = &mut deadline => {
+                    running.abort_all();
+                    while running.join_next().await.is_some() {}
+                    break;
+                }
+                _ = heartbeat.tick() => this.renew(queue()).await,
+            }
+        }
+        let interrupted: Vec<String> = in_flight.lock().unwrap_or_else(PoisonError::into_inner).drain().collect();
+        for id in interrupted {
+            let error = TaskError::new("djrs_tasks::Interrupted", "the worker shut down before the attempt finished");
+            match queue().complete(&this.worker_id, &id, Outcome::Interrupted(error)).await {
+                Ok(_) => counters.add(|s| s.interrupted += 1),
+                Err(err) => tracing::warn!(target: "djrs_tasks", id = %id, error = %err, "could not re-queue an interrupted task; its lease will expire"),
+            }
+        }
+        let stats = counters.get();
+        tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, ?stats, "worker stopped");
+        Ok(stats)
+    }
+
+    async fn renew(&self, queue: &dyn Queue) {
+        if let Err(err) = queue.heartbeat(&self.worker_id, self.lease).await {
+            tracing::warn!(target: "djrs_tasks", error = %err, "lease renewal failed");
+        }
+    }
+
+    async fn process(&self, queue: &dyn Queue, task: TaskResult, counters: &Counters, in_flight: &Mutex<HashSet<String>>) {
+        let outcome = match run_attempt(&self.tasks, &task).await {
+            Ok(value) => Outcome::Succeeded(value),
+            Err(error) if task.attempts() < task.max_attempts => {
+                let delay = chrono::Duration::from_std(self.backoff(task.attempts())).unwrap_or(chrono::Duration::MAX);
+                Outcome::Retry { error, run_after: Utc::now() + delay }
+            }
+            Err(error) => Outcome::Failed(error),
+        };
+        let kind = match &outcome {
+            Outcome::Succeeded(_) => 0,
+            Outcome::Retry { .. } => 1,
+            _ => 2,
+        };
+        // A storage hiccup must not lose the outcome: try a few times before leaving the task
+        // to lease expiry.
+        let mut delay = Duration::from_millis(50);
+        for attempt in 1..=5 {
+            match queue.complete(&self.worker_id, &task.id, outcome.clone()).await {
+                Ok(Some(result)) => {
+                    counters.add(|s| match kind {
+                        0 => s.succeeded += 1,
+                        1 => s.retried += 1,
+                        _ => s.failed += 1,
+                    });
+                    if result.is_finished() {
+                        self.tasks.hooks().finished(&result);
+                    }
+                    break;
+                }
+                Ok(None) => {
+                    tracing::warn!(target: "djrs_tasks", id = %task.id, "lost the task's lease before finishing; another worker owns it now");
+                    break;
+                }
+                Err(err) if attempt < 5 => {
+                    tracing::warn!(target: "djrs_tasks", id = %task.id, error = %err, "recording the outcome failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(err) => {
+                    tracing::error!(target: "djrs_tasks", id = %task.id, error = %err, "could not record the outcome; the task will run again after its lease expires");
+                }
+            }
+        }
+        in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(&task.id);
+    }
+}
+
+/// `djrs-<pid>-<random>`: unique per worker value, recognisable in results.
+fn default_worker_id() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("djrs-{}-{}", std::process::id(), &random[..12])
+}
