@@ -1,0 +1,146 @@
+//! The crate's one error type.
+
+use std::borrow::Cow;
+
+/// Everything that can go wrong while rendering an expression or saving a record.
+///
+/// Where Django raises an exception for the same mistake, the message starts with Django's
+/// message word for word (so logs read the same), followed by what to do about it.
+///
+/// ```
+/// use djrs_orm_ext::{Backend, Error, StringAgg};
+/// use sea_query::{Expr, Order};
+///
+/// let agg = StringAgg::new(Expr::col("name"))
+///     .delimiter(", ")
+///     .order_by(Expr::col("name"), Order::Asc);
+/// let err = agg.to_expr(&Backend::sqlite(3, 40, 1)).unwrap_err();
+/// assert!(matches!(err, Error::NotSupported(_)));
+/// assert!(err.to_string().starts_with(
+///     "This database backend does not support specifying an order on aggregates."
+/// ));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database cannot do what the expression asks (Django's `NotSupportedError`), such
+    /// as an ordered aggregate on SQLite before 3.44. Holds the message, which names the
+    /// database and what to change.
+    #[error("{0}")]
+    NotSupported(Cow<'static, str>),
+    /// The expression was built incompletely, such as a [`StringAgg`](crate::StringAgg)
+    /// without a delimiter (Django's `TypeError` for a missing argument).
+    #[error("{0}")]
+    InvalidExpression(Cow<'static, str>),
+    /// A forced update or a save with `update_fields` matched no row (Django's
+    /// `Model.NotUpdated`). Nothing was written.
+    #[error(transparent)]
+    NotUpdated(#[from] NotUpdated),
+    /// The save options contradict each other or the record (Django's `ValueError` from
+    /// `save()`): forcing an update without a primary key, forcing an insert and an update,
+    /// or naming fields in `update_fields` that cannot be written.
+    #[error("{0}")]
+    InvalidSave(Cow<'static, str>),
+    /// The database reported an error, or a returned value could not be decoded into the
+    /// record's field. The source error says which.
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// Wraps a database or driver error.
+    ///
+    /// ```
+    /// use djrs_orm_ext::Error;
+    ///
+    /// let err = Error::database(sqlx::Error::RowNotFound);
+    /// assert!(err.to_string().starts_with("database error: "));
+    /// ```
+    pub fn database(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Database(Box::new(err))
+    }
+
+    pub(crate) fn not_supported(message: impl Into<Cow<'static, str>>) -> Self {
+        Error::NotSupported(message.into())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        Error::database(err)
+    }
+}
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Django's `Model.NotUpdated`: an UPDATE that had to happen matched no row, because the row
+/// was deleted or its key changed since the record was read.
+///
+/// Its message is Django's: `"Forced update did not affect any rows."` for
+/// [`Save::force_update`](crate::Save::force_update) and `"Save with update_fields did not
+/// affect any rows."` for [`Save::update_fields`](crate::Save::update_fields).
+///
+/// ```
+/// use djrs_orm_ext::{NotUpdated, NotUpdatedReason};
+///
+/// let err = NotUpdated::new("article", NotUpdatedReason::ForceUpdate);
+/// assert_eq!(err.to_string(), "Forced update did not affect any rows.");
+/// assert_eq!(err.table(), "article");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.reason.message())]
+pub struct NotUpdated {
+    table: &'static str,
+    reason: NotUpdatedReason,
+}
+
+impl NotUpdated {
+    /// The error for a save of a record of `table` that failed for `reason`.
+    #[must_use]
+    pub fn new(table: &'static str, reason: NotUpdatedReason) -> Self {
+        NotUpdated { table, reason }
+    }
+
+    /// The table of the record (Django raises a per-model subclass; match on this instead).
+    #[must_use]
+    pub fn table(&self) -> &'static str {
+        self.table
+    }
+
+    /// Why an update was required.
+    #[must_use]
+    pub fn reason(&self) -> NotUpdatedReason {
+        self.reason
+    }
+}
+
+/// Why a save had to update a row (see [`NotUpdated`]).
+///
+/// ```
+/// use djrs_orm_ext::NotUpdatedReason;
+///
+/// assert_eq!(
+///     NotUpdatedReason::UpdateFields.message(),
+///     "Save with update_fields did not affect any rows."
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NotUpdatedReason {
+    /// The save was made with `force_update`.
+    ForceUpdate,
+    /// The save was made with `update_fields`.
+    UpdateFields,
+}
+
+impl NotUpdatedReason {
+    /// Django's message for this reason.
+    #[must_use]
+    pub fn message(self) -> &'static str {
+        match self {
+            NotUpdatedReason::ForceUpdate => "Forced update did not affect any rows.",
+            NotUpdatedReason::UpdateFields => "Save with update_fields did not affect any rows.",
+        }
+    }
+}

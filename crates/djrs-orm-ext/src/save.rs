@@ -1,0 +1,275 @@
+//! `Record::save`: Django 6.0's `Model._save_table` on sea-query and sqlx.
+
+use std::borrow::Cow;
+
+use sea_query::{Expr, ExprTrait, Query, Value};
+
+use crate::backend::{Backend, Vendor};
+use crate::db::OrmDatabase;
+use crate::error::{Error, NotUpdated, NotUpdatedReason, Result};
+use crate::record::{Column, ColumnKind, Record, ReturnedRow, Save, Saved};
+
+fn is_null(value: &Value) -> bool {
+    *value == value.as_null()
+}
+
+/// Checks the options as Django's `save()` does before any query.
+fn validate<R: Record>(options: &Save) -> Result<()> {
+    if options.is_force_insert() && (options.is_force_update() || options.fields().is_some()) {
+        return Err(Error::InvalidSave(Cow::Borrowed(
+            "Cannot force both insert and updating in model saving.",
+        )));
+    }
+    if let Some(fields) = options.fields() {
+        let unknown: Vec<&str> = fields
+            .iter()
+            .filter(|name| {
+                !R::COLUMNS.iter().any(|column| {
+                    column.matches(name)
+                        && matches!(column.kind(), ColumnKind::Field | ColumnKind::DbDefault)
+                })
+            })
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::InvalidSave(Cow::Owned(format!(
+                "The following fields do not exist in this model, are m2m fields, primary keys, \
+                 or are non-concrete fields: {} (table {}: name written columns that are neither \
+                 the primary key nor generated)",
+                unknown.join(", "),
+                R::TABLE
+            ))));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn save<'c, R, A>(record: &mut R, conn: A, options: Save) -> Result<Saved>
+where
+    R: Record + ReturnedRow<<A::Database as sqlx::Database>::Row>,
+    A: sqlx::Acquire<'c> + Send,
+    A::Database: OrmDatabase,
+{
+    validate::<R>(&options)?;
+    if options.fields().is_some_and(<[String]>::is_empty) {
+        return Ok(Saved::Skipped);
+    }
+    let pk_column = R::primary_key_column();
+    let pk = record.primary_key().filter(|value| !is_null(value));
+    let forced = options.is_force_update() || options.fields().is_some();
+    if pk.is_none() && forced {
+        return Err(Error::InvalidSave(Cow::Borrowed(
+            "Cannot force an update in save() with no primary key.",
+        )));
+    }
+    let mut conn = conn.acquire().await?;
+    let conn = &mut *conn;
+    let backend = match options.pinned_backend() {
+        Some(backend) => backend,
+        None => <A::Database as OrmDatabase>::detect_backend(conn).await?,
+    };
+
+    if let Some(pk) = pk.clone().filter(|_| !options.is_force_insert()) {
+        if update::<R, A::Database>(record, conn, &backend, &options, pk).await? {
+            return Ok(Saved::Updated);
+        }
+        if options.is_force_update() {
+            return Err(NotUpdated::new(R::TABLE, NotUpdatedReason::ForceUpdate).into());
+        }
+        if options.fields().is_some() {
+            return Err(NotUpdated::new(R::TABLE, NotUpdatedReason::UpdateFields).into());
+        }
+    }
+
+    if pk.is_none() && !matches!(pk_column.kind(), ColumnKind::PrimaryKey { auto: true }) {
+        return Err(Error::InvalidSave(Cow::Owned(format!(
+            "the primary key {}.{} is not set and is not an auto key: set it before saving",
+            R::TABLE,
+            pk_column.name()
+        ))));
+    }
+    insert::<R, A::Database>(record, conn, &backend, pk).await?;
+    Ok(Saved::Inserted)
+}
+
+/// The UPDATE of `save`; true when a row matched.
+async fn update<R, DB>(
+    record: &mut R,
+    conn: &mut DB::Connection,
+    backend: &Backend,
+    options: &Save,
+    pk: Value,
+) -> Result<bool>
+where
+    R: Record + ReturnedRow<DB::Row>,
+    DB: OrmDatabase,
+{
+    let pk_name = R::primary_key_column().name();
+    let written: Vec<(&'static str, Value)> = R::COLUMNS
+        .iter()
+        .filter(|column| matches!(column.kind(), ColumnKind::Field | ColumnKind::DbDefault))
+        .filter(|column| {
+            options
+                .fields()
+                .is_none_or(|fields| fields.iter().any(|name| column.matches(name)))
+        })
+        .filter_map(|column| Some((column.name(), record.value(column.name())?)))
+        .collect();
+    let written_names: Vec<&str> = written.iter().map(|(name, _)| *name).collect();
+    let refresh: Vec<&'static str> = R::COLUMNS
+        .iter()
+        .filter(|column| column.is_refreshed_by(&written_names))
+        .map(Column::name)
+        .collect();
+
+    if written.is_empty() {
+        // Django: "a model with just PK - check that the PK still exists", while an
+        // update_fields save that writes nothing counts as done.
+        if options.fields().is_some() {
+            return Ok(true);
+        }
+        let stmt = Query::select()
+            .expr(Expr::val(1))
+            .from(R::TABLE)
+            .and_where(Expr::col(pk_name).eq(pk))
+            .to_owned();
+        let (sql, values) = DB::build(&stmt, backend);
+        return Ok(DB::fetch_optional(conn, sql, values).await?.is_some());
+    }
+
+    let mut stmt = Query::update()
+        .table(R::TABLE)
+        .values(
+            written
+                .into_iter()
+                .map(|(name, value)| (name, Expr::val(value))),
+        )
+        .and_where(Expr::col(pk_name).eq(pk.clone()))
+        .to_owned();
+    if !refresh.is_empty() && backend.can_return_rows_from_update() {
+        stmt.returning(Query::returning().columns(refresh.iter().copied()));
+        let (sql, values) = DB::build(&stmt, backend);
+        return match DB::fetch_optional(conn, sql, values).await? {
+            Some(row) => {
+                record.set_returned(&row, &refresh)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        };
+    }
+    let (sql, values) = DB::build(&stmt, backend);
+    let (rows, _) = DB::run(conn, sql, values).await?;
+    if rows > 0 && !refresh.is_empty() {
+        reread::<R, DB>(record, conn, backend, pk, &refresh).await?;
+    }
+    Ok(rows > 0)
+}
+
+/// The INSERT of `save`, reading back what the database computed.
+async fn insert<R, DB>(
+    record: &mut R,
+    conn: &mut DB::Connection,
+    backend: &Backend,
+    pk: Option<Value>,
+) -> Result<()>
+where
+    R: Record + ReturnedRow<DB::Row>,
+    DB: OrmDatabase,
+{
+    let mut columns = Vec::new();
+    let mut values = Vec::new();
+    let mut returning = Vec::new();
+    for column in R::COLUMNS {
+        match column.kind() {
+            ColumnKind::PrimaryKey { .. } => match &pk {
+                Some(value) => {
+                    columns.push(column.name());
+                    values.push(Expr::val(value.clone()));
+                }
+                None => returning.push(column.name()),
+            },
+            ColumnKind::Field | ColumnKind::DbDefault => match record.value(column.name()) {
+                Some(value) => {
+                    columns.push(column.name());
+                    values.push(Expr::val(value));
+                }
+                None => returning.push(column.name()),
+            },
+            ColumnKind::Generated { .. } => returning.push(column.name()),
+        }
+    }
+    let mut stmt = Query::insert().into_table(R::TABLE).to_owned();
+    if columns.is_empty() {
+        stmt.or_default_values();
+    } else {
+        stmt.columns(columns.iter().copied());
+        stmt.values(values).map_err(|err| {
+            Error::InvalidSave(Cow::Owned(format!(
+                "the INSERT for {} could not be built: {err}",
+                R::TABLE
+            )))
+        })?;
+    }
+    if returning.is_empty() {
+        let (sql, values) = DB::build(&stmt, backend);
+        DB::run(conn, sql, values).await?;
+        return Ok(());
+    }
+    if backend.can_return_columns_from_insert() {
+        stmt.returning(Query::returning().columns(returning.iter().copied()));
+        let (mut sql, values) = DB::build(&stmt, backend);
+        if backend.vendor() == Vendor::MariaDb {
+            // sea-query's MySQL builder drops RETURNING (SeaQL/sea-query#847); MariaDB has it.
+            let quoted: Vec<String> = returning
+                .iter()
+                .map(|name| format!("`{}`", name.replace('`', "``")))
+                .collect();
+            sql.push_str(" RETURNING ");
+            sql.push_str(&quoted.join(", "));
+        }
+        let row = DB::fetch_optional(conn, sql, values)
+            .await?
+            .ok_or_else(|| Error::database(sqlx::Error::RowNotFound))?;
+        record.set_returned(&row, &returning)?;
+        return Ok(());
+    }
+    // MySQL (and SQLite before 3.35): read back by key.
+    let (sql, values) = DB::build(&stmt, backend);
+    let (_, last_id) = DB::run(conn, sql, values).await?;
+    let key = match (pk, last_id) {
+        (Some(pk), _) => pk,
+        (None, Some(id)) => Value::BigInt(Some(id)),
+        (None, None) => {
+            return Err(Error::database(sqlx::Error::Protocol(format!(
+                "the database reported no id for the row inserted into {}",
+                R::TABLE
+            ))));
+        }
+    };
+    reread::<R, DB>(record, conn, backend, key, &returning).await
+}
+
+/// One `SELECT` of `columns` by key, where the database cannot return them.
+async fn reread<R, DB>(
+    record: &mut R,
+    conn: &mut DB::Connection,
+    backend: &Backend,
+    key: Value,
+    columns: &[&'static str],
+) -> Result<()>
+where
+    R: Record + ReturnedRow<DB::Row>,
+    DB: OrmDatabase,
+{
+    let stmt = Query::select()
+        .columns(columns.iter().copied())
+        .from(R::TABLE)
+        .and_where(Expr::col(R::primary_key_column().name()).eq(key))
+        .to_owned();
+    let (sql, values) = DB::build(&stmt, backend);
+    let row = DB::fetch_optional(conn, sql, values)
+        .await?
+        .ok_or_else(|| Error::database(sqlx::Error::RowNotFound))?;
+    record.set_returned(&row, columns)?;
+    Ok(())
+}
