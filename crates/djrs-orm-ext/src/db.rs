@@ -18,7 +18,7 @@ pub trait OrmDatabase: sqlx::Database + sealed::Sealed {
     fn detect_backend(conn: &mut Self::Connection) -> impl Future<Output = Result<Backend>> + Send;
 
     #[doc(hidden)]
-    fn build<S: QueryStatementBuilder>(stmt: &S, backend: &Backend) -> (String, Values);
+    fn build<S: QueryStatementBuilder>(stmt: &S) -> (String, Values);
 
     /// Runs a statement; returns the rows affected and, on MySQL, the last insert id.
     #[doc(hidden)]
@@ -115,7 +115,7 @@ mod postgres {
             Ok(Backend::postgres(num / 10000, num % 10000))
         }
 
-        fn build<S: QueryStatementBuilder>(stmt: &S, _: &Backend) -> (String, Values) {
+        fn build<S: QueryStatementBuilder>(stmt: &S) -> (String, Values) {
             stmt.build_any(&sea_query::PostgresQueryBuilder)
         }
 
@@ -144,7 +144,7 @@ mod mysql {
             Ok(parse_mysql_version(&text))
         }
 
-        fn build<S: QueryStatementBuilder>(stmt: &S, _: &Backend) -> (String, Values) {
+        fn build<S: QueryStatementBuilder>(stmt: &S) -> (String, Values) {
             stmt.build_any(&sea_query::MysqlQueryBuilder)
         }
 
@@ -208,7 +208,7 @@ mod sqlite {
             Ok(Backend::new(crate::Vendor::Sqlite, version))
         }
 
-        fn build<S: QueryStatementBuilder>(stmt: &S, _: &Backend) -> (String, Values) {
+        fn build<S: QueryStatementBuilder>(stmt: &S) -> (String, Values) {
             stmt.build_any(&sea_query::SqliteQueryBuilder)
         }
 

@@ -36,6 +36,12 @@ pub enum Error {
     /// `Model.NotUpdated`). Nothing was written.
     #[error(transparent)]
     NotUpdated(#[from] NotUpdated),
+    /// No row has the record's primary key (Django's `Model.DoesNotExist` from
+    /// `refresh_from_db()`). Holds the table.
+    #[error(
+        "{0} matching query does not exist. (No row has this primary key: it was deleted, or the record was never saved.)"
+    )]
+    DoesNotExist(&'static str),
     /// The save options contradict each other or the record (Django's `ValueError` from
     /// `save()`): forcing an update without a primary key, forcing an insert and an update,
     /// or naming fields in `update_fields` that cannot be written.

@@ -137,6 +137,35 @@ pub trait Record: Send {
     {
         crate::save::save(self, conn, options)
     }
+
+    /// Reloads every column from the row of the record's primary key (Django's
+    /// `refresh_from_db()`): [`Error::DoesNotExist`](crate::Error::DoesNotExist) when there is
+    /// no such row, [`Error::InvalidSave`](crate::Error::InvalidSave) without a key.
+    ///
+    /// ```no_run
+    /// use djrs_orm_ext::Record;
+    ///
+    /// #[derive(Record)]
+    /// struct Article { id: Option<i64>, title: String }
+    ///
+    /// # async fn demo(pool: sqlx::MySqlPool) -> djrs_orm_ext::Result<()> {
+    /// let mut article = Article { id: Some(1), title: String::new() };
+    /// article.refresh_from_db(&pool).await?;
+    /// println!("{}", article.title);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+    fn refresh_from_db<'c, A>(
+        &mut self,
+        conn: A,
+    ) -> impl std::future::Future<Output = crate::Result<()>> + Send
+    where
+        Self: Sized + ReturnedRow<<A::Database as sqlx::Database>::Row>,
+        A: sqlx::Acquire<'c> + Send,
+        A::Database: crate::OrmDatabase,
+    {
+        crate::save::refresh_from_db(self, conn)
+    }
 }
 
 /// Writes values read back from the database (a `RETURNING` row or a follow-up `SELECT`) into

@@ -133,7 +133,7 @@ where
             .from(R::TABLE)
             .and_where(Expr::col(pk_name).eq(pk))
             .to_owned();
-        let (sql, values) = DB::build(&stmt, backend);
+        let (sql, values) = DB::build(&stmt);
         return Ok(DB::fetch_optional(conn, sql, values).await?.is_some());
     }
 
@@ -148,7 +148,7 @@ where
         .to_owned();
     if !refresh.is_empty() && backend.can_return_rows_from_update() {
         stmt.returning(Query::returning().columns(refresh.iter().copied()));
-        let (sql, values) = DB::build(&stmt, backend);
+        let (sql, values) = DB::build(&stmt);
         return match DB::fetch_optional(conn, sql, values).await? {
             Some(row) => {
                 record.set_returned(&row, &refresh)?;
@@ -157,10 +157,10 @@ where
             None => Ok(false),
         };
     }
-    let (sql, values) = DB::build(&stmt, backend);
+    let (sql, values) = DB::build(&stmt);
     let (rows, _) = DB::run(conn, sql, values).await?;
     if rows > 0 && !refresh.is_empty() {
-        reread::<R, DB>(record, conn, backend, pk, &refresh).await?;
+        reread::<R, DB>(record, conn, pk, &refresh).await?;
     }
     Ok(rows > 0)
 }
@@ -211,13 +211,13 @@ where
         })?;
     }
     if returning.is_empty() {
-        let (sql, values) = DB::build(&stmt, backend);
+        let (sql, values) = DB::build(&stmt);
         DB::run(conn, sql, values).await?;
         return Ok(());
     }
     if backend.can_return_columns_from_insert() {
         stmt.returning(Query::returning().columns(returning.iter().copied()));
-        let (mut sql, values) = DB::build(&stmt, backend);
+        let (mut sql, values) = DB::build(&stmt);
         if backend.vendor() == Vendor::MariaDb {
             // sea-query's MySQL builder drops RETURNING (SeaQL/sea-query#847); MariaDB has it.
             let quoted: Vec<String> = returning
@@ -234,7 +234,7 @@ where
         return Ok(());
     }
     // MySQL (and SQLite before 3.35): read back by key.
-    let (sql, values) = DB::build(&stmt, backend);
+    let (sql, values) = DB::build(&stmt);
     let (_, last_id) = DB::run(conn, sql, values).await?;
     let key = match (pk, last_id) {
         (Some(pk), _) => pk,
@@ -246,14 +246,13 @@ where
             ))));
         }
     };
-    reread::<R, DB>(record, conn, backend, key, &returning).await
+    reread::<R, DB>(record, conn, key, &returning).await
 }
 
 /// One `SELECT` of `columns` by key, where the database cannot return them.
 async fn reread<R, DB>(
     record: &mut R,
     conn: &mut DB::Connection,
-    backend: &Backend,
     key: Value,
     columns: &[&'static str],
 ) -> Result<()>
@@ -266,10 +265,39 @@ where
         .from(R::TABLE)
         .and_where(Expr::col(R::primary_key_column().name()).eq(key))
         .to_owned();
-    let (sql, values) = DB::build(&stmt, backend);
+    let (sql, values) = DB::build(&stmt);
     let row = DB::fetch_optional(conn, sql, values)
         .await?
         .ok_or_else(|| Error::database(sqlx::Error::RowNotFound))?;
     record.set_returned(&row, columns)?;
+    Ok(())
+}
+
+pub(crate) async fn refresh_from_db<'c, R, A>(record: &mut R, conn: A) -> Result<()>
+where
+    R: Record + ReturnedRow<<A::Database as sqlx::Database>::Row>,
+    A: sqlx::Acquire<'c> + Send,
+    A::Database: OrmDatabase,
+{
+    let Some(pk) = record.primary_key().filter(|value| !is_null(value)) else {
+        return Err(Error::InvalidSave(Cow::Owned(format!(
+            "a {} record without a primary key cannot be refreshed from the database; save it \
+             first",
+            R::TABLE
+        ))));
+    };
+    let mut conn = conn.acquire().await?;
+    let conn = &mut *conn;
+    let columns: Vec<&'static str> = R::COLUMNS.iter().map(Column::name).collect();
+    let stmt = Query::select()
+        .columns(columns.iter().copied())
+        .from(R::TABLE)
+        .and_where(Expr::col(R::primary_key_column().name()).eq(pk))
+        .to_owned();
+    let (sql, values) = <A::Database as OrmDatabase>::build(&stmt);
+    let row = <A::Database as OrmDatabase>::fetch_optional(conn, sql, values)
+        .await?
+        .ok_or(Error::DoesNotExist(R::TABLE))?;
+    record.set_returned(&row, &columns)?;
     Ok(())
 }
