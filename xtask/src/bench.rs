@@ -23,6 +23,7 @@ struct Bench {
 #[rustfmt::skip]
 const BENCHES: &[Bench] = &[
     Bench { name: "paginate", package: "djrs-paginate", target: "paginate", features: &["postgres"] },
+    Bench { name: "tasks-sqlite", package: "djrs-tasks", target: "tasks_sqlite", features: &["sqlite"] },
 ];
 
 impl Bench {

@@ -62,10 +62,20 @@ fn parse_options(attr: TokenStream2) -> syn::Result<Options> {
 /// Accepts `5` and `-5` as integer literals (a negative number is a unary expression).
 fn int_literal(expr: &syn::Expr) -> syn::Result<LitInt> {
     match expr {
-        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(lit), .. }) => Ok(lit.clone()),
-        syn::Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(lit),
+            ..
+        }) => Ok(lit.clone()),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => {
             let inner = int_literal(expr)?;
-            Ok(LitInt::new(&format!("-{}", inner.base10_digits()), inner.span()))
+            Ok(LitInt::new(
+                &format!("-{}", inner.base10_digits()),
+                inner.span(),
+            ))
         }
         other => Err(syn::Error::new(other.span(), "expected an integer literal")),
     }
@@ -82,7 +92,10 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         ));
     }
     if let Some(variadic) = &sig.variadic {
-        return Err(syn::Error::new(variadic.span(), "a task cannot be variadic"));
+        return Err(syn::Error::new(
+            variadic.span(),
+            "a task cannot be variadic",
+        ));
     }
     let priority: i64 = match &options.priority {
         Some(lit) => {
@@ -101,7 +114,10 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         Some(lit) => {
             let value: u32 = lit.base10_parse()?;
             if value == 0 {
-                return Err(syn::Error::new(lit.span(), "max_attempts must be at least 1"));
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "max_attempts must be at least 1",
+                ));
             }
             value
         }
@@ -121,7 +137,10 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     for (i, input) in inputs.enumerate() {
         match input {
             FnArg::Receiver(r) => {
-                return Err(syn::Error::new(r.span(), "a task must be a free function, not a method"));
+                return Err(syn::Error::new(
+                    r.span(),
+                    "a task must be a free function, not a method",
+                ));
             }
             FnArg::Typed(pat) => {
                 let name = match &*pat.pat {
@@ -151,8 +170,16 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => quote!(#ty),
     };
-    let docs: Vec<&syn::Attribute> = func.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
-    let other_attrs: Vec<&syn::Attribute> = func.attrs.iter().filter(|a| !a.path().is_ident("doc")).collect();
+    let docs: Vec<&syn::Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+    let other_attrs: Vec<&syn::Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| !a.path().is_ident("doc"))
+        .collect();
 
     let mut inner = func.clone();
     inner.sig.ident = inner_name.clone();
@@ -164,16 +191,24 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         .queue_name
         .as_ref()
         .map_or_else(|| quote!(#krate::DEFAULT_TASK_QUEUE_NAME), |q| quote!(#q));
-    let backend = options
-        .backend
-        .as_ref()
-        .map_or_else(|| quote!(#krate::DEFAULT_TASK_BACKEND_ALIAS), |b| quote!(#b));
+    let backend = options.backend.as_ref().map_or_else(
+        || quote!(#krate::DEFAULT_TASK_BACKEND_ALIAS),
+        |b| quote!(#b),
+    );
     let takes_context = options.takes_context;
     let priority_lit = syn::LitInt::new(&priority.to_string(), Span::call_site());
 
     let arg_tuple_type = quote!((#(#arg_types,)*));
-    let ctx_param = if takes_context { quote!(ctx: #krate::TaskContext,) } else { quote!() };
-    let ctx_arg = if takes_context { quote!(ctx,) } else { quote!() };
+    let ctx_param = if takes_context {
+        quote!(ctx: #krate::TaskContext,)
+    } else {
+        quote!()
+    };
+    let ctx_arg = if takes_context {
+        quote!(ctx,)
+    } else {
+        quote!()
+    };
     let decode = if arg_names.is_empty() {
         quote! { let _ = args; }
     } else {
@@ -193,8 +228,16 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
             #krate::__private::run_blocking(move || #krate::TaskOutput::into_task_output(#inner_name(#ctx_arg #(#arg_names),*))).await
         }
     };
-    let (call_async, call_await) = if is_async { (quote!(async), quote!(.await)) } else { (quote!(), quote!()) };
-    let unused_ctx = if takes_context { quote!() } else { quote!(let _ = ctx;) };
+    let (call_async, call_await) = if is_async {
+        (quote!(async), quote!(.await))
+    } else {
+        (quote!(), quote!())
+    };
+    let unused_ctx = if takes_context {
+        quote!()
+    } else {
+        quote!(let _ = ctx;)
+    };
 
     Ok(quote! {
         #inner

@@ -218,8 +218,24 @@ pub trait Queue: Send + Sync {
     /// the updated result, or `None` when the lease was lost (the task was rescued meanwhile).
     fn complete<'a>(&'a self, worker_id: &'a str, id: &'a str, outcome: Outcome) -> BoxFuture<'a, Result<Option<TaskResult>>>;
 
-    /// Extends the leases of every task `worker_id` is running.
-    fn heartbeat<'a>(&'a self, worker_id: &'a str, lease: Duration) -> BoxFuture<'a, Result<u64>>;
+    /// Records several outcomes at once (one write transaction where the backend can); the
+    /// results are in the order given. By default one [`complete`](Self::complete) after another.
+    fn complete_many<'a>(
+        &'a self,
+        worker_id: &'a str,
+        outcomes: Vec<(String, Outcome)>,
+    ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>> {
+        Box::pin(async move {
+            let mut results = Vec::with_capacity(outcomes.len());
+            for (id, outcome) in outcomes {
+                results.push(self.complete(worker_id, &id, outcome).await?);
+            }
+            Ok(results)
+        })
+    }
+
+    /// Extends the leases of the tasks `ids` that `worker_id` is running.
+    fn heartbeat<'a>(&'a self, worker_id: &'a str, ids: &'a [String], lease: Duration) -> BoxFuture<'a, Result<u64>>;
 
     /// Re-queues (or fails, when out of attempts) the `RUNNING` tasks whose lease expired: their
     /// worker died. Returns how many.

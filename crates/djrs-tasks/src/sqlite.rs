@@ -242,6 +242,27 @@ fn error_json(error: &TaskError) -> String {
     serde_json::to_string(error).unwrap_or_else(|_| "{}".to_owned())
 }
 
+/// The `UPDATE` recording an outcome, with its two values; the id and the worker follow.
+/// Only the worker holding the lease of a `RUNNING` task can complete it.
+fn completion(outcome: &Outcome, now: i64) -> (String, String, Option<i64>) {
+    let appended = "errors = json_insert(errors, '$[#]', json(?))";
+    let (assignments, first, second) = match outcome {
+        Outcome::Succeeded(value) => {
+            ("status = 'SUCCESSFUL', return_value = ?, finished_at = ?".to_owned(), value.to_string(), Some(now))
+        }
+        Outcome::Failed(error) => (format!("status = 'FAILED', {appended}, finished_at = ?"), error_json(error), Some(now)),
+        Outcome::Retry { error, run_after } => {
+            (format!("status = 'READY', {appended}, run_after = ?"), error_json(error), Some(micros(*run_after)))
+        }
+        Outcome::Interrupted(error) => (format!("status = 'READY', {appended}, run_after = ?"), error_json(error), None),
+    };
+    let sql = format!(
+        "UPDATE djrs_task SET {assignments}, worker_id = NULL, lease_expires_at = NULL \
+         WHERE id = ? AND worker_id = ? AND status = 'RUNNING' RETURNING {COLUMNS}"
+    );
+    (sql, first, second)
+}
+
 /// Claim order: priority DESC, then `run_after` ASC with undeferred tasks last (as Django's
 /// database backend), then FIFO.
 fn claim_order(a: &TaskResult, b: &TaskResult) -> std::cmp::Ordering {
@@ -346,52 +367,62 @@ impl Queue for SqliteBackend {
 
     fn complete<'a>(&'a self, worker_id: &'a str, id: &'a str, outcome: Outcome) -> BoxFuture<'a, Result<Option<TaskResult>>> {
         Box::pin(async move {
-            let now = micros(Utc::now());
-            let set = "worker_id = NULL, lease_expires_at = NULL";
-            let base = |assignments: &str| {
-                format!(
-                    "UPDATE djrs_task SET {assignments}, {set} WHERE id = ? AND worker_id = ? AND status = 'RUNNING' \
-                     RETURNING {COLUMNS}"
-                )
-            };
-            let appended = "errors = json_insert(errors, '$[#]', json(?))";
-            // Every statement takes two values before the id and the worker.
-            let (assignments, first, second) = match &outcome {
-                Outcome::Succeeded(value) => {
-                    ("status = 'SUCCESSFUL', return_value = ?, finished_at = ?".to_owned(), value.to_string(), Some(now))
-                }
-                Outcome::Failed(error) => {
-                    (format!("status = 'FAILED', {appended}, finished_at = ?"), error_json(error), Some(now))
-                }
-                Outcome::Retry { error, run_after } => {
-                    (format!("status = 'READY', {appended}, run_after = ?"), error_json(error), Some(micros(*run_after)))
-                }
-                Outcome::Interrupted(error) => {
-                    (format!("status = 'READY', {appended}, run_after = ?"), error_json(error), None)
-                }
-            };
-            let query = sqlx::query(AssertSqlSafe(base(&assignments))).bind(first).bind(second);
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            let row = query.bind(id).bind(worker_id).fetch_optional(&mut *tx).await?;
-            tx.commit().await?;
-            if matches!(outcome, Outcome::Interrupted(_) | Outcome::Retry { .. }) {
-                self.notify.notify_waiters();
-            }
-            row.as_ref().map(row_to_result).transpose()
+            let mut results = self.complete_many(worker_id, vec![(id.to_owned(), outcome)]).await?;
+            Ok(results.pop().flatten())
         })
     }
 
-    fn heartbeat<'a>(&'a self, worker_id: &'a str, lease: Duration) -> BoxFuture<'a, Result<u64>> {
+    fn complete_many<'a>(
+        &'a self,
+        worker_id: &'a str,
+        outcomes: Vec<(String, Outcome)>,
+    ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>> {
         Box::pin(async move {
-            let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+            let now = micros(Utc::now());
+            let mut requeued = false;
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            let done = sqlx::query("UPDATE djrs_task SET lease_expires_at = ? WHERE worker_id = ? AND status = 'RUNNING'")
-                .bind(micros(until))
-                .bind(worker_id)
-                .execute(&mut *tx)
-                .await?;
+            let mut rows = Vec::with_capacity(outcomes.len());
+            for (id, outcome) in &outcomes {
+                requeued |= matches!(outcome, Outcome::Interrupted(_) | Outcome::Retry { .. });
+                let (sql, first, second) = completion(outcome, now);
+                let row = sqlx::query(AssertSqlSafe(sql))
+                    .bind(first)
+                    .bind(second)
+                    .bind(id)
+                    .bind(worker_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                rows.push(row);
+            }
             tx.commit().await?;
-            Ok(done.rows_affected())
+            if requeued {
+                self.notify.notify_waiters();
+            }
+            rows.iter().map(|row| row.as_ref().map(row_to_result).transpose()).collect()
+        })
+    }
+
+    fn heartbeat<'a>(&'a self, worker_id: &'a str, ids: &'a [String], lease: Duration) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            let until = micros(Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX));
+            let mut renewed = 0;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            for chunk in ids.chunks(500) {
+                let sql = format!(
+                    "UPDATE djrs_task SET lease_expires_at = ? WHERE worker_id = ? AND status = 'RUNNING' AND id IN ({})",
+                    vec!["?"; chunk.len()].join(", ")
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql)).bind(until).bind(worker_id);
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                renewed += query.execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            Ok(renewed)
         })
     }
 

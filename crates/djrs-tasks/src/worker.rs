@@ -28,21 +28,6 @@ pub struct WorkerStats {
     pub interrupted: u64,
 }
 
-#[derive(Default)]
-struct Counters {
-    stats: Mutex<WorkerStats>,
-}
-
-impl Counters {
-    fn add(&self, f: impl FnOnce(&mut WorkerStats)) {
-        f(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
-    }
-
-    fn get(&self) -> WorkerStats {
-        *self.stats.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 /// Runs tasks from a backend's queues: Django's missing worker.
 ///
 /// ```
@@ -190,8 +175,9 @@ impl Worker {
         let queue = || backend.queue().unwrap_or_else(|| unreachable!("checked above"));
         tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, queues = ?this.queues, concurrency = this.concurrency, "worker started");
 
-        let counters = Arc::new(Counters::default());
-        let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let shared = Arc::new(Shared::default());
+        let (outcomes, completions) = tokio::sync::mpsc::unbounded_channel();
+        let completer = tokio::spawn(Arc::clone(&this).complete_loop(Arc::clone(&backend), completions, Arc::clone(&shared)));
         let permits = Arc::new(Semaphore::new(this.concurrency));
         let mut running: JoinSet<()> = JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -207,7 +193,12 @@ impl Worker {
                     tracing::warn!(target: "djrs_tasks", error = %err, "could not rescue expired tasks");
                 }
             }
-            let free = permits.available_permits();
+            // Claim in batches: with tasks running, wait until half the slots are free, so
+            // claims do not contend with completions for the store's write lock one by one.
+            let free = match permits.available_permits() {
+                free if running.is_empty() || free >= this.concurrency.div_ceil(2) => free,
+                _ => 0,
+            };
             let claimed = if free == 0 {
                 Vec::new()
             } else {
@@ -220,36 +211,43 @@ impl Worker {
                 }
             };
             if claimed.is_empty() {
-                if until_idle && running.is_empty() && free > 0 {
+                if until_idle && running.is_empty() && free > 0 && shared.in_flight_count() == 0 {
                     break;
                 }
                 tokio::select! {
                     () = &mut shutdown => break,
                     () = queue().notified(), if free > 0 => {}
-                    () = tokio::time::sleep(this.poll_interval) => {}
+                    // Draining (`run_until_idle`) only waits for outcomes to be recorded.
+                    () = tokio::time::sleep(if until_idle { this.poll_interval.min(Duration::from_millis(5)) } else { this.poll_interval }) => {}
                     Some(_) = running.join_next(), if !running.is_empty() => {}
-                    _ = heartbeat.tick() => this.renew(queue()).await,
+                    _ = heartbeat.tick() => this.renew(queue(), &shared).await,
                 }
                 continue;
             }
             for task in claimed {
-                let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-                    // Cannot happen: we claimed at most the free permits. Put it back.
-                    let _ = queue().complete(&this.worker_id, &task.id, Outcome::Interrupted(TaskError::new("djrs_tasks::Interrupted", "no free slot"))).await;
-                    continue;
+                let permit = match Arc::clone(&permits).try_acquire_owned() {
+                    Ok(permit) => permit,
+                    Err(_) => {
+                        // Cannot happen (we claimed at most the free permits); give it back.
+                        let error = TaskError::new("djrs_tasks::Interrupted", "the worker had no free slot");
+                        let _ = queue().complete(&this.worker_id, &task.id, Outcome::Interrupted(error)).await;
+                        continue;
+                    }
                 };
-                in_flight.lock().unwrap_or_else(PoisonError::into_inner).insert(task.id.clone());
-                let (this, backend, counters, in_flight) = (Arc::clone(&this), Arc::clone(&backend), Arc::clone(&counters), Arc::clone(&in_flight));
+                shared.insert(&task.id);
+                let (this, outcomes) = (Arc::clone(&this), outcomes.clone());
                 running.spawn(async move {
-                    let Some(queue) = backend.queue() else { return };
-                    this.process(queue, task, &counters, &in_flight).await;
+                    let id = task.id.clone();
+                    let outcome = this.attempt(&task).await;
                     drop(permit);
+                    // The completer records it; if it has stopped, the lease expires instead.
+                    let _ = outcomes.send((id, outcome));
                 });
             }
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                _ = heartbeat.tick() => this.renew(queue()).await,
+                _ = heartbeat.tick() => this.renew(queue(), &shared).await,
                 () = std::future::ready(()) => {}
             }
         }
@@ -266,73 +264,142 @@ impl Worker {
                     while running.join_next().await.is_some() {}
                     break;
                 }
-                _ = heartbeat.tick() => this.renew(queue()).await,
+                _ = heartbeat.tick() => this.renew(queue(), &shared).await,
             }
         }
-        let interrupted: Vec<String> = in_flight.lock().unwrap_or_else(PoisonError::into_inner).drain().collect();
-        for id in interrupted {
+        // Every sender is gone now: the completer records what was sent, then stops.
+        drop(outcomes);
+        if let Err(err) = completer.await {
+            tracing::error!(target: "djrs_tasks", error = %err, "the completer stopped abnormally");
+        }
+        for id in shared.drain() {
             let error = TaskError::new("djrs_tasks::Interrupted", "the worker shut down before the attempt finished");
             match queue().complete(&this.worker_id, &id, Outcome::Interrupted(error)).await {
-                Ok(_) => counters.add(|s| s.interrupted += 1),
+                Ok(_) => shared.count(|s| s.interrupted += 1),
                 Err(err) => tracing::warn!(target: "djrs_tasks", id = %id, error = %err, "could not re-queue an interrupted task; its lease will expire"),
             }
         }
-        let stats = counters.get();
+        let stats = shared.stats();
         tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, ?stats, "worker stopped");
         Ok(stats)
     }
 
-    async fn renew(&self, queue: &dyn Queue) {
-        if let Err(err) = queue.heartbeat(&self.worker_id, self.lease).await {
+    async fn renew(&self, queue: &dyn Queue, shared: &Shared) {
+        let ids = shared.in_flight_ids();
+        if let Err(err) = queue.heartbeat(&self.worker_id, &ids, self.lease).await {
             tracing::warn!(target: "djrs_tasks", error = %err, "lease renewal failed");
         }
     }
 
-    async fn process(&self, queue: &dyn Queue, task: TaskResult, counters: &Counters, in_flight: &Mutex<HashSet<String>>) {
-        let outcome = match run_attempt(&self.tasks, &task).await {
+    /// Runs one attempt and decides what it means: success, a retry after a backoff, or a
+    /// failure for good.
+    async fn attempt(&self, task: &TaskResult) -> Outcome {
+        match run_attempt(&self.tasks, task).await {
             Ok(value) => Outcome::Succeeded(value),
             Err(error) if task.attempts() < task.max_attempts => {
                 let delay = chrono::Duration::from_std(self.backoff(task.attempts())).unwrap_or(chrono::Duration::MAX);
                 Outcome::Retry { error, run_after: Utc::now() + delay }
             }
             Err(error) => Outcome::Failed(error),
-        };
-        let kind = match &outcome {
-            Outcome::Succeeded(_) => 0,
-            Outcome::Retry { .. } => 1,
-            _ => 2,
-        };
-        // A storage hiccup must not lose the outcome: try a few times before leaving the task
-        // to lease expiry.
+        }
+    }
+
+    /// Records outcomes in batches (one write transaction for all that are waiting), so the
+    /// store's commit rate does not limit the worker.
+    async fn complete_loop(
+        self: Arc<Self>,
+        backend: Arc<dyn crate::Backend>,
+        mut completions: tokio::sync::mpsc::UnboundedReceiver<(String, Outcome)>,
+        shared: Arc<Shared>,
+    ) {
+        let Some(queue) = backend.queue() else { return };
+        let mut batch = Vec::new();
+        while let Some(first) = completions.recv().await {
+            batch.push(first);
+            while batch.len() < 256 {
+                match completions.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let outcomes = std::mem::take(&mut batch);
+            self.record(queue, outcomes, &shared).await;
+        }
+    }
+
+    async fn record(&self, queue: &dyn Queue, outcomes: Vec<(String, Outcome)>, shared: &Shared) {
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=5 {
-            match queue.complete(&self.worker_id, &task.id, outcome.clone()).await {
-                Ok(Some(result)) => {
-                    counters.add(|s| match kind {
-                        0 => s.succeeded += 1,
-                        1 => s.retried += 1,
-                        _ => s.failed += 1,
-                    });
-                    if result.is_finished() {
-                        self.tasks.hooks().finished(&result);
+            match queue.complete_many(&self.worker_id, outcomes.clone()).await {
+                Ok(results) => {
+                    for ((id, outcome), result) in outcomes.iter().zip(results) {
+                        match result {
+                            Some(result) => {
+                                shared.count(|s| match outcome {
+                                    Outcome::Succeeded(_) => s.succeeded += 1,
+                                    Outcome::Retry { .. } => s.retried += 1,
+                                    Outcome::Interrupted(_) => s.interrupted += 1,
+                                    Outcome::Failed(_) => s.failed += 1,
+                                });
+                                if result.is_finished() {
+                                    self.tasks.hooks().finished(&result);
+                                }
+                            }
+                            None => tracing::warn!(target: "djrs_tasks", id = %id, "lost the task's lease before finishing; another worker owns it now"),
+                        }
+                        shared.remove(id);
                     }
-                    break;
-                }
-                Ok(None) => {
-                    tracing::warn!(target: "djrs_tasks", id = %task.id, "lost the task's lease before finishing; another worker owns it now");
-                    break;
+                    return;
                 }
                 Err(err) if attempt < 5 => {
-                    tracing::warn!(target: "djrs_tasks", id = %task.id, error = %err, "recording the outcome failed; retrying");
+                    tracing::warn!(target: "djrs_tasks", error = %err, "recording outcomes failed; retrying");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
                 Err(err) => {
-                    tracing::error!(target: "djrs_tasks", id = %task.id, error = %err, "could not record the outcome; the task will run again after its lease expires");
+                    tracing::error!(target: "djrs_tasks", error = %err, tasks = outcomes.len(), "could not record outcomes; these tasks run again after their leases expire");
+                    // Stop renewing their leases so they expire and are rescued.
+                    outcomes.iter().for_each(|(id, _)| shared.remove(id));
                 }
             }
         }
-        in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(&task.id);
+    }
+}
+
+/// What the worker's loops share: the tasks in flight (whose leases it renews) and the counts.
+#[derive(Default)]
+struct Shared {
+    in_flight: Mutex<HashSet<String>>,
+    stats: Mutex<WorkerStats>,
+}
+
+impl Shared {
+    fn insert(&self, id: &str) {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).insert(id.to_owned());
+    }
+
+    fn remove(&self, id: &str) {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    }
+
+    fn in_flight_ids(&self) -> Vec<String> {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+    }
+
+    fn in_flight_count(&self) -> usize {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    fn drain(&self) -> Vec<String> {
+        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).drain().collect()
+    }
+
+    fn count(&self, f: impl FnOnce(&mut WorkerStats)) {
+        f(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    fn stats(&self) -> WorkerStats {
+        *self.stats.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

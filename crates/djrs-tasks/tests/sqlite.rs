@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use djrs_tasks::{
-    Outcome, Queue, SqliteBackend, Task, TaskContext, TaskResultStatus, Tasks, TasksConfig, Worker, task,
+    Outcome, Queue, SqliteBackend, Task, TaskContext, TaskResultStatus, Tasks, TasksConfig, Worker,
+    task,
 };
 
 /// Runs per (test key, item), shared by the tasks below: each test uses its own key.
@@ -16,7 +17,12 @@ fn runs() -> &'static Mutex<HashMap<(String, u32), u32>> {
 }
 
 fn run_count(key: &str, item: u32) -> u32 {
-    runs().lock().unwrap().get(&(key.to_owned(), item)).copied().unwrap_or(0)
+    runs()
+        .lock()
+        .unwrap()
+        .get(&(key.to_owned(), item))
+        .copied()
+        .unwrap_or(0)
 }
 
 #[task]
@@ -33,7 +39,11 @@ async fn flaky(key: String, fail_times: u32) -> Result<u32, String> {
         *n += 1;
         *n
     };
-    if attempt <= fail_times { Err(format!("attempt {attempt} failed")) } else { Ok(attempt) }
+    if attempt <= fail_times {
+        Err(format!("attempt {attempt} failed"))
+    } else {
+        Ok(attempt)
+    }
 }
 
 #[task(max_attempts = 5)]
@@ -50,7 +60,10 @@ async fn slow(ctx: TaskContext, millis: u64) -> u32 {
 
 fn sqlite_tasks(dir: &tempfile::TempDir) -> Tasks {
     Tasks::builder()
-        .backend("default", SqliteBackend::open(dir.path().join("tasks.sqlite3")).unwrap())
+        .backend(
+            "default",
+            SqliteBackend::open(dir.path().join("tasks.sqlite3")).unwrap(),
+        )
         .queues("default", ["default", "low", "high"])
         .build()
         .unwrap()
@@ -68,35 +81,90 @@ async fn claims_in_priority_then_run_after_then_fifo_order() {
     let key = "order".to_owned();
     let a = record.enqueue(&tasks, key.clone(), 1).await.unwrap(); // priority 0, FIFO first
     let b = record.enqueue(&tasks, key.clone(), 2).await.unwrap(); // priority 0, FIFO second
-    let c = record.using().priority(10).enqueue(&tasks, key.clone(), 3).await.unwrap();
-    let d = record.using().run_after(past).enqueue(&tasks, key.clone(), 4).await.unwrap(); // due, deferred
-    let e = record.using().priority(-10).enqueue(&tasks, key.clone(), 5).await.unwrap();
-    let future = record.using().run_after(Utc::now() + chrono::Duration::hours(1)).enqueue(&tasks, key, 6).await.unwrap();
+    let c = record
+        .using()
+        .priority(10)
+        .enqueue(&tasks, key.clone(), 3)
+        .await
+        .unwrap();
+    let d = record
+        .using()
+        .run_after(past)
+        .enqueue(&tasks, key.clone(), 4)
+        .await
+        .unwrap(); // due, deferred
+    let e = record
+        .using()
+        .priority(-10)
+        .enqueue(&tasks, key.clone(), 5)
+        .await
+        .unwrap();
+    let future = record
+        .using()
+        .run_after(Utc::now() + chrono::Duration::hours(1))
+        .enqueue(&tasks, key, 6)
+        .await
+        .unwrap();
 
     let mut order = Vec::new();
     loop {
-        let claimed = queue(&tasks).claim("w", &["default".into()], 1, Duration::from_secs(30)).await.unwrap();
-        let Some(task) = claimed.into_iter().next() else { break };
+        let claimed = queue(&tasks)
+            .claim("w", &["default".into()], 1, Duration::from_secs(30))
+            .await
+            .unwrap();
+        let Some(task) = claimed.into_iter().next() else {
+            break;
+        };
         assert_eq!(task.status, TaskResultStatus::Running);
         assert_eq!(task.worker_ids, ["w"]);
         order.push(task.id);
     }
     assert_eq!(order, [c.id, d.id, a.id, b.id, e.id]);
     // The deferred task is not due.
-    assert_eq!(tasks.get_result(&future.id).await.unwrap().status, TaskResultStatus::Ready);
+    assert_eq!(
+        tasks.get_result(&future.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
 }
 
 #[tokio::test]
 async fn queues_are_separate() {
     let dir = tempfile::tempdir().unwrap();
     let tasks = sqlite_tasks(&dir);
-    let low = record.using().queue_name("low").enqueue(&tasks, "queues".into(), 1).await.unwrap();
-    let high = record.using().queue_name("high").enqueue(&tasks, "queues".into(), 2).await.unwrap();
-    Worker::new(&tasks).queues(["high"]).run_until_idle().await.unwrap();
-    assert_eq!(tasks.get_result(&high.id).await.unwrap().status, TaskResultStatus::Successful);
-    assert_eq!(tasks.get_result(&low.id).await.unwrap().status, TaskResultStatus::Ready);
-    Worker::new(&tasks).queues(Vec::<String>::new()).run_until_idle().await.unwrap();
-    assert_eq!(tasks.get_result(&low.id).await.unwrap().status, TaskResultStatus::Successful);
+    let low = record
+        .using()
+        .queue_name("low")
+        .enqueue(&tasks, "queues".into(), 1)
+        .await
+        .unwrap();
+    let high = record
+        .using()
+        .queue_name("high")
+        .enqueue(&tasks, "queues".into(), 2)
+        .await
+        .unwrap();
+    Worker::new(&tasks)
+        .queues(["high"])
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(
+        tasks.get_result(&high.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
+    assert_eq!(
+        tasks.get_result(&low.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
+    Worker::new(&tasks)
+        .queues(Vec::<String>::new())
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(
+        tasks.get_result(&low.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -105,17 +173,28 @@ async fn many_worker_loops_run_every_task_exactly_once() {
     let tasks = sqlite_tasks(&dir);
     let key = "exactly-once".to_owned();
     const N: u32 = 2_000;
-    let batch = (0..N).map(|i| record.prepare(key.clone(), i)).collect::<Result<Vec<_>, _>>().unwrap();
+    let batch = (0..N)
+        .map(|i| record.prepare(key.clone(), i))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
     tasks.enqueue_many(batch).await.unwrap();
 
     // Four workers, each on its own backend value (its own pool), as separate processes would.
     let mut handles = Vec::new();
     for w in 0..4 {
         let tasks = Tasks::builder()
-            .backend("default", SqliteBackend::open(dir.path().join("tasks.sqlite3")).unwrap())
+            .backend(
+                "default",
+                SqliteBackend::open(dir.path().join("tasks.sqlite3")).unwrap(),
+            )
             .build()
             .unwrap();
-        handles.push(tokio::spawn(Worker::new(&tasks).worker_id(format!("w{w}")).concurrency(8).run_until_idle()));
+        handles.push(tokio::spawn(
+            Worker::new(&tasks)
+                .worker_id(format!("w{w}"))
+                .concurrency(8)
+                .run_until_idle(),
+        ));
     }
     let mut succeeded = 0;
     for handle in handles {
@@ -131,22 +210,41 @@ async fn many_worker_loops_run_every_task_exactly_once() {
 async fn failed_attempts_are_retried_with_backoff() {
     let dir = tempfile::tempdir().unwrap();
     let tasks = sqlite_tasks(&dir);
-    let worker = || Worker::new(&tasks).retry_backoff(Duration::from_millis(20), Duration::from_millis(40)).poll_interval(Duration::from_millis(10));
+    let worker = || {
+        Worker::new(&tasks)
+            .retry_backoff(Duration::from_millis(20), Duration::from_millis(40))
+            .poll_interval(Duration::from_millis(10))
+    };
 
     let mut ok = flaky.enqueue(&tasks, "retry-ok".into(), 2).await.unwrap();
-    let stats = worker().run_until(tokio::time::sleep(Duration::from_millis(600))).await.unwrap();
+    let stats = worker()
+        .run_until(tokio::time::sleep(Duration::from_millis(600)))
+        .await
+        .unwrap();
     ok.refresh(&tasks).await.unwrap();
     assert_eq!(ok.status, TaskResultStatus::Successful, "{ok:?}");
     assert_eq!(ok.return_value::<u32>().unwrap(), 3);
     assert_eq!(ok.attempts(), 3);
-    assert_eq!(ok.errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), ["attempt 1 failed", "attempt 2 failed"]);
+    assert_eq!(
+        ok.errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>(),
+        ["attempt 1 failed", "attempt 2 failed"]
+    );
     assert_eq!((stats.succeeded, stats.retried), (1, 2));
     // Each retry waited at least the 75 % of its backoff.
     let run_after = ok.run_after.unwrap();
     assert!(ok.last_attempted_at.unwrap() >= run_after);
 
-    let mut gives_up = flaky.enqueue(&tasks, "retry-fail".into(), 10).await.unwrap();
-    worker().run_until(tokio::time::sleep(Duration::from_millis(600))).await.unwrap();
+    let mut gives_up = flaky
+        .enqueue(&tasks, "retry-fail".into(), 10)
+        .await
+        .unwrap();
+    worker()
+        .run_until(tokio::time::sleep(Duration::from_millis(600)))
+        .await
+        .unwrap();
     gives_up.refresh(&tasks).await.unwrap();
     assert_eq!(gives_up.status, TaskResultStatus::Failed);
     assert_eq!((gives_up.attempts(), gives_up.errors.len()), (3, 3));
@@ -157,15 +255,32 @@ async fn failed_attempts_are_retried_with_backoff() {
 async fn a_panicking_task_fails_and_the_worker_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let tasks = sqlite_tasks(&dir);
-    let bad = panicky.using().max_attempts(1).enqueue(&tasks, true).await.unwrap();
+    let bad = panicky
+        .using()
+        .max_attempts(1)
+        .enqueue(&tasks, true)
+        .await
+        .unwrap();
     let good = panicky.enqueue(&tasks, false).await.unwrap();
-    let stats = Worker::new(&tasks).concurrency(1).run_until_idle().await.unwrap();
+    let stats = Worker::new(&tasks)
+        .concurrency(1)
+        .run_until_idle()
+        .await
+        .unwrap();
     assert_eq!((stats.failed, stats.succeeded), (1, 1));
     let bad = tasks.get_result(&bad.id).await.unwrap();
     assert_eq!(bad.status, TaskResultStatus::Failed);
     assert_eq!(bad.errors[0].exception_class_path, "panic");
     assert_eq!(bad.errors[0].message, "exploded on purpose");
-    assert_eq!(tasks.get_result(&good.id).await.unwrap().return_value::<u32>().unwrap(), 1);
+    assert_eq!(
+        tasks
+            .get_result(&good.id)
+            .await
+            .unwrap()
+            .return_value::<u32>()
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -174,21 +289,49 @@ async fn a_dead_workers_task_runs_again_after_its_lease_expires() {
     let tasks = sqlite_tasks(&dir);
     let result = slow.enqueue(&tasks, 1).await.unwrap();
     // A worker claims it with a short lease and dies: it never completes or renews.
-    let claimed = queue(&tasks).claim("dead-worker", &["default".into()], 10, Duration::from_millis(50)).await.unwrap();
+    let claimed = queue(&tasks)
+        .claim(
+            "dead-worker",
+            &["default".into()],
+            10,
+            Duration::from_millis(50),
+        )
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
     // While the lease holds, nobody else gets it.
-    assert!(queue(&tasks).claim("other", &["default".into()], 10, Duration::from_secs(30)).await.unwrap().is_empty());
+    assert!(
+        queue(&tasks)
+            .claim("other", &["default".into()], 10, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     tokio::time::sleep(Duration::from_millis(80)).await;
 
-    let stats = Worker::new(&tasks).worker_id("rescuer").run_until_idle().await.unwrap();
+    let stats = Worker::new(&tasks)
+        .worker_id("rescuer")
+        .run_until_idle()
+        .await
+        .unwrap();
     assert_eq!(stats.succeeded, 1);
     let done = tasks.get_result(&result.id).await.unwrap();
     assert_eq!(done.status, TaskResultStatus::Successful);
     assert_eq!(done.worker_ids, ["dead-worker", "rescuer"]);
     assert_eq!(done.return_value::<u32>().unwrap(), 2); // the second attempt
-    assert_eq!(done.errors[0].exception_class_path, "djrs_tasks::WorkerLost");
+    assert_eq!(
+        done.errors[0].exception_class_path,
+        "djrs_tasks::WorkerLost"
+    );
     // The dead worker's late completion is refused: it no longer holds the task.
-    let late = queue(&tasks).complete("dead-worker", &result.id, Outcome::Succeeded(serde_json::json!(1))).await.unwrap();
+    let late = queue(&tasks)
+        .complete(
+            "dead-worker",
+            &result.id,
+            Outcome::Succeeded(serde_json::json!(1)),
+        )
+        .await
+        .unwrap();
     assert!(late.is_none());
 }
 
@@ -204,10 +347,16 @@ async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones() {
         .await
         .unwrap();
     assert_eq!((stats.succeeded, stats.interrupted), (1, 1));
-    assert_eq!(tasks.get_result(&quick.id).await.unwrap().status, TaskResultStatus::Successful);
+    assert_eq!(
+        tasks.get_result(&quick.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
     let stuck = tasks.get_result(&stuck.id).await.unwrap();
     assert_eq!(stuck.status, TaskResultStatus::Ready);
-    assert_eq!(stuck.errors[0].exception_class_path, "djrs_tasks::Interrupted");
+    assert_eq!(
+        stuck.errors[0].exception_class_path,
+        "djrs_tasks::Interrupted"
+    );
 }
 
 #[tokio::test]
@@ -215,9 +364,17 @@ async fn deferred_tasks_wait_for_run_after() {
     let dir = tempfile::tempdir().unwrap();
     let tasks = sqlite_tasks(&dir);
     let when = Utc::now() + chrono::Duration::milliseconds(300);
-    let deferred = record.using().run_after(when).enqueue(&tasks, "deferred".into(), 1).await.unwrap();
+    let deferred = record
+        .using()
+        .run_after(when)
+        .enqueue(&tasks, "deferred".into(), 1)
+        .await
+        .unwrap();
     Worker::new(&tasks).run_until_idle().await.unwrap();
-    assert_eq!(tasks.get_result(&deferred.id).await.unwrap().status, TaskResultStatus::Ready);
+    assert_eq!(
+        tasks.get_result(&deferred.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
     Worker::new(&tasks)
         .poll_interval(Duration::from_millis(20))
         .run_until(tokio::time::sleep(Duration::from_millis(600)))
@@ -238,15 +395,40 @@ async fn results_are_readable_from_another_backend_value_and_pruned() {
     let writer = Tasks::from_config(config.clone()).unwrap();
     let reader = Tasks::from_config(config).unwrap();
     let result = record.enqueue(&writer, "prune".into(), 1).await.unwrap();
-    assert_eq!(reader.get_result(&result.id).await.unwrap().status, TaskResultStatus::Ready);
+    assert_eq!(
+        reader.get_result(&result.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
     Worker::new(&reader).run_until_idle().await.unwrap();
-    assert_eq!(writer.get_result(&result.id).await.unwrap().status, TaskResultStatus::Successful);
+    assert_eq!(
+        writer.get_result(&result.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
 
     let statuses = [TaskResultStatus::Successful, TaskResultStatus::Failed];
-    assert_eq!(writer.prune_results(Utc::now() - chrono::Duration::hours(1), &statuses).await.unwrap(), 0);
-    assert_eq!(writer.prune_results(Utc::now() + chrono::Duration::seconds(1), &statuses).await.unwrap(), 1);
+    assert_eq!(
+        writer
+            .prune_results(Utc::now() - chrono::Duration::hours(1), &statuses)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        writer
+            .prune_results(Utc::now() + chrono::Duration::seconds(1), &statuses)
+            .await
+            .unwrap(),
+        1
+    );
     assert!(writer.get_result(&result.id).await.is_err());
 
-    let bad: TasksConfig = serde_json::from_value(serde_json::json!({"default": {"BACKEND": "SqliteBackend"}})).unwrap();
-    assert!(Tasks::from_config(bad).unwrap_err().to_string().contains("PATH or URL"));
+    let bad: TasksConfig =
+        serde_json::from_value(serde_json::json!({"default": {"BACKEND": "SqliteBackend"}}))
+            .unwrap();
+    assert!(
+        Tasks::from_config(bad)
+            .unwrap_err()
+            .to_string()
+            .contains("PATH or URL")
+    );
 }
