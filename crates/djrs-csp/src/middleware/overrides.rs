@@ -1,0 +1,161 @@
+//! `CspOverride`: per-route policies (Django's `csp_override` and `csp_report_only_override`).
+
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::future::OverrideFuture;
+use super::request_nonce;
+use crate::{CspNonce, Policy};
+
+/// Replaces the enforced and/or report-only policy of the routes it wraps: Django's
+/// `@csp_override(config)` and `@csp_report_only_override(config)`. An empty policy
+/// ([`Policy::empty`]) removes that header from the route, like Django's `{}`.
+///
+/// It works with a [`CspLayer`](super::CspLayer) further out: the override travels on the
+/// response and the layer applies it. When an override is nested in another (a route inside an
+/// overridden router), the inner one wins.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use djrs_csp::{Csp, CspLayer, CspOverride, Policy};
+///
+/// let site = Policy::builder().directive("default-src", [Csp::SELF]).build()?;
+/// let images = Policy::builder().directive("img-src", ["*"]).build()?;
+/// let app: Router = Router::new()
+///     .route("/gallery", get(|| async { "gallery" }).layer(CspOverride::enforce(images)))
+///     // No report-only header on the health check.
+///     .route("/health", get(|| async { "ok" }).layer(CspOverride::report_only(Policy::empty())))
+///     .layer(CspLayer::new().enforce(site));
+/// # let _ = app;
+/// # Ok::<(), djrs_csp::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct CspOverride {
+    enforce: Option<Policy>,
+    report_only: Option<Policy>,
+}
+
+impl CspOverride {
+    /// Replaces the enforced policy (`csp_override`).
+    pub fn enforce(policy: Policy) -> Self {
+        CspOverride {
+            enforce: Some(policy),
+            report_only: None,
+        }
+    }
+
+    /// Replaces the report-only policy (`csp_report_only_override`).
+    pub fn report_only(policy: Policy) -> Self {
+        CspOverride {
+            enforce: None,
+            report_only: Some(policy),
+        }
+    }
+
+    /// Also replaces the enforced policy.
+    ///
+    /// ```
+    /// use djrs_csp::{CspOverride, Policy};
+    ///
+    /// // Neither header on this route.
+    /// let layer = CspOverride::report_only(Policy::empty()).with_enforce(Policy::empty());
+    /// # let _ = layer;
+    /// ```
+    pub fn with_enforce(mut self, policy: Policy) -> Self {
+        self.enforce = Some(policy);
+        self
+    }
+
+    /// Also replaces the report-only policy.
+    pub fn with_report_only(mut self, policy: Policy) -> Self {
+        self.report_only = Some(policy);
+        self
+    }
+
+    fn needs_nonce(&self) -> bool {
+        [&self.enforce, &self.report_only]
+            .into_iter()
+            .flatten()
+            .any(Policy::uses_nonce)
+    }
+}
+
+impl<S> Layer<S> for CspOverride {
+    type Service = CspOverrideService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CspOverrideService {
+            inner,
+            needs_nonce: self.needs_nonce(),
+            config: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`CspOverride`]; see there.
+#[derive(Debug, Clone)]
+pub struct CspOverrideService<S> {
+    inner: S,
+    config: CspOverride,
+    needs_nonce: bool,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CspOverrideService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = OverrideFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        // The outer layer may not need a nonce for its own policies; this route's policy does.
+        let nonce = self
+            .needs_nonce
+            .then(|| request_nonce(request.extensions_mut()));
+        OverrideFuture {
+            inner: self.inner.call(request),
+            overrides: Overrides {
+                enforce: self.config.enforce.clone(),
+                report_only: self.config.report_only.clone(),
+                nonce,
+            },
+        }
+    }
+}
+
+/// The policies of a route, carried from a [`CspOverrideService`] to the [`CspLayer`] on the
+/// response's extensions.
+///
+/// [`CspLayer`]: super::CspLayer
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overrides {
+    pub(crate) enforce: Option<Policy>,
+    pub(crate) report_only: Option<Policy>,
+    pub(crate) nonce: Option<CspNonce>,
+}
+
+impl Overrides {
+    /// Records these overrides on a response; an override recorded closer to the handler wins.
+    pub(crate) fn record(&mut self, extensions: &mut http::Extensions) {
+        let mut recorded = extensions.remove::<Overrides>().unwrap_or_default();
+        if recorded.enforce.is_none() {
+            recorded.enforce = self.enforce.take();
+        }
+        if recorded.report_only.is_none() {
+            recorded.report_only = self.report_only.take();
+        }
+        if recorded.nonce.is_none() {
+            recorded.nonce = self.nonce.take();
+        }
+        extensions.insert(recorded);
+    }
+}

@@ -1,0 +1,199 @@
+//! `CspNonce`: the lazy per-request nonce (Django's `LazyNonce`, `request.csp_nonce`).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRngCore as _;
+use rand::rngs::OsRng;
+
+/// Length of a nonce: 16 random bytes in base64url without padding.
+pub const NONCE_LEN: usize = 22;
+
+/// One request's nonce, made on first use: 16 bytes from the operating system's CSPRNG,
+/// base64url without padding (22 characters), exactly like Django's
+/// `secrets.token_urlsafe(16)`.
+///
+/// Clones share the value. The middleware creates one per request and puts it in the request's
+/// extensions; handlers take it with the axum extractor (feature `axum`) and templates through
+/// [`CspNonce::scope`] (feature `tera`). Only when [`as_str`](Self::as_str) was called does
+/// the header get `'nonce-…'` (Django's rule: an unused [`Csp::NONCE`](crate::Csp::NONCE)
+/// disappears).
+///
+/// ```
+/// use djrs_csp::CspNonce;
+///
+/// let nonce = CspNonce::new();
+/// assert!(!nonce.is_generated());
+/// let value = nonce.as_str().to_owned();
+/// assert_eq!(value.len(), 22);
+/// assert!(value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+/// // Clones share the value.
+/// assert_eq!(nonce.clone().as_str(), value);
+/// assert!(nonce.is_generated());
+/// ```
+#[derive(Clone, Default)]
+pub struct CspNonce {
+    value: Arc<OnceLock<[u8; NONCE_LEN]>>,
+}
+
+impl CspNonce {
+    /// A nonce not generated yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The nonce, generated on the first call.
+    ///
+    /// # Panics
+    /// When the operating system's random source fails (`getrandom(2)` returning an error),
+    /// which Linux, macOS and Windows do not do once booted. A page must not be served with a
+    /// guessable nonce, so there is no fallback.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        let bytes = self.value.get_or_init(generate);
+        ascii(bytes)
+    }
+
+    /// The nonce if it was generated, without generating it.
+    ///
+    /// ```
+    /// use djrs_csp::CspNonce;
+    ///
+    /// let nonce = CspNonce::new();
+    /// assert_eq!(nonce.get(), None);
+    /// let value = nonce.as_str().to_owned();
+    /// assert_eq!(nonce.get(), Some(value.as_str()));
+    /// ```
+    #[must_use]
+    pub fn get(&self) -> Option<&str> {
+        self.value.get().map(ascii)
+    }
+
+    /// Whether the nonce was generated (Django's `bool(request.csp_nonce)`): only then does
+    /// the header carry it.
+    #[must_use]
+    pub fn is_generated(&self) -> bool {
+        self.value.get().is_some()
+    }
+
+    /// Runs `f` with this nonce as the thread's current nonce, for code that cannot be handed
+    /// the nonce, such as the `csp_nonce()` template function (feature `tera`). Scopes nest;
+    /// the previous nonce is restored when `f` returns or unwinds.
+    ///
+    /// ```
+    /// use djrs_csp::CspNonce;
+    ///
+    /// let nonce = CspNonce::new();
+    /// let seen = nonce.scope(|| CspNonce::current().map(|n| n.as_str().to_owned()));
+    /// assert_eq!(seen.as_deref(), Some(nonce.as_str()));
+    /// assert!(CspNonce::current().is_none());
+    /// ```
+    pub fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let previous = CURRENT.with(|current| current.replace(Some(self.clone())));
+        let _restore = Restore(previous);
+        f()
+    }
+
+    /// The nonce of the innermost [`scope`](Self::scope) on this thread, if any.
+    #[must_use]
+    pub fn current() -> Option<CspNonce> {
+        CURRENT.with(|current| current.borrow().clone())
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<CspNonce>> = const { RefCell::new(None) };
+}
+
+/// Puts the previous current nonce back when a scope ends.
+struct Restore(Option<CspNonce>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+impl fmt::Display for CspNonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CspNonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The value is a secret of the response; do not leak it into logs.
+        let state = if self.is_generated() {
+            "generated"
+        } else {
+            "not generated"
+        };
+        f.debug_tuple("CspNonce").field(&state).finish()
+    }
+}
+
+fn generate() -> [u8; NONCE_LEN] {
+    let mut random = [0_u8; 16];
+    if let Err(err) = OsRng.try_fill_bytes(&mut random) {
+        panic!("the operating system's random source failed, no CSP nonce can be made: {err}");
+    }
+    let mut out = [0_u8; NONCE_LEN];
+    match URL_SAFE_NO_PAD.encode_slice(random, &mut out) {
+        Ok(NONCE_LEN) => out,
+        other => panic!("base64 of 16 bytes is 22 characters, got {other:?}"),
+    }
+}
+
+fn ascii(bytes: &[u8; NONCE_LEN]) -> &str {
+    // base64url output is ASCII, so this never fails.
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_distinct_and_url_safe() {
+        let values: std::collections::HashSet<String> = (0..200)
+            .map(|_| CspNonce::new().as_str().to_owned())
+            .collect();
+        assert_eq!(values.len(), 200);
+        for value in &values {
+            assert_eq!(value.len(), NONCE_LEN);
+            assert!(
+                value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
+        }
+    }
+
+    #[test]
+    fn debug_does_not_leak_the_value() {
+        let nonce = CspNonce::new();
+        assert_eq!(format!("{nonce:?}"), "CspNonce(\"not generated\")");
+        let value = nonce.as_str().to_owned();
+        assert!(!format!("{nonce:?}").contains(&value));
+        assert_eq!(nonce.to_string(), value);
+    }
+
+    #[test]
+    fn scopes_nest_and_restore() {
+        let outer = CspNonce::new();
+        let inner = CspNonce::new();
+        outer.scope(|| {
+            inner.scope(|| assert_eq!(CspNonce::current().unwrap().as_str(), inner.as_str()));
+            assert_eq!(CspNonce::current().unwrap().as_str(), outer.as_str());
+        });
+        assert!(CspNonce::current().is_none());
+        let caught = std::panic::catch_unwind(|| outer.scope(|| panic!("boom")));
+        assert!(caught.is_err());
+        assert!(CspNonce::current().is_none());
+    }
+}
