@@ -100,7 +100,7 @@ impl OrderBy {
 /// The delimiter is a bound parameter, except on MySQL/MariaDB: their grammar only takes a
 /// string literal after `SEPARATOR`, so it is written as one, quoted so that it reads the same
 /// with and without `NO_BACKSLASH_ESCAPES`. MySQL cuts the result at `group_concat_max_len`
-/// bytes (1,024 by default): see [`mysql::set_group_concat_max_len`](crate::mysql).
+/// bytes (1,024 by default; 1 MiB on MariaDB): see [`mysql::set_group_concat_max_len`](crate::mysql).
 ///
 /// ```
 /// use djrs_orm_ext::{Backend, StringAgg};

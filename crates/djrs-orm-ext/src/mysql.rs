@@ -1,5 +1,6 @@
 //! MySQL/MariaDB: lifting `group_concat_max_len`, which cuts `GROUP_CONCAT` results (and so
-//! [`StringAgg`](crate::StringAgg)) at 1,024 bytes by default, silently but for a warning.
+//! [`StringAgg`](crate::StringAgg)) silently but for a warning: at 1,024 bytes by default on
+//! MySQL, at 1 MiB on MariaDB 10.2.4 and later.
 //!
 //! Django does nothing about it; raise it per connection with [`set_group_concat_max_len`],
 //! or for every connection of a pool with [`with_group_concat_max_len`].

@@ -298,7 +298,17 @@ impl Column {
         }
     }
 
-    pub(crate) fn matches(&self, name: &str) -> bool {
+    /// True when `name` is the column's name or its field's name (how `update_fields`
+    /// entries are matched).
+    ///
+    /// ```
+    /// use djrs_orm_ext::Column;
+    ///
+    /// let column = Column::field("double_views", "doubled");
+    /// assert!(column.is_named("doubled") && column.is_named("double_views"));
+    /// ```
+    #[must_use]
+    pub fn is_named(&self, name: &str) -> bool {
         self.name == name || self.field == name
     }
 }

@@ -25,7 +25,7 @@ fn validate<R: Record>(options: &Save) -> Result<()> {
             .iter()
             .filter(|name| {
                 !R::COLUMNS.iter().any(|column| {
-                    column.matches(name)
+                    column.is_named(name)
                         && matches!(column.kind(), ColumnKind::Field | ColumnKind::DbDefault)
                 })
             })
@@ -111,7 +111,7 @@ where
         .filter(|column| {
             options
                 .fields()
-                .is_none_or(|fields| fields.iter().any(|name| column.matches(name)))
+                .is_none_or(|fields| fields.iter().any(|name| column.is_named(name)))
         })
         .filter_map(|column| Some((column.name(), record.value(column.name())?)))
         .collect();

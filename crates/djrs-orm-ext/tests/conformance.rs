@@ -474,7 +474,7 @@ fn insert_books(data: &Json, quote: char, bool_literal: fn(bool) -> &'static str
 
 /// The rows a case returns, in the shape Django recorded (`{"r": …}` or
 /// `{"columns": […], "rows": […]}`).
-fn result_json(case_data: &Json, aliases: &[&str], rows: Vec<Vec<Option<String>>>) -> Json {
+fn result_json(case_data: &Json, aliases: &[&str], rows: &[Vec<Option<String>>]) -> Json {
     let cell = |v: &Option<String>| v.clone().map_or(Json::Null, Json::String);
     if case_data["kind"] == "queryset" {
         let rows: Vec<Json> = rows
@@ -566,7 +566,7 @@ macro_rules! run_live {
                         .collect()
                 })
                 .collect();
-            let ours = result_json(case_data, &aliases, rows);
+            let ours = result_json(case_data, &aliases, &rows);
             let ok = expected
                 .get("ok")
                 .unwrap_or_else(|| panic!("{id}: Django refused, we ran {sql}"));
