@@ -185,6 +185,9 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     inner.sig.ident = inner_name.clone();
     inner.vis = syn::Visibility::Inherited;
     inner.attrs = other_attrs.into_iter().cloned().collect();
+    // Task arguments arrive decoded from JSON, so they are owned whether or not the body
+    // consumes them.
+    inner.attrs.push(syn::parse_quote!(#[allow(clippy::needless_pass_by_value)]));
 
     let krate = quote!(::djrs_tasks);
     let queue_name = options

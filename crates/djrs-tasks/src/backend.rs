@@ -142,7 +142,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>>;
 
     /// Stores several tasks at once; by default one `enqueue` after another.
-    fn enqueue_many<'a>(&'a self, tasks: &'a Tasks, batch: Vec<NewTask>) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+    fn enqueue_many<'a>(
+        &'a self,
+        tasks: &'a Tasks,
+        batch: Vec<NewTask>,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
             let mut results = Vec::with_capacity(batch.len());
             for task in batch {
@@ -216,7 +220,12 @@ pub trait Queue: Send + Sync {
 
     /// Records how an attempt ended. Only the worker holding the task's lease may do so; returns
     /// the updated result, or `None` when the lease was lost (the task was rescued meanwhile).
-    fn complete<'a>(&'a self, worker_id: &'a str, id: &'a str, outcome: Outcome) -> BoxFuture<'a, Result<Option<TaskResult>>>;
+    fn complete<'a>(
+        &'a self,
+        worker_id: &'a str,
+        id: &'a str,
+        outcome: Outcome,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>>;
 
     /// Records several outcomes at once (one write transaction where the backend can); the
     /// results are in the order given. By default one [`complete`](Self::complete) after another.
@@ -235,7 +244,12 @@ pub trait Queue: Send + Sync {
     }
 
     /// Extends the leases of the tasks `ids` that `worker_id` is running.
-    fn heartbeat<'a>(&'a self, worker_id: &'a str, ids: &'a [String], lease: Duration) -> BoxFuture<'a, Result<u64>>;
+    fn heartbeat<'a>(
+        &'a self,
+        worker_id: &'a str,
+        ids: &'a [String],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<u64>>;
 
     /// Re-queues (or fails, when out of attempts) the `RUNNING` tasks whose lease expired: their
     /// worker died. Returns how many.
@@ -245,10 +259,17 @@ pub trait Queue: Send + Sync {
     fn notified(&self) -> BoxFuture<'_, ()>;
 
     /// Deletes finished results older than `older_than` with one of `statuses`; returns how many.
-    fn prune_results<'a>(&'a self, older_than: DateTime<Utc>, statuses: &'a [TaskResultStatus]) -> BoxFuture<'a, Result<u64>>;
+    fn prune_results<'a>(
+        &'a self,
+        older_than: DateTime<Utc>,
+        statuses: &'a [TaskResultStatus],
+    ) -> BoxFuture<'a, Result<u64>>;
 
     /// Lists results, newest first.
-    fn list_results<'a>(&'a self, filter: &'a ResultFilter) -> BoxFuture<'a, Result<Vec<TaskResult>>>;
+    fn list_results<'a>(
+        &'a self,
+        filter: &'a ResultFilter,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>>;
 
     /// Counts results by queue and status.
     fn counts(&self) -> BoxFuture<'_, Result<QueueCounts>>;

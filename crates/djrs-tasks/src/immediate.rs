@@ -56,7 +56,9 @@ impl Backend for ImmediateBackend {
             result.status = TaskResultStatus::Running;
             result.started_at = Some(now);
             result.last_attempted_at = Some(now);
-            result.worker_ids.push(format!("immediate-{}", uuid::Uuid::new_v4().simple()));
+            result
+                .worker_ids
+                .push(format!("immediate-{}", uuid::Uuid::new_v4().simple()));
             let outcome = run_attempt(tasks, &result).await;
             result.finished_at = Some(Utc::now());
             match outcome {
@@ -75,7 +77,12 @@ impl Backend for ImmediateBackend {
     }
 
     fn get_result<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
-        Box::pin(async { Err(Error::NotSupported { backend: "ImmediateBackend", operation: "get_result" }) })
+        Box::pin(async {
+            Err(Error::NotSupported {
+                backend: "ImmediateBackend",
+                operation: "get_result",
+            })
+        })
     }
 }
 
@@ -114,12 +121,18 @@ impl DummyBackend {
     /// Every result enqueued so far, oldest first.
     #[must_use]
     pub fn results(&self) -> Vec<TaskResult> {
-        self.results.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.results
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Forgets every result.
     pub fn clear(&self) {
-        self.results.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.results
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 
@@ -131,13 +144,19 @@ impl Backend for DummyBackend {
     fn capabilities(&self) -> Capabilities {
         // As Django: results live in this process only, so `supports_get_result` is false,
         // though `get_result` works.
-        Capabilities::none().with_defer().with_async_task().with_priority()
+        Capabilities::none()
+            .with_defer()
+            .with_async_task()
+            .with_priority()
     }
 
     fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
         Box::pin(async move {
             let result = task.into_ready_result();
-            self.results.lock().unwrap_or_else(PoisonError::into_inner).push(result.clone());
+            self.results
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(result.clone());
             tasks.hooks().enqueued(&result);
             Ok(result)
         })

@@ -67,9 +67,9 @@ pub use sqlite::SqliteBackend;
 #[doc(hidden)]
 pub use task::__private;
 pub use task::{
-    BoxFuture, DEFAULT_MAX_ATTEMPTS, DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_PRIORITY, DEFAULT_TASK_QUEUE_NAME,
-    PreparedTask, TASK_MAX_PRIORITY, TASK_MIN_PRIORITY, Task, TaskContext, TaskOptions, TaskOutput,
-    registered_task_names,
+    BoxFuture, DEFAULT_MAX_ATTEMPTS, DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_PRIORITY,
+    DEFAULT_TASK_QUEUE_NAME, PreparedTask, TASK_MAX_PRIORITY, TASK_MIN_PRIORITY, Task, TaskContext,
+    TaskOptions, TaskOutput, registered_task_names,
 };
 pub use tasks::{BackendConfig, Tasks, TasksBuilder, TasksConfig};
 pub use worker::{Worker, WorkerStats};

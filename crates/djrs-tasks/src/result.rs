@@ -51,7 +51,10 @@ impl TaskResultStatus {
     /// True for `FAILED` and `SUCCESSFUL`.
     #[must_use]
     pub fn is_finished(self) -> bool {
-        matches!(self, TaskResultStatus::Failed | TaskResultStatus::Successful)
+        matches!(
+            self,
+            TaskResultStatus::Failed | TaskResultStatus::Successful
+        )
     }
 }
 
@@ -98,7 +101,11 @@ impl TaskError {
     #[must_use]
     pub fn new(exception_class_path: impl Into<String>, message: impl Into<String>) -> Self {
         let message = message.into();
-        TaskError { exception_class_path: exception_class_path.into(), traceback: message.clone(), message }
+        TaskError {
+            exception_class_path: exception_class_path.into(),
+            traceback: message.clone(),
+            message,
+        }
     }
 
     /// An error from any Rust error value: its type name, `Display` and `Debug`.
@@ -199,8 +206,10 @@ impl TaskResult {
     /// Django's messages: `Task failed`, `Task has not finished yet`; or a decoding error.
     pub fn return_value<T: DeserializeOwned>(&self) -> Result<T> {
         match self.status {
-            TaskResultStatus::Successful => serde_json::from_value(self.return_value.clone().unwrap_or_default())
-                .map_err(Error::Decode),
+            TaskResultStatus::Successful => {
+                serde_json::from_value(self.return_value.clone().unwrap_or_default())
+                    .map_err(Error::Decode)
+            }
             TaskResultStatus::Failed => Err(Error::NoReturnValue("Task failed")),
             TaskResultStatus::Ready | TaskResultStatus::Running => {
                 Err(Error::NoReturnValue("Task has not finished yet"))

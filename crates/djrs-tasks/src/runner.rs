@@ -21,7 +21,10 @@ pub(crate) fn panic_error(join: tokio::task::JoinError) -> TaskError {
 
 /// Runs one attempt of a `RUNNING` task and returns its JSON value or its error. Never
 /// panics: a task that panics is an error; an unknown task name is an error.
-pub(crate) async fn run_attempt(tasks: &Tasks, running: &TaskResult) -> Result<serde_json::Value, TaskError> {
+pub(crate) async fn run_attempt(
+    tasks: &Tasks,
+    running: &TaskResult,
+) -> Result<serde_json::Value, TaskError> {
     let Some(registration) = find_registration(&running.task_name) else {
         return Err(TaskError::new(
             "djrs_tasks::TaskDoesNotExist",
@@ -36,7 +39,8 @@ pub(crate) async fn run_attempt(tasks: &Tasks, running: &TaskResult) -> Result<s
     let span = tracing::info_span!("task", id = %running.id, name = %running.task_name, attempt = running.attempts());
     tracing::info!(target: "djrs_tasks", id = %running.id, name = %running.task_name, attempt = running.attempts(), "task started");
     let ctx = TaskContext::new(running.clone(), tasks.clone());
-    let future = tracing::Instrument::instrument((registration.run)(ctx, running.args.clone()), span);
+    let future =
+        tracing::Instrument::instrument((registration.run)(ctx, running.args.clone()), span);
     // The attempt runs in its own tokio task so a panic is caught; the guard aborts it when
     // this future is dropped (a worker shutting down past its grace period).
     let mut handle = AbortOnDrop(tokio::spawn(future));
@@ -46,8 +50,12 @@ pub(crate) async fn run_attempt(tasks: &Tasks, running: &TaskResult) -> Result<s
     };
     let elapsed_ms = (Utc::now() - started).num_milliseconds();
     match &outcome {
-        Ok(_) => tracing::info!(target: "djrs_tasks", id = %running.id, name = %running.task_name, elapsed_ms, "task succeeded"),
-        Err(err) => tracing::warn!(target: "djrs_tasks", id = %running.id, name = %running.task_name, elapsed_ms, error = %err, "task attempt failed"),
+        Ok(_) => {
+            tracing::info!(target: "djrs_tasks", id = %running.id, name = %running.task_name, elapsed_ms, "task succeeded")
+        }
+        Err(err) => {
+            tracing::warn!(target: "djrs_tasks", id = %running.id, name = %running.task_name, elapsed_ms, error = %err, "task attempt failed")
+        }
     }
     outcome
 }

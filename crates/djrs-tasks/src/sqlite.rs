@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::{Notify, OnceCell};
 
@@ -86,7 +89,9 @@ impl SqliteBackend {
     /// # Errors
     /// Never for a path; kept fallible for symmetry with [`from_url`](Self::from_url).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Ok(Self::with_options(SqliteConnectOptions::new().filename(path)))
+        Ok(Self::with_options(
+            SqliteConnectOptions::new().filename(path),
+        ))
     }
 
     /// A backend on a `sqlite://FILE` URL, created if missing. Connects lazily.
@@ -94,8 +99,9 @@ impl SqliteBackend {
     /// # Errors
     /// `InvalidTaskBackend` for a URL sqlx cannot parse.
     pub fn from_url(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|err| Error::InvalidTaskBackend(format!("invalid SQLite URL {url:?}: {err}")))?;
+        let options = SqliteConnectOptions::from_str(url).map_err(|err| {
+            Error::InvalidTaskBackend(format!("invalid SQLite URL {url:?}: {err}"))
+        })?;
         Ok(Self::with_options(options))
     }
 
@@ -105,19 +111,31 @@ impl SqliteBackend {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_lazy_with(options);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_lazy_with(options);
         SqliteBackend::from_pool(pool)
     }
 
     /// A backend on an existing pool (its connections should use WAL and a busy timeout).
     #[must_use]
     pub fn from_pool(pool: SqlitePool) -> Self {
-        SqliteBackend { pool, migrated: Arc::new(OnceCell::new()), notify: Arc::new(Notify::new()) }
+        SqliteBackend {
+            pool,
+            migrated: Arc::new(OnceCell::new()),
+            notify: Arc::new(Notify::new()),
+        }
     }
 
-    pub(crate) fn from_options(alias: &str, options: &serde_json::Map<String, serde_json::Value>) -> Result<Self> {
+    pub(crate) fn from_options(
+        alias: &str,
+        options: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
         let text = |key: &str| options.get(key).and_then(serde_json::Value::as_str);
-        if let Some(key) = options.keys().find(|k| !matches!(k.as_str(), "PATH" | "URL")) {
+        if let Some(key) = options
+            .keys()
+            .find(|k| !matches!(k.as_str(), "PATH" | "URL"))
+        {
             return Err(Error::InvalidTaskBackend(format!(
                 "SqliteBackend takes the options PATH or URL, not {key:?} (backend '{alias}')"
             )));
@@ -234,7 +252,10 @@ fn row_to_result(row: &SqliteRow) -> Result<TaskResult> {
         errors: json_column(row, "errors")?,
         worker_ids: json_column(row, "worker_ids")?,
         max_attempts: u32::try_from(row.try_get::<i64, _>("max_attempts")?).unwrap_or(1),
-        return_value: return_value.map(|v| serde_json::from_str(&v)).transpose().map_err(Error::Decode)?,
+        return_value: return_value
+            .map(|v| serde_json::from_str(&v))
+            .transpose()
+            .map_err(Error::Decode)?,
     })
 }
 
@@ -247,14 +268,26 @@ fn error_json(error: &TaskError) -> String {
 fn completion(outcome: &Outcome, now: i64) -> (String, String, Option<i64>) {
     let appended = "errors = json_insert(errors, '$[#]', json(?))";
     let (assignments, first, second) = match outcome {
-        Outcome::Succeeded(value) => {
-            ("status = 'SUCCESSFUL', return_value = ?, finished_at = ?".to_owned(), value.to_string(), Some(now))
-        }
-        Outcome::Failed(error) => (format!("status = 'FAILED', {appended}, finished_at = ?"), error_json(error), Some(now)),
-        Outcome::Retry { error, run_after } => {
-            (format!("status = 'READY', {appended}, run_after = ?"), error_json(error), Some(micros(*run_after)))
-        }
-        Outcome::Interrupted(error) => (format!("status = 'READY', {appended}, run_after = ?"), error_json(error), None),
+        Outcome::Succeeded(value) => (
+            "status = 'SUCCESSFUL', return_value = ?, finished_at = ?".to_owned(),
+            value.to_string(),
+            Some(now),
+        ),
+        Outcome::Failed(error) => (
+            format!("status = 'FAILED', {appended}, finished_at = ?"),
+            error_json(error),
+            Some(now),
+        ),
+        Outcome::Retry { error, run_after } => (
+            format!("status = 'READY', {appended}, run_after = ?"),
+            error_json(error),
+            Some(micros(*run_after)),
+        ),
+        Outcome::Interrupted(error) => (
+            format!("status = 'READY', {appended}, run_after = ?"),
+            error_json(error),
+            None,
+        ),
     };
     let sql = format!(
         "UPDATE djrs_task SET {assignments}, worker_id = NULL, lease_expires_at = NULL \
@@ -295,10 +328,15 @@ impl Backend for SqliteBackend {
         })
     }
 
-    fn enqueue_many<'a>(&'a self, tasks: &'a Tasks, batch: Vec<NewTask>) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+    fn enqueue_many<'a>(
+        &'a self,
+        tasks: &'a Tasks,
+        batch: Vec<NewTask>,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
             self.insert(&batch).await?;
-            let results: Vec<TaskResult> = batch.into_iter().map(NewTask::into_ready_result).collect();
+            let results: Vec<TaskResult> =
+                batch.into_iter().map(NewTask::into_ready_result).collect();
             results.iter().for_each(|r| tasks.hooks().enqueued(r));
             Ok(results)
         })
@@ -307,11 +345,13 @@ impl Backend for SqliteBackend {
     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
         Box::pin(async move {
             self.migrate().await?;
-            let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM djrs_task WHERE id = ?")))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| Error::TaskResultDoesNotExist(id.to_owned()))?;
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM djrs_task WHERE id = ?"
+            )))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::TaskResultDoesNotExist(id.to_owned()))?;
             row_to_result(&row)
         })
     }
@@ -332,7 +372,8 @@ impl Queue for SqliteBackend {
         Box::pin(async move {
             self.migrate().await?;
             let now = Utc::now();
-            let lease_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+            let lease_until =
+                now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
             let queue_filter = if queues.is_empty() {
                 String::new()
             } else {
@@ -355,7 +396,9 @@ impl Queue for SqliteBackend {
             for queue in queues {
                 query = query.bind(queue);
             }
-            query = query.bind(micros(now)).bind(i64::try_from(limit).unwrap_or(i64::MAX));
+            query = query
+                .bind(micros(now))
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX));
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let rows = query.fetch_all(&mut *tx).await?;
             tx.commit().await?;
@@ -365,9 +408,16 @@ impl Queue for SqliteBackend {
         })
     }
 
-    fn complete<'a>(&'a self, worker_id: &'a str, id: &'a str, outcome: Outcome) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+    fn complete<'a>(
+        &'a self,
+        worker_id: &'a str,
+        id: &'a str,
+        outcome: Outcome,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>> {
         Box::pin(async move {
-            let mut results = self.complete_many(worker_id, vec![(id.to_owned(), outcome)]).await?;
+            let mut results = self
+                .complete_many(worker_id, vec![(id.to_owned(), outcome)])
+                .await?;
             Ok(results.pop().flatten())
         })
     }
@@ -398,16 +448,25 @@ impl Queue for SqliteBackend {
             if requeued {
                 self.notify.notify_waiters();
             }
-            rows.iter().map(|row| row.as_ref().map(row_to_result).transpose()).collect()
+            rows.iter()
+                .map(|row| row.as_ref().map(row_to_result).transpose())
+                .collect()
         })
     }
 
-    fn heartbeat<'a>(&'a self, worker_id: &'a str, ids: &'a [String], lease: Duration) -> BoxFuture<'a, Result<u64>> {
+    fn heartbeat<'a>(
+        &'a self,
+        worker_id: &'a str,
+        ids: &'a [String],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<u64>> {
         Box::pin(async move {
             if ids.is_empty() {
                 return Ok(0);
             }
-            let until = micros(Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX));
+            let until = micros(
+                Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX),
+            );
             let mut renewed = 0;
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             for chunk in ids.chunks(500) {
@@ -460,10 +519,15 @@ impl Queue for SqliteBackend {
         Box::pin(self.notify.notified())
     }
 
-    fn prune_results<'a>(&'a self, older_than: DateTime<Utc>, statuses: &'a [TaskResultStatus]) -> BoxFuture<'a, Result<u64>> {
+    fn prune_results<'a>(
+        &'a self,
+        older_than: DateTime<Utc>,
+        statuses: &'a [TaskResultStatus],
+    ) -> BoxFuture<'a, Result<u64>> {
         Box::pin(async move {
             self.migrate().await?;
-            let finished: Vec<&TaskResultStatus> = statuses.iter().filter(|s| s.is_finished()).collect();
+            let finished: Vec<&TaskResultStatus> =
+                statuses.iter().filter(|s| s.is_finished()).collect();
             if finished.is_empty() {
                 return Ok(0);
             }
@@ -482,7 +546,10 @@ impl Queue for SqliteBackend {
         })
     }
 
-    fn list_results<'a>(&'a self, filter: &'a ResultFilter) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+    fn list_results<'a>(
+        &'a self,
+        filter: &'a ResultFilter,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
             self.migrate().await?;
             let mut sql = format!("SELECT {COLUMNS} FROM djrs_task WHERE 1 = 1");
@@ -524,7 +591,11 @@ impl Queue for SqliteBackend {
             for row in rows {
                 let status: String = row.try_get("status")?;
                 let n: i64 = row.try_get("n")?;
-                counts.rows.push((row.try_get("queue_name")?, status.parse()?, u64::try_from(n).unwrap_or(0)));
+                counts.rows.push((
+                    row.try_get("queue_name")?,
+                    status.parse()?,
+                    u64::try_from(n).unwrap_or(0),
+                ));
             }
             Ok(counts)
         })

@@ -59,7 +59,11 @@ impl TaskOptions {
             queue_name: Cow::Borrowed(queue_name),
             backend: Cow::Borrowed(backend),
             run_after: None,
-            max_attempts: if max_attempts == 0 { DEFAULT_MAX_ATTEMPTS } else { max_attempts },
+            max_attempts: if max_attempts == 0 {
+                DEFAULT_MAX_ATTEMPTS
+            } else {
+                max_attempts
+            },
             takes_context,
         }
     }
@@ -179,7 +183,11 @@ pub trait Task: Clone + Send + Sync + 'static {
     ///
     /// # Errors
     /// `TaskResultDoesNotExist`, `TaskResultMismatch`, or the backend's error.
-    fn get_result<'a>(&'a self, tasks: &'a Tasks, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+    fn get_result<'a>(
+        &'a self,
+        tasks: &'a Tasks,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<TaskResult>> {
         Box::pin(async move {
             let result = tasks.get_result_from(self.options().backend(), id).await?;
             if result.task_name != self.name() {
@@ -248,7 +256,9 @@ fn to_json<T: Serialize>(value: &T) -> std::result::Result<serde_json::Value, Ta
     })
 }
 
-impl<T: Serialize + Send, E: std::fmt::Display + std::fmt::Debug + Send> TaskOutput for std::result::Result<T, E> {
+impl<T: Serialize + Send, E: std::fmt::Display + std::fmt::Debug + Send> TaskOutput
+    for std::result::Result<T, E>
+{
     fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
         match self {
             Ok(value) => to_json(&value),
@@ -266,7 +276,22 @@ macro_rules! plain_output {
         }
     )*};
 }
-plain_output!((), bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, String, serde_json::Value);
+plain_output!(
+    (),
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    String,
+    serde_json::Value
+);
 
 impl<T: Serialize + Send> TaskOutput for Option<T> {
     fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
@@ -286,7 +311,9 @@ impl<K: Serialize + Send, V: Serialize + Send> TaskOutput for std::collections::
     }
 }
 
-impl<K: Serialize + Send, V: Serialize + Send, S: Send> TaskOutput for std::collections::HashMap<K, V, S> {
+impl<K: Serialize + Send, V: Serialize + Send, S: Send> TaskOutput
+    for std::collections::HashMap<K, V, S>
+{
     fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
         to_json(&self)
     }
@@ -351,7 +378,11 @@ impl TaskContext {
 }
 
 /// The function a worker runs for a task name.
-pub(crate) type RunFn = fn(TaskContext, serde_json::Value) -> BoxFuture<'static, std::result::Result<serde_json::Value, TaskError>>;
+pub(crate) type RunFn = fn(
+    TaskContext,
+    serde_json::Value,
+)
+    -> BoxFuture<'static, std::result::Result<serde_json::Value, TaskError>>;
 
 /// A task in the link-time registry; `#[task]` submits one per task.
 #[doc(hidden)]
@@ -373,10 +404,16 @@ inventory::collect!(Registration);
 
 /// The registered task with this name.
 pub(crate) fn find_registration(name: &str) -> Option<&'static Registration> {
-    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Registration>> =
-        std::sync::OnceLock::new();
+    static INDEX: std::sync::OnceLock<
+        std::collections::HashMap<&'static str, &'static Registration>,
+    > = std::sync::OnceLock::new();
     INDEX
-        .get_or_init(|| inventory::iter::<Registration>.into_iter().map(|r| (r.name, r)).collect())
+        .get_or_init(|| {
+            inventory::iter::<Registration>
+                .into_iter()
+                .map(|r| (r.name, r))
+                .collect()
+        })
         .get(name)
         .copied()
 }
@@ -391,7 +428,10 @@ pub(crate) fn find_registration(name: &str) -> Option<&'static Registration> {
 /// ```
 #[must_use]
 pub fn registered_task_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = inventory::iter::<Registration>.into_iter().map(|r| r.name).collect();
+    let mut names: Vec<&'static str> = inventory::iter::<Registration>
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     names.sort_unstable();
     names
 }
@@ -411,7 +451,11 @@ pub mod __private {
     /// # Errors
     /// `InvalidTask` when they do not.
     pub fn encode_args<T: Serialize + DeserializeOwned>(args: &T) -> Result<Value, Error> {
-        let invalid = |detail: String| Error::InvalidTask(format!("Task arguments must round-trip through JSON: {detail}"));
+        let invalid = |detail: String| {
+            Error::InvalidTask(format!(
+                "Task arguments must round-trip through JSON: {detail}"
+            ))
+        };
         let value = serde_json::to_value(args).map_err(|e| invalid(e.to_string()))?;
         let back: T = serde_json::from_value(value.clone()).map_err(|e| invalid(e.to_string()))?;
         let again = serde_json::to_value(&back).map_err(|e| invalid(e.to_string()))?;
@@ -450,4 +494,5 @@ pub mod __private {
 }
 
 /// Shared handle to registered state, keyed by type.
-pub(crate) type StateMap = Arc<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>;
+pub(crate) type StateMap =
+    Arc<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>;

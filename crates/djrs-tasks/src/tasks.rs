@@ -12,8 +12,8 @@ use serde::Deserialize;
 use crate::backend::{Backend, NewTask};
 use crate::task::StateMap;
 use crate::{
-    DEFAULT_TASK_BACKEND_ALIAS, DummyBackend, Error, ImmediateBackend, PreparedTask, Result, TASK_MAX_PRIORITY,
-    TASK_MIN_PRIORITY, TaskOptions, TaskResult,
+    DEFAULT_TASK_BACKEND_ALIAS, DummyBackend, Error, ImmediateBackend, PreparedTask, Result,
+    TASK_MAX_PRIORITY, TASK_MIN_PRIORITY, TaskOptions, TaskResult,
 };
 
 /// One backend in the `TASKS` setting: `BACKEND`, `QUEUES`, `OPTIONS`.
@@ -74,8 +74,12 @@ impl Hooks {
 
     pub(crate) fn finished(&self, result: &TaskResult) {
         match result.status {
-            crate::TaskResultStatus::Failed => tracing::error!(target: "djrs_tasks", id = %result.id, name = %result.task_name, attempts = result.attempts(), "task failed"),
-            _ => tracing::info!(target: "djrs_tasks", id = %result.id, name = %result.task_name, status = %result.status, "task finished"),
+            crate::TaskResultStatus::Failed => {
+                tracing::error!(target: "djrs_tasks", id = %result.id, name = %result.task_name, attempts = result.attempts(), "task failed")
+            }
+            _ => {
+                tracing::info!(target: "djrs_tasks", id = %result.id, name = %result.task_name, status = %result.status, "task finished")
+            }
         }
         self.finished.iter().for_each(|hook| hook(result));
     }
@@ -123,7 +127,9 @@ impl fmt::Debug for Tasks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut aliases: Vec<&String> = self.inner.backends.keys().collect();
         aliases.sort();
-        f.debug_struct("Tasks").field("backends", &aliases).finish_non_exhaustive()
+        f.debug_struct("Tasks")
+            .field("backends", &aliases)
+            .finish_non_exhaustive()
     }
 }
 
@@ -170,10 +176,9 @@ impl Tasks {
     }
 
     fn configured(&self, alias: &str) -> Result<&Configured> {
-        self.inner
-            .backends
-            .get(alias)
-            .ok_or_else(|| Error::InvalidTaskBackend(format!("The connection '{alias}' doesn't exist.")))
+        self.inner.backends.get(alias).ok_or_else(|| {
+            Error::InvalidTaskBackend(format!("The connection '{alias}' doesn't exist."))
+        })
     }
 
     /// Every configured alias, sorted.
@@ -189,12 +194,19 @@ impl Tasks {
     }
 
     pub(crate) fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.inner.state.get(&TypeId::of::<T>()).and_then(|v| v.downcast_ref::<T>())
+        self.inner
+            .state
+            .get(&TypeId::of::<T>())
+            .and_then(|v| v.downcast_ref::<T>())
     }
 
     /// Django's `validate_task` against the task's backend, then the task as the backend
     /// stores it.
-    fn validate(&self, options: &TaskOptions, args: serde_json::Value) -> Result<(&Configured, NewTask)> {
+    fn validate(
+        &self,
+        options: &TaskOptions,
+        args: serde_json::Value,
+    ) -> Result<(&Configured, NewTask)> {
         let configured = self.configured(options.backend())?;
         let caps = configured.backend.capabilities();
         if !(TASK_MIN_PRIORITY..=TASK_MAX_PRIORITY).contains(&options.priority()) {
@@ -203,16 +215,23 @@ impl Tasks {
             )));
         }
         if !caps.supports_priority && options.priority() != crate::DEFAULT_TASK_PRIORITY {
-            return Err(Error::InvalidTask("Backend does not support setting priority of tasks.".into()));
+            return Err(Error::InvalidTask(
+                "Backend does not support setting priority of tasks.".into(),
+            ));
         }
         if !caps.supports_defer && options.run_after().is_some() {
-            return Err(Error::InvalidTask("Backend does not support run_after.".into()));
+            return Err(Error::InvalidTask(
+                "Backend does not support run_after.".into(),
+            ));
         }
         if let Some(queues) = &configured.queues
             && !queues.is_empty()
             && !queues.iter().any(|q| q == options.queue_name())
         {
-            return Err(Error::InvalidTask(format!("Queue '{}' is not valid for backend.", options.queue_name())));
+            return Err(Error::InvalidTask(format!(
+                "Queue '{}' is not valid for backend.",
+                options.queue_name()
+            )));
         }
         let task = NewTask {
             id: uuid::Uuid::now_v7().to_string(),
@@ -232,7 +251,11 @@ impl Tasks {
     ///
     /// # Errors
     /// Django's validation errors, or the backend's.
-    pub async fn enqueue_json(&self, options: &TaskOptions, args: serde_json::Value) -> Result<TaskResult> {
+    pub async fn enqueue_json(
+        &self,
+        options: &TaskOptions,
+        args: serde_json::Value,
+    ) -> Result<TaskResult> {
         let (configured, task) = self.validate(options, args)?;
         let result = configured.backend.enqueue(self, task).await?;
         Ok(result)
@@ -259,7 +282,9 @@ impl Tasks {
     /// # Errors
     /// Validation errors (nothing is enqueued then), or the backend's.
     pub async fn enqueue_many(&self, batch: Vec<PreparedTask>) -> Result<Vec<TaskResult>> {
-        let Some(first) = batch.first() else { return Ok(Vec::new()) };
+        let Some(first) = batch.first() else {
+            return Ok(Vec::new());
+        };
         let alias = first.options().backend().to_owned();
         let mut new_tasks = Vec::with_capacity(batch.len());
         for prepared in batch {
@@ -289,7 +314,10 @@ impl Tasks {
         let backend = self.backend(DEFAULT_TASK_BACKEND_ALIAS)?;
         match backend.queue() {
             Some(queue) => queue.prune_results(older_than, statuses).await,
-            None => Err(Error::NotSupported { backend: backend.name(), operation: "prune_results" }),
+            None => Err(Error::NotSupported {
+                backend: backend.name(),
+                operation: "prune_results",
+            }),
         }
     }
 
@@ -339,8 +367,13 @@ impl TasksBuilder {
     }
 
     /// Restricts a backend's queues (Django's `QUEUES`; default `["default"]`, empty = any).
-    pub fn queues<I: IntoIterator<Item = S>, S: Into<String>>(mut self, alias: impl Into<String>, queues: I) -> Self {
-        self.queues.insert(alias.into(), queues.into_iter().map(Into::into).collect());
+    pub fn queues<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        alias: impl Into<String>,
+        queues: I,
+    ) -> Self {
+        self.queues
+            .insert(alias.into(), queues.into_iter().map(Into::into).collect());
         self
     }
 
@@ -375,20 +408,44 @@ impl TasksBuilder {
     /// `InvalidTaskBackend` when an alias is used twice or queues name an unknown alias.
     pub fn build(mut self) -> Result<Tasks> {
         if self.backends.is_empty() {
-            self.backends.push((DEFAULT_TASK_BACKEND_ALIAS.to_owned(), Arc::new(ImmediateBackend::new())));
+            self.backends.push((
+                DEFAULT_TASK_BACKEND_ALIAS.to_owned(),
+                Arc::new(ImmediateBackend::new()),
+            ));
         }
         let mut backends = HashMap::new();
         let mut queues = self.queues;
         for (alias, backend) in self.backends {
-            let alias_queues = queues.remove(&alias).or_else(|| Some(vec![crate::DEFAULT_TASK_QUEUE_NAME.to_owned()]));
-            if backends.insert(alias.clone(), Configured { backend, queues: alias_queues }).is_some() {
-                return Err(Error::InvalidTaskBackend(format!("The backend alias '{alias}' is configured twice.")));
+            let alias_queues = queues
+                .remove(&alias)
+                .or_else(|| Some(vec![crate::DEFAULT_TASK_QUEUE_NAME.to_owned()]));
+            if backends
+                .insert(
+                    alias.clone(),
+                    Configured {
+                        backend,
+                        queues: alias_queues,
+                    },
+                )
+                .is_some()
+            {
+                return Err(Error::InvalidTaskBackend(format!(
+                    "The backend alias '{alias}' is configured twice."
+                )));
             }
         }
         if let Some(alias) = queues.keys().next() {
-            return Err(Error::InvalidTaskBackend(format!("The connection '{alias}' doesn't exist.")));
+            return Err(Error::InvalidTaskBackend(format!(
+                "The connection '{alias}' doesn't exist."
+            )));
         }
-        Ok(Tasks { inner: Arc::new(Inner { backends, hooks: self.hooks, state: Arc::new(self.state) }) })
+        Ok(Tasks {
+            inner: Arc::new(Inner {
+                backends,
+                hooks: self.hooks,
+                state: Arc::new(self.state),
+            }),
+        })
     }
 }
 
@@ -397,7 +454,9 @@ fn backend_from_config(alias: &str, config: &BackendConfig) -> Result<Arc<dyn Ba
     let name = config.backend.rsplit(['.', ':']).next().unwrap_or_default();
     let unknown_option = |backend: &str| -> Result<()> {
         match config.options.keys().next() {
-            Some(key) => Err(Error::InvalidTaskBackend(format!("{backend} takes no option {key:?} (backend '{alias}')"))),
+            Some(key) => Err(Error::InvalidTaskBackend(format!(
+                "{backend} takes no option {key:?} (backend '{alias}')"
+            ))),
             None => Ok(()),
         }
     };
@@ -411,11 +470,18 @@ fn backend_from_config(alias: &str, config: &BackendConfig) -> Result<Arc<dyn Ba
             Ok(Arc::new(DummyBackend::new()))
         }
         #[cfg(feature = "sqlite")]
-        "SqliteBackend" => Ok(Arc::new(crate::SqliteBackend::from_options(alias, &config.options)?)),
+        "SqliteBackend" => Ok(Arc::new(crate::SqliteBackend::from_options(
+            alias,
+            &config.options,
+        )?)),
         _ => Err(Error::InvalidTaskBackend(format!(
             "Could not find backend '{}' for '{alias}': known backends are ImmediateBackend, DummyBackend{}",
             config.backend,
-            if cfg!(feature = "sqlite") { ", SqliteBackend" } else { " (SqliteBackend needs the `sqlite` feature)" }
+            if cfg!(feature = "sqlite") {
+                ", SqliteBackend"
+            } else {
+                " (SqliteBackend needs the `sqlite` feature)"
+            }
         ))),
     }
 }

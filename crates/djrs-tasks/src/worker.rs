@@ -12,7 +12,10 @@ use tokio::task::JoinSet;
 
 use crate::backend::{Outcome, Queue};
 use crate::runner::run_attempt;
-use crate::{DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskResult, Tasks};
+use crate::{
+    DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskResult,
+    Tasks,
+};
 
 /// What a worker did before it stopped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -143,7 +146,10 @@ impl Worker {
 
     fn backoff(&self, attempt: u32) -> Duration {
         let exponent = attempt.saturating_sub(1).min(31);
-        let delay = self.backoff_base.saturating_mul(1 << exponent).min(self.backoff_cap);
+        let delay = self
+            .backoff_base
+            .saturating_mul(1 << exponent)
+            .min(self.backoff_cap);
         delay.mul_f64(rand::random_range(0.75..1.25))
     }
 
@@ -166,18 +172,33 @@ impl Worker {
         self.run(std::future::pending(), true).await
     }
 
-    async fn run(self, shutdown: impl Future<Output = ()> + Send, until_idle: bool) -> Result<WorkerStats> {
+    async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+        until_idle: bool,
+    ) -> Result<WorkerStats> {
         let backend = Arc::clone(self.tasks.backend(&self.backend)?);
         if backend.queue().is_none() {
-            return Err(Error::NotSupported { backend: backend.name(), operation: "workers (it keeps no queue)" });
+            return Err(Error::NotSupported {
+                backend: backend.name(),
+                operation: "workers (it keeps no queue)",
+            });
         }
         let this = Arc::new(self);
-        let queue = || backend.queue().unwrap_or_else(|| unreachable!("checked above"));
+        let queue = || {
+            backend
+                .queue()
+                .unwrap_or_else(|| unreachable!("checked above"))
+        };
         tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, queues = ?this.queues, concurrency = this.concurrency, "worker started");
 
         let shared = Arc::new(Shared::default());
         let (outcomes, completions) = tokio::sync::mpsc::unbounded_channel();
-        let completer = tokio::spawn(Arc::clone(&this).complete_loop(Arc::clone(&backend), completions, Arc::clone(&shared)));
+        let completer = tokio::spawn(Arc::clone(&this).complete_loop(
+            Arc::clone(&backend),
+            completions,
+            Arc::clone(&shared),
+        ));
         let permits = Arc::new(Semaphore::new(this.concurrency));
         let mut running: JoinSet<()> = JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -202,7 +223,10 @@ impl Worker {
             let claimed = if free == 0 {
                 Vec::new()
             } else {
-                match queue().claim(&this.worker_id, &this.queues, free, this.lease).await {
+                match queue()
+                    .claim(&this.worker_id, &this.queues, free, this.lease)
+                    .await
+                {
                     Ok(claimed) => claimed,
                     Err(err) => {
                         tracing::warn!(target: "djrs_tasks", error = %err, "claiming failed; retrying after the poll interval");
@@ -229,8 +253,13 @@ impl Worker {
                     Ok(permit) => permit,
                     Err(_) => {
                         // Cannot happen (we claimed at most the free permits); give it back.
-                        let error = TaskError::new("djrs_tasks::Interrupted", "the worker had no free slot");
-                        let _ = queue().complete(&this.worker_id, &task.id, Outcome::Interrupted(error)).await;
+                        let error = TaskError::new(
+                            "djrs_tasks::Interrupted",
+                            "the worker had no free slot",
+                        );
+                        let _ = queue()
+                            .complete(&this.worker_id, &task.id, Outcome::Interrupted(error))
+                            .await;
                         continue;
                     }
                 };
@@ -273,10 +302,18 @@ impl Worker {
             tracing::error!(target: "djrs_tasks", error = %err, "the completer stopped abnormally");
         }
         for id in shared.drain() {
-            let error = TaskError::new("djrs_tasks::Interrupted", "the worker shut down before the attempt finished");
-            match queue().complete(&this.worker_id, &id, Outcome::Interrupted(error)).await {
+            let error = TaskError::new(
+                "djrs_tasks::Interrupted",
+                "the worker shut down before the attempt finished",
+            );
+            match queue()
+                .complete(&this.worker_id, &id, Outcome::Interrupted(error))
+                .await
+            {
                 Ok(_) => shared.count(|s| s.interrupted += 1),
-                Err(err) => tracing::warn!(target: "djrs_tasks", id = %id, error = %err, "could not re-queue an interrupted task; its lease will expire"),
+                Err(err) => {
+                    tracing::warn!(target: "djrs_tasks", id = %id, error = %err, "could not re-queue an interrupted task; its lease will expire")
+                }
             }
         }
         let stats = shared.stats();
@@ -297,8 +334,12 @@ impl Worker {
         match run_attempt(&self.tasks, task).await {
             Ok(value) => Outcome::Succeeded(value),
             Err(error) if task.attempts() < task.max_attempts => {
-                let delay = chrono::Duration::from_std(self.backoff(task.attempts())).unwrap_or(chrono::Duration::MAX);
-                Outcome::Retry { error, run_after: Utc::now() + delay }
+                let delay = chrono::Duration::from_std(self.backoff(task.attempts()))
+                    .unwrap_or(chrono::Duration::MAX);
+                Outcome::Retry {
+                    error,
+                    run_after: Utc::now() + delay,
+                }
             }
             Err(error) => Outcome::Failed(error),
         }
@@ -345,7 +386,9 @@ impl Worker {
                                     self.tasks.hooks().finished(&result);
                                 }
                             }
-                            None => tracing::warn!(target: "djrs_tasks", id = %id, "lost the task's lease before finishing; another worker owns it now"),
+                            None => {
+                                tracing::warn!(target: "djrs_tasks", id = %id, "lost the task's lease before finishing; another worker owns it now")
+                            }
                         }
                         shared.remove(id);
                     }
@@ -375,23 +418,41 @@ struct Shared {
 
 impl Shared {
     fn insert(&self, id: &str) {
-        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).insert(id.to_owned());
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_owned());
     }
 
     fn remove(&self, id: &str) {
-        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
     }
 
     fn in_flight_ids(&self) -> Vec<String> {
-        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     fn in_flight_count(&self) -> usize {
-        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).len()
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     fn drain(&self) -> Vec<String> {
-        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner).drain().collect()
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .collect()
     }
 
     fn count(&self, f: impl FnOnce(&mut WorkerStats)) {
