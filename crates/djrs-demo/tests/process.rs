@@ -10,11 +10,16 @@ use std::time::Duration;
 struct Demo {
     child: Child,
     addr: String,
+    // The working directory: files the demo writes there (the PostgreSQL setup's task queue)
+    // go away with it.
+    _cwd: tempfile::TempDir,
 }
 
 impl Demo {
     fn start(database_url: &str) -> Demo {
+        let cwd = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_djrs-demo"))
+            .current_dir(cwd.path())
             .args([
                 "--bind",
                 "127.0.0.1:0",
@@ -40,6 +45,7 @@ impl Demo {
         let mut demo = Demo {
             child,
             addr: String::new(),
+            _cwd: cwd,
         };
         demo.addr = rx
             .recv_timeout(Duration::from_secs(60))
@@ -49,16 +55,28 @@ impl Demo {
 
     /// A GET over a plain HTTP/1.1 connection: (status, body).
     fn get(&self, path: &str) -> (u16, String) {
+        self.request(&format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        ))
+    }
+
+    /// A POST of an urlencoded form: (status, body).
+    fn post_form(&self, path: &str, form: &str) -> (u16, String) {
+        self.request(&format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            self.addr,
+            form.len()
+        ))
+    }
+
+    fn request(&self, raw: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )
-        .unwrap();
+        stream.write_all(raw.as_bytes()).unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
@@ -126,6 +144,30 @@ fn check_showcase(demo: &Demo) {
     assert_eq!(status, 200);
     assert!(second.contains("(#290)") && second.contains("(#281)"));
     assert_eq!(demo.get("/articles/keyset?cursor=forged.cursor").0, 404);
+
+    // The welcome flow: the form enqueues a task, the in-process worker writes the outbox.
+    let (status, queued) = demo.post_form("/welcome", "name=Ada+Lovelace&email=ada%40example.com");
+    assert_eq!(status, 200, "{queued}");
+    assert!(queued.contains("Queued task"));
+    assert_eq!(demo.post_form("/welcome", "name=&email=nobody").0, 400);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, outbox) = demo.get("/outbox");
+        if outbox.contains("Welcome to djrs, Ada Lovelace!") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the welcome task did not run: {outbox}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, dashboard) = demo.get("/tasks");
+    assert_eq!(status, 200);
+    assert!(
+        dashboard.contains("send_welcome_message") && dashboard.contains("SUCCESSFUL"),
+        "{dashboard}"
+    );
 }
 
 #[test]

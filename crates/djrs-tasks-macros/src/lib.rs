@@ -15,7 +15,9 @@ use syn::{FnArg, ItemFn, LitInt, LitStr, Pat, ReturnType, Type};
 /// module path and name.
 ///
 /// Options (all optional): `priority = N` (−100..=100), `queue_name = "…"`, `backend = "…"`,
-/// `takes_context` (the first argument is a `TaskContext`), `max_attempts = N` (retries, ≥ 1).
+/// `takes_context` (the first argument is a `TaskContext`), `max_attempts = N` (retries, ≥ 1),
+/// `crate = path` (where `djrs_tasks` is, when it is renamed; found automatically otherwise,
+/// including through the `djrs` umbrella).
 /// See the `djrs_tasks` documentation for examples.
 #[proc_macro_attribute]
 pub fn task(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -27,6 +29,7 @@ pub fn task(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 #[derive(Default)]
 struct Options {
+    krate: Option<syn::Path>,
     priority: Option<LitInt>,
     queue_name: Option<LitStr>,
     backend: Option<LitStr>,
@@ -46,11 +49,13 @@ fn parse_options(attr: TokenStream2) -> syn::Result<Options> {
             options.backend = Some(meta.value()?.parse()?);
         } else if meta.path.is_ident("takes_context") {
             options.takes_context = true;
+        } else if meta.path.is_ident("crate") {
+            options.krate = Some(meta.value()?.parse()?);
         } else if meta.path.is_ident("max_attempts") {
             options.max_attempts = Some(meta.value()?.parse()?);
         } else {
             return Err(meta.error(
-                "unknown task option: expected priority, queue_name, backend, takes_context or max_attempts",
+                "unknown task option: expected priority, queue_name, backend, takes_context, max_attempts or crate",
             ));
         }
         Ok(())
@@ -78,6 +83,26 @@ fn int_literal(expr: &syn::Expr) -> syn::Result<LitInt> {
             ))
         }
         other => Err(syn::Error::new(other.span(), "expected an integer literal")),
+    }
+}
+
+/// The path to `djrs_tasks` from the calling crate: its own dependency name, or the umbrella's
+/// `djrs::tasks` when only `djrs` is a dependency.
+fn tasks_crate() -> TokenStream2 {
+    use proc_macro_crate::{FoundCrate, crate_name};
+    match crate_name("djrs-tasks") {
+        Ok(FoundCrate::Itself) => quote!(crate),
+        Ok(FoundCrate::Name(name)) => {
+            let ident = format_ident!("{}", name);
+            quote!(::#ident)
+        }
+        Err(_) => match crate_name("djrs") {
+            Ok(FoundCrate::Name(name)) => {
+                let ident = format_ident!("{}", name);
+                quote!(::#ident::tasks)
+            }
+            _ => quote!(::djrs_tasks),
+        },
     }
 }
 
@@ -187,9 +212,14 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     inner.attrs = other_attrs.into_iter().cloned().collect();
     // Task arguments arrive decoded from JSON, so they are owned whether or not the body
     // consumes them.
-    inner.attrs.push(syn::parse_quote!(#[allow(clippy::needless_pass_by_value)]));
+    inner
+        .attrs
+        .push(syn::parse_quote!(#[allow(clippy::needless_pass_by_value)]));
 
-    let krate = quote!(::djrs_tasks);
+    let krate = match &options.krate {
+        Some(path) => quote!(#path),
+        None => tasks_crate(),
+    };
     let queue_name = options
         .queue_name
         .as_ref()

@@ -17,21 +17,32 @@
 //! | feature    | adds                                                            | default |
 //! |------------|-----------------------------------------------------------------|---------|
 //! | `paginate` | [`paginate`]: Django's `Paginator`/`AsyncPaginator`, keyset pages | yes     |
+//! | `tasks`    | [`tasks`]: Django's `django.tasks`, an embedded queue, a worker  | yes     |
 //! | `axum`     | the axum extractors of every enabled battery                   | no      |
 //! | `postgres` | PostgreSQL support of every enabled battery                    | no      |
 //! | `mysql`    | MySQL/MariaDB support of every enabled battery                 | no      |
 //! | `sqlite`   | SQLite support of every enabled battery                        | no      |
 //!
-//! Tasks, CSP, template partials, mail and the ORM additions join as their crates are
-//! published; see the workspace README for what exists today.
+//! CSP, template partials, mail and the ORM additions join as their crates are published;
+//! see the workspace README for what exists today.
+//!
+//! `#[djrs::tasks::task]` works through the umbrella: the attribute finds `djrs::tasks` when
+//! `djrs-tasks` is not a direct dependency.
 
 #[cfg(feature = "paginate")]
 #[doc(inline)]
 pub use djrs_paginate as paginate;
+
+#[cfg(feature = "tasks")]
+#[doc(inline)]
+pub use djrs_tasks as tasks;
 
 /// The names most applications use, for a glob import.
 pub mod prelude {
     #[cfg(feature = "paginate")]
     #[doc(no_inline)]
     pub use djrs_paginate::{AsyncPaginator, Page, PageLink, Paginator};
+    #[cfg(feature = "tasks")]
+    #[doc(no_inline)]
+    pub use djrs_tasks::{Task, TaskContext, TaskResult, TaskResultStatus, Tasks, Worker, task};
 }

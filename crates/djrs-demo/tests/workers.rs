@@ -1,0 +1,150 @@
+//! `djrs-demo worker` processes on one SQLite queue: a task runs once however many processes
+//! work the file, and a task whose worker is killed with SIGKILL runs again after its lease.
+//! Processes bind nothing, are bounded in time and are stopped by their own handles.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use djrs::tasks::{TaskResultStatus, Tasks};
+use djrs_demo::{Db, jobs};
+
+/// A `djrs-demo worker` process; killed (SIGKILL) and reaped when dropped.
+struct WorkerProcess {
+    child: Child,
+}
+
+impl WorkerProcess {
+    fn start(database_url: &str, lease_seconds: &str) -> WorkerProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_djrs-demo"))
+            .args([
+                "worker",
+                "--database-url",
+                database_url,
+                "--lease",
+                lease_seconds,
+                "--concurrency",
+                "8",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start djrs-demo worker");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("djrs-demo worker") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("the worker started within 60 s");
+        WorkerProcess { child }
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn setup() -> (tempfile::TempDir, String, Db, Tasks) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("workers.sqlite3").display());
+    let db = Db::connect(&url).await.unwrap();
+    let tasks = djrs_demo::tasks_for(&db).unwrap();
+    (dir, url, db, tasks)
+}
+
+async fn wait_until<F: AsyncFnMut() -> bool>(limit: Duration, what: &str, mut done: F) {
+    let start = Instant::now();
+    while !done().await {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_run_each_task_once() {
+    let (_dir, url, db, tasks) = setup().await;
+    const N: usize = 300;
+    let batch: Vec<_> = (0..N)
+        .map(|i| {
+            jobs::send_welcome_message
+                .prepare(format!("user {i}"), format!("user{i}@example.com"))
+                .unwrap()
+        })
+        .collect();
+    let results = tasks.enqueue_many(batch).await.unwrap();
+
+    let _a = WorkerProcess::start(&url, "30");
+    let _b = WorkerProcess::start(&url, "30");
+    wait_until(Duration::from_secs(60), "every welcome task", async || {
+        db.outbox(i64::try_from(N + 10).unwrap())
+            .await
+            .unwrap()
+            .len()
+            >= N
+    })
+    .await;
+    let mut workers = std::collections::HashSet::new();
+    for result in &results {
+        let done = tasks.get_result(&result.id).await.unwrap();
+        assert_eq!(done.status, TaskResultStatus::Successful, "{done:?}");
+        assert_eq!(done.attempts(), 1, "{done:?}");
+        workers.insert(done.worker_ids[0].clone());
+    }
+    assert_eq!(
+        db.outbox(i64::try_from(N * 2).unwrap())
+            .await
+            .unwrap()
+            .len(),
+        N
+    );
+    assert!(!workers.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_of_a_killed_worker_runs_again_after_its_lease() {
+    let (_dir, url, db, tasks) = setup().await;
+    let result = jobs::generate_report.enqueue(&tasks, 3).await.unwrap();
+
+    let doomed = WorkerProcess::start(&url, "1");
+    wait_until(
+        Duration::from_secs(30),
+        "the first worker to start the report",
+        async || tasks.get_result(&result.id).await.unwrap().status == TaskResultStatus::Running,
+    )
+    .await;
+    drop(doomed); // SIGKILL, mid-task
+
+    let _rescuer = WorkerProcess::start(&url, "1");
+    wait_until(
+        Duration::from_secs(60),
+        "the report to finish on the second worker",
+        async || tasks.get_result(&result.id).await.unwrap().is_finished(),
+    )
+    .await;
+    let done = tasks.get_result(&result.id).await.unwrap();
+    assert_eq!(done.status, TaskResultStatus::Successful, "{done:?}");
+    assert_eq!(done.attempts(), 2);
+    assert_ne!(done.worker_ids[0], done.worker_ids[1]);
+    assert_eq!(
+        done.errors[0].exception_class_path,
+        "djrs_tasks::WorkerLost"
+    );
+    assert_eq!(
+        done.return_value::<String>().unwrap(),
+        "report built in 3 s on attempt 2"
+    );
+    let reports = db.outbox(10).await.unwrap();
+    assert_eq!(reports.iter().filter(|m| m.task_id == result.id).count(), 1);
+}
