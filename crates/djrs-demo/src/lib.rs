@@ -26,6 +26,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 
 pub mod jobs;
+pub mod orm;
 
 use djrs::tasks::{SqliteBackend, Tasks, Worker};
 
@@ -108,6 +109,7 @@ impl Db {
             return Err(Error::UnsupportedDatabase(url.to_owned()));
         };
         db.migrate_and_seed().await?;
+        orm::migrate_and_seed(&db).await?;
         Ok(db)
     }
 
@@ -501,6 +503,7 @@ pub fn app(state: AppState) -> Router {
         .route("/articles", get(articles))
         .route("/articles/keyset", get(articles_keyset))
         .route("/api/articles", get(api_articles))
+        .merge(orm::routes())
         .with_state(state)
 }
 
