@@ -162,6 +162,7 @@ fn check_showcase(demo: &Demo) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert_eq!(demo.get("/tasks/").0, 308);
     let (status, dashboard) = demo.get("/tasks");
     assert_eq!(status, 200);
     assert!(
