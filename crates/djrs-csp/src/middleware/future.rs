@@ -7,9 +7,7 @@ use std::task::{Context, Poll, ready};
 use http::Response;
 use pin_project_lite::pin_project;
 
-use super::{Config, Overrides};
-use crate::CspNonce;
-use std::sync::Arc;
+use super::{Overrides, Pending};
 
 pin_project! {
     /// The response future of [`Csp`](super::Csp): sets the CSP headers on the inner
@@ -18,8 +16,7 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         pub(super) inner: F,
-        pub(super) config: Arc<Config>,
-        pub(super) nonce: Option<CspNonce>,
+        pub(super) pending: Option<Pending>,
     }
 }
 
@@ -29,10 +26,13 @@ where
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut response = ready!(this.inner.poll(cx))?;
-        this.config.apply(&mut response, this.nonce.as_ref());
+        if let Some(pending) = this.pending.take() {
+            pending.apply(&mut response);
+        }
         Poll::Ready(Ok(response))
     }
 }
@@ -54,6 +54,7 @@ where
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut response = ready!(this.inner.poll(cx))?;

@@ -85,11 +85,45 @@ pub struct CspLayer {
 /// What a [`CspLayer`] sends.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Config {
-    enforce: Option<Policy>,
-    report_only: Option<Policy>,
+    enforce: Layered,
+    report_only: Layered,
     reporting_endpoints: Option<HeaderValue>,
-    /// Whether a policy of the layer holds the nonce, so requests need a [`CspNonce`].
-    needs_nonce: bool,
+}
+
+/// One of the layer's two headers, in the form cheapest to send.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Layered {
+    /// No policy, or one that renders to nothing.
+    #[default]
+    Nothing,
+    /// A policy without the nonce: its value, computed once.
+    Value(HeaderValue),
+    /// A policy with the nonce: rendered per response.
+    Policy(Policy),
+}
+
+impl Layered {
+    fn new(policy: Policy) -> Self {
+        if policy.uses_nonce() {
+            Layered::Policy(policy)
+        } else {
+            policy
+                .header_value(None)
+                .map_or(Layered::Nothing, Layered::Value)
+        }
+    }
+
+    fn needs_nonce(&self) -> bool {
+        matches!(self, Layered::Policy(_))
+    }
+
+    fn value(self, nonce: Option<&str>) -> Option<HeaderValue> {
+        match self {
+            Layered::Nothing => None,
+            Layered::Value(value) => Some(value),
+            Layered::Policy(policy) => policy.header_value(nonce),
+        }
+    }
 }
 
 impl CspLayer {
@@ -100,18 +134,14 @@ impl CspLayer {
 
     /// The enforced policy (`Content-Security-Policy`, Django's `SECURE_CSP`).
     pub fn enforce(mut self, policy: Policy) -> Self {
-        let config = Arc::make_mut(&mut self.config);
-        config.enforce = Some(policy);
-        config.update_needs_nonce();
+        Arc::make_mut(&mut self.config).enforce = Layered::new(policy);
         self
     }
 
     /// The report-only policy (`Content-Security-Policy-Report-Only`, Django's
     /// `SECURE_CSP_REPORT_ONLY`): browsers report violations without blocking anything.
     pub fn report_only(mut self, policy: Policy) -> Self {
-        let config = Arc::make_mut(&mut self.config);
-        config.report_only = Some(policy);
-        config.update_needs_nonce();
+        Arc::make_mut(&mut self.config).report_only = Layered::new(policy);
         self
     }
 
@@ -132,8 +162,8 @@ impl CspLayer {
     /// # Ok::<(), djrs_csp::Error>(())
     /// ```
     pub fn reporting_endpoints(mut self, endpoints: &ReportingEndpoints) -> Self {
-        let config = Arc::make_mut(&mut self.config);
-        config.reporting_endpoints = HeaderValue::from_str(&endpoints.to_string()).ok();
+        Arc::make_mut(&mut self.config).reporting_endpoints =
+            HeaderValue::from_str(&endpoints.to_string()).ok();
         self
     }
 }
@@ -142,71 +172,161 @@ impl<S> Layer<S> for CspLayer {
     type Service = Csp<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        let config = &self.config;
+        let plan = if config.enforce.needs_nonce() || config.report_only.needs_nonce() {
+            Plan::Nonce
+        } else if config.reporting_endpoints.is_none() {
+            Plan::Static
+        } else {
+            Plan::Shared
+        };
         Csp {
             inner,
-            config: Arc::clone(&self.config),
+            config: Arc::clone(config),
+            plan,
         }
     }
 }
 
-impl Config {
-    fn update_needs_nonce(&mut self) {
-        self.needs_nonce = [&self.enforce, &self.report_only]
-            .into_iter()
-            .flatten()
-            .any(Policy::uses_nonce);
-    }
+/// How a [`Csp`] service prepares each response, chosen once from its policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Only values computed when the policies were built: the future carries clones of them.
+    Static,
+    /// No nonce, but more than the two values: the future shares the configuration.
+    Shared,
+    /// A policy holds the nonce: each request gets a [`CspNonce`].
+    Nonce,
+}
 
+/// What one response still needs: the layer's headers and the request's nonce.
+#[derive(Debug)]
+pub(crate) enum Pending {
+    /// The two header values, cloned when the request came in.
+    Static {
+        enforce: Option<HeaderValue>,
+        report_only: Option<HeaderValue>,
+    },
+    /// The layer's configuration and the request's nonce, if its policies use one.
+    Shared {
+        config: Arc<Config>,
+        nonce: Option<CspNonce>,
+    },
+}
+
+impl Pending {
     /// Sets the headers on a response (Django's `process_response`).
-    pub(crate) fn apply<B>(&self, response: &mut Response<B>, nonce: Option<&CspNonce>) {
+    #[inline]
+    pub(crate) fn apply<B>(self, response: &mut Response<B>) {
         let overrides = response.extensions_mut().remove::<Overrides>();
-        let overrides = overrides.as_ref();
-        let nonce = nonce
-            .or_else(|| overrides.and_then(|o| o.nonce.as_ref()))
-            .and_then(CspNonce::get);
-        let enforce = overrides
-            .and_then(|o| o.enforce.as_ref())
-            .or(self.enforce.as_ref());
-        let report_only = overrides
-            .and_then(|o| o.report_only.as_ref())
-            .or(self.report_only.as_ref());
+        match self {
+            Pending::Static {
+                enforce,
+                report_only,
+            } if overrides.is_none() => {
+                // The common case: values computed once, no override on the route.
+                let headers = response.headers_mut();
+                insert_vacant(headers, CONTENT_SECURITY_POLICY, enforce);
+                insert_vacant(headers, CONTENT_SECURITY_POLICY_REPORT_ONLY, report_only);
+            }
+            pending => pending.apply_slow(response, overrides),
+        }
+    }
+
+    fn apply_slow<B>(self, response: &mut Response<B>, overrides: Option<Overrides>) {
+        let (enforce, report_only, override_nonce) = match overrides {
+            Some(o) => (o.enforce, o.report_only, o.nonce),
+            None => (None, None, None),
+        };
         let headers = response.headers_mut();
-        let mut sent = set_policy(headers, CONTENT_SECURITY_POLICY, enforce, nonce);
-        sent |= set_policy(
-            headers,
-            CONTENT_SECURITY_POLICY_REPORT_ONLY,
-            report_only,
-            nonce,
-        );
-        if sent
-            && let Some(endpoints) = &self.reporting_endpoints
-            && let Entry::Vacant(entry) = headers.entry(REPORTING_ENDPOINTS)
-        {
-            entry.insert(endpoints.clone());
+        match self {
+            Pending::Static {
+                enforce: enforce_value,
+                report_only: report_only_value,
+            } => {
+                let nonce = override_nonce.as_ref().and_then(CspNonce::get);
+                let layered =
+                    |value: Option<HeaderValue>| value.map_or(Layered::Nothing, Layered::Value);
+                set(
+                    headers,
+                    CONTENT_SECURITY_POLICY,
+                    enforce,
+                    layered(enforce_value),
+                    nonce,
+                );
+                set(
+                    headers,
+                    CONTENT_SECURITY_POLICY_REPORT_ONLY,
+                    report_only,
+                    layered(report_only_value),
+                    nonce,
+                );
+            }
+            Pending::Shared { config, nonce } => {
+                let nonce = nonce.as_ref().or(override_nonce.as_ref());
+                let nonce = nonce.and_then(CspNonce::get);
+                let mut sent = set(
+                    headers,
+                    CONTENT_SECURITY_POLICY,
+                    enforce,
+                    config.enforce.clone(),
+                    nonce,
+                );
+                sent |= set(
+                    headers,
+                    CONTENT_SECURITY_POLICY_REPORT_ONLY,
+                    report_only,
+                    config.report_only.clone(),
+                    nonce,
+                );
+                if sent
+                    && let Some(endpoints) = &config.reporting_endpoints
+                    && let Entry::Vacant(entry) = headers.entry(REPORTING_ENDPOINTS)
+                {
+                    entry.insert(endpoints.clone());
+                }
+            }
         }
     }
 }
 
-/// Sets one CSP header unless it is present or the policy renders to nothing; returns whether
-/// a header was set.
-fn set_policy(
+/// Inserts a header value unless the header is present.
+#[inline]
+fn insert_vacant(headers: &mut HeaderMap, name: HeaderName, value: Option<HeaderValue>) {
+    if let Some(value) = value
+        && let Entry::Vacant(entry) = headers.entry(name)
+    {
+        entry.insert(value);
+    }
+}
+
+/// Sets one CSP header, from the route's override or else the layer's policy, unless the
+/// header is present or the policy renders to nothing; returns whether a header was set.
+fn set(
     headers: &mut HeaderMap,
     name: HeaderName,
-    policy: Option<&Policy>,
+    overridden: Option<Policy>,
+    layered: Layered,
     nonce: Option<&str>,
 ) -> bool {
-    let Some(policy) = policy else {
+    if matches!((&overridden, &layered), (None, Layered::Nothing)) {
         return false;
-    };
+    }
     match headers.entry(name) {
         Entry::Occupied(_) => false,
-        Entry::Vacant(entry) => match policy.header_value(nonce) {
-            Some(value) => {
-                entry.insert(value);
-                true
+        Entry::Vacant(entry) => {
+            let value = match overridden {
+                Some(policy) => policy.header_value(nonce),
+                None => layered.value(nonce),
+            };
+            match value {
+                Some(value) => {
+                    entry.insert(value);
+                    true
+                }
+                None => false,
             }
-            None => false,
-        },
+        }
     }
 }
 
@@ -215,6 +335,7 @@ fn set_policy(
 pub struct Csp<S> {
     inner: S,
     config: Arc<Config>,
+    plan: Plan,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Csp<S>
@@ -229,15 +350,31 @@ where
         self.inner.poll_ready(cx)
     }
 
+    #[inline]
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let nonce = self
-            .config
-            .needs_nonce
-            .then(|| request_nonce(request.extensions_mut()));
+        let pending = match self.plan {
+            Plan::Static => {
+                let value = |layered: &Layered| match layered {
+                    Layered::Value(value) => Some(value.clone()),
+                    Layered::Nothing | Layered::Policy(_) => None,
+                };
+                Pending::Static {
+                    enforce: value(&self.config.enforce),
+                    report_only: value(&self.config.report_only),
+                }
+            }
+            Plan::Shared => Pending::Shared {
+                config: Arc::clone(&self.config),
+                nonce: None,
+            },
+            Plan::Nonce => Pending::Shared {
+                config: Arc::clone(&self.config),
+                nonce: Some(request_nonce(request.extensions_mut())),
+            },
+        };
         ResponseFuture {
             inner: self.inner.call(request),
-            config: Arc::clone(&self.config),
-            nonce,
+            pending: Some(pending),
         }
     }
 }
