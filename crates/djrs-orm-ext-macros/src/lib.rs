@@ -9,8 +9,10 @@ use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type, parse_macro_input};
 /// Derives `djrs_orm_ext::Record` and `djrs_orm_ext::ReturnedRow` for a struct with named
 /// fields.
 ///
-/// ```ignore
-/// #[derive(djrs_orm_ext::Record)]
+/// ```
+/// use djrs_orm_ext::Record;
+///
+/// #[derive(Record)]
 /// #[record(table = "article")]
 /// struct Article {
 ///     id: Option<i64>,
@@ -18,6 +20,9 @@ use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type, parse_macro_input};
 ///     #[record(generated(title))]
 ///     title_length: Option<i64>,
 /// }
+///
+/// assert_eq!(Article::TABLE, "article");
+/// assert_eq!(Article::COLUMNS.len(), 3);
 /// ```
 #[proc_macro_derive(Record, attributes(record))]
 pub fn derive_record(input: TokenStream) -> TokenStream {
@@ -313,4 +318,110 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn error(input: &DeriveInput) -> String {
+        expand(input).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_field_id_is_a_big_auto_key() {
+        let out = expand(&parse_quote! {
+            struct BlogPost { id: Option<i64>, title: String }
+        })
+        .unwrap()
+        .to_string();
+        assert!(
+            out.contains(r#"const TABLE : & 'static str = "blog_post""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"Column :: primary_key ("id" , "id" , true)"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"Column :: field ("title" , "title")"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn attributes_map_to_column_kinds() {
+        let out = expand(&parse_quote! {
+            #[record(table = "posts")]
+            struct Post {
+                #[record(primary_key(auto))]
+                key: Option<i64>,
+                #[record(column = "headline")]
+                title: String,
+                #[record(db_default)]
+                views: Option<i64>,
+                #[record(generated(title, views))]
+                score: Option<i64>,
+            }
+        })
+        .unwrap()
+        .to_string();
+        assert!(out.contains(r#""posts""#), "{out}");
+        assert!(
+            out.contains(r#"Column :: primary_key ("key" , "key" , true)"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"Column :: field ("headline" , "title")"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"Column :: db_default ("views" , "views")"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"Column :: generated ("score" , "score" , & ["headline" , "views"])"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_compile_errors() {
+        assert!(
+            error(&parse_quote! { struct NoKey { title: String } }).contains("needs a primary key")
+        );
+        assert!(
+            error(&parse_quote! {
+                struct TwoKeys { #[record(primary_key)] a: String, #[record(primary_key)] b: String }
+            })
+            .contains("one primary-key field")
+        );
+        assert!(
+            error(&parse_quote! { struct NotOption { id: i64 } }).contains("must be an Option")
+        );
+        assert!(
+            error(&parse_quote! {
+                struct Defaults { id: Option<i64>, #[record(db_default)] views: i64 }
+            })
+            .contains("must be an Option")
+        );
+        assert!(
+            error(&parse_quote! {
+                struct Unknown { id: Option<i64>, #[record(generated(nope))] g: Option<i64> }
+            })
+            .contains("`generated(nope)` names no field")
+        );
+        assert!(
+            error(&parse_quote! { struct Bad { id: Option<i64>, #[record(typo)] x: i64 } })
+                .contains("expected `column")
+        );
+        assert!(error(&parse_quote! { struct Tuple(i64); }).contains("named fields"));
+        assert!(error(&parse_quote! { enum E { A } }).contains("named fields"));
+        assert!(
+            error(&parse_quote! { struct G<T> { id: Option<i64>, t: T } })
+                .contains("generic structs")
+        );
+    }
 }

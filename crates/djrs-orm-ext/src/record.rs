@@ -68,14 +68,15 @@ pub trait Record: Send {
     ///     #[record(primary_key)]
     ///     slug: String,
     /// }
-    /// assert_eq!(Tag::primary_key_column().name(), "slug");
+    /// assert_eq!(Tag::primary_key_column().map(|c| c.name()), Some("slug"));
     /// ```
+    ///
+    /// `None` only for a hand-written implementation without one, which cannot be saved.
     #[must_use]
-    fn primary_key_column() -> &'static Column {
+    fn primary_key_column() -> Option<&'static Column> {
         Self::COLUMNS
             .iter()
             .find(|column| matches!(column.kind(), ColumnKind::PrimaryKey { .. }))
-            .unwrap_or(&Self::COLUMNS[0])
     }
 
     /// Saves the record as Django's `save()` does, refreshing what the database computed.

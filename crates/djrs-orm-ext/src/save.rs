@@ -13,6 +13,17 @@ fn is_null(value: &Value) -> bool {
     *value == value.as_null()
 }
 
+/// The primary-key column, or an error for an implementation without one.
+fn pk_column<R: Record>() -> Result<&'static Column> {
+    R::primary_key_column().ok_or_else(|| {
+        Error::InvalidSave(Cow::Owned(format!(
+            "the Record implementation of {} has no primary-key column; mark one with \
+             ColumnKind::PrimaryKey (#[record(primary_key)] with the derive)",
+            R::TABLE
+        )))
+    })
+}
+
 /// Checks the options as Django's `save()` does before any query.
 fn validate<R: Record>(options: &Save) -> Result<()> {
     if options.is_force_insert() && (options.is_force_update() || options.fields().is_some()) {
@@ -54,7 +65,7 @@ where
     if options.fields().is_some_and(<[String]>::is_empty) {
         return Ok(Saved::Skipped);
     }
-    let pk_column = R::primary_key_column();
+    let pk_column = pk_column::<R>()?;
     let pk = record.primary_key().filter(|value| !is_null(value));
     let forced = options.is_force_update() || options.fields().is_some();
     if pk.is_none() && forced {
@@ -104,7 +115,7 @@ where
     R: Record + ReturnedRow<DB::Row>,
     DB: OrmDatabase,
 {
-    let pk_name = R::primary_key_column().name();
+    let pk_name = pk_column::<R>()?.name();
     let written: Vec<(&'static str, Value)> = R::COLUMNS
         .iter()
         .filter(|column| matches!(column.kind(), ColumnKind::Field | ColumnKind::DbDefault))
@@ -263,7 +274,7 @@ where
     let stmt = Query::select()
         .columns(columns.iter().copied())
         .from(R::TABLE)
-        .and_where(Expr::col(R::primary_key_column().name()).eq(key))
+        .and_where(Expr::col(pk_column::<R>()?.name()).eq(key))
         .to_owned();
     let (sql, values) = DB::build(&stmt);
     let row = DB::fetch_optional(conn, sql, values)
@@ -292,7 +303,7 @@ where
     let stmt = Query::select()
         .columns(columns.iter().copied())
         .from(R::TABLE)
-        .and_where(Expr::col(R::primary_key_column().name()).eq(pk))
+        .and_where(Expr::col(pk_column::<R>()?.name()).eq(pk))
         .to_owned();
     let (sql, values) = <A::Database as OrmDatabase>::build(&stmt);
     let row = <A::Database as OrmDatabase>::fetch_optional(conn, sql, values)
