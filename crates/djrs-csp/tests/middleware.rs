@@ -1,0 +1,226 @@
+//! `CspLayer` and `CspOverride` beyond Django's recorded cases: both headers with one nonce,
+//! nested overrides, overrides that bring the nonce, `Reporting-Endpoints`, the empty-header
+//! choice, and tower stacks without axum's router.
+
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, Response};
+use axum::response::Html;
+use axum::routing::get;
+use djrs_csp::{Csp, CspLayer, CspNonce, CspOverride, Policy, ReportingEndpoints};
+use tower::{Layer, ServiceExt as _};
+
+fn policy(json: &str) -> Policy {
+    Policy::from_json(json).unwrap()
+}
+
+async fn headers(app: Router, path: &str) -> HeaderMap {
+    app.oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+        .headers()
+        .clone()
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap())
+}
+
+async fn uses_nonce(nonce: CspNonce) -> Html<String> {
+    Html(format!("<script nonce=\"{nonce}\"></script>"))
+}
+
+#[tokio::test]
+async fn one_nonce_in_both_headers_and_only_when_used() {
+    let layer = CspLayer::new()
+        .enforce(policy(
+            r#"{"script-src": ["<CSP_NONCE_SENTINEL>", "'strict-dynamic'"]}"#,
+        ))
+        .report_only(policy(
+            r#"{"style-src": ["'self'", "<CSP_NONCE_SENTINEL>"]}"#,
+        ));
+    let app = Router::new()
+        .route("/used", get(uses_nonce))
+        .route("/unused", get(|_nonce: CspNonce| async { "no nonce" }))
+        .layer(layer);
+
+    let used = headers(app.clone(), "/used").await;
+    let enforce = header(&used, Csp::HEADER_ENFORCE).unwrap();
+    let nonce = enforce
+        .strip_prefix("script-src 'nonce-")
+        .and_then(|rest| rest.strip_suffix("' 'strict-dynamic'"))
+        .expect(enforce);
+    assert_eq!(nonce.len(), 22);
+    assert_eq!(
+        header(&used, Csp::HEADER_REPORT_ONLY),
+        Some(format!("style-src 'self' 'nonce-{nonce}'").as_str())
+    );
+
+    let unused = headers(app.clone(), "/unused").await;
+    assert_eq!(
+        header(&unused, Csp::HEADER_ENFORCE),
+        Some("script-src 'strict-dynamic'")
+    );
+    assert_eq!(
+        header(&unused, Csp::HEADER_REPORT_ONLY),
+        Some("style-src 'self'")
+    );
+
+    // A new nonce per request.
+    let again = headers(app, "/used").await;
+    assert_ne!(header(&again, Csp::HEADER_ENFORCE), Some(enforce));
+}
+
+#[tokio::test]
+async fn a_policy_rendering_to_nothing_sends_no_header() {
+    // Django sends `Content-Security-Policy: ` (empty) here; no header is the same policy and
+    // does not look like a misconfigured one.
+    let app = Router::new()
+        .route("/", get(|| async { "x" }))
+        .route("/nonce", get(uses_nonce))
+        .layer(CspLayer::new().enforce(policy(r#"{"script-src": ["<CSP_NONCE_SENTINEL>"]}"#)));
+    assert!(header(&headers(app.clone(), "/").await, Csp::HEADER_ENFORCE).is_none());
+    assert!(
+        header(&headers(app, "/nonce").await, Csp::HEADER_ENFORCE)
+            .unwrap()
+            .starts_with("script-src 'nonce-")
+    );
+}
+
+#[tokio::test]
+async fn overrides_nest_and_the_inner_one_wins() {
+    let site = policy(r#"{"default-src": ["'self'"]}"#);
+    let section = policy(r#"{"default-src": ["'none'"]}"#);
+    let page = policy(r#"{"img-src": ["*"]}"#);
+    let app = Router::new()
+        .nest(
+            "/section",
+            Router::new()
+                .route("/plain", get(|| async { "x" }))
+                .route(
+                    "/page",
+                    get(|| async { "x" }).layer(CspOverride::enforce(page)),
+                )
+                .layer(CspOverride::enforce(section).with_report_only(Policy::empty())),
+        )
+        .route("/", get(|| async { "x" }))
+        .layer(CspLayer::new().enforce(site).report_only(policy(
+            r#"{"default-src": ["'none'"], "report-uri": ["/r"]}"#,
+        )));
+    let root = headers(app.clone(), "/").await;
+    assert_eq!(
+        header(&root, Csp::HEADER_ENFORCE),
+        Some("default-src 'self'")
+    );
+    assert_eq!(
+        header(&root, Csp::HEADER_REPORT_ONLY),
+        Some("default-src 'none'; report-uri /r")
+    );
+    let plain = headers(app.clone(), "/section/plain").await;
+    assert_eq!(
+        header(&plain, Csp::HEADER_ENFORCE),
+        Some("default-src 'none'")
+    );
+    assert_eq!(header(&plain, Csp::HEADER_REPORT_ONLY), None);
+    let page = headers(app, "/section/page").await;
+    assert_eq!(header(&page, Csp::HEADER_ENFORCE), Some("img-src *"));
+    assert_eq!(header(&page, Csp::HEADER_REPORT_ONLY), None);
+}
+
+#[tokio::test]
+async fn an_override_brings_the_nonce_when_the_layer_has_none() {
+    let app = Router::new()
+        .route(
+            "/",
+            get(uses_nonce).layer(CspOverride::enforce(policy(
+                r#"{"script-src": ["'self'", "<CSP_NONCE_SENTINEL>"]}"#,
+            ))),
+        )
+        .layer(CspLayer::new().enforce(policy(r#"{"default-src": ["'self'"]}"#)));
+    let response = app
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let enforce = header(response.headers(), Csp::HEADER_ENFORCE)
+        .unwrap()
+        .to_owned();
+    let body = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    let body = std::str::from_utf8(&body).unwrap();
+    let nonce = &body["<script nonce=\"".len().."<script nonce=\"".len() + 22];
+    assert_eq!(enforce, format!("script-src 'self' 'nonce-{nonce}'"));
+}
+
+#[tokio::test]
+async fn the_extractor_works_without_a_nonce_policy() {
+    // Like Django, where `request.csp_nonce` exists whatever the policy: the page still
+    // renders, and no header carries the nonce.
+    let app = Router::new()
+        .route("/", get(uses_nonce))
+        .layer(CspLayer::new().enforce(policy(r#"{"default-src": ["'self'"]}"#)));
+    let response = app
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(response.headers(), Csp::HEADER_ENFORCE),
+        Some("default-src 'self'")
+    );
+}
+
+#[tokio::test]
+async fn reporting_endpoints_go_with_the_csp_headers() {
+    let endpoints = ReportingEndpoints::new([("csp-endpoint", "/csp/report")]).unwrap();
+    let app = Router::new()
+        .route("/", get(|| async { "x" }))
+        .route(
+            "/off",
+            get(|| async { "x" }).layer(CspOverride::enforce(Policy::empty())),
+        )
+        .route(
+            "/own",
+            get(|| async { ([("reporting-endpoints", "mine=\"/m\"")], "x") }),
+        )
+        .layer(
+            CspLayer::new()
+                .enforce(policy(
+                    r#"{"default-src": ["'self'"], "report-to": "csp-endpoint"}"#,
+                ))
+                .reporting_endpoints(&endpoints),
+        );
+    let root = headers(app.clone(), "/").await;
+    assert_eq!(
+        header(&root, Csp::HEADER_ENFORCE),
+        Some("default-src 'self'; report-to csp-endpoint")
+    );
+    assert_eq!(
+        header(&root, "reporting-endpoints"),
+        Some("csp-endpoint=\"/csp/report\"")
+    );
+    let off = headers(app.clone(), "/off").await;
+    assert!(header(&off, Csp::HEADER_ENFORCE).is_none());
+    assert!(header(&off, "reporting-endpoints").is_none());
+    let own = headers(app, "/own").await;
+    assert_eq!(header(&own, "reporting-endpoints"), Some("mine=\"/m\""));
+}
+
+#[tokio::test]
+async fn works_on_a_plain_tower_service() {
+    let service = tower::service_fn(|request: Request<()>| async move {
+        let nonce = request.extensions().get::<CspNonce>().unwrap().clone();
+        Ok::<_, Infallible>(Response::new(nonce.to_string()))
+    });
+    let service = CspLayer::new()
+        .enforce(policy(r#"{"script-src": ["<CSP_NONCE_SENTINEL>"]}"#))
+        .layer(service);
+    let response = service.oneshot(Request::new(())).await.unwrap();
+    let nonce = response.body().clone();
+    assert_eq!(
+        header(response.headers(), Csp::HEADER_ENFORCE),
+        Some(format!("script-src 'nonce-{nonce}'").as_str())
+    );
+}
