@@ -81,6 +81,7 @@
 //! | `NotSupportedError`                                   | [`Error::NotSupported`]                             |
 //! | a model class                                         | `#[derive(Record)]`                                 |
 //! | `obj.save()`, `save(force_insert=, force_update=, update_fields=)` | [`Record::save`], [`Record::save_with`] with [`Save`] |
+//! | `obj.views = F("views") + 1; obj.save()`             | [`Save::expression`]                                |
 //! | `Model.NotUpdated`                                    | [`Error::NotUpdated`] holding [`NotUpdated`]         |
 //! | `BigAutoField` (the `DEFAULT_AUTO_FIELD` default)     | an `id: Option<i64>` field; [`big_auto_column`] for the DDL |
 //! | `GeneratedField`, `db_default`                        | `#[record(generated(…))]`, `#[record(db_default)]`  |

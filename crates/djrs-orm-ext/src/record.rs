@@ -323,12 +323,13 @@ impl Column {
 /// assert_eq!(options.fields(), Some(&["title".to_owned(), "body".to_owned()][..]));
 /// assert!(!Save::new().force_update().is_force_insert());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[must_use]
 pub struct Save {
     force_insert: bool,
     force_update: bool,
     update_fields: Option<Vec<String>>,
+    expressions: Vec<(String, sea_query::Expr)>,
     backend: Option<crate::Backend>,
 }
 
@@ -363,6 +364,35 @@ impl Save {
         self
     }
 
+    /// Writes `column` (a field or column name) as a SQL expression computed by the database,
+    /// and reads the result back into the field — Django 6.0's refresh of expression-valued
+    /// fields (`article.views = F("views") + 1; article.save()`). The record's own value for
+    /// the column is ignored. Generated columns over it are refreshed too.
+    ///
+    /// ```no_run
+    /// use djrs_orm_ext::{Record, Save};
+    /// use sea_query::{Expr, ExprTrait};
+    ///
+    /// #[derive(Record)]
+    /// struct Article { id: Option<i64>, views: i64 }
+    ///
+    /// # async fn demo(pool: sqlx::PgPool, mut article: Article) -> djrs_orm_ext::Result<()> {
+    /// // UPDATE "article" SET "views" = "views" + 1 WHERE "id" = $1 RETURNING "views"
+    /// article
+    ///     .save_with(&pool, Save::new().expression("views", Expr::col("views").add(1)))
+    ///     .await?;
+    /// println!("{} views", article.views);
+    /// # Ok(()) }
+    /// ```
+    pub fn expression(
+        mut self,
+        column: impl Into<String>,
+        expr: impl Into<sea_query::Expr>,
+    ) -> Self {
+        self.expressions.push((column.into(), expr.into()));
+        self
+    }
+
     /// Skips asking the connection which database it is (one `SELECT VERSION()` per save on
     /// MySQL/MariaDB; free on PostgreSQL, cached on SQLite).
     pub fn backend(mut self, backend: crate::Backend) -> Self {
@@ -394,6 +424,26 @@ impl Save {
     )]
     pub(crate) fn pinned_backend(&self) -> Option<crate::Backend> {
         self.backend
+    }
+
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+        allow(dead_code, reason = "read by the save of a database feature")
+    )]
+    pub(crate) fn expression_for(&self, column: &Column) -> Option<&sea_query::Expr> {
+        self.expressions
+            .iter()
+            .rev()
+            .find(|(name, _)| column.is_named(name))
+            .map(|(_, expr)| expr)
+    }
+
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+        allow(dead_code, reason = "read by the save of a database feature")
+    )]
+    pub(crate) fn expression_names(&self) -> impl Iterator<Item = &str> {
+        self.expressions.iter().map(|(name, _)| name.as_str())
     }
 }
 

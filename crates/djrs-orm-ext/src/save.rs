@@ -31,7 +31,42 @@ fn validate<R: Record>(options: &Save) -> Result<()> {
             "Cannot force both insert and updating in model saving.",
         )));
     }
+    let writable = |name: &str| {
+        R::COLUMNS.iter().any(|column| {
+            column.is_named(name)
+                && matches!(column.kind(), ColumnKind::Field | ColumnKind::DbDefault)
+        })
+    };
+    let bad: Vec<&str> = options
+        .expression_names()
+        .filter(|n| !writable(n))
+        .collect();
+    if !bad.is_empty() {
+        return Err(Error::InvalidSave(Cow::Owned(format!(
+            "an expression can only be saved into a written column of {}, not: {} (the primary \
+             key and generated columns are not written)",
+            R::TABLE,
+            bad.join(", ")
+        ))));
+    }
     if let Some(fields) = options.fields() {
+        let outside: Vec<&str> = options
+            .expression_names()
+            .filter(|name| {
+                !fields.iter().any(|field| {
+                    R::COLUMNS
+                        .iter()
+                        .any(|c| c.is_named(field) && c.is_named(name))
+                })
+            })
+            .collect();
+        if !outside.is_empty() {
+            return Err(Error::InvalidSave(Cow::Owned(format!(
+                "the expression columns {} are not in update_fields, so they would not be \
+                 written; add them to update_fields",
+                outside.join(", ")
+            ))));
+        }
         let unknown: Vec<&str> = fields
             .iter()
             .filter(|name| {
@@ -99,7 +134,7 @@ where
             pk_column.name()
         ))));
     }
-    insert::<R, A::Database>(record, conn, &backend, pk).await?;
+    insert::<R, A::Database>(record, conn, &backend, &options, pk).await?;
     Ok(Saved::Inserted)
 }
 
@@ -116,20 +151,30 @@ where
     DB: OrmDatabase,
 {
     let pk_name = pk_column::<R>()?.name();
-    let written: Vec<(&'static str, Value)> = R::COLUMNS
-        .iter()
-        .filter(|column| matches!(column.kind(), ColumnKind::Field | ColumnKind::DbDefault))
-        .filter(|column| {
-            options
-                .fields()
-                .is_none_or(|fields| fields.iter().any(|name| column.is_named(name)))
-        })
-        .filter_map(|column| Some((column.name(), record.value(column.name())?)))
-        .collect();
+    let mut written: Vec<(&'static str, Expr)> = Vec::new();
+    let mut computed: Vec<&'static str> = Vec::new();
+    for column in R::COLUMNS {
+        if !matches!(column.kind(), ColumnKind::Field | ColumnKind::DbDefault) {
+            continue;
+        }
+        if let Some(fields) = options.fields()
+            && !fields.iter().any(|name| column.is_named(name))
+        {
+            continue;
+        }
+        if let Some(expr) = options.expression_for(column) {
+            written.push((column.name(), expr.clone()));
+            computed.push(column.name());
+        } else if let Some(value) = record.value(column.name()) {
+            written.push((column.name(), Expr::val(value)));
+        }
+    }
     let written_names: Vec<&str> = written.iter().map(|(name, _)| *name).collect();
     let refresh: Vec<&'static str> = R::COLUMNS
         .iter()
-        .filter(|column| column.is_refreshed_by(&written_names))
+        .filter(|column| {
+            computed.contains(&column.name()) || column.is_refreshed_by(&written_names)
+        })
         .map(Column::name)
         .collect();
 
@@ -150,11 +195,7 @@ where
 
     let mut stmt = Query::update()
         .table(R::TABLE)
-        .values(
-            written
-                .into_iter()
-                .map(|(name, value)| (name, Expr::val(value))),
-        )
+        .values(written)
         .and_where(Expr::col(pk_name).eq(pk.clone()))
         .to_owned();
     if !refresh.is_empty() && backend.can_return_rows_from_update() {
@@ -181,6 +222,7 @@ async fn insert<R, DB>(
     record: &mut R,
     conn: &mut DB::Connection,
     backend: &Backend,
+    options: &Save,
     pk: Option<Value>,
 ) -> Result<()>
 where
@@ -199,13 +241,18 @@ where
                 }
                 None => returning.push(column.name()),
             },
-            ColumnKind::Field | ColumnKind::DbDefault => match record.value(column.name()) {
-                Some(value) => {
+            ColumnKind::Field | ColumnKind::DbDefault => {
+                if let Some(expr) = options.expression_for(column) {
+                    columns.push(column.name());
+                    values.push(expr.clone());
+                    returning.push(column.name());
+                } else if let Some(value) = record.value(column.name()) {
                     columns.push(column.name());
                     values.push(Expr::val(value));
+                } else {
+                    returning.push(column.name());
                 }
-                None => returning.push(column.name()),
-            },
+            }
             ColumnKind::Generated { .. } => returning.push(column.name()),
         }
     }

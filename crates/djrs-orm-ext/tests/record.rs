@@ -11,7 +11,7 @@ use djrs_orm_ext::{
     big_auto_column,
 };
 use sea_query::{
-    ColumnDef, Expr, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder, Table,
+    ColumnDef, Expr, ExprTrait, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder, Table,
     TableCreateStatement,
 };
 
@@ -157,6 +157,43 @@ where
         (reloaded.views, reloaded.title_length, reloaded.doubled),
         (Some(50), Some(12), Some(100))
     );
+
+    // Expression-valued fields: computed by the database and read back (Django's F()).
+    first.views = Some(-1); // ignored: the expression wins
+    assert_eq!(
+        first
+            .save_with(
+                pool,
+                opts()
+                    .update_fields(["views"])
+                    .expression("views", Expr::col("views").add(1)),
+            )
+            .await
+            .unwrap(),
+        Saved::Updated
+    );
+    assert_eq!((first.views, first.doubled), (Some(51), Some(102)));
+    let mut computed = Article::draft("Computed");
+    computed
+        .save_with(pool, opts().expression("views", Expr::cust("3 * 4")))
+        .await
+        .unwrap();
+    assert_eq!((computed.views, computed.doubled), (Some(12), Some(24)));
+    let err = computed
+        .save_with(pool, opts().expression("title_length", Expr::val(1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSave(_)), "{err}");
+    let err = computed
+        .save_with(
+            pool,
+            opts()
+                .update_fields(["title"])
+                .expression("views", Expr::val(1)),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not in update_fields"), "{err}");
 
     // NotUpdated, with Django's messages, when the row is gone.
     let mut ghost = Article::draft("ghost");
