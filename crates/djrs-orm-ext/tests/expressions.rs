@@ -251,3 +251,155 @@ async fn sqlite() {
         Err(Error::NotSupported(_))
     ));
 }
+
+/// Delimiters an application might take from its users: quotes, backslashes, control
+/// characters, placeholders and SQL.
+fn hostile_delimiters() -> Vec<String> {
+    let pieces = [
+        "'",
+        "''",
+        "\\",
+        "\\'",
+        "\"",
+        "`",
+        "%s",
+        "?",
+        "$1",
+        "\0",
+        "\n",
+        "\r\n",
+        "\u{1a}",
+        "\t",
+        "; DROP TABLE book; --",
+        "X'41'",
+        "Ω",
+        "🦀",
+        " ",
+        "",
+    ];
+    let mut out: Vec<String> = pieces.iter().map(|p| (*p).to_owned()).collect();
+    for a in pieces {
+        for b in ["'", "\\", "x"] {
+            out.push(format!("{a}{b}{a}"));
+        }
+    }
+    out
+}
+
+/// Joins the names of Ann's books (ids 1, 3, 5) with `delimiter` and checks the database
+/// returns exactly that.
+macro_rules! check_delimiters {
+    ($conn:expr, $backend:expr, $builder:expr) => {{
+        // PostgreSQL text cannot hold NUL at all.
+        let delimiters = hostile_delimiters()
+            .into_iter()
+            .filter(|d| $backend.vendor() != Vendor::PostgreSql || !d.contains('\0'));
+        for delimiter in delimiters {
+            let query = Query::select()
+                .expr_as(
+                    StringAgg::new(Expr::col("name"))
+                        .delimiter(delimiter.as_str())
+                        .filter(Expr::col("author").eq("Ann"))
+                        .order_by(Expr::col("id"), Order::Asc)
+                        .to_expr(&$backend)
+                        .unwrap(),
+                    "joined",
+                )
+                .from("book")
+                .to_owned();
+            let (sql, values) = query.build($builder);
+            let joined: String = sqlx::query_scalar_with(
+                sqlx::AssertSqlSafe(sql.clone()),
+                sea_query_sqlx::SqlxValues(values),
+            )
+            .fetch_one(&mut *$conn)
+            .await
+            .unwrap_or_else(|err| panic!("{delimiter:?}: {sql}: {err}"));
+            assert_eq!(
+                joined,
+                ["Alpha", "Gamma", "alpha"].join(&delimiter),
+                "{delimiter:?}: {sql}"
+            );
+        }
+    }};
+}
+
+#[tokio::test]
+async fn hostile_delimiters_are_data_on_every_database() {
+    // MariaDB, where the separator is a literal: in the default mode and with
+    // NO_BACKSLASH_ESCAPES, which changes what a backslash in a literal means.
+    let url = std::env::var("DJRS_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    let admin = sqlx::MySqlPool::connect(&url).await.unwrap();
+    let database = unique_name();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    let options = sqlx::mysql::MySqlConnectOptions::from_str(&url)
+        .unwrap()
+        .database(&database);
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    let backend = Backend::detect(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    check_delimiters!(conn, backend, MysqlQueryBuilder);
+    sqlx::query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    check_delimiters!(conn, backend, MysqlQueryBuilder);
+    drop(conn);
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    // PostgreSQL and SQLite bind the delimiter.
+    let url = std::env::var("DJRS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let schema = unique_name();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    let backend = Backend::detect(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    check_delimiters!(conn, backend, PostgresQueryBuilder);
+    drop(conn);
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("delimiters.sqlite3"))
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    let backend = Backend::detect(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    check_delimiters!(conn, backend, SqliteQueryBuilder);
+}
