@@ -2,10 +2,14 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use pin_project_lite::pin_project;
 use rand::TryRngCore as _;
 use rand::rngs::OsRng;
 
@@ -100,10 +104,56 @@ impl CspNonce {
         f()
     }
 
+    /// Wraps a future so that each of its polls runs inside [`scope`](Self::scope): templates
+    /// rendered anywhere in it (synchronously, on its task) see this nonce. For a middleware
+    /// around handlers that render templates with `csp_nonce()`.
+    ///
+    /// ```
+    /// use djrs_csp::CspNonce;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let nonce = CspNonce::new();
+    /// let seen = nonce
+    ///     .clone()
+    ///     .scoped(async { CspNonce::current().map(|n| n.as_str().to_owned()) })
+    ///     .await;
+    /// assert_eq!(seen.as_deref(), Some(nonce.as_str()));
+    /// # }
+    /// ```
+    pub fn scoped<F: Future>(self, future: F) -> Scoped<F> {
+        Scoped {
+            nonce: self,
+            future,
+        }
+    }
+
     /// The nonce of the innermost [`scope`](Self::scope) on this thread, if any.
     #[must_use]
     pub fn current() -> Option<CspNonce> {
         CURRENT.with(|current| current.borrow().clone())
+    }
+}
+
+pin_project! {
+    /// A future whose polls run inside a nonce's [`scope`](CspNonce::scope); made by
+    /// [`CspNonce::scoped`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Scoped<F> {
+        nonce: CspNonce,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let future = this.future;
+        this.nonce.scope(|| future.poll(cx))
     }
 }
 

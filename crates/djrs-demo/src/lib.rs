@@ -25,6 +25,7 @@ use sea_query::{Order, Query, SelectStatement};
 use serde::Serialize;
 use tokio::net::TcpListener;
 
+pub mod csp;
 pub mod jobs;
 pub mod orm;
 
@@ -322,7 +323,9 @@ impl AppState {
     /// When an embedded template does not parse.
     pub fn new(db: Db, cursor_key: CursorKey) -> Result<Self, Error> {
         let mut tera = tera::Tera::new();
+        djrs_csp::tera::register(&mut tera);
         tera.add_raw_templates(vec![
+            ("csp.html", include_str!("../templates/csp.html")),
             ("base.html", include_str!("../templates/base.html")),
             ("home.html", include_str!("../templates/home.html")),
             ("articles.html", include_str!("../templates/articles.html")),
@@ -505,7 +508,10 @@ pub fn app(state: AppState) -> Router {
         .route("/articles/keyset", get(articles_keyset))
         .route("/api/articles", get(api_articles))
         .merge(orm::routes())
+        .merge(csp::routes())
         .with_state(state)
+        .layer(axum::middleware::from_fn(csp::nonce_scope))
+        .layer(csp::layer())
 }
 
 /// Serves the showcase on `listener` until `shutdown` resolves.

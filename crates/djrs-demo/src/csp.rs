@@ -1,0 +1,169 @@
+//! The showcase's Content Security Policy (`djrs-csp`): a strict policy with a nonce on every
+//! page, reporting violations to the showcase's own endpoint, and a page that shows a script
+//! with the nonce running and one without it blocked.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{Html, Response};
+use axum::routing::get;
+use djrs_csp::axum::ReportEndpoint;
+use djrs_csp::{
+    Csp, CspLayer, CspNonce, CspReport, LogReports, Policy, ReportSink, ReportingEndpoints,
+};
+
+use crate::{AppState, Error};
+
+/// Where browsers send violation reports (`report-uri`, and `report-to` through
+/// `Reporting-Endpoints`).
+pub const REPORT_PATH: &str = "/csp/report";
+/// The latest reports received, as JSON.
+pub const REPORTS_PATH: &str = "/csp/reports";
+/// The page demonstrating the policy.
+pub const DEMO_PATH: &str = "/csp";
+/// The `report-to` endpoint name.
+pub const ENDPOINT_NAME: &str = "csp-endpoint";
+/// How many reports [`REPORTS_PATH`] keeps.
+pub const KEPT_REPORTS: usize = 100;
+
+/// The showcase's policy: scripts run only with the page's nonce (and what they load, by
+/// `'strict-dynamic'`), styles from the site or with the nonce, nothing embeds the pages.
+#[must_use]
+pub fn policy() -> Policy {
+    Policy::builder()
+        .directive("default-src", [Csp::SELF])
+        .directive("script-src", [Csp::NONCE, Csp::STRICT_DYNAMIC])
+        .directive("style-src", [Csp::SELF, Csp::NONCE])
+        .directive("img-src", [Csp::SELF, "data:"])
+        .directive("object-src", [Csp::NONE])
+        .directive("base-uri", [Csp::NONE])
+        .directive("frame-ancestors", [Csp::NONE])
+        .directive("form-action", [Csp::SELF])
+        .directive("report-uri", [REPORT_PATH])
+        .directive("report-to", [ENDPOINT_NAME])
+        .build()
+        .expect("the showcase's policy is valid")
+}
+
+/// The layer enforcing [`policy`] on every response, with `Reporting-Endpoints`.
+pub fn layer() -> CspLayer {
+    let endpoints = ReportingEndpoints::new([(ENDPOINT_NAME, REPORT_PATH)])
+        .expect("the showcase's reporting endpoint is valid");
+    CspLayer::new()
+        .enforce(policy())
+        .reporting_endpoints(&endpoints)
+}
+
+/// Runs the rest of the request inside its nonce's scope, so that every template can call
+/// `csp_nonce()`.
+pub(crate) async fn nonce_scope(nonce: CspNonce, request: Request, next: Next) -> Response {
+    nonce.scoped(next.run(request)).await
+}
+
+/// The latest reports, newest last; also logged through `tracing`.
+#[derive(Debug, Clone, Default)]
+pub struct Reports(Arc<Mutex<VecDeque<CspReport>>>);
+
+impl Reports {
+    /// The reports kept, oldest first.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<CspReport> {
+        let reports = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        reports.iter().cloned().collect()
+    }
+}
+
+impl ReportSink for Reports {
+    fn report(&self, report: CspReport) {
+        LogReports.report(report.clone());
+        let mut reports = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if reports.len() == KEPT_REPORTS {
+            reports.pop_front();
+        }
+        reports.push_back(report);
+    }
+}
+
+/// The report endpoint, the list of reports and the demonstration page.
+pub(crate) fn routes() -> Router<AppState> {
+    let reports = Reports::default();
+    let listed = reports.clone();
+    Router::new()
+        .route(DEMO_PATH, get(page))
+        .route(
+            REPORT_PATH,
+            ReportEndpoint::new().sink(reports).into_method_router(),
+        )
+        .route(
+            REPORTS_PATH,
+            get(move || async move { Json(listed.snapshot()) }),
+        )
+}
+
+/// `GET /csp`: one inline script with the page's nonce (it runs) and one without (blocked,
+/// and reported).
+async fn page(State(state): State<AppState>) -> Result<Html<String>, Error> {
+    state.render("csp.html", "Content Security Policy", &())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[test]
+    fn the_policy_is_strict() {
+        assert_eq!(
+            policy().render(Some("N")),
+            "default-src 'self'; script-src 'nonce-N' 'strict-dynamic'; style-src 'self' \
+             'nonce-N'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+             frame-ancestors 'none'; form-action 'self'; report-uri /csp/report; report-to \
+             csp-endpoint"
+        );
+    }
+
+    #[tokio::test]
+    async fn reports_are_kept_and_listed() {
+        let app: Router = routes().with_state(test_state().await);
+        let body =
+            r#"{"csp-report": {"document-uri": "http://x/", "violated-directive": "img-src"}}"#;
+        for _ in 0..KEPT_REPORTS + 1 {
+            let response = app
+                .clone()
+                .oneshot(
+                    Request::post(REPORT_PATH)
+                        .header("content-type", "application/csp-report")
+                        .body(Body::from(body))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 204);
+        }
+        let response = app
+            .oneshot(Request::get(REPORTS_PATH).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let listed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), KEPT_REPORTS);
+        assert_eq!(listed[0]["effective_directive"], "img-src");
+    }
+
+    async fn test_state() -> AppState {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("csp.sqlite3").display());
+        let db = crate::Db::connect(&url).await.unwrap();
+        // The file stays open through the pool; the directory may go.
+        AppState::new(db, djrs::paginate::CursorKey::new(b"csp")).unwrap()
+    }
+}
