@@ -510,6 +510,82 @@ mod tests {
         assert_eq!(mysql_string_literal("\n"), "X'0A'");
     }
 
+    fn mysql_sql(agg: &StringAgg) -> String {
+        let expr = agg.to_expr(&Backend::mysql(8, 0, 40)).unwrap();
+        sea_query::Query::select()
+            .expr(expr)
+            .to_string(sea_query::MysqlQueryBuilder)
+    }
+
+    #[test]
+    fn mysql_emulates_nulls_ordering_as_django() {
+        let term = |order, nulls| {
+            StringAgg::new(Expr::col("a"))
+                .delimiter(",")
+                .order_by_term(OrderBy::new(Expr::col("b"), order).nulls(nulls))
+        };
+        // MySQL sorts NULLs first ascending and last descending: two cases need a leading key.
+        assert_eq!(
+            mysql_sql(&term(Order::Asc, NullOrdering::Last)),
+            "SELECT GROUP_CONCAT(`a` ORDER BY `b` IS NULL, `b` SEPARATOR ',')"
+        );
+        assert_eq!(
+            mysql_sql(&term(Order::Desc, NullOrdering::First)),
+            "SELECT GROUP_CONCAT(`a` ORDER BY `b` IS NOT NULL, `b` DESC SEPARATOR ',')"
+        );
+        assert_eq!(
+            mysql_sql(&term(Order::Asc, NullOrdering::First)),
+            "SELECT GROUP_CONCAT(`a` ORDER BY `b` SEPARATOR ',')"
+        );
+        assert_eq!(
+            mysql_sql(&term(Order::Desc, NullOrdering::Last)),
+            "SELECT GROUP_CONCAT(`a` ORDER BY `b` DESC SEPARATOR ',')"
+        );
+        let pg = term(Order::Asc, NullOrdering::First)
+            .to_expr(&Backend::postgres(16, 0))
+            .unwrap();
+        assert_eq!(
+            sea_query::Query::select()
+                .expr(pg)
+                .to_string(sea_query::PostgresQueryBuilder),
+            r#"SELECT STRING_AGG("a", ',' ORDER BY "b" NULLS FIRST)"#
+        );
+    }
+
+    #[test]
+    fn any_value_by_backend() {
+        let any = AnyValue::new(Expr::col("t")).filter(Expr::col("ok"));
+        let sql = |backend: Backend| {
+            let expr = any.to_expr(&backend).unwrap();
+            let query = sea_query::Query::select().expr(expr).to_owned();
+            match backend.vendor() {
+                Vendor::PostgreSql => query.to_string(sea_query::PostgresQueryBuilder),
+                Vendor::Sqlite => query.to_string(sea_query::SqliteQueryBuilder),
+                _ => query.to_string(sea_query::MysqlQueryBuilder),
+            }
+        };
+        assert_eq!(
+            sql(Backend::postgres(16, 1)),
+            r#"SELECT ANY_VALUE("t") FILTER (WHERE "ok")"#
+        );
+        assert_eq!(
+            sql(Backend::postgres(14, 0)),
+            r#"SELECT (ARRAY_AGG("t") FILTER (WHERE "t" IS NOT NULL AND ("ok")))[1]"#
+        );
+        assert_eq!(
+            sql(Backend::mysql(8, 0, 40)),
+            "SELECT ANY_VALUE(CASE WHEN `ok` THEN `t` ELSE NULL END)"
+        );
+        assert_eq!(
+            sql(Backend::mariadb(11, 4, 4)),
+            "SELECT MIN(CASE WHEN `ok` THEN `t` ELSE NULL END)"
+        );
+        assert_eq!(
+            sql(Backend::sqlite(3, 51, 0)),
+            r#"SELECT MIN("t") FILTER (WHERE "ok")"#
+        );
+    }
+
     #[test]
     fn missing_delimiter_is_an_error() {
         let err = StringAgg::new(Expr::col("x"))
