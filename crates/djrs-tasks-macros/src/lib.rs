@@ -307,6 +307,18 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
                 tasks.enqueue_json(&self.options, args).await
             }
 
+            /// Enqueues the task on the caller's connection, inside its transaction
+            /// (`&mut *tx` for a `sqlx::Transaction` on PostgreSQL): the task exists if and only
+            /// if the transaction commits.
+            ///
+            /// # Errors
+            /// As `enqueue`, and `InvalidTask` when the task's backend is not a PostgresBackend.
+            #[allow(clippy::too_many_arguments)]
+            pub async fn enqueue_in<C: #krate::EnqueueIn>(&self, conn: C, tasks: &#krate::Tasks, #(#arg_names: #arg_types),*) -> #krate::Result<#krate::TaskResult> {
+                let args = #krate::__private::encode_args::<#arg_tuple_type>(&(#(#arg_names,)*))?;
+                conn.enqueue_in(tasks, &self.options, args).await
+            }
+
             /// The arguments encoded as the JSON a backend stores, checked to round-trip; for
             /// batch and transactional enqueue.
             ///

@@ -163,6 +163,42 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     fn queue(&self) -> Option<&dyn Queue> {
         None
     }
+
+    /// This backend as a [`PostgresBackend`](crate::PostgresBackend), for transactional enqueue.
+    #[cfg(feature = "postgres")]
+    fn as_postgres(&self) -> Option<&crate::PostgresBackend> {
+        None
+    }
+}
+
+/// A connection a task can be enqueued on inside the caller's own transaction (the generated
+/// `enqueue_in`). Implemented for `&mut sqlx::PgConnection` (feature `postgres`): pass
+/// `&mut *tx` for a `sqlx::Transaction`.
+pub trait EnqueueIn: Send {
+    /// Validates and writes the task on this connection.
+    fn enqueue_in<'a>(
+        self,
+        tasks: &'a Tasks,
+        options: &'a crate::TaskOptions,
+        args: serde_json::Value,
+    ) -> BoxFuture<'a, Result<TaskResult>>
+    where
+        Self: 'a;
+}
+
+#[cfg(feature = "postgres")]
+impl EnqueueIn for &mut sqlx::PgConnection {
+    fn enqueue_in<'a>(
+        self,
+        tasks: &'a Tasks,
+        options: &'a crate::TaskOptions,
+        args: serde_json::Value,
+    ) -> BoxFuture<'a, Result<TaskResult>>
+    where
+        Self: 'a,
+    {
+        Box::pin(tasks.enqueue_on_postgres(self, options, args))
+    }
 }
 
 /// How an attempt ended, as the worker reports it to the queue.

@@ -32,6 +32,7 @@
 //! | feature  | adds                                                                 | default |
 //! |----------|----------------------------------------------------------------------|---------|
 //! | `sqlite` | `SqliteBackend`: the embedded queue on one SQLite file               | no      |
+//! | `postgres` | `PostgresBackend`: one queue for many workers on many machines, transactional enqueue | no |
 //! | `axum`   | `axum::dashboard`: a read-only dashboard router; `Tasks` as state     | no      |
 //!
 //! # Beyond Django
@@ -49,6 +50,8 @@ pub mod axum;
 mod backend;
 mod error;
 mod immediate;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod result;
 mod runner;
 #[cfg(feature = "sqlite")]
@@ -57,10 +60,14 @@ mod task;
 mod tasks;
 mod worker;
 
-pub use backend::{Backend, Capabilities, NewTask, Outcome, Queue, QueueCounts, ResultFilter};
+pub use backend::{
+    Backend, Capabilities, EnqueueIn, NewTask, Outcome, Queue, QueueCounts, ResultFilter,
+};
 pub use djrs_tasks_macros::task;
 pub use error::{Error, Result};
 pub use immediate::{DummyBackend, ImmediateBackend};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresBackend;
 pub use result::{TaskError, TaskResult, TaskResultStatus};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBackend;

@@ -261,6 +261,32 @@ impl Tasks {
         Ok(result)
     }
 
+    /// Writes a task on the caller's PostgreSQL connection (inside its transaction): the task
+    /// exists if and only if that transaction commits, and its `NOTIFY` is sent at commit.
+    #[cfg(feature = "postgres")]
+    pub(crate) async fn enqueue_on_postgres(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        options: &TaskOptions,
+        args: serde_json::Value,
+    ) -> Result<TaskResult> {
+        let (configured, task) = self.validate(options, args)?;
+        let Some(postgres) = configured.backend.as_postgres() else {
+            return Err(Error::InvalidTask(format!(
+                "enqueue_in needs a PostgresBackend, and '{}' is a {}",
+                options.backend(),
+                configured.backend.name()
+            )));
+        };
+        postgres.migrate().await?;
+        postgres
+            .insert_on(conn, std::slice::from_ref(&task))
+            .await?;
+        let result = task.into_ready_result();
+        self.hooks().enqueued(&result);
+        Ok(result)
+    }
+
     /// Enqueues several prepared tasks, in one write where the backend can (`SqliteBackend`
     /// uses one transaction). All tasks must use the same backend.
     ///
@@ -474,13 +500,23 @@ fn backend_from_config(alias: &str, config: &BackendConfig) -> Result<Arc<dyn Ba
             alias,
             &config.options,
         )?)),
+        #[cfg(feature = "postgres")]
+        "PostgresBackend" => Ok(Arc::new(crate::PostgresBackend::from_options(
+            alias,
+            &config.options,
+        )?)),
         _ => Err(Error::InvalidTaskBackend(format!(
-            "Could not find backend '{}' for '{alias}': known backends are ImmediateBackend, DummyBackend{}",
+            "Could not find backend '{}' for '{alias}': known backends are ImmediateBackend, DummyBackend{}{}",
             config.backend,
             if cfg!(feature = "sqlite") {
                 ", SqliteBackend"
             } else {
                 " (SqliteBackend needs the `sqlite` feature)"
+            },
+            if cfg!(feature = "postgres") {
+                ", PostgresBackend"
+            } else {
+                " (PostgresBackend needs the `postgres` feature)"
             }
         ))),
     }

@@ -1,388 +1,70 @@
 //! The embedded SQLite queue and the worker, on real SQLite files.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+mod suite;
 
 use chrono::Utc;
-use djrs_tasks::{
-    Outcome, Queue, SqliteBackend, Task, TaskContext, TaskResultStatus, Tasks, TasksConfig, Worker,
-    task,
-};
+use djrs_tasks::{SqliteBackend, TaskResultStatus, Tasks, TasksConfig, Worker};
+use suite::Store;
 
-/// Runs per (test key, item), shared by the tasks below: each test uses its own key.
-fn runs() -> &'static Mutex<HashMap<(String, u32), u32>> {
-    static RUNS: OnceLock<Mutex<HashMap<(String, u32), u32>>> = OnceLock::new();
-    RUNS.get_or_init(Mutex::default)
-}
+struct SqliteStore(tempfile::TempDir);
 
-fn run_count(key: &str, item: u32) -> u32 {
-    runs()
-        .lock()
-        .unwrap()
-        .get(&(key.to_owned(), item))
-        .copied()
-        .unwrap_or(0)
-}
-
-#[task]
-async fn record(key: String, item: u32) {
-    *runs().lock().unwrap().entry((key, item)).or_default() += 1;
-    tokio::task::yield_now().await;
-}
-
-#[task(max_attempts = 3)]
-async fn flaky(key: String, fail_times: u32) -> Result<u32, String> {
-    let attempt = {
-        let mut runs = runs().lock().unwrap();
-        let n = runs.entry((key, 0)).or_default();
-        *n += 1;
-        *n
-    };
-    if attempt <= fail_times {
-        Err(format!("attempt {attempt} failed"))
-    } else {
-        Ok(attempt)
+impl SqliteStore {
+    fn new() -> Self {
+        SqliteStore(tempfile::tempdir().unwrap())
     }
 }
 
-#[task(max_attempts = 5)]
-async fn panicky(explode: bool) -> u32 {
-    assert!(!explode, "exploded on purpose");
-    1
-}
-
-#[task(takes_context)]
-async fn slow(ctx: TaskContext, millis: u64) -> u32 {
-    tokio::time::sleep(Duration::from_millis(millis)).await;
-    ctx.attempt()
-}
-
-fn sqlite_tasks(dir: &tempfile::TempDir) -> Tasks {
-    Tasks::builder()
-        .backend(
-            "default",
-            SqliteBackend::open(dir.path().join("tasks.sqlite3")).unwrap(),
-        )
-        .queues("default", ["default", "low", "high"])
-        .build()
-        .unwrap()
-}
-
-fn queue(tasks: &Tasks) -> &dyn Queue {
-    tasks.backend("default").unwrap().queue().unwrap()
+impl Store for SqliteStore {
+    fn tasks(&self) -> Tasks {
+        Tasks::builder()
+            .backend(
+                "default",
+                SqliteBackend::open(self.0.path().join("tasks.sqlite3")).unwrap(),
+            )
+            .queues("default", ["default", "low", "high"])
+            .build()
+            .unwrap()
+    }
 }
 
 #[tokio::test]
 async fn claims_in_priority_then_run_after_then_fifo_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = sqlite_tasks(&dir);
-    let past = Utc::now() - chrono::Duration::seconds(10);
-    let key = "order".to_owned();
-    let a = record.enqueue(&tasks, key.clone(), 1).await.unwrap(); // priority 0, FIFO first
-    let b = record.enqueue(&tasks, key.clone(), 2).await.unwrap(); // priority 0, FIFO second
-    let c = record
-        .using()
-        .priority(10)
-        .enqueue(&tasks, key.clone(), 3)
-        .await
-        .unwrap();
-    let d = record
-        .using()
-        .run_after(past)
-        .enqueue(&tasks, key.clone(), 4)
-        .await
-        .unwrap(); // due, deferred
-    let e = record
-        .using()
-        .priority(-10)
-        .enqueue(&tasks, key.clone(), 5)
-        .await
-        .unwrap();
-    let future = record
-        .using()
-        .run_after(Utc::now() + chrono::Duration::hours(1))
-        .enqueue(&tasks, key, 6)
-        .await
-        .unwrap();
-
-    let mut order = Vec::new();
-    loop {
-        let claimed = queue(&tasks)
-            .claim("w", &["default".into()], 1, Duration::from_secs(30))
-            .await
-            .unwrap();
-        let Some(task) = claimed.into_iter().next() else {
-            break;
-        };
-        assert_eq!(task.status, TaskResultStatus::Running);
-        assert_eq!(task.worker_ids, ["w"]);
-        order.push(task.id);
-    }
-    assert_eq!(order, [c.id, d.id, a.id, b.id, e.id]);
-    // The deferred task is not due.
-    assert_eq!(
-        tasks.get_result(&future.id).await.unwrap().status,
-        TaskResultStatus::Ready
-    );
+    suite::claims_in_priority_then_run_after_then_fifo_order(&SqliteStore::new()).await;
 }
 
 #[tokio::test]
 async fn queues_are_separate() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = sqlite_tasks(&dir);
-    let low = record
-        .using()
-        .queue_name("low")
-        .enqueue(&tasks, "queues".into(), 1)
-        .await
-        .unwrap();
-    let high = record
-        .using()
-        .queue_name("high")
-        .enqueue(&tasks, "queues".into(), 2)
-        .await
-        .unwrap();
-    Worker::new(&tasks)
-        .queues(["high"])
-        .run_until_idle()
-        .await
-        .unwrap();
-    assert_eq!(
-        tasks.get_result(&high.id).await.unwrap().status,
-        TaskResultStatus::Successful
-    );
-    assert_eq!(
-        tasks.get_result(&low.id).await.unwrap().status,
-        TaskResultStatus::Ready
-    );
-    Worker::new(&tasks)
-        .queues(Vec::<String>::new())
-        .run_until_idle()
-        .await
-        .unwrap();
-    assert_eq!(
-        tasks.get_result(&low.id).await.unwrap().status,
-        TaskResultStatus::Successful
-    );
+    suite::queues_are_separate(&SqliteStore::new()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_worker_loops_run_every_task_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = sqlite_tasks(&dir);
-    let key = "exactly-once".to_owned();
-    const N: u32 = 2_000;
-    let batch = (0..N)
-        .map(|i| record.prepare(key.clone(), i))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    tasks.enqueue_many(batch).await.unwrap();
-
-    // Four workers, each on its own backend value (its own pool), as separate processes would.
-    let mut handles = Vec::new();
-    for w in 0..4 {
-        let tasks = Tasks::builder()
-            .backend(
-                "default",
-                SqliteBackend::open(dir.path().join("tasks.sqlite3")).unwrap(),
-            )
-            .build()
-            .unwrap();
-        handles.push(tokio::spawn(
-            Worker::new(&tasks)
-                .worker_id(format!("w{w}"))
-                .concurrency(8)
-                .run_until_idle(),
-        ));
-    }
-    let mut succeeded = 0;
-    for handle in handles {
-        succeeded += handle.await.unwrap().unwrap().succeeded;
-    }
-    assert_eq!(succeeded, u64::from(N));
-    for i in 0..N {
-        assert_eq!(run_count(&key, i), 1, "task {i}");
-    }
+    suite::many_worker_loops_run_every_task_exactly_once(&SqliteStore::new()).await;
 }
 
 #[tokio::test]
 async fn failed_attempts_are_retried_with_backoff() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = sqlite_tasks(&dir);
-    let worker = || {
-        Worker::new(&tasks)
-            .retry_backoff(Duration::from_millis(20), Duration::from_millis(40))
-            .poll_interval(Duration::from_millis(10))
-    };
-
-    let mut ok = flaky.enqueue(&tasks, "retry-ok".into(), 2).await.unwrap();
-    let stats = worker()
-        .run_until(tokio::time::sleep(Duration::from_millis(600)))
-        .await
-        .unwrap();
-    ok.refresh(&tasks).await.unwrap();
-    assert_eq!(ok.status, TaskResultStatus::Successful, "{ok:?}");
-    assert_eq!(ok.return_value::<u32>().unwrap(), 3);
-    assert_eq!(ok.attempts(), 3);
-    assert_eq!(
-        ok.errors
-            .iter()
-            .map(|e| e.message.as_str())
-            .collect::<Vec<_>>(),
-        ["attempt 1 failed", "attempt 2 failed"]
-    );
-    assert_eq!((stats.succeeded, stats.retried), (1, 2));
-    // Each retry waited at least the 75 % of its backoff.
-    let run_after = ok.run_after.unwrap();
-    assert!(ok.last_attempted_at.unwrap() >= run_after);
-
-    let mut gives_up = flaky
-        .enqueue(&tasks, "retry-fail".into(), 10)
-        .await
-        .unwrap();
-    worker()
-        .run_until(tokio::time::sleep(Duration::from_millis(600)))
-        .await
-        .unwrap();
-    gives_up.refresh(&tasks).await.unwrap();
-    assert_eq!(gives_up.status, TaskResultStatus::Failed);
-    assert_eq!((gives_up.attempts(), gives_up.errors.len()), (3, 3));
-    assert!(gives_up.finished_at.is_some());
+    suite::failed_attempts_are_retried_with_backoff(&SqliteStore::new()).await;
 }
 
 #[tokio::test]
 async fn a_panicking_task_fails_and_the_worker_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = sqlite_tasks(&dir);
-    let bad = panicky
-        .using()
-        .max_attempts(1)
-        .enqueue(&tasks, true)
-        .await
-        .unwrap();
-    let good = panicky.enqueue(&tasks, false).await.unwrap();
-    let stats = Worker::new(&tasks)
-        .concurrency(1)
-        .run_until_idle()
-        .await
-        .unwrap();
-    assert_eq!((stats.failed, stats.succeeded), (1, 1));
-    let bad = tasks.get_result(&bad.id).await.unwrap();
-    assert_eq!(bad.status, TaskResultStatus::Failed);
-    assert_eq!(bad.errors[0].exception_class_path, "panic");
-    assert_eq!(bad.errors[0].message, "exploded on purpose");
-    assert_eq!(
-        tasks
-            .get_result(&good.id)
-            .await
-            .unwrap()
-            .return_value::<u32>()
-            .unwrap(),
-        1
-    );
+    suite::a_panicking_task_fails_and_the_worker_goes_on(&SqliteStore::new()).await;
 }
 
 #[tokio::test]
 async fn a_dead_workers_task_runs_again_after_its_lease_expires() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = sqlite_tasks(&dir);
-    let result = slow.enqueue(&tasks, 1).await.unwrap();
-    // A worker claims it with a short lease and dies: it never completes or renews.
-    let claimed = queue(&tasks)
-        .claim(
-            "dead-worker",
-            &["default".into()],
-            10,
-            Duration::from_millis(50),
-        )
-        .await
-        .unwrap();
-    assert_eq!(claimed.len(), 1);
-    // While the lease holds, nobody else gets it.
-    assert!(
-        queue(&tasks)
-            .claim("other", &["default".into()], 10, Duration::from_secs(30))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    tokio::time::sleep(Duration::from_millis(80)).await;
-
-    let stats = Worker::new(&tasks)
-        .worker_id("rescuer")
-        .run_until_idle()
-        .await
-        .unwrap();
-    assert_eq!(stats.succeeded, 1);
-    let done = tasks.get_result(&result.id).await.unwrap();
-    assert_eq!(done.status, TaskResultStatus::Successful);
-    assert_eq!(done.worker_ids, ["dead-worker", "rescuer"]);
-    assert_eq!(done.return_value::<u32>().unwrap(), 2); // the second attempt
-    assert_eq!(
-        done.errors[0].exception_class_path,
-        "djrs_tasks::WorkerLost"
-    );
-    // The dead worker's late completion is refused: it no longer holds the task.
-    let late = queue(&tasks)
-        .complete(
-            "dead-worker",
-            &result.id,
-            Outcome::Succeeded(serde_json::json!(1)),
-        )
-        .await
-        .unwrap();
-    assert!(late.is_none());
+    suite::a_dead_workers_task_runs_again_after_its_lease_expires(&SqliteStore::new()).await;
 }
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = sqlite_tasks(&dir);
-    let quick = slow.enqueue(&tasks, 50).await.unwrap();
-    let stuck = slow.enqueue(&tasks, 60_000).await.unwrap();
-    let stats = Worker::new(&tasks)
-        .grace_period(Duration::from_millis(200))
-        .run_until(tokio::time::sleep(Duration::from_millis(100)))
-        .await
-        .unwrap();
-    assert_eq!((stats.succeeded, stats.interrupted), (1, 1));
-    assert_eq!(
-        tasks.get_result(&quick.id).await.unwrap().status,
-        TaskResultStatus::Successful
-    );
-    let stuck = tasks.get_result(&stuck.id).await.unwrap();
-    assert_eq!(stuck.status, TaskResultStatus::Ready);
-    assert_eq!(
-        stuck.errors[0].exception_class_path,
-        "djrs_tasks::Interrupted"
-    );
+    suite::graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones(&SqliteStore::new()).await;
 }
 
 #[tokio::test]
 async fn deferred_tasks_wait_for_run_after() {
-    let dir = tempfile::tempdir().unwrap();
-    let tasks = sqlite_tasks(&dir);
-    let when = Utc::now() + chrono::Duration::milliseconds(300);
-    let deferred = record
-        .using()
-        .run_after(when)
-        .enqueue(&tasks, "deferred".into(), 1)
-        .await
-        .unwrap();
-    Worker::new(&tasks).run_until_idle().await.unwrap();
-    assert_eq!(
-        tasks.get_result(&deferred.id).await.unwrap().status,
-        TaskResultStatus::Ready
-    );
-    Worker::new(&tasks)
-        .poll_interval(Duration::from_millis(20))
-        .run_until(tokio::time::sleep(Duration::from_millis(600)))
-        .await
-        .unwrap();
-    let done = tasks.get_result(&deferred.id).await.unwrap();
-    assert_eq!(done.status, TaskResultStatus::Successful);
-    assert!(done.started_at.unwrap() >= when);
+    suite::deferred_tasks_wait_for_run_after(&SqliteStore::new()).await;
 }
 
 #[tokio::test]
@@ -394,7 +76,10 @@ async fn results_are_readable_from_another_backend_value_and_pruned() {
     .unwrap();
     let writer = Tasks::from_config(config.clone()).unwrap();
     let reader = Tasks::from_config(config).unwrap();
-    let result = record.enqueue(&writer, "prune".into(), 1).await.unwrap();
+    let result = suite::record
+        .enqueue(&writer, "prune".into(), 1)
+        .await
+        .unwrap();
     assert_eq!(
         reader.get_result(&result.id).await.unwrap().status,
         TaskResultStatus::Ready

@@ -1,0 +1,628 @@
+//! `PostgresBackend`: one queue for many workers on many machines.
+//!
+//! Claims take batches with `FOR UPDATE SKIP LOCKED`, completions are written in batches with
+//! `UNNEST`, enqueues send `NOTIFY` (delivered at commit) so idle workers wake at once, and
+//! workers poll as a fallback when a notification is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, PgConnection, Row};
+use tokio::sync::{Notify, OnceCell};
+
+use crate::backend::{Backend, Capabilities, NewTask, Outcome, QueueCounts, ResultFilter};
+use crate::task::BoxFuture;
+use crate::{Error, Queue, Result, TaskError, TaskResult, TaskResultStatus, Tasks};
+
+/// The channel enqueues notify and workers listen on.
+const CHANNEL: &str = "djrs_tasks";
+/// Key of the advisory lock that serialises migrations across processes.
+const MIGRATION_LOCK: i64 = 0x646a_7273_7461_736b; // "djrstask"
+
+/// The schema, one entry per version; applied in order, each once, under an advisory lock.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE djrs_task (
+        id TEXT PRIMARY KEY,
+        task_name TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        queue_name TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('READY', 'RUNNING', 'FAILED', 'SUCCESSFUL')),
+        args JSONB NOT NULL,
+        return_value JSONB,
+        errors JSONB NOT NULL DEFAULT '[]',
+        worker_ids JSONB NOT NULL DEFAULT '[]',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        enqueued_at TIMESTAMPTZ NOT NULL,
+        run_after TIMESTAMPTZ,
+        started_at TIMESTAMPTZ,
+        finished_at TIMESTAMPTZ,
+        last_attempted_at TIMESTAMPTZ,
+        worker_id TEXT,
+        lease_expires_at TIMESTAMPTZ
+    );
+    CREATE INDEX djrs_task_ready ON djrs_task (queue_name, priority DESC, run_after ASC NULLS LAST, enqueued_at)
+        WHERE status = 'READY';
+    CREATE INDEX djrs_task_running ON djrs_task (lease_expires_at) WHERE status = 'RUNNING';
+    CREATE INDEX djrs_task_finished ON djrs_task (finished_at) WHERE status IN ('FAILED', 'SUCCESSFUL');",
+)];
+
+const COLUMNS: &str = "id, task_name, backend, queue_name, priority, status, args, return_value, errors, \
+    worker_ids, max_attempts, enqueued_at, run_after, started_at, finished_at, last_attempted_at";
+
+/// The task queue on PostgreSQL (`BACKEND: "PostgresBackend"`, `OPTIONS: {"URL": "postgres://…"}`).
+///
+/// ```no_run
+/// use djrs_tasks::{PostgresBackend, Tasks, Worker};
+///
+/// # async fn demo() -> djrs_tasks::Result<()> {
+/// let backend = PostgresBackend::connect_lazy("postgres://postgres@127.0.0.1/app")?;
+/// backend.migrate().await?; // or let the first use do it
+/// let tasks = Tasks::builder().backend("default", backend).build()?;
+/// Worker::new(&tasks).concurrency(64).run_until(std::future::pending()).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PostgresBackend {
+    pool: PgPool,
+    migrated: Arc<OnceCell<()>>,
+    notify: Arc<Notify>,
+    listener: Arc<OnceCell<ListenerTask>>,
+    send_notifications: bool,
+}
+
+/// The background `LISTEN` loop; stopped when the last backend value is dropped.
+#[derive(Debug)]
+struct ListenerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl PostgresBackend {
+    /// A backend on a new pool for `url`, connecting lazily.
+    ///
+    /// # Errors
+    /// `InvalidTaskBackend` for a URL sqlx cannot parse.
+    pub fn connect_lazy(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect_lazy(url)
+            .map_err(|err| Error::InvalidTaskBackend(format!("invalid PostgreSQL URL: {err}")))?;
+        Ok(PostgresBackend::from_pool(pool))
+    }
+
+    /// A backend on an existing pool (the application's own: transactional enqueue then shares
+    /// its transactions).
+    #[must_use]
+    pub fn from_pool(pool: PgPool) -> Self {
+        PostgresBackend {
+            pool,
+            migrated: Arc::new(OnceCell::new()),
+            notify: Arc::new(Notify::new()),
+            listener: Arc::new(OnceCell::new()),
+            send_notifications: true,
+        }
+    }
+
+    /// Stops sending `NOTIFY` on enqueue (workers then find tasks by polling). For tests of the
+    /// poll fallback and for very high enqueue rates where polling is cheaper.
+    #[must_use]
+    pub fn without_notifications(mut self) -> Self {
+        self.send_notifications = false;
+        self
+    }
+
+    pub(crate) fn from_options(
+        alias: &str,
+        options: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
+        if let Some(key) = options.keys().find(|k| k.as_str() != "URL") {
+            return Err(Error::InvalidTaskBackend(format!(
+                "PostgresBackend takes the option URL, not {key:?} (backend '{alias}')"
+            )));
+        }
+        match options.get("URL").and_then(serde_json::Value::as_str) {
+            Some(url) => PostgresBackend::connect_lazy(url),
+            None => Err(Error::InvalidTaskBackend(format!(
+                "PostgresBackend needs the option URL as a string (backend '{alias}')"
+            ))),
+        }
+    }
+
+    /// The pool.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the schema migrations not yet applied, under a transaction-level advisory lock so
+    /// processes starting together do not race. Runs once per backend value on first use.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrated
+            .get_or_try_init(|| async {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
+                sqlx::query(
+                    "CREATE TABLE IF NOT EXISTS djrs_tasks_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                )
+                .execute(&mut *tx)
+                .await?;
+                let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM djrs_tasks_migrations")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
+                    sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+                    sqlx::query("INSERT INTO djrs_tasks_migrations (version) VALUES ($1)").bind(version).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok::<(), Error>(())
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts tasks on `conn` (the caller's transaction, or a pooled connection) and notifies
+    /// their queues; the notification is delivered when the transaction commits.
+    pub(crate) async fn insert_on(&self, conn: &mut PgConnection, batch: &[NewTask]) -> Result<()> {
+        let mut ids = Vec::with_capacity(batch.len());
+        let mut names = Vec::with_capacity(batch.len());
+        let mut backends = Vec::with_capacity(batch.len());
+        let mut queues = Vec::with_capacity(batch.len());
+        let mut priorities = Vec::with_capacity(batch.len());
+        let mut args = Vec::with_capacity(batch.len());
+        let mut max_attempts = Vec::with_capacity(batch.len());
+        let mut enqueued = Vec::with_capacity(batch.len());
+        let mut run_after = Vec::with_capacity(batch.len());
+        for task in batch {
+            ids.push(task.id.as_str());
+            names.push(task.task_name.as_str());
+            backends.push(task.backend.as_str());
+            queues.push(task.queue_name.as_str());
+            priorities.push(task.priority);
+            args.push(task.args.to_string());
+            max_attempts.push(i32::try_from(task.max_attempts).unwrap_or(i32::MAX));
+            enqueued.push(task.enqueued_at);
+            run_after.push(task.run_after);
+        }
+        sqlx::query(
+            "INSERT INTO djrs_task (id, task_name, backend, queue_name, priority, status, args, max_attempts, enqueued_at, run_after) \
+             SELECT u.id, u.task_name, u.backend, u.queue_name, u.priority, 'READY', u.args::jsonb, u.max_attempts, u.enqueued_at, u.run_after \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::timestamptz[], $9::timestamptz[]) \
+               AS u(id, task_name, backend, queue_name, priority, args, max_attempts, enqueued_at, run_after)",
+        )
+        .bind(&ids)
+        .bind(&names)
+        .bind(&backends)
+        .bind(&queues)
+        .bind(&priorities)
+        .bind(&args)
+        .bind(&max_attempts)
+        .bind(&enqueued)
+        .bind(&run_after)
+        .execute(&mut *conn)
+        .await?;
+        if self.send_notifications {
+            let mut distinct: Vec<&str> = queues.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            sqlx::query("SELECT pg_notify($1, q) FROM UNNEST($2::text[]) AS q")
+                .bind(CHANNEL)
+                .bind(&distinct)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert(&self, batch: &[NewTask]) -> Result<()> {
+        self.migrate().await?;
+        let mut tx = self.pool.begin().await?;
+        self.insert_on(&mut tx, batch).await?;
+        tx.commit().await?;
+        // Workers of this process wake without waiting for the notification's round trip.
+        self.notify.notify_waiters();
+        Ok(())
+    }
+
+    /// Starts the `LISTEN` loop once; it reconnects by itself after a lost connection.
+    async fn ensure_listener(&self) {
+        let pool = self.pool.clone();
+        let notify = Arc::clone(&self.notify);
+        self.listener
+            .get_or_init(|| async move {
+                ListenerTask(tokio::spawn(async move {
+                    loop {
+                        let mut listener = match PgListener::connect_with(&pool).await {
+                            Ok(listener) => listener,
+                            Err(err) => {
+                                tracing::warn!(target: "djrs_tasks", error = %err, "LISTEN connection failed; workers poll meanwhile");
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                                continue;
+                            }
+                        };
+                        if let Err(err) = listener.listen(CHANNEL).await {
+                            tracing::warn!(target: "djrs_tasks", error = %err, "LISTEN failed; workers poll meanwhile");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            continue;
+                        }
+                        loop {
+                            match listener.try_recv().await {
+                                Ok(Some(_)) => notify.notify_waiters(),
+                                // The connection dropped (and notifications may be lost): wake
+                                // the workers so they look, then listen again.
+                                Ok(None) => notify.notify_waiters(),
+                                Err(err) => {
+                                    tracing::warn!(target: "djrs_tasks", error = %err, "LISTEN connection lost; reconnecting");
+                                    notify.notify_waiters();
+                                    tokio::time::sleep(Duration::from_millis(500)).await;
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }))
+            })
+            .await;
+    }
+}
+
+fn row_to_result(row: &PgRow) -> Result<TaskResult> {
+    let status: String = row.try_get("status")?;
+    let Json(args): Json<serde_json::Value> = row.try_get("args")?;
+    let return_value: Option<Json<serde_json::Value>> = row.try_get("return_value")?;
+    let Json(errors): Json<Vec<TaskError>> = row.try_get("errors")?;
+    let Json(worker_ids): Json<Vec<String>> = row.try_get("worker_ids")?;
+    Ok(TaskResult {
+        id: row.try_get("id")?,
+        task_name: row.try_get("task_name")?,
+        status: status.parse()?,
+        enqueued_at: row.try_get("enqueued_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        last_attempted_at: row.try_get("last_attempted_at")?,
+        run_after: row.try_get("run_after")?,
+        args,
+        backend: row.try_get("backend")?,
+        queue_name: row.try_get("queue_name")?,
+        priority: row.try_get("priority")?,
+        errors,
+        worker_ids,
+        max_attempts: u32::try_from(row.try_get::<i32, _>("max_attempts")?).unwrap_or(1),
+        return_value: return_value.map(|Json(v)| v),
+    })
+}
+
+fn error_json(error: &TaskError) -> String {
+    serde_json::to_string(error).unwrap_or_else(|_| "{}".to_owned())
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Claim order, as SQL returns rows in no particular order from `UPDATE … RETURNING`.
+fn claim_order(a: &TaskResult, b: &TaskResult) -> std::cmp::Ordering {
+    b.priority
+        .cmp(&a.priority)
+        .then_with(|| match (a.run_after, b.run_after) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| a.enqueued_at.cmp(&b.enqueued_at))
+}
+
+impl Backend for PostgresBackend {
+    fn name(&self) -> &'static str {
+        "PostgresBackend"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all()
+    }
+
+    fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async move {
+            self.insert(std::slice::from_ref(&task)).await?;
+            let result = task.into_ready_result();
+            tasks.hooks().enqueued(&result);
+            Ok(result)
+        })
+    }
+
+    fn enqueue_many<'a>(
+        &'a self,
+        tasks: &'a Tasks,
+        batch: Vec<NewTask>,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            self.insert(&batch).await?;
+            let results: Vec<TaskResult> =
+                batch.into_iter().map(NewTask::into_ready_result).collect();
+            results.iter().for_each(|r| tasks.hooks().enqueued(r));
+            Ok(results)
+        })
+    }
+
+    fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM djrs_task WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::TaskResultDoesNotExist(id.to_owned()))?;
+            row_to_result(&row)
+        })
+    }
+
+    fn queue(&self) -> Option<&dyn Queue> {
+        Some(self)
+    }
+
+    fn as_postgres(&self) -> Option<&PostgresBackend> {
+        Some(self)
+    }
+}
+
+impl Queue for PostgresBackend {
+    fn claim<'a>(
+        &'a self,
+        worker_id: &'a str,
+        queues: &'a [String],
+        limit: usize,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let sql = format!(
+                "WITH next AS ( \
+                   SELECT id FROM djrs_task \
+                   WHERE status = 'READY' AND (cardinality($1::text[]) = 0 OR queue_name = ANY($1)) \
+                     AND (run_after IS NULL OR run_after <= now()) \
+                   ORDER BY priority DESC, run_after ASC NULLS LAST, enqueued_at ASC \
+                   LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                 UPDATE djrs_task t SET status = 'RUNNING', worker_id = $3, \
+                   started_at = COALESCE(t.started_at, now()), last_attempted_at = now(), \
+                   worker_ids = t.worker_ids || to_jsonb($3::text), attempts = t.attempts + 1, \
+                   lease_expires_at = now() + $4 * interval '1 millisecond' \
+                 FROM next WHERE t.id = next.id \
+                 RETURNING {}",
+                COLUMNS
+                    .split(", ")
+                    .map(|c| format!("t.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .bind(queues)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .bind(worker_id)
+                .bind(millis(lease))
+                .fetch_all(&self.pool)
+                .await?;
+            let mut claimed = rows.iter().map(row_to_result).collect::<Result<Vec<_>>>()?;
+            claimed.sort_by(claim_order);
+            Ok(claimed)
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        worker_id: &'a str,
+        id: &'a str,
+        outcome: Outcome,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        Box::pin(async move {
+            let mut results = self
+                .complete_many(worker_id, vec![(id.to_owned(), outcome)])
+                .await?;
+            Ok(results.pop().flatten())
+        })
+    }
+
+    fn complete_many<'a>(
+        &'a self,
+        worker_id: &'a str,
+        outcomes: Vec<(String, Outcome)>,
+    ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>> {
+        Box::pin(async move {
+            let n = outcomes.len();
+            let mut ids = Vec::with_capacity(n);
+            let mut statuses = Vec::with_capacity(n);
+            let mut values: Vec<Option<String>> = Vec::with_capacity(n);
+            let mut errors: Vec<Option<String>> = Vec::with_capacity(n);
+            let mut run_after: Vec<Option<DateTime<Utc>>> = Vec::with_capacity(n);
+            let mut requeued = false;
+            for (id, outcome) in &outcomes {
+                ids.push(id.as_str());
+                let (status, value, error, after) = match outcome {
+                    Outcome::Succeeded(value) => {
+                        ("SUCCESSFUL", Some(value.to_string()), None, None)
+                    }
+                    Outcome::Failed(error) => ("FAILED", None, Some(error_json(error)), None),
+                    Outcome::Retry { error, run_after } => {
+                        ("READY", None, Some(error_json(error)), Some(*run_after))
+                    }
+                    Outcome::Interrupted(error) => ("READY", None, Some(error_json(error)), None),
+                };
+                requeued |= status == "READY";
+                statuses.push(status);
+                values.push(value);
+                errors.push(error);
+                run_after.push(after);
+            }
+            let sql = format!(
+                "UPDATE djrs_task t SET status = u.status, return_value = u.return_value::jsonb, \
+                   errors = CASE WHEN u.error IS NULL THEN t.errors ELSE t.errors || jsonb_build_array(u.error::jsonb) END, \
+                   finished_at = CASE WHEN u.status IN ('SUCCESSFUL', 'FAILED') THEN now() END, \
+                   run_after = CASE WHEN u.status = 'READY' THEN u.run_after ELSE t.run_after END, \
+                   worker_id = NULL, lease_expires_at = NULL \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(id, status, return_value, error, run_after) \
+                 WHERE t.id = u.id AND t.worker_id = $6 AND t.status = 'RUNNING' \
+                 RETURNING {}",
+                COLUMNS
+                    .split(", ")
+                    .map(|c| format!("t.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .bind(&ids)
+                .bind(&statuses)
+                .bind(&values)
+                .bind(&errors)
+                .bind(&run_after)
+                .bind(worker_id)
+                .fetch_all(&self.pool)
+                .await?;
+            if requeued {
+                self.notify.notify_waiters();
+            }
+            let mut by_id: std::collections::HashMap<String, TaskResult> = rows
+                .iter()
+                .map(|row| row_to_result(row).map(|r| (r.id.clone(), r)))
+                .collect::<Result<_>>()?;
+            Ok(outcomes.iter().map(|(id, _)| by_id.remove(id)).collect())
+        })
+    }
+
+    fn heartbeat<'a>(
+        &'a self,
+        worker_id: &'a str,
+        ids: &'a [String],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            let done = sqlx::query(
+                "UPDATE djrs_task SET lease_expires_at = now() + $1 * interval '1 millisecond' \
+                 WHERE worker_id = $2 AND status = 'RUNNING' AND id = ANY($3)",
+            )
+            .bind(millis(lease))
+            .bind(worker_id)
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let error = error_json(&TaskError::new(
+                "djrs_tasks::WorkerLost",
+                "the worker running this attempt stopped renewing its lease (it crashed or was killed)",
+            ));
+            let done = sqlx::query(
+                "UPDATE djrs_task SET \
+                   status = CASE WHEN attempts >= max_attempts THEN 'FAILED' ELSE 'READY' END, \
+                   finished_at = CASE WHEN attempts >= max_attempts THEN now() END, \
+                   errors = errors || jsonb_build_array($1::jsonb), worker_id = NULL, lease_expires_at = NULL \
+                 WHERE status = 'RUNNING' AND lease_expires_at < now()",
+            )
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() > 0 {
+                tracing::warn!(target: "djrs_tasks", rescued = done.rows_affected(), "re-queued tasks of workers that stopped");
+                sqlx::query("SELECT pg_notify($1, 'rescued')")
+                    .bind(CHANNEL)
+                    .execute(&self.pool)
+                    .await?;
+            }
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn notified(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let notified = self.notify.notified();
+            self.ensure_listener().await;
+            notified.await;
+        })
+    }
+
+    fn prune_results<'a>(
+        &'a self,
+        older_than: DateTime<Utc>,
+        statuses: &'a [TaskResultStatus],
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let finished: Vec<&str> = statuses
+                .iter()
+                .filter(|s| s.is_finished())
+                .map(|s| s.as_str())
+                .collect();
+            let done =
+                sqlx::query("DELETE FROM djrs_task WHERE finished_at < $1 AND status = ANY($2)")
+                    .bind(older_than)
+                    .bind(&finished)
+                    .execute(&self.pool)
+                    .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    fn list_results<'a>(
+        &'a self,
+        filter: &'a ResultFilter,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM djrs_task \
+                 WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR queue_name = $2) \
+                   AND ($3::text IS NULL OR task_name = $3) \
+                 ORDER BY enqueued_at DESC, id DESC LIMIT $4"
+            )))
+            .bind(filter.status.map(TaskResultStatus::as_str))
+            .bind(filter.queue_name.as_deref())
+            .bind(filter.task_name.as_deref())
+            .bind(i64::from(filter.limit.unwrap_or(50).min(500)))
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(row_to_result).collect()
+        })
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<QueueCounts>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let rows = sqlx::query(
+                "SELECT queue_name, status, COUNT(*) AS n FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            let mut counts = QueueCounts::default();
+            for row in rows {
+                let status: String = row.try_get("status")?;
+                let n: i64 = row.try_get("n")?;
+                counts.rows.push((
+                    row.try_get("queue_name")?,
+                    status.parse()?,
+                    u64::try_from(n).unwrap_or(0),
+                ));
+            }
+            Ok(counts)
+        })
+    }
+}
