@@ -44,6 +44,7 @@ impl Backend {
     /// ```no_run
     /// use djrs_orm_ext::{Backend, Vendor};
     ///
+    /// # #[cfg(feature = "mysql")]
     /// # async fn demo(pool: sqlx::MySqlPool) -> djrs_orm_ext::Result<()> {
     /// let backend = Backend::detect(&pool).await?;
     /// if backend.vendor() == Vendor::MariaDb {

@@ -48,6 +48,7 @@
 //!     title_length: Option<i64>,       // GeneratedField: read back after INSERT and UPDATE
 //! }
 //!
+//! # #[cfg(feature = "sqlite")]
 //! # async fn demo(pool: sqlx::SqlitePool) -> djrs_orm_ext::Result<()> {
 //! let mut article = Article { id: None, title: "Hello".into(), views: None, title_length: None };
 //! article.save(&pool).await?;                 // INSERT … RETURNING "id", "views", "title_length"

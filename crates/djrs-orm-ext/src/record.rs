@@ -376,6 +376,7 @@ impl Save {
     /// #[derive(Record)]
     /// struct Article { id: Option<i64>, views: i64 }
     ///
+    /// # #[cfg(feature = "postgres")]
     /// # async fn demo(pool: sqlx::PgPool, mut article: Article) -> djrs_orm_ext::Result<()> {
     /// // UPDATE "article" SET "views" = "views" + 1 WHERE "id" = $1 RETURNING "views"
     /// article
