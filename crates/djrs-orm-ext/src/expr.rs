@@ -586,6 +586,41 @@ mod tests {
         );
     }
 
+    /// Reads back a literal written by `mysql_string_literal`, as MySQL does in either
+    /// backslash mode (the writer never emits a backslash inside quotes).
+    fn read_mysql_literal(literal: &str) -> String {
+        if let Some(hex) = literal
+            .strip_prefix("X'")
+            .and_then(|l| l.strip_suffix('\''))
+        {
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
+            return String::from_utf8(bytes).unwrap();
+        }
+        let inner = literal
+            .strip_prefix('\'')
+            .and_then(|l| l.strip_suffix('\''))
+            .unwrap();
+        assert!(!inner.contains('\\'), "{literal}");
+        assert!(!inner.replace("''", "").contains('\''), "{literal}");
+        inner.replace("''", "'")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mysql_literals_read_back_as_written(text in "\\PC*|[\\\\'\"`\\x00-\\x1f%?$]*") {
+            let literal = mysql_string_literal(&text);
+            proptest::prop_assert_eq!(read_mysql_literal(&literal), text);
+        }
+
+        #[test]
+        fn version_parsing_never_panics(text in "\\PC*|[0-9.]{0,12}") {
+            let _ = crate::Version::parse(&text);
+        }
+    }
+
     #[test]
     fn missing_delimiter_is_an_error() {
         let err = StringAgg::new(Expr::col("x"))
