@@ -431,11 +431,13 @@ fn deprecated_postgres_string_agg_is_the_same_sql() {
 // --- Live: every case on the real databases, compared with the rows Django read. ---
 
 fn unique_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    format!("djrs_orm_conf_{}_{nanos}", std::process::id())
+    format!("djrs_orm_conf_{}_{n}_{nanos}", std::process::id())
 }
 
 fn postgres_url() -> String {

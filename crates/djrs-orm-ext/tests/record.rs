@@ -313,11 +313,13 @@ where
 }
 
 fn unique_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    format!("djrs_orm_record_{}_{nanos}", std::process::id())
+    format!("djrs_orm_record_{}_{n}_{nanos}", std::process::id())
 }
 
 async fn postgres_pool() -> (sqlx::PgPool, String, sqlx::PgPool) {
