@@ -55,6 +55,9 @@ pub enum OrmError {
     /// The article does not exist.
     #[error("no article has this id")]
     NotFound,
+    /// The article already has this tag.
+    #[error("the article already has this tag")]
+    Conflict,
     /// The database failed.
     #[error("database error: {0}")]
     Database(String),
@@ -62,7 +65,11 @@ pub enum OrmError {
 
 impl From<djrs_orm_ext::Error> for OrmError {
     fn from(err: djrs_orm_ext::Error) -> Self {
-        OrmError::Database(err.to_string())
+        if err.is_unique_violation() {
+            OrmError::Conflict
+        } else {
+            OrmError::Database(err.to_string())
+        }
     }
 }
 
@@ -77,6 +84,7 @@ impl IntoResponse for OrmError {
         let status = match self {
             OrmError::BadRequest(_) => StatusCode::BAD_REQUEST,
             OrmError::NotFound => StatusCode::NOT_FOUND,
+            OrmError::Conflict => StatusCode::CONFLICT,
             OrmError::Database(_) => {
                 tracing::error!(error = %self, "ORM request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -117,12 +125,15 @@ pub async fn migrate_and_seed(db: &Db) -> Result<(), sqlx::Error> {
             )
             .to_owned(),
     );
+    const UNIQUE: &str =
+        "CREATE UNIQUE INDEX IF NOT EXISTS tag_article_name ON tag (article_id, name)";
     let seed = seed_sql();
     macro_rules! run {
         ($pool:expr) => {{
             sqlx::query(sqlx::AssertSqlSafe(create))
                 .execute($pool)
                 .await?;
+            sqlx::query(UNIQUE).execute($pool).await?;
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tag")
                 .fetch_one($pool)
                 .await?;
@@ -170,7 +181,8 @@ fn seed_sql() -> String {
         })
         .collect();
     format!(
-        "INSERT INTO tag (article_id, name) VALUES {}",
+        // Two processes starting at once may both seed: the unique index makes it idempotent.
+        "INSERT INTO tag (article_id, name) VALUES {} ON CONFLICT DO NOTHING",
         rows.join(", ")
     )
 }
@@ -372,6 +384,11 @@ mod tests {
         assert_eq!(rows[0].tags, "Big Auto Field, CSP, Practice");
 
         for (path, body, status) in [
+            (
+                "/api/articles/1/tags",
+                r#"{"name": "CSP"}"#,
+                StatusCode::CONFLICT,
+            ),
             (
                 "/api/articles/1/tags",
                 r#"{"name": "  "}"#,

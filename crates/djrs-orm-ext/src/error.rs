@@ -66,6 +66,26 @@ impl Error {
         Error::Database(Box::new(err))
     }
 
+    /// True when the database refused a write for a duplicate key or unique value (Django's
+    /// `IntegrityError` for a unique constraint), as from `save` with `force_insert` of an
+    /// existing key.
+    ///
+    /// ```
+    /// use djrs_orm_ext::Error;
+    ///
+    /// assert!(!Error::database(sqlx::Error::RowNotFound).is_unique_violation());
+    /// ```
+    #[must_use]
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Database(source) => source
+                .downcast_ref::<sqlx::Error>()
+                .and_then(sqlx::Error::as_database_error)
+                .is_some_and(|err| err.is_unique_violation()),
+            _ => false,
+        }
+    }
+
     pub(crate) fn not_supported(message: impl Into<Cow<'static, str>>) -> Self {
         Error::NotSupported(message.into())
     }

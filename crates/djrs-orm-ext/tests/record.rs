@@ -230,10 +230,11 @@ where
 
     // Forcing an insert of an existing key is the database's unique violation.
     let mut dup = ghost.clone();
-    assert!(matches!(
-        dup.save_with(pool, opts().force_insert()).await,
-        Err(Error::Database(_))
-    ));
+    let err = dup
+        .save_with(pool, opts().force_insert())
+        .await
+        .unwrap_err();
+    assert!(err.is_unique_violation(), "{err:?}");
 
     // Django's ValueErrors, before any query.
     let mut fresh = Article::draft("x");
