@@ -24,6 +24,7 @@ struct Bench {
 const BENCHES: &[Bench] = &[
     Bench { name: "paginate", package: "djrs-paginate", target: "paginate", features: &["postgres"] },
     Bench { name: "tasks-sqlite", package: "djrs-tasks", target: "tasks_sqlite", features: &["sqlite"] },
+    Bench { name: "tasks-postgres", package: "djrs-tasks", target: "tasks_postgres", features: &["postgres"] },
     Bench { name: "orm-ext", package: "djrs-orm-ext", target: "orm_ext", features: &["derive", "postgres", "mysql"] },
 ];
 

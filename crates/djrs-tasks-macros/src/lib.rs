@@ -91,7 +91,9 @@ fn int_literal(expr: &syn::Expr) -> syn::Result<LitInt> {
 fn tasks_crate() -> TokenStream2 {
     use proc_macro_crate::{FoundCrate, crate_name};
     match crate_name("djrs-tasks") {
-        Ok(FoundCrate::Itself) => quote!(crate),
+        // `Itself` is also reported for the crate's own tests and doc-tests, which see the
+        // library under its name; the library itself defines no task.
+        Ok(FoundCrate::Itself) => quote!(::djrs_tasks),
         Ok(FoundCrate::Name(name)) => {
             let ident = format_ident!("{}", name);
             quote!(::#ident)

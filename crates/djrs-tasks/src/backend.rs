@@ -291,7 +291,9 @@ pub trait Queue: Send + Sync {
     /// worker died. Returns how many.
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64>>;
 
-    /// Resolves when a task is enqueued in this process (a hint; workers also poll).
+    /// Resolves when a task may have become available: enqueued in this process, or announced by
+    /// the store (PostgreSQL `NOTIFY`). A hint; workers also poll. Implementations register the
+    /// interest when this is called, not when the future is first polled.
     fn notified(&self) -> BoxFuture<'_, ()>;
 
     /// Deletes finished results older than `older_than` with one of `statuses`; returns how many.

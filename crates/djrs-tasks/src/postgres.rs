@@ -48,6 +48,8 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     );
     CREATE INDEX djrs_task_ready ON djrs_task (queue_name, priority DESC, run_after ASC NULLS LAST, enqueued_at)
         WHERE status = 'READY';
+    CREATE INDEX djrs_task_ready_any ON djrs_task (priority DESC, run_after ASC NULLS LAST, enqueued_at)
+        WHERE status = 'READY';
     CREATE INDEX djrs_task_running ON djrs_task (lease_expires_at) WHERE status = 'RUNNING';
     CREATE INDEX djrs_task_finished ON djrs_task (finished_at) WHERE status IN ('FAILED', 'SUCCESSFUL');",
 )];
@@ -389,10 +391,17 @@ impl Queue for PostgresBackend {
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
             self.migrate().await?;
+            // One queue: an equality the partial index serves in claim order. Several: `ANY`.
+            // None: every queue, served by the second index.
+            let queue_filter = match queues.len() {
+                0 => "cardinality($1::text[]) = 0",
+                1 => "queue_name = ($1::text[])[1]",
+                _ => "queue_name = ANY($1)",
+            };
             let sql = format!(
                 "WITH next AS ( \
                    SELECT id FROM djrs_task \
-                   WHERE status = 'READY' AND (cardinality($1::text[]) = 0 OR queue_name = ANY($1)) \
+                   WHERE status = 'READY' AND {queue_filter} \
                      AND (run_after IS NULL OR run_after <= now()) \
                    ORDER BY priority DESC, run_after ASC NULLS LAST, enqueued_at ASC \
                    LIMIT $2 FOR UPDATE SKIP LOCKED) \
@@ -553,8 +562,10 @@ impl Queue for PostgresBackend {
     }
 
     fn notified(&self) -> BoxFuture<'_, ()> {
+        // Created now, not when first polled: a notification that arrives while the worker
+        // is still claiming is not missed.
+        let notified = self.notify.notified();
         Box::pin(async move {
-            let notified = self.notify.notified();
             self.ensure_listener().await;
             notified.await;
         })

@@ -207,6 +207,8 @@ impl Worker {
         let mut last_rescue = tokio::time::Instant::now() - this.lease;
 
         loop {
+            // Listen before looking, so an enqueue during the claim still wakes the worker.
+            let wake = queue().notified();
             while running.try_join_next().is_some() {}
             if last_rescue.elapsed() >= this.lease {
                 last_rescue = tokio::time::Instant::now();
@@ -240,7 +242,7 @@ impl Worker {
                 }
                 tokio::select! {
                     () = &mut shutdown => break,
-                    () = queue().notified(), if free > 0 => {}
+                    () = wake, if free > 0 => {}
                     // Draining (`run_until_idle`) only waits for outcomes to be recorded.
                     () = tokio::time::sleep(if until_idle { this.poll_interval.min(Duration::from_millis(5)) } else { this.poll_interval }) => {}
                     Some(_) = running.join_next(), if !running.is_empty() => {}
