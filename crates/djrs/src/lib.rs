@@ -17,17 +17,20 @@
 //! | feature    | adds                                                            | default |
 //! |------------|-----------------------------------------------------------------|---------|
 //! | `paginate` | [`paginate`]: Django's `Paginator`/`AsyncPaginator`, keyset pages | yes     |
-//! | `tasks`    | [`tasks`]: Django's `django.tasks`, an embedded queue, a worker  | yes     |
+//! | `tasks`    | [`tasks`]: Django's `django.tasks`, SQLite and PostgreSQL queues, a worker | yes |
+//! | `csp`      | [`csp`]: Content Security Policy with nonces, a tower layer       | yes     |
+//! | `orm-ext`  | [`orm_ext`]: `StringAgg`, `AnyValue`, `Record` saves with `RETURNING` | yes  |
+//! | `tera`     | the Tera integrations of every enabled battery (the CSP nonce)  | no      |
 //! | `axum`     | the axum extractors of every enabled battery                   | no      |
 //! | `postgres` | PostgreSQL support of every enabled battery                    | no      |
 //! | `mysql`    | MySQL/MariaDB support of every enabled battery                 | no      |
 //! | `sqlite`   | SQLite support of every enabled battery                        | no      |
 //!
-//! CSP, template partials, mail and the ORM additions join as their crates are published;
-//! see the workspace README for what exists today.
+//! Template partials and mail join as their crates are published; see the workspace README
+//! for what exists today.
 //!
-//! `#[djrs::tasks::task]` works through the umbrella: the attribute finds `djrs::tasks` when
-//! `djrs-tasks` is not a direct dependency.
+//! `#[djrs::tasks::task]` and `#[derive(djrs::orm_ext::Record)]` work through the umbrella: they
+//! find `djrs::tasks` and `djrs::orm_ext` when the crates are not direct dependencies.
 
 #[cfg(feature = "paginate")]
 #[doc(inline)]
@@ -37,8 +40,22 @@ pub use djrs_paginate as paginate;
 #[doc(inline)]
 pub use djrs_tasks as tasks;
 
+#[cfg(feature = "csp")]
+#[doc(inline)]
+pub use djrs_csp as csp;
+
+#[cfg(feature = "orm-ext")]
+#[doc(inline)]
+pub use djrs_orm_ext as orm_ext;
+
 /// The names most applications use, for a glob import.
 pub mod prelude {
+    #[cfg(feature = "csp")]
+    #[doc(no_inline)]
+    pub use djrs_csp::{Csp, Policy};
+    #[cfg(feature = "orm-ext")]
+    #[doc(no_inline)]
+    pub use djrs_orm_ext::{AnyValue, Record, StringAgg};
     #[cfg(feature = "paginate")]
     #[doc(no_inline)]
     pub use djrs_paginate::{AsyncPaginator, Page, PageLink, Paginator};
