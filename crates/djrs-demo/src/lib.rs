@@ -123,16 +123,14 @@ impl Db {
         }
     }
 
-    /// Where the task queue lives: the same SQLite file as the data, or, beside a PostgreSQL
-    /// database, `djrs-demo-tasks.sqlite3` in the working directory.
-    ///
-    /// # Errors
-    /// Never for these locations; kept fallible for other queue stores.
-    pub fn tasks_backend(&self) -> Result<SqliteBackend, Error> {
-        Ok(match self {
-            Db::Sqlite(pool) => SqliteBackend::from_pool(pool.clone()),
-            Db::Postgres(_) => SqliteBackend::open("djrs-demo-tasks.sqlite3")?,
-        })
+    /// Where the task queue lives: in the data's own database, the SQLite file or PostgreSQL
+    /// (where several `djrs-demo worker` processes on several machines share it).
+    #[must_use]
+    pub fn tasks_backend(&self) -> Arc<dyn djrs::tasks::Backend> {
+        match self {
+            Db::Sqlite(pool) => Arc::new(SqliteBackend::from_pool(pool.clone())),
+            Db::Postgres(pool) => Arc::new(djrs::tasks::PostgresBackend::from_pool(pool.clone())),
+        }
     }
 
     /// Writes an outbox message, returning its key. The task id makes the write idempotent:
@@ -311,7 +309,7 @@ impl axum::extract::FromRef<AppState> for Tasks {
 /// When the queue cannot be opened.
 pub fn tasks_for(db: &Db) -> Result<Tasks, Error> {
     Ok(Tasks::builder()
-        .backend("default", db.tasks_backend()?)
+        .backend_arc("default", db.tasks_backend())
         .state(db.clone())
         .build()?)
 }

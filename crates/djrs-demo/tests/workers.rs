@@ -61,6 +61,125 @@ async fn setup() -> (tempfile::TempDir, String, Db, Tasks) {
     (dir, url, db, tasks)
 }
 
+/// A PostgreSQL database of its own for one test; dropped by [`PgDatabase::drop_database`].
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create(tag: &str) -> PgDatabase {
+        let admin_url = std::env::var("DJRS_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let name = format!("djrs_demo_{tag}_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(&admin_url).await.expect("PostgreSQL is reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+        admin.close().await;
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("DJRS_TEST_POSTGRES_URL must end in /DATABASE"),
+        };
+        PgDatabase { admin_url, name, url }
+    }
+
+    async fn drop_database(self) {
+        let admin = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {} WITH (FORCE)", self.name))).execute(&admin).await.unwrap();
+        admin.close().await;
+    }
+}
+
+/// Counts of the queue's tasks by status.
+async fn status_counts(tasks: &Tasks) -> std::collections::HashMap<TaskResultStatus, u64> {
+    let queue = tasks.backend("default").unwrap().queue().unwrap();
+    let mut counts = std::collections::HashMap::new();
+    for (_, status, n) in queue.counts().await.unwrap().rows {
+        *counts.entry(status).or_default() += n;
+    }
+    counts
+}
+
+async fn enqueue_welcomes(tasks: &Tasks, n: usize) {
+    let batch: Vec<_> = (0..n)
+        .map(|i| jobs::send_welcome_message.prepare(format!("user {i}"), format!("user{i}@example.com")).unwrap())
+        .collect();
+    for chunk in batch.chunks(2_000) {
+        tasks.enqueue_many(chunk.to_vec()).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_worker_processes_run_ten_thousand_tasks_once_each() {
+    let database = PgDatabase::create("two_procs").await;
+    let db = Db::connect(&database.url).await.unwrap();
+    let tasks = djrs_demo::tasks_for(&db).unwrap();
+    const N: usize = 10_000;
+    enqueue_welcomes(&tasks, N).await;
+    {
+        let _a = WorkerProcess::start(&database.url, "30");
+        let _b = WorkerProcess::start(&database.url, "30");
+        wait_until(Duration::from_secs(240), "10,000 tasks", async || {
+            status_counts(&tasks).await.get(&TaskResultStatus::Successful).copied().unwrap_or(0) >= N as u64
+        })
+        .await;
+    }
+    let counts = status_counts(&tasks).await;
+    assert_eq!(counts.get(&TaskResultStatus::Successful), Some(&(N as u64)), "{counts:?}");
+    // Each ran once: one attempt each, one outbox row each.
+    let queue = tasks.backend("default").unwrap().queue().unwrap();
+    let mut filter = djrs::tasks::ResultFilter::default();
+    filter.limit = Some(500);
+    for result in queue.list_results(&filter).await.unwrap() {
+        assert_eq!(result.attempts(), 1, "{result:?}");
+    }
+    let Db::Postgres(pool) = &db else { unreachable!("a postgres URL") };
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(pool).await.unwrap();
+    let twice: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task WHERE attempts <> 1").fetch_one(pool).await.unwrap();
+    assert_eq!((rows, twice), (N as i64, 0));
+    pool.close().await;
+    database.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tasks_of_a_killed_worker_all_finish() {
+    let database = PgDatabase::create("sigkill").await;
+    let db = Db::connect(&database.url).await.unwrap();
+    let tasks = djrs_demo::tasks_for(&db).unwrap();
+    const N: usize = 3_000;
+    enqueue_welcomes(&tasks, N).await;
+    for _ in 0..4 {
+        jobs::generate_report.enqueue(&tasks, 2).await.unwrap();
+    }
+    let doomed = WorkerProcess::start(&database.url, "1");
+    wait_until(Duration::from_secs(60), "the first worker to be mid-run", async || {
+        let counts = status_counts(&tasks).await;
+        counts.get(&TaskResultStatus::Running).copied().unwrap_or(0) > 0
+            && counts.get(&TaskResultStatus::Successful).copied().unwrap_or(0) > 0
+    })
+    .await;
+    drop(doomed); // SIGKILL
+    {
+        let _rescuer = WorkerProcess::start(&database.url, "1");
+        wait_until(Duration::from_secs(120), "every task to finish", async || {
+            let counts = status_counts(&tasks).await;
+            counts.get(&TaskResultStatus::Successful).copied().unwrap_or(0) == (N + 4) as u64
+        })
+        .await;
+    }
+    let counts = status_counts(&tasks).await;
+    assert_eq!(counts.get(&TaskResultStatus::Running), None, "{counts:?}");
+    assert_eq!(counts.get(&TaskResultStatus::Ready), None, "{counts:?}");
+    let Db::Postgres(pool) = &db else { unreachable!("a postgres URL") };
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(pool).await.unwrap();
+    assert_eq!(rows, (N + 4) as i64);
+    let rescued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task WHERE attempts = 2").fetch_one(pool).await.unwrap();
+    assert!(rescued >= 1, "the killed worker had tasks running");
+    pool.close().await;
+    database.drop_database().await;
+}
+
 async fn wait_until<F: AsyncFnMut() -> bool>(limit: Duration, what: &str, mut done: F) {
     let start = Instant::now();
     while !done().await {
