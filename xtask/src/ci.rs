@@ -11,7 +11,10 @@ use crate::{Result, format_duration, services, workspace_root};
 pub(crate) fn run() -> Result {
     let started = Instant::now();
     let mut ci = Ci::default();
-    ci.step("services", services::ensure_all)?;
+    ci.step("services", || {
+        services::ensure_all()?;
+        services::ensure_browser()
+    })?;
     ci.step("fmt", || {
         Cmd::cargo(["fmt", "--all", "--", "--check"]).run()
     })?;

@@ -5,7 +5,9 @@
 //!   `cargo hack` (installed when missing), all tests (nextest when available) and a doc build
 //!   with `-D warnings`.
 //! * `cargo xtask services` checks that PostgreSQL and MariaDB are reachable, starting them with
-//!   the machine's usual commands when they are installed locally but stopped.
+//!   the machine's usual commands when they are installed locally but stopped, and that
+//!   Chromium and chromedriver are installed for the browser tests (installing Debian's
+//!   packages when missing).
 //! * `cargo xtask bench [NAME...]` runs the named benchmarks (all of them when no name is given)
 //!   against the real services.
 //!
@@ -34,7 +36,8 @@ commands:
   ci              run everything CI runs: services, fmt, clippy, each feature alone
                   (cargo hack), tests and docs; stops at the first failure
   services        check that PostgreSQL and MariaDB are reachable, starting local
-                  installations that are stopped
+                  installations that are stopped, and install Chromium and
+                  chromedriver for the browser tests when missing
   bench [NAME..]  run the named benchmarks (all of them without a name) in release
                   mode against the real services
   help            print this text
@@ -73,7 +76,8 @@ fn run(args: &[String]) -> Result {
         }
         "services" => {
             no_arguments(command, rest)?;
-            services::ensure_all()
+            services::ensure_all()?;
+            services::ensure_browser()
         }
         "bench" => bench::run(rest),
         other => {

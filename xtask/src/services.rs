@@ -5,6 +5,9 @@
 //! commands (Debian's `pg_ctlcluster` for PostgreSQL, `start-stop-daemon` for MariaDB) and polled
 //! until it accepts connections. A service that cannot be had fails the check with a message
 //! saying how to start it.
+//!
+//! The browser tests need Chromium and chromedriver; [`ensure_browser`] installs Debian's
+//! packages when they are missing.
 
 use std::fmt;
 use std::net::{TcpStream, ToSocketAddrs};
@@ -272,6 +275,70 @@ fn ensure(service: Service) -> Result {
         service.start_hint(),
         service.env_var(),
     ))
+}
+
+/// The browser and WebDriver server the browser tests drive (Debian's `chromium` and
+/// `chromium-driver` packages).
+const BROWSER_BINARIES: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromedriver"];
+
+/// The Debian packages providing [`BROWSER_BINARIES`].
+const BROWSER_PACKAGES: [&str; 2] = ["chromium", "chromium-driver"];
+
+/// Makes sure Chromium and chromedriver are installed for the browser tests, installing
+/// Debian's packages with `apt-get` (as root, non-interactively) when one is missing.
+pub(crate) fn ensure_browser() -> Result {
+    let missing: Vec<&str> = BROWSER_BINARIES
+        .into_iter()
+        .filter(|binary| !Path::new(binary).exists())
+        .collect();
+    if missing.is_empty() {
+        println!("chromium: ok ({})", BROWSER_BINARIES.join(", "));
+        return Ok(());
+    }
+    let install_hint = format!("apt-get install -y {}", BROWSER_PACKAGES.join(" "));
+    if !is_root() {
+        return Err(format!(
+            "{} missing for the browser tests; install them as root: {install_hint}",
+            missing.join(" and ")
+        ));
+    }
+    println!(
+        "chromium: {} missing; installing {}",
+        missing.join(" and "),
+        BROWSER_PACKAGES.join(" ")
+    );
+    let apt = |args: &[&str]| {
+        Cmd::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .run()
+    };
+    apt(&["update"])
+        .and_then(|()| apt(&[&["install", "-y"][..], &BROWSER_PACKAGES[..]].concat()))
+        .map_err(|err| format!("installing the browser failed ({err}); run `{install_hint}`"))?;
+    match BROWSER_BINARIES
+        .into_iter()
+        .find(|binary| !Path::new(binary).exists())
+    {
+        None => {
+            println!("chromium: ok (installed)");
+            Ok(())
+        }
+        Some(binary) => Err(format!(
+            "{binary} is still missing after `{install_hint}`; check the package sources"
+        )),
+    }
+}
+
+/// Whether this process runs as root (real user id 0), read from `/proc/self/status`.
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().next())
+            == Some("0")
+    })
 }
 
 /// The installed PostgreSQL versions: the directory names in [`POSTGRES_CONFIG_DIR`], sorted.
