@@ -501,7 +501,10 @@ pub fn app(state: AppState) -> Router {
         .route("/outbox", get(outbox))
         // The showcase binds to loopback; a real application checks a staff session here.
         .nest("/tasks", djrs::tasks::axum::dashboard(|_| true))
-        .route("/tasks/", get(|| async { axum::response::Redirect::permanent("/tasks") }))
+        .route(
+            "/tasks/",
+            get(|| async { axum::response::Redirect::permanent("/tasks") }),
+        )
         .route("/articles", get(articles))
         .route("/articles/keyset", get(articles_keyset))
         .route("/api/articles", get(api_articles))

@@ -73,20 +73,40 @@ impl PgDatabase {
         let admin_url = std::env::var("DJRS_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
         let name = format!("djrs_demo_{tag}_{}", std::process::id());
-        let admin = sqlx::PgPool::connect(&admin_url).await.expect("PostgreSQL is reachable");
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+        let admin = sqlx::PgPool::connect(&admin_url)
+            .await
+            .expect("PostgreSQL is reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
         admin.close().await;
         let url = match admin_url.rsplit_once('/') {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("DJRS_TEST_POSTGRES_URL must end in /DATABASE"),
         };
-        PgDatabase { admin_url, name, url }
+        PgDatabase {
+            admin_url,
+            name,
+            url,
+        }
     }
 
     async fn drop_database(self) {
         let admin = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {} WITH (FORCE)", self.name))).execute(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&admin)
+        .await
+        .unwrap();
         admin.close().await;
     }
 }
@@ -103,7 +123,11 @@ async fn status_counts(tasks: &Tasks) -> std::collections::HashMap<TaskResultSta
 
 async fn enqueue_welcomes(tasks: &Tasks, n: usize) {
     let batch: Vec<_> = (0..n)
-        .map(|i| jobs::send_welcome_message.prepare(format!("user {i}"), format!("user{i}@example.com")).unwrap())
+        .map(|i| {
+            jobs::send_welcome_message
+                .prepare(format!("user {i}"), format!("user{i}@example.com"))
+                .unwrap()
+        })
         .collect();
     for chunk in batch.chunks(2_000) {
         tasks.enqueue_many(chunk.to_vec()).await.unwrap();
@@ -121,12 +145,21 @@ async fn postgres_two_worker_processes_run_ten_thousand_tasks_once_each() {
         let _a = WorkerProcess::start(&database.url, "30");
         let _b = WorkerProcess::start(&database.url, "30");
         wait_until(Duration::from_secs(240), "10,000 tasks", async || {
-            status_counts(&tasks).await.get(&TaskResultStatus::Successful).copied().unwrap_or(0) >= N as u64
+            status_counts(&tasks)
+                .await
+                .get(&TaskResultStatus::Successful)
+                .copied()
+                .unwrap_or(0)
+                >= N as u64
         })
         .await;
     }
     let counts = status_counts(&tasks).await;
-    assert_eq!(counts.get(&TaskResultStatus::Successful), Some(&(N as u64)), "{counts:?}");
+    assert_eq!(
+        counts.get(&TaskResultStatus::Successful),
+        Some(&(N as u64)),
+        "{counts:?}"
+    );
     // Each ran once: one attempt each, one outbox row each.
     let queue = tasks.backend("default").unwrap().queue().unwrap();
     let mut filter = djrs::tasks::ResultFilter::default();
@@ -134,9 +167,17 @@ async fn postgres_two_worker_processes_run_ten_thousand_tasks_once_each() {
     for result in queue.list_results(&filter).await.unwrap() {
         assert_eq!(result.attempts(), 1, "{result:?}");
     }
-    let Db::Postgres(pool) = &db else { unreachable!("a postgres URL") };
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(pool).await.unwrap();
-    let twice: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task WHERE attempts <> 1").fetch_one(pool).await.unwrap();
+    let Db::Postgres(pool) = &db else {
+        unreachable!("a postgres URL")
+    };
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let twice: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task WHERE attempts <> 1")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!((rows, twice), (N as i64, 0));
     pool.close().await;
     database.drop_database().await;
@@ -153,28 +194,52 @@ async fn postgres_tasks_of_a_killed_worker_all_finish() {
         jobs::generate_report.enqueue(&tasks, 2).await.unwrap();
     }
     let doomed = WorkerProcess::start(&database.url, "1");
-    wait_until(Duration::from_secs(60), "the first worker to be mid-run", async || {
-        let counts = status_counts(&tasks).await;
-        counts.get(&TaskResultStatus::Running).copied().unwrap_or(0) > 0
-            && counts.get(&TaskResultStatus::Successful).copied().unwrap_or(0) > 0
-    })
+    wait_until(
+        Duration::from_secs(60),
+        "the first worker to be mid-run",
+        async || {
+            let counts = status_counts(&tasks).await;
+            counts.get(&TaskResultStatus::Running).copied().unwrap_or(0) > 0
+                && counts
+                    .get(&TaskResultStatus::Successful)
+                    .copied()
+                    .unwrap_or(0)
+                    > 0
+        },
+    )
     .await;
     drop(doomed); // SIGKILL
     {
         let _rescuer = WorkerProcess::start(&database.url, "1");
-        wait_until(Duration::from_secs(120), "every task to finish", async || {
-            let counts = status_counts(&tasks).await;
-            counts.get(&TaskResultStatus::Successful).copied().unwrap_or(0) == (N + 4) as u64
-        })
+        wait_until(
+            Duration::from_secs(120),
+            "every task to finish",
+            async || {
+                let counts = status_counts(&tasks).await;
+                counts
+                    .get(&TaskResultStatus::Successful)
+                    .copied()
+                    .unwrap_or(0)
+                    == (N + 4) as u64
+            },
+        )
         .await;
     }
     let counts = status_counts(&tasks).await;
     assert_eq!(counts.get(&TaskResultStatus::Running), None, "{counts:?}");
     assert_eq!(counts.get(&TaskResultStatus::Ready), None, "{counts:?}");
-    let Db::Postgres(pool) = &db else { unreachable!("a postgres URL") };
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(pool).await.unwrap();
+    let Db::Postgres(pool) = &db else {
+        unreachable!("a postgres URL")
+    };
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(rows, (N + 4) as i64);
-    let rescued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task WHERE attempts = 2").fetch_one(pool).await.unwrap();
+    let rescued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task WHERE attempts = 2")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert!(rescued >= 1, "the killed worker had tasks running");
     pool.close().await;
     database.drop_database().await;

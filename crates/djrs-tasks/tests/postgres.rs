@@ -1,8 +1,11 @@
 //! The PostgreSQL queue and the worker, on the real PostgreSQL: the shared queue suite, plus
-//! transactional enqueue and `LISTEN`/`NOTIFY`. Each test works in a schema of its own.
+//! transactional enqueue, `LISTEN`/`NOTIFY` and a server restart. Each test works in a schema of
+//! its own (the restart test on a server of its own).
 
 mod suite;
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -245,4 +248,215 @@ async fn lost_notifications_are_covered_by_polling() {
     wait_for_success(&quiet, &result.id, Duration::from_secs(10)).await;
     worker.abort();
     store.drop_schema().await;
+}
+
+// PostgreSQL restarted while workers run: they reconnect and nothing is lost. The test restarts
+// a PostgreSQL server of its own (a fresh cluster in a temp dir, on a free port, run as the
+// `postgres` user), so the shared server other tests use is never disturbed. The cluster is
+// stopped through its data directory when the test ends, even on failure.
+
+/// The PostgreSQL server binaries: the newest `/usr/lib/postgresql/*/bin`.
+fn pg_bin() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL server binaries in /usr/lib/postgresql (apt-get install postgresql)")
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("pg_ctl").exists())
+        .collect();
+    versions.sort();
+    versions.pop().expect("a PostgreSQL version with pg_ctl")
+}
+
+fn as_postgres(args: &[&str]) -> std::process::Output {
+    Command::new("runuser")
+        .args(["-u", "postgres", "--"])
+        .args(args)
+        .output()
+        .expect("runuser")
+}
+
+/// A private cluster; stopped immediately when dropped.
+struct Cluster {
+    dir: tempfile::TempDir,
+    port: u16,
+    pg_ctl: PathBuf,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let bin = pg_bin();
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "chown the cluster directory");
+        let data = dir.path().join("data");
+        let out = as_postgres(&[
+            bin.join("initdb").to_str().unwrap(),
+            "-D",
+            data.to_str().unwrap(),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+        ]);
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cluster = Cluster {
+            dir,
+            port,
+            pg_ctl: bin.join("pg_ctl"),
+        };
+        cluster.ctl(&["start"]);
+        cluster
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn ctl(&self, action: &[&str]) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("log");
+        let data = self.data();
+        let mut args = vec![path_str(&self.pg_ctl), "-D", path_str(&data)];
+        args.extend_from_slice(action);
+        args.extend_from_slice(&[
+            "-w",
+            "-t",
+            "60",
+            "-m",
+            "fast",
+            "-o",
+            &options,
+            "-l",
+            log.to_str().unwrap(),
+        ]);
+        let out = as_postgres(&args);
+        assert!(
+            out.status.success(),
+            "pg_ctl {action:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.data();
+        let _ = as_postgres(&[
+            self.pg_ctl.to_str().unwrap(),
+            "-D",
+            path_str(&data),
+            "-m",
+            "immediate",
+            "-w",
+            "stop",
+        ]);
+    }
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap_or_default()
+}
+
+fn tasks_on(url: &str) -> Tasks {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy(url)
+        .unwrap();
+    Tasks::builder()
+        .backend("default", PostgresBackend::from_pool(pool))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_survive_a_postgres_restart() {
+    let cluster = Cluster::start();
+    let tasks = tasks_on(&cluster.url());
+    const N: u32 = 3_000;
+    let key = "restart".to_owned();
+    let batch = (0..N)
+        .map(|i| suite::record.prepare(key.clone(), i))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let ids: Vec<String> = tasks
+        .enqueue_many(batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+
+    let workers: Vec<_> = (0..2)
+        .map(|w| {
+            let tasks = tasks_on(&cluster.url());
+            tokio::spawn(
+                Worker::new(&tasks)
+                    .worker_id(format!("restart-{w}"))
+                    .concurrency(4)
+                    .lease(Duration::from_secs(2))
+                    .poll_interval(Duration::from_millis(200))
+                    .run_until(tokio::time::sleep(Duration::from_secs(90))),
+            )
+        })
+        .collect();
+
+    // Restart once some work is done and plenty is left.
+    let start = Instant::now();
+    while (0..N).filter(|i| suite::run_count(&key, *i) > 0).count() < 300 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the workers did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    cluster.ctl(&["restart"]);
+
+    // Every task ends SUCCESSFUL; none is lost or left RUNNING.
+    let start = Instant::now();
+    loop {
+        let done = (0..N).filter(|i| suite::run_count(&key, *i) > 0).count();
+        if done == N as usize {
+            let mut all = true;
+            for id in &ids {
+                match tasks.get_result(id).await {
+                    Ok(r) if r.status == TaskResultStatus::Successful => {}
+                    _ => all = false,
+                }
+            }
+            if all {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(80),
+            "only {done} of {N} tasks ran after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for worker in workers {
+        worker.abort();
+    }
+    // At-least-once: an outcome lost in the restart means that task ran again, never zero times.
+    assert!((0..N).all(|i| suite::run_count(&key, i) >= 1));
 }
