@@ -16,6 +16,7 @@ use syn::{FnArg, ItemFn, LitInt, LitStr, Pat, ReturnType, Type};
 ///
 /// Options (all optional): `priority = N` (−100..=100), `queue_name = "…"`, `backend = "…"`,
 /// `takes_context` (the first argument is a `TaskContext`), `max_attempts = N` (retries, ≥ 1),
+/// `timeout_secs = N` (an attempt running longer fails),
 /// `crate = path` (where `djrs_tasks` is, when it is renamed; found automatically otherwise,
 /// including through the `djrs` umbrella).
 /// See the `djrs_tasks` documentation for examples.
@@ -35,6 +36,7 @@ struct Options {
     backend: Option<LitStr>,
     takes_context: bool,
     max_attempts: Option<LitInt>,
+    timeout_secs: Option<LitInt>,
 }
 
 fn parse_options(attr: TokenStream2) -> syn::Result<Options> {
@@ -53,9 +55,11 @@ fn parse_options(attr: TokenStream2) -> syn::Result<Options> {
             options.krate = Some(meta.value()?.parse()?);
         } else if meta.path.is_ident("max_attempts") {
             options.max_attempts = Some(meta.value()?.parse()?);
+        } else if meta.path.is_ident("timeout_secs") {
+            options.timeout_secs = Some(meta.value()?.parse()?);
         } else {
             return Err(meta.error(
-                "unknown task option: expected priority, queue_name, backend, takes_context, max_attempts or crate",
+                "unknown task option: expected priority, queue_name, backend, takes_context, max_attempts, timeout_secs or crate",
             ));
         }
         Ok(())
@@ -149,6 +153,20 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
             value
         }
         None => 0, // the crate's default
+    };
+
+    let timeout_secs: u64 = match &options.timeout_secs {
+        Some(lit) => {
+            let value: u64 = lit.base10_parse()?;
+            if value == 0 {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "timeout_secs must be at least 1",
+                ));
+            }
+            value
+        }
+        None => 0,
     };
 
     // Arguments: an optional leading context, then the JSON-carried ones.
@@ -294,6 +312,7 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
                 #backend,
                 #max_attempts,
                 #takes_context,
+                #timeout_secs,
             ),
         };
 

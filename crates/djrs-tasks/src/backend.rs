@@ -102,6 +102,10 @@ pub struct NewTask {
     pub enqueued_at: DateTime<Utc>,
     /// Attempts before failing for good.
     pub max_attempts: u32,
+    /// How long one attempt may run.
+    pub timeout: Option<Duration>,
+    /// The uniqueness key.
+    pub unique_key: Option<String>,
 }
 
 impl NewTask {
@@ -125,6 +129,8 @@ impl NewTask {
             worker_ids: Vec::new(),
             max_attempts: self.max_attempts,
             return_value: None,
+            timeout: self.timeout,
+            unique_key: self.unique_key,
         }
     }
 }
@@ -311,4 +317,8 @@ pub trait Queue: Send + Sync {
 
     /// Counts results by queue and status.
     fn counts(&self) -> BoxFuture<'_, Result<QueueCounts>>;
+
+    /// Cancels a `READY` task: it becomes `FAILED` with a `djrs_tasks::Cancelled` error and never
+    /// runs. Returns the updated result, or `None` when the task is not `READY` (any more).
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>>;
 }

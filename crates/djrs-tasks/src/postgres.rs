@@ -52,10 +52,21 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         WHERE status = 'READY';
     CREATE INDEX djrs_task_running ON djrs_task (lease_expires_at) WHERE status = 'RUNNING';
     CREATE INDEX djrs_task_finished ON djrs_task (finished_at) WHERE status IN ('FAILED', 'SUCCESSFUL');",
+), (
+    2,
+    "ALTER TABLE djrs_task ADD COLUMN timeout_ms BIGINT, ADD COLUMN unique_key TEXT;
+    CREATE UNIQUE INDEX djrs_task_unique ON djrs_task (unique_key)
+        WHERE unique_key IS NOT NULL AND status IN ('READY', 'RUNNING');
+    CREATE TABLE djrs_task_schedule (
+        name TEXT NOT NULL,
+        occurrence TIMESTAMPTZ NOT NULL,
+        task_id TEXT NOT NULL,
+        PRIMARY KEY (name, occurrence)
+    );",
 )];
 
 const COLUMNS: &str = "id, task_name, backend, queue_name, priority, status, args, return_value, errors, \
-    worker_ids, max_attempts, enqueued_at, run_after, started_at, finished_at, last_attempted_at";
+    worker_ids, max_attempts, enqueued_at, run_after, started_at, finished_at, last_attempted_at, timeout_ms, unique_key";
 
 /// The task queue on PostgreSQL (`BACKEND: "PostgresBackend"`, `OPTIONS: {"URL": "postgres://…"}`).
 ///
@@ -175,18 +186,27 @@ impl PostgresBackend {
     }
 
     /// Inserts tasks on `conn` (the caller's transaction, or a pooled connection) and notifies
-    /// their queues; the notification is delivered when the transaction commits.
-    pub(crate) async fn insert_on(&self, conn: &mut PgConnection, batch: &[NewTask]) -> Result<()> {
-        let mut ids = Vec::with_capacity(batch.len());
-        let mut names = Vec::with_capacity(batch.len());
-        let mut backends = Vec::with_capacity(batch.len());
-        let mut queues = Vec::with_capacity(batch.len());
-        let mut priorities = Vec::with_capacity(batch.len());
-        let mut args = Vec::with_capacity(batch.len());
-        let mut max_attempts = Vec::with_capacity(batch.len());
-        let mut enqueued = Vec::with_capacity(batch.len());
-        let mut run_after = Vec::with_capacity(batch.len());
-        for task in batch {
+    /// their queues; the notification is delivered when the transaction commits. A task whose
+    /// unique key is already `READY` or `RUNNING` is not inserted: the existing task is returned
+    /// in its place (`false`).
+    pub(crate) async fn insert_on(
+        &self,
+        conn: &mut PgConnection,
+        batch: Vec<NewTask>,
+    ) -> Result<Vec<(TaskResult, bool)>> {
+        let n = batch.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut names = Vec::with_capacity(n);
+        let mut backends = Vec::with_capacity(n);
+        let mut queues = Vec::with_capacity(n);
+        let mut priorities = Vec::with_capacity(n);
+        let mut args = Vec::with_capacity(n);
+        let mut max_attempts = Vec::with_capacity(n);
+        let mut enqueued = Vec::with_capacity(n);
+        let mut run_after = Vec::with_capacity(n);
+        let mut timeouts = Vec::with_capacity(n);
+        let mut unique_keys = Vec::with_capacity(n);
+        for task in &batch {
             ids.push(task.id.as_str());
             names.push(task.task_name.as_str());
             backends.push(task.backend.as_str());
@@ -196,12 +216,19 @@ impl PostgresBackend {
             max_attempts.push(i32::try_from(task.max_attempts).unwrap_or(i32::MAX));
             enqueued.push(task.enqueued_at);
             run_after.push(task.run_after);
+            timeouts.push(task.timeout.map(millis));
+            unique_keys.push(task.unique_key.as_deref());
         }
-        sqlx::query(
-            "INSERT INTO djrs_task (id, task_name, backend, queue_name, priority, status, args, max_attempts, enqueued_at, run_after) \
-             SELECT u.id, u.task_name, u.backend, u.queue_name, u.priority, 'READY', u.args::jsonb, u.max_attempts, u.enqueued_at, u.run_after \
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::timestamptz[], $9::timestamptz[]) \
-               AS u(id, task_name, backend, queue_name, priority, args, max_attempts, enqueued_at, run_after)",
+        let inserted: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO djrs_task (id, task_name, backend, queue_name, priority, status, args, max_attempts, \
+               enqueued_at, run_after, timeout_ms, unique_key) \
+             SELECT u.id, u.task_name, u.backend, u.queue_name, u.priority, 'READY', u.args::jsonb, u.max_attempts, \
+               u.enqueued_at, u.run_after, u.timeout_ms, u.unique_key \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], \
+               $8::timestamptz[], $9::timestamptz[], $10::bigint[], $11::text[]) \
+               AS u(id, task_name, backend, queue_name, priority, args, max_attempts, enqueued_at, run_after, timeout_ms, unique_key) \
+             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('READY', 'RUNNING') DO NOTHING \
+             RETURNING id",
         )
         .bind(&ids)
         .bind(&names)
@@ -212,9 +239,11 @@ impl PostgresBackend {
         .bind(&max_attempts)
         .bind(&enqueued)
         .bind(&run_after)
-        .execute(&mut *conn)
+        .bind(&timeouts)
+        .bind(&unique_keys)
+        .fetch_all(&mut *conn)
         .await?;
-        if self.send_notifications {
+        if self.send_notifications && !inserted.is_empty() {
             let mut distinct: Vec<&str> = queues.clone();
             distinct.sort_unstable();
             distinct.dedup();
@@ -224,17 +253,44 @@ impl PostgresBackend {
                 .execute(&mut *conn)
                 .await?;
         }
-        Ok(())
+        let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+        let mut results = Vec::with_capacity(n);
+        for task in batch {
+            if inserted.contains(&task.id) {
+                results.push((task.into_ready_result(), true));
+                continue;
+            }
+            // A duplicate: the task holding the key (committed, since the insert waited for it).
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM djrs_task WHERE unique_key = $1 AND status IN ('READY', 'RUNNING')"
+            )))
+            .bind(task.unique_key.as_deref())
+            .fetch_optional(&mut *conn)
+            .await?;
+            match row {
+                Some(row) => results.push((row_to_result(&row)?, false)),
+                // The holder finished between the insert and the read: enqueue this one.
+                None => {
+                    return Box::pin(self.insert_on(conn, vec![task]))
+                        .await
+                        .map(|mut r| {
+                            results.append(&mut r);
+                            results
+                        });
+                }
+            }
+        }
+        Ok(results)
     }
 
-    async fn insert(&self, batch: &[NewTask]) -> Result<()> {
+    async fn insert(&self, batch: Vec<NewTask>) -> Result<Vec<(TaskResult, bool)>> {
         self.migrate().await?;
         let mut tx = self.pool.begin().await?;
-        self.insert_on(&mut tx, batch).await?;
+        let results = self.insert_on(&mut tx, batch).await?;
         tx.commit().await?;
         // Workers of this process wake without waiting for the notification's round trip.
         self.notify.notify_waiters();
-        Ok(())
+        Ok(results)
     }
 
     /// Starts the `LISTEN` loop once; it reconnects by itself after a lost connection.
@@ -302,6 +358,10 @@ fn row_to_result(row: &PgRow) -> Result<TaskResult> {
         worker_ids,
         max_attempts: u32::try_from(row.try_get::<i32, _>("max_attempts")?).unwrap_or(1),
         return_value: return_value.map(|Json(v)| v),
+        timeout: row
+            .try_get::<Option<i64>, _>("timeout_ms")?
+            .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
+        unique_key: row.try_get("unique_key")?,
     })
 }
 
@@ -337,10 +397,10 @@ impl Backend for PostgresBackend {
 
     fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
         Box::pin(async move {
-            self.insert(std::slice::from_ref(&task)).await?;
-            let result = task.into_ready_result();
-            tasks.hooks().enqueued(&result);
-            Ok(result)
+            let mut results = self.enqueue_many(tasks, vec![task]).await?;
+            results
+                .pop()
+                .ok_or_else(|| Error::InvalidTask("the backend returned no result".into()))
         })
     }
 
@@ -350,11 +410,16 @@ impl Backend for PostgresBackend {
         batch: Vec<NewTask>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
-            self.insert(&batch).await?;
-            let results: Vec<TaskResult> =
-                batch.into_iter().map(NewTask::into_ready_result).collect();
-            results.iter().for_each(|r| tasks.hooks().enqueued(r));
-            Ok(results)
+            let results = self.insert(batch).await?;
+            Ok(results
+                .into_iter()
+                .map(|(result, inserted)| {
+                    if inserted {
+                        tasks.hooks().enqueued(&result);
+                    }
+                    result
+                })
+                .collect())
         })
     }
 
@@ -612,6 +677,25 @@ impl Queue for PostgresBackend {
             .fetch_all(&self.pool)
             .await?;
             rows.iter().map(row_to_result).collect()
+        })
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let error = error_json(&TaskError::new(
+                "djrs_tasks::Cancelled",
+                "the task was cancelled before it ran",
+            ));
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE djrs_task SET status = 'FAILED', finished_at = now(), errors = errors || jsonb_build_array($1::jsonb) \
+                 WHERE id = $2 AND status = 'READY' RETURNING {COLUMNS}"
+            )))
+            .bind(error)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.as_ref().map(row_to_result).transpose()
         })
     }
 

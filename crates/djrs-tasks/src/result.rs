@@ -185,6 +185,10 @@ pub struct TaskResult {
     pub max_attempts: u32,
     /// The return value as JSON, once the task succeeded.
     pub return_value: Option<serde_json::Value>,
+    /// How long one attempt may run.
+    pub timeout: Option<std::time::Duration>,
+    /// The uniqueness key, if the task has one.
+    pub unique_key: Option<String>,
 }
 
 impl TaskResult {

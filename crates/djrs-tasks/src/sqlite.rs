@@ -46,10 +46,16 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     CREATE INDEX djrs_task_running ON djrs_task (lease_expires_at) WHERE status = 'RUNNING';
     CREATE INDEX djrs_task_worker ON djrs_task (worker_id) WHERE status = 'RUNNING';
     CREATE INDEX djrs_task_finished ON djrs_task (finished_at) WHERE status IN ('FAILED', 'SUCCESSFUL');",
+), (
+    2,
+    "ALTER TABLE djrs_task ADD COLUMN timeout_ms INTEGER;
+    ALTER TABLE djrs_task ADD COLUMN unique_key TEXT;
+    CREATE UNIQUE INDEX djrs_task_unique ON djrs_task (unique_key)
+        WHERE unique_key IS NOT NULL AND status IN ('READY', 'RUNNING');",
 )];
 
 const COLUMNS: &str = "id, task_name, backend, queue_name, priority, status, args, return_value, errors, \
-    worker_ids, max_attempts, enqueued_at, run_after, started_at, finished_at, last_attempted_at";
+    worker_ids, max_attempts, enqueued_at, run_after, started_at, finished_at, last_attempted_at, timeout_ms, unique_key";
 
 /// The embedded task queue on one SQLite file (Django's `TASKS` `BACKEND: "SqliteBackend"`,
 /// `OPTIONS: {"PATH": "tasks.sqlite3"}`).
@@ -187,17 +193,22 @@ impl SqliteBackend {
         Ok(())
     }
 
-    async fn insert(&self, batch: &[NewTask]) -> Result<()> {
+    /// Inserts tasks in one transaction. A task whose unique key is already `READY` or
+    /// `RUNNING` is not inserted: the existing task is returned in its place (`false`).
+    async fn insert(&self, batch: Vec<NewTask>) -> Result<Vec<(TaskResult, bool)>> {
         self.migrate().await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        // Multi-row inserts: 11 values a row keeps 90 rows under SQLite's parameter limit.
-        for chunk in batch.chunks(90) {
-            let rows = vec!["(?, ?, ?, ?, ?, 'READY', ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let mut inserted = std::collections::HashSet::new();
+        // Multi-row inserts: 13 values a row keeps 70 rows under SQLite's parameter limit.
+        for chunk in batch.chunks(70) {
+            let rows = vec!["(?, ?, ?, ?, ?, 'READY', ?, ?, ?, ?, '[]', '[]', ?, ?)"; chunk.len()]
+                .join(", ");
             let sql = format!(
                 "INSERT INTO djrs_task (id, task_name, backend, queue_name, priority, status, args, \
-                 max_attempts, enqueued_at, run_after, errors, worker_ids) VALUES {rows}"
+                 max_attempts, enqueued_at, run_after, errors, worker_ids, timeout_ms, unique_key) VALUES {rows} \
+                 ON CONFLICT DO NOTHING RETURNING id"
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
+            let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
             for task in chunk {
                 query = query
                     .bind(&task.id)
@@ -209,14 +220,39 @@ impl SqliteBackend {
                     .bind(i64::from(task.max_attempts))
                     .bind(micros(task.enqueued_at))
                     .bind(task.run_after.map(micros))
-                    .bind("[]")
-                    .bind("[]");
+                    .bind(
+                        task.timeout
+                            .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
+                    )
+                    .bind(task.unique_key.as_deref());
             }
-            query.execute(&mut *tx).await?;
+            inserted.extend(query.fetch_all(&mut *tx).await?);
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        for task in batch {
+            if inserted.contains(&task.id) {
+                results.push((task.into_ready_result(), true));
+                continue;
+            }
+            let existing = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM djrs_task WHERE unique_key = ? AND status IN ('READY', 'RUNNING')"
+            )))
+            .bind(task.unique_key.as_deref())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match existing {
+                Some(row) => results.push((row_to_result(&row)?, false)),
+                None => {
+                    return Err(Error::InvalidTask(format!(
+                        "task {} was neither inserted nor a duplicate",
+                        task.id
+                    )));
+                }
+            }
         }
         tx.commit().await?;
         self.notify.notify_waiters();
-        Ok(())
+        Ok(results)
     }
 }
 
@@ -256,6 +292,10 @@ fn row_to_result(row: &SqliteRow) -> Result<TaskResult> {
             .map(|v| serde_json::from_str(&v))
             .transpose()
             .map_err(Error::Decode)?,
+        timeout: row
+            .try_get::<Option<i64>, _>("timeout_ms")?
+            .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
+        unique_key: row.try_get("unique_key")?,
     })
 }
 
@@ -321,10 +361,10 @@ impl Backend for SqliteBackend {
 
     fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
         Box::pin(async move {
-            self.insert(std::slice::from_ref(&task)).await?;
-            let result = task.into_ready_result();
-            tasks.hooks().enqueued(&result);
-            Ok(result)
+            let mut results = self.enqueue_many(tasks, vec![task]).await?;
+            results
+                .pop()
+                .ok_or_else(|| Error::InvalidTask("the backend returned no result".into()))
         })
     }
 
@@ -334,11 +374,16 @@ impl Backend for SqliteBackend {
         batch: Vec<NewTask>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
-            self.insert(&batch).await?;
-            let results: Vec<TaskResult> =
-                batch.into_iter().map(NewTask::into_ready_result).collect();
-            results.iter().for_each(|r| tasks.hooks().enqueued(r));
-            Ok(results)
+            let results = self.insert(batch).await?;
+            Ok(results
+                .into_iter()
+                .map(|(result, inserted)| {
+                    if inserted {
+                        tasks.hooks().enqueued(&result);
+                    }
+                    result
+                })
+                .collect())
         })
     }
 
@@ -576,6 +621,28 @@ impl Queue for SqliteBackend {
             let limit = i64::from(filter.limit.unwrap_or(50).min(500));
             let rows = query.bind(limit).fetch_all(&self.pool).await?;
             rows.iter().map(row_to_result).collect()
+        })
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let error = error_json(&TaskError::new(
+                "djrs_tasks::Cancelled",
+                "the task was cancelled before it ran",
+            ));
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE djrs_task SET status = 'FAILED', finished_at = ?, errors = json_insert(errors, '$[#]', json(?)) \
+                 WHERE id = ? AND status = 'READY' RETURNING {COLUMNS}"
+            )))
+            .bind(micros(Utc::now()))
+            .bind(error)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            row.as_ref().map(row_to_result).transpose()
         })
     }
 

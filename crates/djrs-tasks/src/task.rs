@@ -39,6 +39,8 @@ pub struct TaskOptions {
     run_after: Option<DateTime<Utc>>,
     max_attempts: u32,
     takes_context: bool,
+    timeout: Option<std::time::Duration>,
+    unique_key: Option<String>,
 }
 
 impl TaskOptions {
@@ -52,6 +54,7 @@ impl TaskOptions {
         backend: &'static str,
         max_attempts: u32,
         takes_context: bool,
+        timeout_secs: u64,
     ) -> Self {
         TaskOptions {
             name,
@@ -65,6 +68,12 @@ impl TaskOptions {
                 max_attempts
             },
             takes_context,
+            timeout: if timeout_secs == 0 {
+                None
+            } else {
+                Some(std::time::Duration::from_secs(timeout_secs))
+            },
+            unique_key: None,
         }
     }
 
@@ -108,6 +117,19 @@ impl TaskOptions {
     #[must_use]
     pub fn takes_context(&self) -> bool {
         self.takes_context
+    }
+
+    /// How long one attempt may run before the worker stops it and counts it as failed.
+    #[must_use]
+    pub fn timeout(&self) -> Option<std::time::Duration> {
+        self.timeout
+    }
+
+    /// The uniqueness key: while a task with this key is `READY` or `RUNNING`, enqueueing
+    /// another returns the existing one.
+    #[must_use]
+    pub fn unique_key(&self) -> Option<&str> {
+        self.unique_key.as_deref()
     }
 }
 
@@ -169,6 +191,23 @@ pub trait Task: Clone + Send + Sync + 'static {
     #[must_use]
     fn run_after(mut self, when: DateTime<Utc>) -> Self {
         self.options_mut().run_after = Some(when);
+        self
+    }
+
+    /// Stops an attempt that runs longer than `timeout`; it counts as failed (and is retried
+    /// while attempts remain). Also `#[task(timeout_secs = N)]`.
+    #[must_use]
+    fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.options_mut().timeout = Some(timeout);
+        self
+    }
+
+    /// Makes the task unique by `key`: while a task with the same key is `READY` or `RUNNING`
+    /// on the backend, enqueueing returns that task instead of adding one (race-free on
+    /// PostgreSQL and SQLite, through a unique index).
+    #[must_use]
+    fn unique_key(mut self, key: impl Into<String>) -> Self {
+        self.options_mut().unique_key = Some(key.into());
         self
     }
 

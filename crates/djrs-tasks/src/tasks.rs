@@ -243,6 +243,8 @@ impl Tasks {
             run_after: options.run_after(),
             enqueued_at: Utc::now(),
             max_attempts: options.max_attempts(),
+            timeout: options.timeout(),
+            unique_key: options.unique_key().map(str::to_owned),
         };
         Ok((configured, task))
     }
@@ -279,11 +281,14 @@ impl Tasks {
             )));
         };
         postgres.migrate().await?;
-        postgres
-            .insert_on(conn, std::slice::from_ref(&task))
-            .await?;
-        let result = task.into_ready_result();
-        self.hooks().enqueued(&result);
+        let (result, inserted) = postgres
+            .insert_on(conn, vec![task])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::InvalidTask("the backend returned no result".into()))?;
+        if inserted {
+            self.hooks().enqueued(&result);
+        }
         Ok(result)
     }
 
@@ -344,6 +349,35 @@ impl Tasks {
                 backend: backend.name(),
                 operation: "prune_results",
             }),
+        }
+    }
+
+    /// Cancels a `READY` task on the default backend: it becomes `FAILED` (with a
+    /// `djrs_tasks::Cancelled` error) and never runs.
+    ///
+    /// # Errors
+    /// `InvalidTask` when the task is not `READY` (running or finished), `TaskResultDoesNotExist`,
+    /// or `NotSupported` for backends without a queue.
+    pub async fn cancel(&self, id: &str) -> Result<TaskResult> {
+        let backend = self.backend(DEFAULT_TASK_BACKEND_ALIAS)?;
+        let Some(queue) = backend.queue() else {
+            return Err(Error::NotSupported {
+                backend: backend.name(),
+                operation: "cancel",
+            });
+        };
+        match queue.cancel(id).await? {
+            Some(result) => {
+                self.hooks().finished(&result);
+                Ok(result)
+            }
+            None => {
+                let current = backend.get_result(id).await?;
+                Err(Error::InvalidTask(format!(
+                    "Task {id} is {}; only a READY task can be cancelled.",
+                    current.status
+                )))
+            }
         }
     }
 

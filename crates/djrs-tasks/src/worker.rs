@@ -333,7 +333,18 @@ impl Worker {
     /// Runs one attempt and decides what it means: success, a retry after a backoff, or a
     /// failure for good.
     async fn attempt(&self, task: &TaskResult) -> Outcome {
-        match run_attempt(&self.tasks, task).await {
+        let run = run_attempt(&self.tasks, task);
+        let outcome = match task.timeout {
+            // Dropping the attempt's future on timeout aborts the task it runs in.
+            Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+                Err(TaskError::new(
+                    "djrs_tasks::Timeout",
+                    format!("the attempt ran longer than its timeout of {limit:?}"),
+                ))
+            }),
+            None => run.await,
+        };
+        match outcome {
             Ok(value) => Outcome::Succeeded(value),
             Err(error) if task.attempts() < task.max_attempts => {
                 let delay = chrono::Duration::from_std(self.backoff(task.attempts()))

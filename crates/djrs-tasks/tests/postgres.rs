@@ -127,6 +127,27 @@ async fn deferred_tasks_wait_for_run_after() {
     store.drop_schema().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_unique_key_gives_one_task_under_concurrent_enqueues() {
+    let store = PgStore::new().await;
+    suite::a_unique_key_gives_one_task_under_concurrent_enqueues(&store).await;
+    store.drop_schema().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_ready_task_can_be_cancelled() {
+    let store = PgStore::new().await;
+    suite::a_ready_task_can_be_cancelled(&store).await;
+    store.drop_schema().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_attempt_past_its_timeout_fails() {
+    let store = PgStore::new().await;
+    suite::an_attempt_past_its_timeout_fails(&store).await;
+    store.drop_schema().await;
+}
+
 #[tokio::test]
 async fn transactional_enqueue_exists_only_if_the_transaction_commits() {
     let store = PgStore::new().await;

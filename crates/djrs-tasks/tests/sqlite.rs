@@ -67,6 +67,21 @@ async fn deferred_tasks_wait_for_run_after() {
     suite::deferred_tasks_wait_for_run_after(&SqliteStore::new()).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_unique_key_gives_one_task_under_concurrent_enqueues() {
+    suite::a_unique_key_gives_one_task_under_concurrent_enqueues(&SqliteStore::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_ready_task_can_be_cancelled() {
+    suite::a_ready_task_can_be_cancelled(&SqliteStore::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_attempt_past_its_timeout_fails() {
+    suite::an_attempt_past_its_timeout_fails(&SqliteStore::new()).await;
+}
+
 #[tokio::test]
 async fn results_are_readable_from_another_backend_value_and_pruned() {
     let dir = tempfile::tempdir().unwrap();

@@ -357,3 +357,109 @@ pub(crate) async fn deferred_tasks_wait_for_run_after(store: &dyn Store) {
     assert_eq!(done.status, TaskResultStatus::Successful);
     assert!(done.started_at.unwrap() >= when);
 }
+
+pub(crate) async fn a_unique_key_gives_one_task_under_concurrent_enqueues(store: &dyn Store) {
+    let tasks = store.tasks();
+    tasks.get_result("migrate-first").await.unwrap_err();
+    let enqueuers: Vec<_> = (0..16)
+        .map(|_| {
+            let tasks = store.tasks();
+            tokio::spawn(async move {
+                record
+                    .using()
+                    .unique_key("report:1")
+                    .enqueue(&tasks, "unique".into(), 1)
+                    .await
+                    .unwrap()
+                    .id
+            })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for enqueuer in enqueuers {
+        ids.insert(enqueuer.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let counts = queue(&tasks).counts().await.unwrap();
+    assert_eq!(
+        counts.rows,
+        [("default".to_owned(), TaskResultStatus::Ready, 1)]
+    );
+    // Another key is another task; once the first is done, its key is free again.
+    let other = record
+        .using()
+        .unique_key("report:2")
+        .enqueue(&tasks, "unique".into(), 2)
+        .await
+        .unwrap();
+    assert!(!ids.contains(&other.id));
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    assert_eq!(run_count("unique", 1), 1);
+    let again = record
+        .using()
+        .unique_key("report:1")
+        .enqueue(&tasks, "unique".into(), 1)
+        .await
+        .unwrap();
+    assert!(!ids.contains(&again.id));
+    assert_eq!(again.unique_key.as_deref(), Some("report:1"));
+}
+
+pub(crate) async fn a_ready_task_can_be_cancelled(store: &dyn Store) {
+    let tasks = store.tasks();
+    let doomed = record.enqueue(&tasks, "cancel".into(), 1).await.unwrap();
+    let cancelled = tasks.cancel(&doomed.id).await.unwrap();
+    assert_eq!(cancelled.status, TaskResultStatus::Failed);
+    assert_eq!(
+        cancelled.errors[0].exception_class_path,
+        "djrs_tasks::Cancelled"
+    );
+    let again = tasks.cancel(&doomed.id).await.unwrap_err();
+    assert_eq!(
+        again.to_string(),
+        format!(
+            "Task {} is FAILED; only a READY task can be cancelled.",
+            doomed.id
+        )
+    );
+    assert!(tasks.cancel("no-such-task").await.is_err());
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    assert_eq!(run_count("cancel", 1), 0);
+}
+
+pub(crate) async fn an_attempt_past_its_timeout_fails(store: &dyn Store) {
+    let tasks = store.tasks();
+    let stuck = slow
+        .using()
+        .timeout(Duration::from_millis(100))
+        .max_attempts(2)
+        .enqueue(&tasks, 60_000)
+        .await
+        .unwrap();
+    let quick = slow
+        .using()
+        .timeout(Duration::from_secs(10))
+        .enqueue(&tasks, 1)
+        .await
+        .unwrap();
+    assert_eq!(stuck.timeout, Some(Duration::from_millis(100)));
+    Worker::new(&tasks)
+        .retry_backoff(Duration::from_millis(10), Duration::from_millis(10))
+        .poll_interval(Duration::from_millis(10))
+        .run_until(tokio::time::sleep(Duration::from_millis(1_000)))
+        .await
+        .unwrap();
+    let stuck = tasks.get_result(&stuck.id).await.unwrap();
+    assert_eq!(stuck.status, TaskResultStatus::Failed, "{stuck:?}");
+    assert_eq!(stuck.errors.len(), 2);
+    assert!(
+        stuck
+            .errors
+            .iter()
+            .all(|e| e.exception_class_path == "djrs_tasks::Timeout")
+    );
+    assert_eq!(
+        tasks.get_result(&quick.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
+}
