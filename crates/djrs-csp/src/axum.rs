@@ -208,6 +208,13 @@ impl ReportRejection {
     }
 
     /// The error behind the rejection.
+    ///
+    /// ```
+    /// use djrs_csp::{Error, axum::ReportRejection};
+    ///
+    /// let rejection = ReportRejection::from(Error::UnsupportedMediaType("text/plain".into()));
+    /// assert!(matches!(rejection.error(), Error::UnsupportedMediaType(_)));
+    /// ```
     #[must_use]
     pub fn error(&self) -> &Error {
         &self.0

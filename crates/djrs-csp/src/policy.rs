@@ -263,6 +263,9 @@ impl Policy {
     /// assert_eq!(policy.header_value(None).unwrap(), "script-src 'self'");
     /// assert_eq!(policy.header_value(Some("n0nce")).unwrap(), "script-src 'self' 'nonce-n0nce'");
     ///
+    /// // A nonce that cannot go in a header is left out, never the whole policy.
+    /// assert_eq!(policy.header_value(Some("bad\nnonce")).unwrap(), "script-src 'self'");
+    ///
     /// let only_nonce = Policy::builder().directive("script-src", [Csp::NONCE]).build()?;
     /// assert!(only_nonce.header_value(None).is_none());
     /// # Ok::<(), djrs_csp::Error>(())
@@ -277,9 +280,11 @@ impl Policy {
                     return None;
                 }
                 // The sources were checked when the policy was built; only a nonce with bytes
-                // not allowed in a header can fail here, and then no header is better than a
-                // broken one.
-                http::HeaderValue::try_from(value).ok()
+                // not allowed in a header (never one made by `CspNonce`) fails here. Fail
+                // closed: send the policy without the nonce rather than no policy.
+                http::HeaderValue::try_from(value)
+                    .ok()
+                    .or_else(|| self.inner.header.clone())
             }
             _ => self.inner.header.clone(),
         }
@@ -507,7 +512,18 @@ impl PolicyBuilder {
         self.value(name, DirectiveValue::Valueless)
     }
 
-    /// Sets a directive to any [`DirectiveValue`].
+    /// Sets a directive to any [`DirectiveValue`], as loaders of other formats do.
+    ///
+    /// ```
+    /// use djrs_csp::{DirectiveValue, Policy};
+    ///
+    /// let policy = Policy::builder()
+    ///     .value("script-src", DirectiveValue::List(vec!["'self'".into()]))
+    ///     .value("report-uri", DirectiveValue::Omitted)
+    ///     .build()?;
+    /// assert_eq!(policy.to_string(), "script-src 'self'");
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
     pub fn value(mut self, name: impl Into<String>, value: DirectiveValue) -> Self {
         let name = name.into();
         match self.directives.iter_mut().find(|(n, _)| *n == name) {

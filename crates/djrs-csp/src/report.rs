@@ -401,6 +401,14 @@ impl ReportingEndpoints {
     }
 
     /// The `(name, url)` pairs in order.
+    ///
+    /// ```
+    /// use djrs_csp::ReportingEndpoints;
+    ///
+    /// let endpoints = ReportingEndpoints::new([("csp-endpoint", "/csp/report")])?;
+    /// assert_eq!(endpoints.entries().collect::<Vec<_>>(), [("csp-endpoint", "/csp/report")]);
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
     #[must_use]
     pub fn entries(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
         self.entries.iter().map(|(n, u)| (n.as_str(), u.as_str()))

@@ -71,6 +71,16 @@ impl CspOverride {
     }
 
     /// Also replaces the report-only policy.
+    ///
+    /// ```
+    /// use djrs_csp::{Csp, CspOverride, Policy};
+    ///
+    /// let enforce = Policy::builder().directive("default-src", [Csp::SELF]).build()?;
+    /// let trial = Policy::builder().directive("default-src", [Csp::NONE]).build()?;
+    /// let layer = CspOverride::enforce(enforce).with_report_only(trial);
+    /// # let _ = layer;
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
     pub fn with_report_only(mut self, policy: Policy) -> Self {
         self.report_only = Some(policy);
         self
