@@ -54,6 +54,8 @@ mod immediate;
 mod postgres;
 mod result;
 mod runner;
+#[cfg(feature = "postgres")]
+mod schedule;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod task;
@@ -69,6 +71,8 @@ pub use immediate::{DummyBackend, ImmediateBackend};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresBackend;
 pub use result::{TaskError, TaskResult, TaskResultStatus};
+#[cfg(feature = "postgres")]
+pub use schedule::{Scheduler, SchedulerStats};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBackend;
 #[doc(hidden)]

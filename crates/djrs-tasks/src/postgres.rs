@@ -87,6 +87,7 @@ pub struct PostgresBackend {
     notify: Arc<Notify>,
     listener: Arc<OnceCell<ListenerTask>>,
     send_notifications: bool,
+    queue_limits: Arc<std::collections::BTreeMap<String, u32>>,
 }
 
 /// The background `LISTEN` loop; stopped when the last backend value is dropped.
@@ -122,6 +123,7 @@ impl PostgresBackend {
             notify: Arc::new(Notify::new()),
             listener: Arc::new(OnceCell::new()),
             send_notifications: true,
+            queue_limits: Arc::default(),
         }
     }
 
@@ -130,6 +132,15 @@ impl PostgresBackend {
     #[must_use]
     pub fn without_notifications(mut self) -> Self {
         self.send_notifications = false;
+        self
+    }
+
+    /// Runs at most `limit` tasks of `queue` at once across every worker on every machine
+    /// (Oban Pro's global limit). Claims from a limited queue take a transaction-level advisory
+    /// lock on the queue and count its running tasks, so the limit holds under races.
+    #[must_use]
+    pub fn queue_limit(mut self, queue: impl Into<String>, limit: u32) -> Self {
+        Arc::make_mut(&mut self.queue_limits).insert(queue.into(), limit);
         self
     }
 
@@ -373,6 +384,29 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// The claim statement for a queue filter on `$1`: `$2` tasks at most, for worker `$3`, with a
+/// lease of `$4` milliseconds.
+fn claim_sql(queue_filter: &str) -> String {
+    format!(
+        "WITH next AS ( \
+           SELECT id FROM djrs_task \
+           WHERE status = 'READY' AND {queue_filter} AND (run_after IS NULL OR run_after <= now()) \
+           ORDER BY priority DESC, run_after ASC NULLS LAST, enqueued_at ASC \
+           LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         UPDATE djrs_task t SET status = 'RUNNING', worker_id = $3, \
+           started_at = COALESCE(t.started_at, now()), last_attempted_at = now(), \
+           worker_ids = t.worker_ids || to_jsonb($3::text), attempts = t.attempts + 1, \
+           lease_expires_at = now() + $4 * interval '1 millisecond' \
+         FROM next WHERE t.id = next.id \
+         RETURNING {}",
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("t.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// Claim order, as SQL returns rows in no particular order from `UPDATE … RETURNING`.
 fn claim_order(a: &TaskResult, b: &TaskResult) -> std::cmp::Ordering {
     b.priority
@@ -456,40 +490,74 @@ impl Queue for PostgresBackend {
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
             self.migrate().await?;
-            // One queue: an equality the partial index serves in claim order. Several: `ANY`.
-            // None: every queue, served by the second index.
-            let queue_filter = match queues.len() {
-                0 => "cardinality($1::text[]) = 0",
-                1 => "queue_name = ($1::text[])[1]",
-                _ => "queue_name = ANY($1)",
-            };
-            let sql = format!(
-                "WITH next AS ( \
-                   SELECT id FROM djrs_task \
-                   WHERE status = 'READY' AND {queue_filter} \
-                     AND (run_after IS NULL OR run_after <= now()) \
-                   ORDER BY priority DESC, run_after ASC NULLS LAST, enqueued_at ASC \
-                   LIMIT $2 FOR UPDATE SKIP LOCKED) \
-                 UPDATE djrs_task t SET status = 'RUNNING', worker_id = $3, \
-                   started_at = COALESCE(t.started_at, now()), last_attempted_at = now(), \
-                   worker_ids = t.worker_ids || to_jsonb($3::text), attempts = t.attempts + 1, \
-                   lease_expires_at = now() + $4 * interval '1 millisecond' \
-                 FROM next WHERE t.id = next.id \
-                 RETURNING {}",
-                COLUMNS
-                    .split(", ")
-                    .map(|c| format!("t.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            let rows = sqlx::query(AssertSqlSafe(sql))
-                .bind(queues)
-                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                .bind(worker_id)
-                .bind(millis(lease))
-                .fetch_all(&self.pool)
+            let mut want = i64::try_from(limit).unwrap_or(i64::MAX);
+            let mut claimed = Vec::new();
+            // Limited queues among the worker's (all of them for a worker of every queue).
+            let limited: Vec<(&String, u32)> = self
+                .queue_limits
+                .iter()
+                .filter(|(q, _)| queues.is_empty() || queues.contains(q))
+                .map(|(q, n)| (q, *n))
+                .collect();
+            let free: Vec<String> = queues
+                .iter()
+                .filter(|q| !self.queue_limits.contains_key(*q))
+                .cloned()
+                .collect();
+            if queues.is_empty() || !free.is_empty() {
+                let (filter, bound): (&str, Vec<String>) = if queues.is_empty() {
+                    (
+                        "NOT (queue_name = ANY($1))",
+                        self.queue_limits.keys().cloned().collect(),
+                    )
+                } else if free.len() == 1 {
+                    // One queue: an equality the partial index serves in claim order.
+                    ("queue_name = ($1::text[])[1]", free)
+                } else {
+                    ("queue_name = ANY($1)", free)
+                };
+                let rows = sqlx::query(AssertSqlSafe(claim_sql(filter)))
+                    .bind(&bound)
+                    .bind(want)
+                    .bind(worker_id)
+                    .bind(millis(lease))
+                    .fetch_all(&self.pool)
+                    .await?;
+                want -= i64::try_from(rows.len()).unwrap_or(0);
+                claimed.extend(rows.iter().map(row_to_result).collect::<Result<Vec<_>>>()?);
+            }
+            for (queue, queue_limit) in limited {
+                if want <= 0 {
+                    break;
+                }
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('djrs_tasks.queue.' || $1, 0))",
+                )
+                .bind(queue)
+                .execute(&mut *tx)
                 .await?;
-            let mut claimed = rows.iter().map(row_to_result).collect::<Result<Vec<_>>>()?;
+                let running: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM djrs_task WHERE status = 'RUNNING' AND queue_name = $1",
+                )
+                .bind(queue)
+                .fetch_one(&mut *tx)
+                .await?;
+                let room = (i64::from(queue_limit) - running).min(want);
+                if room > 0 {
+                    let rows =
+                        sqlx::query(AssertSqlSafe(claim_sql("queue_name = ($1::text[])[1]")))
+                            .bind(std::slice::from_ref(queue))
+                            .bind(room)
+                            .bind(worker_id)
+                            .bind(millis(lease))
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    want -= i64::try_from(rows.len()).unwrap_or(0);
+                    claimed.extend(rows.iter().map(row_to_result).collect::<Result<Vec<_>>>()?);
+                }
+                tx.commit().await?;
+            }
             claimed.sort_by(claim_order);
             Ok(claimed)
         })

@@ -481,3 +481,116 @@ async fn workers_survive_a_postgres_restart() {
     // At-least-once: an outcome lost in the restart means that task ran again, never zero times.
     assert!((0..N).all(|i| suite::run_count(&key, i) >= 1));
 }
+
+static IN_QUEUE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+static MOST_IN_QUEUE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Counts how many of its kind run at once.
+#[djrs_tasks::task(queue_name = "limited")]
+async fn counted(millis: u64) {
+    use std::sync::atomic::Ordering;
+    let now = IN_QUEUE.fetch_add(1, Ordering::SeqCst) + 1;
+    MOST_IN_QUEUE.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    IN_QUEUE.fetch_sub(1, Ordering::SeqCst);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_queue_limit_holds_across_workers() {
+    let store = PgStore::new().await;
+    let limited = || {
+        Tasks::builder()
+            .backend("default", store.backend().queue_limit("limited", 2))
+            .queues("default", ["default", "limited"])
+            .build()
+            .unwrap()
+    };
+    let tasks = limited();
+    let batch = (0..12)
+        .map(|_| counted.prepare(150))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    tasks.enqueue_many(batch).await.unwrap();
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            tokio::spawn(
+                Worker::new(&limited())
+                    .queues(["default", "limited"])
+                    .concurrency(4)
+                    .poll_interval(Duration::from_millis(20))
+                    .run_until_idle(),
+            )
+        })
+        .collect();
+    let mut done = 0;
+    for worker in workers {
+        done += worker.await.unwrap().unwrap().succeeded;
+    }
+    assert_eq!(done, 12);
+    assert_eq!(MOST_IN_QUEUE.load(std::sync::atomic::Ordering::SeqCst), 2);
+    store.drop_schema().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cron_occurrences_are_enqueued_once_by_one_leader() {
+    let store = PgStore::new().await;
+    let every_second = || {
+        djrs_tasks::Scheduler::new(&store.tasks())
+            .tick(Duration::from_millis(50))
+            .add(
+                "tick",
+                "* * * * * *",
+                suite::record.prepare("cron".into(), 0).unwrap(),
+            )
+            .unwrap()
+    };
+    let a =
+        tokio::spawn(every_second().run_until(tokio::time::sleep(Duration::from_millis(3_300))));
+    let b =
+        tokio::spawn(every_second().run_until(tokio::time::sleep(Duration::from_millis(3_300))));
+    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    assert!(a.led != b.led, "exactly one scheduler leads: {a:?} {b:?}");
+    let enqueued = a.enqueued + b.enqueued;
+    assert!(
+        (2..=4).contains(&enqueued),
+        "{enqueued} occurrences in 3.3 s"
+    );
+
+    let backend = store.backend();
+    let pool = backend.pool();
+    let tasks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let occurrences: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT occurrence) FROM djrs_task_schedule")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let linked: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM djrs_task_schedule s JOIN djrs_task t ON t.id = s.task_id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (tasks, occurrences, linked),
+        (enqueued as i64, enqueued as i64, enqueued as i64)
+    );
+
+    let bad = djrs_tasks::Scheduler::new(&store.tasks()).add(
+        "bad",
+        "not a pattern",
+        suite::record.prepare("cron".into(), 1).unwrap(),
+    );
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("invalid cron pattern")
+    );
+    let not_pg = djrs_tasks::Scheduler::new(&Tasks::default())
+        .run_until(std::future::ready(()))
+        .await;
+    assert!(matches!(not_pg, Err(Error::NotSupported { .. })));
+    store.drop_schema().await;
+}
