@@ -594,3 +594,49 @@ async fn cron_occurrences_are_enqueued_once_by_one_leader() {
     assert!(matches!(not_pg, Err(Error::NotSupported { .. })));
     store.drop_schema().await;
 }
+
+#[tokio::test]
+async fn old_results_are_pruned() {
+    let store = PgStore::new().await;
+    let tasks = store.tasks();
+    let done = suite::record
+        .enqueue(&tasks, "prune-pg".into(), 1)
+        .await
+        .unwrap();
+    let waiting = suite::record
+        .using()
+        .run_after(chrono::Utc::now() + chrono::Duration::hours(1))
+        .enqueue(&tasks, "prune-pg".into(), 2)
+        .await
+        .unwrap();
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    let statuses = [
+        TaskResultStatus::Successful,
+        TaskResultStatus::Failed,
+        TaskResultStatus::Ready,
+    ];
+    assert_eq!(
+        tasks
+            .prune_results(chrono::Utc::now() - chrono::Duration::hours(1), &statuses)
+            .await
+            .unwrap(),
+        0
+    );
+    // Only finished results go, whatever statuses are named.
+    assert_eq!(
+        tasks
+            .prune_results(chrono::Utc::now() + chrono::Duration::seconds(1), &statuses)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(matches!(
+        tasks.get_result(&done.id).await,
+        Err(Error::TaskResultDoesNotExist(_))
+    ));
+    assert_eq!(
+        tasks.get_result(&waiting.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
+    store.drop_schema().await;
+}
