@@ -9,7 +9,7 @@ use std::process::Command;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use djrs_tasks::{Error, PostgresBackend, TaskResultStatus, Tasks, Worker};
+use djrs_tasks::{Error, PostgresBackend, Task, TaskResultStatus, Tasks, Worker};
 use suite::Store;
 
 struct PgStore {
