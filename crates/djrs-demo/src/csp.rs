@@ -46,8 +46,8 @@ pub fn policy() -> Policy {
 /// The layer enforcing [`policy`] on every response.
 ///
 /// The policy reports through `report-uri` only: browsers that know `report-to` ignore
-/// `report-uri` when both are present, and deliver `report-to` reports in batches (headless
-/// Chromium 156 had sent none after 90 s), while `report-uri` reports arrive at once.
+/// `report-uri` when both are present, and headless Chromium 156 delivered no `report-to`
+/// report to this plain-HTTP showcase (after 90 s), while `report-uri` reports arrive at once.
 /// `djrs_csp::CspLayer::reporting_endpoints` adds `Reporting-Endpoints` for applications that
 /// want the Reporting API.
 pub fn layer() -> CspLayer {
