@@ -58,6 +58,8 @@ mod runner;
 mod schedule;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod store;
 mod task;
 mod tasks;
 mod worker;

@@ -376,10 +376,6 @@ fn row_to_result(row: &PgRow) -> Result<TaskResult> {
     })
 }
 
-fn error_json(error: &TaskError) -> String {
-    serde_json::to_string(error).unwrap_or_else(|_| "{}".to_owned())
-}
-
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -407,19 +403,6 @@ fn claim_sql(queue_filter: &str) -> String {
     )
 }
 
-/// Claim order, as SQL returns rows in no particular order from `UPDATE … RETURNING`.
-fn claim_order(a: &TaskResult, b: &TaskResult) -> std::cmp::Ordering {
-    b.priority
-        .cmp(&a.priority)
-        .then_with(|| match (a.run_after, b.run_after) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        })
-        .then_with(|| a.enqueued_at.cmp(&b.enqueued_at))
-}
-
 impl Backend for PostgresBackend {
     fn name(&self) -> &'static str {
         "PostgresBackend"
@@ -430,12 +413,7 @@ impl Backend for PostgresBackend {
     }
 
     fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
-        Box::pin(async move {
-            let mut results = self.enqueue_many(tasks, vec![task]).await?;
-            results
-                .pop()
-                .ok_or_else(|| Error::InvalidTask("the backend returned no result".into()))
-        })
+        Box::pin(async move { crate::store::single(self.enqueue_many(tasks, vec![task]).await) })
     }
 
     fn enqueue_many<'a>(
@@ -443,18 +421,7 @@ impl Backend for PostgresBackend {
         tasks: &'a Tasks,
         batch: Vec<NewTask>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
-        Box::pin(async move {
-            let results = self.insert(batch).await?;
-            Ok(results
-                .into_iter()
-                .map(|(result, inserted)| {
-                    if inserted {
-                        tasks.hooks().enqueued(&result);
-                    }
-                    result
-                })
-                .collect())
-        })
+        Box::pin(async move { Ok(crate::store::announce(tasks, self.insert(batch).await?)) })
     }
 
     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
@@ -558,7 +525,7 @@ impl Queue for PostgresBackend {
                 }
                 tx.commit().await?;
             }
-            claimed.sort_by(claim_order);
+            claimed.sort_by(crate::store::claim_order);
             Ok(claimed)
         })
     }
@@ -596,11 +563,18 @@ impl Queue for PostgresBackend {
                     Outcome::Succeeded(value) => {
                         ("SUCCESSFUL", Some(value.to_string()), None, None)
                     }
-                    Outcome::Failed(error) => ("FAILED", None, Some(error_json(error)), None),
-                    Outcome::Retry { error, run_after } => {
-                        ("READY", None, Some(error_json(error)), Some(*run_after))
+                    Outcome::Failed(error) => {
+                        ("FAILED", None, Some(crate::store::error_json(error)), None)
                     }
-                    Outcome::Interrupted(error) => ("READY", None, Some(error_json(error)), None),
+                    Outcome::Retry { error, run_after } => (
+                        "READY",
+                        None,
+                        Some(crate::store::error_json(error)),
+                        Some(*run_after),
+                    ),
+                    Outcome::Interrupted(error) => {
+                        ("READY", None, Some(crate::store::error_json(error)), None)
+                    }
                 };
                 requeued |= status == "READY";
                 statuses.push(status);
@@ -669,7 +643,7 @@ impl Queue for PostgresBackend {
     fn rescue_expired(&self) -> BoxFuture<'_, Result<u64>> {
         Box::pin(async move {
             self.migrate().await?;
-            let error = error_json(&TaskError::new(
+            let error = crate::store::error_json(&TaskError::new(
                 "djrs_tasks::WorkerLost",
                 "the worker running this attempt stopped renewing its lease (it crashed or was killed)",
             ));
@@ -751,7 +725,7 @@ impl Queue for PostgresBackend {
     fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>> {
         Box::pin(async move {
             self.migrate().await?;
-            let error = error_json(&TaskError::new(
+            let error = crate::store::error_json(&TaskError::new(
                 "djrs_tasks::Cancelled",
                 "the task was cancelled before it ran",
             ));

@@ -299,10 +299,6 @@ fn row_to_result(row: &SqliteRow) -> Result<TaskResult> {
     })
 }
 
-fn error_json(error: &TaskError) -> String {
-    serde_json::to_string(error).unwrap_or_else(|_| "{}".to_owned())
-}
-
 /// The `UPDATE` recording an outcome, with its two values; the id and the worker follow.
 /// Only the worker holding the lease of a `RUNNING` task can complete it.
 fn completion(outcome: &Outcome, now: i64) -> (String, String, Option<i64>) {
@@ -315,17 +311,17 @@ fn completion(outcome: &Outcome, now: i64) -> (String, String, Option<i64>) {
         ),
         Outcome::Failed(error) => (
             format!("status = 'FAILED', {appended}, finished_at = ?"),
-            error_json(error),
+            crate::store::error_json(error),
             Some(now),
         ),
         Outcome::Retry { error, run_after } => (
             format!("status = 'READY', {appended}, run_after = ?"),
-            error_json(error),
+            crate::store::error_json(error),
             Some(micros(*run_after)),
         ),
         Outcome::Interrupted(error) => (
             format!("status = 'READY', {appended}, run_after = ?"),
-            error_json(error),
+            crate::store::error_json(error),
             None,
         ),
     };
@@ -334,20 +330,6 @@ fn completion(outcome: &Outcome, now: i64) -> (String, String, Option<i64>) {
          WHERE id = ? AND worker_id = ? AND status = 'RUNNING' RETURNING {COLUMNS}"
     );
     (sql, first, second)
-}
-
-/// Claim order: priority DESC, then `run_after` ASC with undeferred tasks last (as Django's
-/// database backend), then FIFO.
-fn claim_order(a: &TaskResult, b: &TaskResult) -> std::cmp::Ordering {
-    b.priority
-        .cmp(&a.priority)
-        .then_with(|| match (a.run_after, b.run_after) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        })
-        .then_with(|| a.enqueued_at.cmp(&b.enqueued_at))
 }
 
 impl Backend for SqliteBackend {
@@ -360,12 +342,7 @@ impl Backend for SqliteBackend {
     }
 
     fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
-        Box::pin(async move {
-            let mut results = self.enqueue_many(tasks, vec![task]).await?;
-            results
-                .pop()
-                .ok_or_else(|| Error::InvalidTask("the backend returned no result".into()))
-        })
+        Box::pin(async move { crate::store::single(self.enqueue_many(tasks, vec![task]).await) })
     }
 
     fn enqueue_many<'a>(
@@ -373,18 +350,7 @@ impl Backend for SqliteBackend {
         tasks: &'a Tasks,
         batch: Vec<NewTask>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
-        Box::pin(async move {
-            let results = self.insert(batch).await?;
-            Ok(results
-                .into_iter()
-                .map(|(result, inserted)| {
-                    if inserted {
-                        tasks.hooks().enqueued(&result);
-                    }
-                    result
-                })
-                .collect())
-        })
+        Box::pin(async move { Ok(crate::store::announce(tasks, self.insert(batch).await?)) })
     }
 
     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
@@ -448,7 +414,7 @@ impl Queue for SqliteBackend {
             let rows = query.fetch_all(&mut *tx).await?;
             tx.commit().await?;
             let mut claimed = rows.iter().map(row_to_result).collect::<Result<Vec<_>>>()?;
-            claimed.sort_by(claim_order);
+            claimed.sort_by(crate::store::claim_order);
             Ok(claimed)
         })
     }
@@ -534,7 +500,7 @@ impl Queue for SqliteBackend {
         Box::pin(async move {
             self.migrate().await?;
             let now = micros(Utc::now());
-            let error = error_json(&TaskError::new(
+            let error = crate::store::error_json(&TaskError::new(
                 "djrs_tasks::WorkerLost",
                 "the worker running this attempt stopped renewing its lease (it crashed or was killed)",
             ));
@@ -627,7 +593,7 @@ impl Queue for SqliteBackend {
     fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>> {
         Box::pin(async move {
             self.migrate().await?;
-            let error = error_json(&TaskError::new(
+            let error = crate::store::error_json(&TaskError::new(
                 "djrs_tasks::Cancelled",
                 "the task was cancelled before it ran",
             ));
