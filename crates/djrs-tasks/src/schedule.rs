@@ -49,7 +49,7 @@ pub struct SchedulerStats {
 /// let tasks = Tasks::builder().backend("default", PostgresBackend::connect_lazy("postgres://…")?).build()?;
 /// Scheduler::new(&tasks)
 ///     .add("nightly-report", "0 3 * * *", nightly_report.prepare()?)?
-///     .run_until(async { let _ = tokio::signal::ctrl_c().await; })
+///     .run_until(std::future::pending()) // or a shutdown signal
 ///     .await?;
 /// # Ok(()) }
 /// ```
