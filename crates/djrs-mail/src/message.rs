@@ -1,0 +1,878 @@
+//! [`EmailMessage`] (with Django's `EmailMultiAlternatives` API) and its RFC 5322 form.
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::{envelope_address, fold_address_header, parse_list};
+use crate::encode::{self, Cte, fold_unstructured, fold_with_params, has_line_break};
+use crate::error::{Error, Result};
+
+/// Django's `EmailMultiAlternatives`: in djrs one type, [`EmailMessage`], has the whole API
+/// (`attach_alternative` included).
+pub type EmailMultiAlternatives = EmailMessage;
+
+/// The content of an attachment (Django's `EmailAttachment.content`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentContent {
+    /// Text, encoded as UTF-8 with a transfer encoding chosen as Python does.
+    Text(String),
+    /// Bytes, sent base64-encoded.
+    Bytes(#[serde(with = "b64")] Vec<u8>),
+    /// A whole message, attached as `message/rfc822` (a forwarded mail).
+    Message(Box<EmailMessage>),
+}
+
+impl From<String> for AttachmentContent {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<&str> for AttachmentContent {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<Vec<u8>> for AttachmentContent {
+    fn from(value: Vec<u8>) -> Self {
+        Self::Bytes(value)
+    }
+}
+
+impl From<&[u8]> for AttachmentContent {
+    fn from(value: &[u8]) -> Self {
+        Self::Bytes(value.to_vec())
+    }
+}
+
+impl From<EmailMessage> for AttachmentContent {
+    fn from(value: EmailMessage) -> Self {
+        Self::Message(Box::new(value))
+    }
+}
+
+mod b64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An attachment: Django's `EmailAttachment(filename, content, mimetype)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailAttachment {
+    /// The file name shown to the recipient (`None`: no name).
+    pub filename: Option<String>,
+    /// The content.
+    pub content: AttachmentContent,
+    /// The MIME type, e.g. `text/plain` or `image/png`.
+    pub mimetype: String,
+}
+
+/// An alternative body: Django's `EmailAlternative(content, mimetype)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailAlternative {
+    /// The content: text for `text/*`, bytes otherwise.
+    pub content: AttachmentContent,
+    /// The MIME type, e.g. `text/html`.
+    pub mimetype: String,
+}
+
+/// Line endings of the bytes [`EmailMessage::message_with`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Policy {
+    /// CRLF line ends, as sent over SMTP (Python's `email.policy.SMTP`). The default.
+    #[default]
+    Smtp,
+    /// LF line ends (Python's `email.policy.default`, what Django's `message().as_bytes()`
+    /// gives); for files and consoles.
+    Default,
+}
+
+impl Policy {
+    fn linesep(self) -> &'static str {
+        match self {
+            Self::Smtp => "\r\n",
+            Self::Default => "\n",
+        }
+    }
+}
+
+/// The settings a message needs when it is rendered: Django's `DEFAULT_FROM_EMAIL`,
+/// `DNS_NAME` (the Message-ID domain) and `EMAIL_USE_LOCALTIME`.
+///
+/// ```
+/// use djrs_mail::{EmailMessage, MessageDefaults, Policy};
+///
+/// let defaults = MessageDefaults {
+///     default_from_email: "noreply@example.com".into(),
+///     dns_name: "mail.example.com".into(),
+///     ..MessageDefaults::default()
+/// };
+/// let bytes = EmailMessage::new("Hi", "Body").to(["a@example.com"]).message_with(&defaults, Policy::Default)?;
+/// let text = String::from_utf8(bytes).unwrap();
+/// assert!(text.contains("From: noreply@example.com\n"));
+/// assert!(text.contains("@mail.example.com>\n"));
+/// # Ok::<(), djrs_mail::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDefaults {
+    /// The sender used when a message has no `from_email` (`webmaster@localhost`).
+    pub default_from_email: String,
+    /// The domain of generated Message-IDs (Django's cached FQDN; here the host name).
+    pub dns_name: String,
+    /// Write `Date` in local time instead of UTC.
+    pub use_localtime: bool,
+}
+
+impl Default for MessageDefaults {
+    fn default() -> Self {
+        Self {
+            default_from_email: "webmaster@localhost".to_owned(),
+            dns_name: dns_name().to_owned(),
+            use_localtime: false,
+        }
+    }
+}
+
+/// This machine's host name, punycoded, read once (Django's `DNS_NAME`).
+///
+/// ```
+/// assert!(!djrs_mail::dns_name().is_empty());
+/// ```
+#[must_use]
+pub fn dns_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let raw = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .unwrap_or_default();
+        let raw = raw.trim();
+        let name = idna::domain_to_ascii(raw).unwrap_or_default();
+        if name.is_empty() || has_line_break(&name) { "localhost".to_owned() } else { name }
+    })
+}
+
+/// An email message, with Django's fields and rules.
+///
+/// Fields are public, as Django's attributes are; the builder methods set them in a chain.
+/// `from_email` falls back to `DEFAULT_FROM_EMAIL`; `to`, `cc`, `bcc` and `reply_to` are lists.
+///
+/// ```
+/// use djrs_mail::EmailMessage;
+///
+/// let msg = EmailMessage::new("Hello", "Plain body")
+///     .from_email("Shop <shop@example.com>")
+///     .to(["ann@example.com"])
+///     .bcc(["audit@example.com"])
+///     .header("X-Campaign", "spring")
+///     .attach_alternative("<p>HTML body</p>", "text/html")
+///     .attach("notes.txt", "some notes", None);
+/// assert_eq!(msg.recipients(), ["ann@example.com", "audit@example.com"]);
+/// let bytes = String::from_utf8(msg.message()?).unwrap();
+/// assert!(bytes.contains("Content-Type: multipart/mixed"));
+/// assert!(!bytes.contains("audit@")); // Bcc never appears in the headers
+/// # Ok::<(), djrs_mail::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmailMessage {
+    /// The subject line.
+    pub subject: String,
+    /// The body (`text/plain`, or the type named by `content_subtype`).
+    pub body: String,
+    /// The sender; `None` uses `DEFAULT_FROM_EMAIL`.
+    pub from_email: Option<String>,
+    /// `To` recipients.
+    pub to: Vec<String>,
+    /// `Cc` recipients.
+    pub cc: Vec<String>,
+    /// Blind copies: in the envelope only, never in the headers.
+    pub bcc: Vec<String>,
+    /// `Reply-To` addresses.
+    pub reply_to: Vec<String>,
+    /// Extra headers in order (Django's `extra_headers`). `From`, `To`, `Cc` and `Reply-To`
+    /// given here replace the generated ones; `Date` and `Message-ID` stop their generation.
+    pub headers: Vec<(String, String)>,
+    /// Attachments.
+    pub attachments: Vec<EmailAttachment>,
+    /// Alternative bodies (Django's `EmailMultiAlternatives.alternatives`).
+    pub alternatives: Vec<EmailAlternative>,
+    /// The body's subtype: `plain` (default) or `html`.
+    pub content_subtype: Option<String>,
+    /// The body's charset (default `utf-8`); `iso-8859-1` and `us-ascii` are also known.
+    pub encoding: Option<String>,
+}
+
+/// Lower-cased header names that hold addresses.
+const ADDRESS_HEADERS: &[&str] = &[
+    "from", "to", "cc", "reply-to", "sender", "resent-from", "resent-to", "resent-cc", "resent-sender",
+];
+
+/// Headers that djrs writes itself and that extra headers may not repeat.
+const GENERATED_ONLY: &[&str] = &["subject", "mime-version", "content-type", "content-transfer-encoding"];
+
+impl EmailMessage {
+    /// A message with a subject and a body; set the rest with the builder methods.
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("Subject", "Body");
+    /// assert_eq!(msg.subject, "Subject");
+    /// ```
+    #[must_use]
+    pub fn new(subject: impl Into<String>, body: impl Into<String>) -> Self {
+        Self { subject: subject.into(), body: body.into(), ..Self::default() }
+    }
+
+    /// Sets the sender (`"Name <addr>"` or `addr`).
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").from_email("me@example.com");
+    /// assert_eq!(msg.from_email.as_deref(), Some("me@example.com"));
+    /// ```
+    #[must_use]
+    pub fn from_email(mut self, from: impl Into<String>) -> Self {
+        self.from_email = Some(from.into());
+        self
+    }
+
+    /// Adds `To` recipients.
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").to(["a@example.com", "B <b@example.com>"]);
+    /// assert_eq!(msg.to.len(), 2);
+    /// ```
+    #[must_use]
+    pub fn to<I: IntoIterator<Item = S>, S: Into<String>>(mut self, to: I) -> Self {
+        self.to.extend(to.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds `Cc` recipients.
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").cc(["c@example.com"]);
+    /// assert_eq!(msg.cc, ["c@example.com"]);
+    /// ```
+    #[must_use]
+    pub fn cc<I: IntoIterator<Item = S>, S: Into<String>>(mut self, cc: I) -> Self {
+        self.cc.extend(cc.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds blind-copy recipients.
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").bcc(["hidden@example.com"]);
+    /// assert_eq!(msg.recipients(), ["hidden@example.com"]);
+    /// ```
+    #[must_use]
+    pub fn bcc<I: IntoIterator<Item = S>, S: Into<String>>(mut self, bcc: I) -> Self {
+        self.bcc.extend(bcc.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds `Reply-To` addresses.
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").reply_to(["help@example.com"]);
+    /// assert_eq!(msg.reply_to, ["help@example.com"]);
+    /// ```
+    #[must_use]
+    pub fn reply_to<I: IntoIterator<Item = S>, S: Into<String>>(mut self, reply_to: I) -> Self {
+        self.reply_to.extend(reply_to.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds an extra header.
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").header("List-Unsubscribe", "<mailto:u@example.com>");
+    /// assert_eq!(msg.headers.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the body's subtype (`"html"` for an HTML body).
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "<p>Hi</p>").content_subtype("html");
+    /// assert!(String::from_utf8(msg.message()?).unwrap().contains("Content-Type: text/html"));
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    #[must_use]
+    pub fn content_subtype(mut self, subtype: impl Into<String>) -> Self {
+        self.content_subtype = Some(subtype.into());
+        self
+    }
+
+    /// Sets the body's charset (Django's `encoding`).
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "café").encoding("iso-8859-1");
+    /// assert!(msg.message()?.windows(4).any(|w| w == b"caf\xe9"));
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    #[must_use]
+    pub fn encoding(mut self, charset: impl Into<String>) -> Self {
+        self.encoding = Some(charset.into());
+        self
+    }
+
+    /// Attaches content under a file name. Without a MIME type it is guessed from the name
+    /// (`application/octet-stream` when unknown). `text/*` bytes that are not UTF-8 are sent as
+    /// `application/octet-stream`, as Django does. An [`EmailMessage`] is attached as
+    /// `message/rfc822`.
+    ///
+    /// ```
+    /// use djrs_mail::{AttachmentContent, EmailMessage};
+    ///
+    /// let msg = EmailMessage::new("S", "B")
+    ///     .attach("report.pdf", b"%PDF-1.4".as_slice(), None)
+    ///     .attach("latin1.txt", b"caf\xe9".as_slice(), Some("text/plain"));
+    /// assert_eq!(msg.attachments[0].mimetype, "application/pdf");
+    /// assert_eq!(msg.attachments[1].mimetype, "application/octet-stream");
+    /// ```
+    #[must_use]
+    pub fn attach(
+        mut self,
+        filename: impl Into<String>,
+        content: impl Into<AttachmentContent>,
+        mimetype: Option<&str>,
+    ) -> Self {
+        let filename = filename.into();
+        let content = content.into();
+        let mut mimetype = match (mimetype, &content) {
+            (Some(m), _) => m.to_owned(),
+            (None, AttachmentContent::Message(_)) => "message/rfc822".to_owned(),
+            (None, _) => mime_guess::from_path(&filename)
+                .first_raw()
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+        };
+        let content = match content {
+            AttachmentContent::Bytes(bytes) if mimetype.starts_with("text/") => match String::from_utf8(bytes) {
+                Ok(text) => AttachmentContent::Text(text),
+                Err(err) => {
+                    mimetype = "application/octet-stream".to_owned();
+                    AttachmentContent::Bytes(err.into_bytes())
+                }
+            },
+            other => other,
+        };
+        self.attachments.push(EmailAttachment { filename: Some(filename), content, mimetype });
+        self
+    }
+
+    /// Attaches a file read from disk, named after the path's last component, its MIME type
+    /// guessed from the name unless given.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("photo.png");
+    /// std::fs::write(&path, b"\x89PNG").unwrap();
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").attach_file(&path, None)?;
+    /// assert_eq!(msg.attachments[0].filename.as_deref(), Some("photo.png"));
+    /// assert_eq!(msg.attachments[0].mimetype, "image/png");
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    pub fn attach_file(self, path: impl AsRef<Path>, mimetype: Option<&str>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| Error::InvalidArgument(format!("{} has no file name", path.display()).into()))?;
+        Ok(self.attach(name, bytes, mimetype))
+    }
+
+    /// Adds an alternative body, such as an HTML version (`EmailMultiAlternatives`).
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "Text").attach_alternative("<p>HTML</p>", "text/html");
+    /// assert!(msg.body_contains("HTML") == false);
+    /// ```
+    #[must_use]
+    pub fn attach_alternative(mut self, content: impl Into<AttachmentContent>, mimetype: impl Into<String>) -> Self {
+        let mimetype = mimetype.into();
+        let content = match content.into() {
+            AttachmentContent::Bytes(bytes) if mimetype.starts_with("text/") => match String::from_utf8(bytes) {
+                Ok(text) => AttachmentContent::Text(text),
+                Err(err) => AttachmentContent::Bytes(err.into_bytes()),
+            },
+            other => other,
+        };
+        self.alternatives.push(EmailAlternative { content, mimetype });
+        self
+    }
+
+    /// Django's `recipients()`: `to`, `cc` and `bcc` without empty entries.
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").to(["", "a@example.com"]).cc(["c@example.com"]);
+    /// assert_eq!(msg.recipients(), ["a@example.com", "c@example.com"]);
+    /// ```
+    #[must_use]
+    pub fn recipients(&self) -> Vec<&str> {
+        self.to.iter().chain(&self.cc).chain(&self.bcc).map(String::as_str).filter(|s| !s.is_empty()).collect()
+    }
+
+    /// Django's `body_contains()`: true when `text` is in the body and in every `text/*`
+    /// alternative (other alternatives are ignored).
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "Hello there").attach_alternative("<p>Hello</p>", "text/html");
+    /// assert!(msg.body_contains("Hello"));
+    /// assert!(!msg.body_contains("there"));
+    /// ```
+    #[must_use]
+    pub fn body_contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+            && self.alternatives.iter().all(|alt| match &alt.content {
+                AttachmentContent::Text(t) if alt.mimetype.starts_with("text/") => t.contains(text),
+                _ => true,
+            })
+    }
+
+    /// The message as RFC 5322 bytes with CRLF line ends, as the SMTP backend sends it, with
+    /// the default [`MessageDefaults`]. Each call adds a fresh `Date` and `Message-ID` unless
+    /// the headers give them.
+    ///
+    /// # Errors
+    /// [`Error::BadHeader`] for a line break in any header value, [`Error::InvalidAddress`] for
+    /// a malformed address, and the other message errors.
+    ///
+    /// ```
+    /// let bytes = djrs_mail::EmailMessage::new("Hi", "Body").to(["a@example.com"]).message()?;
+    /// assert!(bytes.starts_with(b"Content-Type: text/plain; charset=\"utf-8\"\r\n"));
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    pub fn message(&self) -> Result<Vec<u8>> {
+        self.message_with(&MessageDefaults::default(), Policy::Smtp)
+    }
+
+    /// The message rendered with the given defaults and line-end policy.
+    ///
+    /// # Errors
+    /// As [`EmailMessage::message`].
+    ///
+    /// ```
+    /// use djrs_mail::{EmailMessage, MessageDefaults, Policy};
+    /// let bytes = EmailMessage::new("Hi", "Body").message_with(&MessageDefaults::default(), Policy::Default)?;
+    /// assert!(!bytes.contains(&b'\r'));
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    pub fn message_with(&self, defaults: &MessageDefaults, policy: Policy) -> Result<Vec<u8>> {
+        let part = self.build(defaults, policy)?;
+        let mut out = Vec::with_capacity(self.body.len() + 1024);
+        part.write(&mut out);
+        if policy == Policy::Smtp {
+            Ok(to_crlf(&out))
+        } else {
+            Ok(out)
+        }
+    }
+
+    /// Checks every header and address without rendering the body.
+    ///
+    /// # Errors
+    /// As [`EmailMessage::message`].
+    ///
+    /// ```
+    /// assert!(djrs_mail::EmailMessage::new("ok", "B").to(["bad address"]).validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        self.header_block(&MessageDefaults::default()).map(drop)?;
+        parse_list("Bcc", &self.bcc)?;
+        for attachment in &self.attachments {
+            if let Some(name) = &attachment.filename {
+                if has_line_break(name) {
+                    return Err(Error::BadHeader { name: "Content-Disposition".to_owned() });
+                }
+            }
+            check_mimetype(&attachment.mimetype)?;
+            if let AttachmentContent::Message(inner) = &attachment.content {
+                inner.validate()?;
+            }
+        }
+        for alternative in &self.alternatives {
+            check_mimetype(&alternative.mimetype)?;
+        }
+        Ok(())
+    }
+
+    /// The SMTP envelope: the sender and the recipients as addr-specs with ASCII domains
+    /// (Django's `prep_address`). With `smtputf8` false, a non-ASCII local part is an error.
+    ///
+    /// # Errors
+    /// [`Error::InvalidAddress`] or [`Error::BadHeader`] for an unusable address.
+    ///
+    /// ```
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").from_email("Me <me@exämple.com>").to(["a@example.com"]);
+    /// let (from, to) = msg.envelope("webmaster@localhost", false)?;
+    /// assert_eq!(from, "me@xn--exmple-cua.com");
+    /// assert_eq!(to, ["a@example.com"]);
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    pub fn envelope(&self, default_from: &str, smtputf8: bool) -> Result<(String, Vec<String>)> {
+        let from = envelope_address(self.from_email.as_deref().unwrap_or(default_from), smtputf8)?;
+        let to = self.recipients().into_iter().map(|r| envelope_address(r, smtputf8)).collect::<Result<_>>()?;
+        Ok((from, to))
+    }
+
+    fn header_block(&self, defaults: &MessageDefaults) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        if has_line_break(&self.subject) {
+            return Err(Error::BadHeader { name: "Subject".to_owned() });
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for (name, value) in &self.headers {
+            check_header_name(name)?;
+            let lower = name.to_ascii_lowercase();
+            if has_line_break(value) {
+                return Err(Error::BadHeader { name: name.clone() });
+            }
+            if GENERATED_ONLY.contains(&lower.as_str()) {
+                return Err(Error::DuplicateHeader(canonical(&lower)));
+            }
+            if lower == "bcc" {
+                return Err(Error::InvalidArgument(
+                    "a Bcc header would reveal the blind copies: put the addresses in `bcc`".into(),
+                ));
+            }
+            if seen.contains(&lower) {
+                return Err(Error::DuplicateHeader(name.clone()));
+            }
+            seen.push(lower);
+        }
+        let extra = |key: &str| self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)).map(|(_, v)| v);
+        out.push(fold_unstructured("Subject", &self.subject));
+        let from = match extra("From") {
+            Some(value) => split_addresses(value),
+            None => vec![self.from_email.clone().unwrap_or_else(|| defaults.default_from_email.clone())],
+        };
+        out.push(fold_address_header("From", &from)?);
+        for (name, list) in [("To", &self.to), ("Cc", &self.cc), ("Reply-To", &self.reply_to)] {
+            parse_list(name, list)?;
+            if list.is_empty() {
+                continue;
+            }
+            let items = match extra(name) {
+                Some(value) => split_addresses(value),
+                None => list.clone(),
+            };
+            out.push(fold_address_header(name, &items)?);
+        }
+        if extra("Date").is_none() {
+            let date = if defaults.use_localtime {
+                chrono::Local::now().format("%a, %d %b %Y %H:%M:%S %z").to_string()
+            } else {
+                chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S -0000").to_string()
+            };
+            out.push(format!("Date: {date}"));
+        }
+        if extra("Message-ID").is_none() {
+            out.push(format!("Message-ID: {}", make_msgid(&defaults.dns_name)));
+        }
+        for (name, value) in &self.headers {
+            let lower = name.to_ascii_lowercase();
+            if matches!(lower.as_str(), "from" | "to" | "cc" | "reply-to") {
+                continue;
+            }
+            if ADDRESS_HEADERS.contains(&lower.as_str()) {
+                out.push(fold_address_header(name, &split_addresses(value))?);
+            } else {
+                out.push(fold_unstructured(name, value));
+            }
+        }
+        Ok(out)
+    }
+
+    fn charset(&self) -> Result<&'static str> {
+        charset_name(self.encoding.as_deref().unwrap_or("utf-8"))
+    }
+
+    fn build(&self, defaults: &MessageDefaults, policy: Policy) -> Result<Part> {
+        self.validate()?;
+        let headers = self.header_block(defaults)?;
+        let linesep = policy.linesep();
+        let charset = self.charset()?;
+        let subtype = self.content_subtype.as_deref().unwrap_or("plain");
+        let mut root = Part::default();
+        if !self.body.is_empty() || (self.attachments.is_empty() && self.alternatives.is_empty()) {
+            let part = text_part(&self.body, subtype, charset, linesep)?;
+            root = part;
+            root.headers.push("MIME-Version: 1.0".to_owned());
+        }
+        if !self.alternatives.is_empty() {
+            root = make_multipart(root, "alternative");
+            for alternative in &self.alternatives {
+                let mut part = content_part(&alternative.content, &alternative.mimetype, linesep, defaults, policy)?;
+                part.headers.push("MIME-Version: 1.0".to_owned());
+                root.children_mut().push(part);
+            }
+        }
+        if !self.attachments.is_empty() {
+            root = make_multipart(root, "mixed");
+            for attachment in &self.attachments {
+                let mut part = content_part(&attachment.content, &attachment.mimetype, linesep, defaults, policy)?;
+                match &attachment.filename {
+                    Some(filename) => {
+                        part.headers.push(fold_with_params("Content-Disposition", "attachment", &[("filename", filename)]));
+                        part.headers.push("MIME-Version: 1.0".to_owned());
+                    }
+                    None => {
+                        part.headers.push("MIME-Version: 1.0".to_owned());
+                        part.headers.push("Content-Disposition: attachment".to_owned());
+                    }
+                }
+                root.children_mut().push(part);
+            }
+        }
+        root.headers.extend(headers);
+        Ok(root)
+    }
+}
+
+fn canonical(lower: &str) -> String {
+    lower
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+        .replace("Mime", "MIME")
+}
+
+/// Splits a header value holding several addresses at commas outside quotes and angles.
+fn split_addresses(value: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let (mut quoted, mut escaped, mut angle) = (false, false, false);
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+        } else if quoted && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+        } else if !quoted && c == '<' {
+            angle = true;
+        } else if !quoted && c == '>' {
+            angle = false;
+        } else if !quoted && !angle && c == ',' {
+            items.push(current.trim().to_owned());
+            current.clear();
+            continue;
+        }
+        current.push(c);
+    }
+    items.push(current.trim().to_owned());
+    items
+}
+
+fn check_header_name(name: &str) -> Result<()> {
+    if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
+        if has_line_break(name) {
+            return Err(Error::BadHeader { name: name.to_owned() });
+        }
+        return Err(Error::InvalidHeaderName(name.to_owned()));
+    }
+    Ok(())
+}
+
+fn check_mimetype(mimetype: &str) -> Result<()> {
+    let valid = mimetype.split_once('/').is_some_and(|(main, sub)| {
+        let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+        token(main) && token(sub)
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!("invalid MIME type {mimetype:?}: expected type/subtype").into()))
+    }
+}
+
+fn charset_name(encoding: &str) -> Result<&'static str> {
+    match encoding.to_ascii_lowercase().replace('_', "-").as_str() {
+        "utf-8" | "utf8" => Ok("utf-8"),
+        "iso-8859-1" | "latin-1" | "latin1" | "iso8859-1" => Ok("iso-8859-1"),
+        "us-ascii" | "ascii" => Ok("us-ascii"),
+        _ => Err(Error::InvalidArgument(
+            format!("unsupported encoding {encoding:?}: use utf-8, iso-8859-1 or us-ascii").into(),
+        )),
+    }
+}
+
+fn encode_charset(text: &str, charset: &str) -> Result<Vec<u8>> {
+    match charset {
+        "utf-8" => Ok(text.as_bytes().to_vec()),
+        _ => {
+            let limit = if charset == "us-ascii" { 0x7f } else { 0xff };
+            text.chars()
+                .map(|c| u8::try_from(u32::from(c)).ok().filter(|b| u32::from(*b) <= limit))
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| Error::InvalidArgument(format!("the body cannot be encoded as {charset}").into()))
+        }
+    }
+}
+
+fn text_part(text: &str, subtype: &str, charset: &str, linesep: &str) -> Result<Part> {
+    if !subtype.bytes().all(|b| b.is_ascii_alphanumeric() || b"-+.".contains(&b)) || subtype.is_empty() {
+        return Err(Error::InvalidArgument(format!("invalid content subtype {subtype:?}").into()));
+    }
+    let bytes = encode_charset(text, charset)?;
+    let (cte, payload) = encode::encode_text(&bytes, linesep);
+    Ok(Part {
+        headers: vec![
+            fold_with_params("Content-Type", &format!("text/{subtype}"), &[("charset", charset)]),
+            format!("Content-Transfer-Encoding: {}", cte.as_str()),
+        ],
+        body: Body::Leaf(payload),
+    })
+}
+
+fn content_part(
+    content: &AttachmentContent,
+    mimetype: &str,
+    linesep: &str,
+    defaults: &MessageDefaults,
+    policy: Policy,
+) -> Result<Part> {
+    check_mimetype(mimetype)?;
+    let (main, sub) = mimetype.split_once('/').unwrap_or(("application", "octet-stream"));
+    match content {
+        AttachmentContent::Text(text) if main == "text" => text_part(text, sub, "utf-8", linesep),
+        AttachmentContent::Text(text) => Ok(bytes_part(text.as_bytes(), mimetype)),
+        AttachmentContent::Bytes(bytes) => Ok(bytes_part(bytes, mimetype)),
+        AttachmentContent::Message(inner) => {
+            let inner_part = inner.build(defaults, policy)?;
+            Ok(Part {
+                headers: vec![
+                    format!("Content-Type: {mimetype}"),
+                    format!("Content-Transfer-Encoding: {}", Cte::EightBit.as_str()),
+                ],
+                body: Body::Message(Box::new(inner_part)),
+            })
+        }
+    }
+}
+
+fn bytes_part(bytes: &[u8], mimetype: &str) -> Part {
+    Part {
+        headers: vec![format!("Content-Type: {mimetype}"), "Content-Transfer-Encoding: base64".to_owned()],
+        body: Body::Leaf(encode::base64_lines(bytes)),
+    }
+}
+
+/// Python's `_make_multipart`: existing `Content-*` headers and content move into a first
+/// subpart; the other headers stay.
+fn make_multipart(mut root: Part, subtype: &str) -> Part {
+    let (content, keep): (Vec<String>, Vec<String>) =
+        root.headers.drain(..).partition(|h| h.to_ascii_lowercase().starts_with("content-"));
+    let mut children = Vec::new();
+    if !content.is_empty() {
+        children.push(Part { headers: content, body: std::mem::replace(&mut root.body, Body::Leaf(Vec::new())) });
+    }
+    let boundary = make_boundary();
+    let mut headers = keep;
+    headers.push(fold_with_params("Content-Type", &format!("multipart/{subtype}"), &[("boundary", &boundary)]));
+    Part { headers, body: Body::Multi { boundary, children } }
+}
+
+fn make_boundary() -> String {
+    let n: u64 = rand::random::<u64>() % 10_000_000_000_000_000_000;
+    format!("==============={n:019}==")
+}
+
+/// Python's `make_msgid(domain=DNS_NAME)`: `<centiseconds.pid.random@domain>`.
+fn make_msgid(domain: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let centis = chrono::Utc::now().timestamp_millis() / 10;
+    let random = rand::random::<u64>() ^ COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("<{centis}.{}.{random}@{domain}>", std::process::id())
+}
+
+fn to_crlf(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 40);
+    for &b in data {
+        if b == b'\n' {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+#[derive(Debug)]
+enum Body {
+    Leaf(Vec<u8>),
+    Multi { boundary: String, children: Vec<Part> },
+    Message(Box<Part>),
+}
+
+#[derive(Debug)]
+struct Part {
+    headers: Vec<String>,
+    body: Body,
+}
+
+impl Default for Part {
+    fn default() -> Self {
+        Self { headers: Vec::new(), body: Body::Leaf(Vec::new()) }
+    }
+}
+
+impl Part {
+    fn children_mut(&mut self) -> &mut Vec<Part> {
+        match &mut self.body {
+            Body::Multi { children, .. } => children,
+            _ => unreachable!("make_multipart always gives a multipart"),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        for header in &self.headers {
+            out.extend_from_slice(header.as_bytes());
+            out.push(b'\n');
+        }
+        out.push(b'\n');
+        match &self.body {
+            Body::Leaf(payload) => out.extend_from_slice(payload),
+            Body::Message(inner) => inner.write(out),
+            Body::Multi { boundary, children } => {
+                for (i, child) in children.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'\n');
+                    }
+                    out.extend_from_slice(format!("--{boundary}\n").as_bytes());
+                    child.write(out);
+                }
+                if children.is_empty() {
+                    out.extend_from_slice(format!("--{boundary}\n").as_bytes());
+                }
+                out.extend_from_slice(format!("\n--{boundary}--\n").as_bytes());
+            }
+        }
+    }
+}
