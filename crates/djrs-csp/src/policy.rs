@@ -312,7 +312,7 @@ impl Policy {
         self.inner.nonce_segments.is_some()
     }
 
-    /// The directives in order, with their values as given.
+    /// The directives in order, with their values as given (sets sorted and de-duplicated).
     ///
     /// ```
     /// use djrs_csp::{Csp, DirectiveValue, Policy};
@@ -590,7 +590,7 @@ impl PolicyBuilder {
                 }
             }
         }
-        let directives = self
+        let directives: Vec<(String, DirectiveValue)> = self
             .directives
             .into_iter()
             .map(|(name, value)| match value {
@@ -603,8 +603,43 @@ impl PolicyBuilder {
                 other => (name, other),
             })
             .collect();
+        warn_about_nonce_only(&directives);
         Ok(Policy::from_directives(directives))
     }
+}
+
+/// Logs a warning for each fetch directive holding nothing but the nonce in a policy without
+/// `default-src`: on responses that do not use the nonce the directive disappears (Django's rule)
+/// and that kind of resource is then unrestricted.
+fn warn_about_nonce_only(directives: &[(String, DirectiveValue)]) {
+    for name in nonce_only_directives(directives) {
+        tracing::warn!(
+            directive = %name,
+            "CSP directive holds only Csp::NONCE and the policy has no default-src: on responses \
+             that do not use the nonce the directive is left out and nothing restricts it; add \
+             default-src or another source"
+        );
+    }
+}
+
+/// The fetch directives that hold only the nonce, when no `default-src` backs them up.
+fn nonce_only_directives(directives: &[(String, DirectiveValue)]) -> Vec<&str> {
+    let has_default = directives.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("default-src") && value.sources().iter().any(|s| *s != Csp::NONCE)
+    });
+    if has_default {
+        return Vec::new();
+    }
+    directives
+        .iter()
+        .filter(|(name, value)| {
+            let sources = value.sources();
+            name.to_ascii_lowercase().ends_with("-src")
+                && !sources.is_empty()
+                && sources.iter().all(|s| *s == Csp::NONCE)
+        })
+        .map(|(name, _)| name.as_str())
+        .collect()
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -1029,6 +1064,32 @@ mod tests {
         // `sandbox` and `report-to` take tokens, not sources.
         build(Policy::builder().directive("sandbox", ["allow-scripts"]));
         build(Policy::builder().directive("report-to", ["none"]));
+    }
+
+    #[test]
+    fn finds_directives_left_unrestricted_by_an_unused_nonce() {
+        let directives = |b: PolicyBuilder| b.directives;
+        let only = directives(Policy::builder().directive("script-src", [Csp::NONCE]));
+        assert_eq!(nonce_only_directives(&only), ["script-src"]);
+        let backed = directives(
+            Policy::builder()
+                .directive("default-src", [Csp::SELF])
+                .directive("script-src", [Csp::NONCE]),
+        );
+        assert!(nonce_only_directives(&backed).is_empty());
+        let with_other_source = directives(
+            Policy::builder().directive("script-src", [Csp::NONCE, Csp::STRICT_DYNAMIC]),
+        );
+        assert!(nonce_only_directives(&with_other_source).is_empty());
+        let default_only_nonce = directives(
+            Policy::builder()
+                .directive("default-src", [Csp::NONCE])
+                .directive_set("style-src", [Csp::NONCE]),
+        );
+        assert_eq!(
+            nonce_only_directives(&default_only_nonce),
+            ["default-src", "style-src"]
+        );
     }
 
     fn build_err(b: PolicyBuilder) -> Error {
