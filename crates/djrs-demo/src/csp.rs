@@ -126,7 +126,8 @@ mod tests {
 
     #[tokio::test]
     async fn reports_are_kept_and_listed() {
-        let app: Router = routes().with_state(test_state().await);
+        let (state, _dir) = test_state().await;
+        let app: Router = routes().with_state(state);
         let body =
             r#"{"csp-report": {"document-uri": "http://x/", "violated-directive": "img-src"}}"#;
         for _ in 0..KEPT_REPORTS + 1 {
@@ -154,11 +155,55 @@ mod tests {
         assert_eq!(listed[0]["effective_directive"], "img-src");
     }
 
-    async fn test_state() -> AppState {
+    #[tokio::test]
+    async fn every_page_is_served_with_the_policy_and_its_nonce() {
+        let (state, _dir) = test_state().await;
+        let app = crate::app(state);
+        for path in [
+            "/",
+            "/articles",
+            "/articles/keyset",
+            "/welcome",
+            "/outbox",
+            DEMO_PATH,
+        ] {
+            let response = app
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            let policy = response.headers()[Csp::HEADER_ENFORCE]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let body = std::str::from_utf8(&bytes).unwrap();
+            let nonce = body
+                .split("<style nonce=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("{path}: the page's <style> carries the nonce"));
+            assert_eq!(nonce.len(), 22, "{path}");
+            assert!(
+                policy.contains(&format!("style-src 'self' 'nonce-{nonce}'")),
+                "{path}: {policy}"
+            );
+            assert!(
+                policy.starts_with("default-src 'self'; script-src 'nonce-"),
+                "{path}"
+            );
+        }
+    }
+
+    /// State over a fresh SQLite file; keep the directory alive as long as the state.
+    async fn test_state() -> (AppState, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("csp.sqlite3").display());
         let db = crate::Db::connect(&url).await.unwrap();
-        // The file stays open through the pool; the directory may go.
-        AppState::new(db, djrs::paginate::CursorKey::new(b"csp")).unwrap()
+        let state = AppState::new(db, djrs::paginate::CursorKey::new(b"csp")).unwrap();
+        (state, dir)
     }
 }
