@@ -320,6 +320,28 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     })
 }
 
+/// The path to `djrs_orm_ext` from the calling crate: its own dependency name, or the
+/// umbrella's `djrs::orm_ext` when only `djrs` is a dependency.
+fn orm_ext_crate() -> proc_macro2::TokenStream {
+    use proc_macro_crate::{FoundCrate, crate_name};
+    let ident = |name: &str| syn::Ident::new(name, proc_macro2::Span::call_site());
+    match crate_name("djrs-orm-ext") {
+        // Also reported for the crate's own tests and doc-tests, which see it under its name.
+        Ok(FoundCrate::Itself) => quote!(::djrs_orm_ext),
+        Ok(FoundCrate::Name(name)) => {
+            let name = ident(&name);
+            quote!(::#name)
+        }
+        Err(_) => match crate_name("djrs") {
+            Ok(FoundCrate::Name(name)) => {
+                let name = ident(&name);
+                quote!(::#name::orm_ext)
+            }
+            _ => quote!(::djrs_orm_ext),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use syn::parse_quote;
@@ -423,27 +445,5 @@ mod tests {
             error(&parse_quote! { struct G<T> { id: Option<i64>, t: T } })
                 .contains("generic structs")
         );
-    }
-}
-
-/// The path to `djrs_orm_ext` from the calling crate: its own dependency name, or the
-/// umbrella's `djrs::orm_ext` when only `djrs` is a dependency.
-fn orm_ext_crate() -> proc_macro2::TokenStream {
-    use proc_macro_crate::{FoundCrate, crate_name};
-    let ident = |name: &str| syn::Ident::new(name, proc_macro2::Span::call_site());
-    match crate_name("djrs-orm-ext") {
-        // Also reported for the crate's own tests and doc-tests, which see it under its name.
-        Ok(FoundCrate::Itself) => quote!(::djrs_orm_ext),
-        Ok(FoundCrate::Name(name)) => {
-            let name = ident(&name);
-            quote!(::#name)
-        }
-        Err(_) => match crate_name("djrs") {
-            Ok(FoundCrate::Name(name)) => {
-                let name = ident(&name);
-                quote!(::#name::orm_ext)
-            }
-            _ => quote!(::djrs_orm_ext),
-        },
     }
 }
