@@ -8,8 +8,10 @@
 //! - `csp.bare_ns`: the handler alone;
 //! - `csp.static_header_ns`: tower-http's `SetResponseHeaderLayer` with the policy as a static
 //!   header, the cheapest way to send a CSP header;
-//! - `csp.layer_ns`: `CspLayer` with the same policy (it holds `Csp::NONCE`), the nonce unused;
-//! - `csp.layer_no_nonce_policy_ns`: `CspLayer` with the policy without `Csp::NONCE`;
+//! - `csp.layer_unused_nonce_ns`: `CspLayer` with the same policy (it holds `Csp::NONCE`), the
+//!   nonce unused;
+//! - `csp.layer_ns`: `CspLayer` with the policy without `Csp::NONCE`, like for like with the
+//!   static header;
 //! - `csp.layer_nonce_ns`: `CspLayer`, the handler using the nonce;
 //! - `csp.header_build_ns`: `Policy::header_value` with a nonce (one header built);
 //! - `csp.nonce_ns`: making one nonce (16 bytes from the OS, base64url);
