@@ -1,0 +1,208 @@
+//! Configuration in Django's setting names, through serde.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Django's email settings, deserialised from any serde format with Django's names
+/// (`EMAIL_BACKEND`, `EMAIL_HOST`, …) and Django's defaults.
+///
+/// `EMAIL_BACKEND` takes `smtp`, `console`, `file`, `locmem`, `dummy` or Django's dotted
+/// paths (`django.core.mail.backends.smtp.EmailBackend`). djrs adds `EMAIL_POOL_SIZE` (the cap
+/// on open SMTP connections, default 4), `EMAIL_SSL_CAFILE` (an extra trusted root, for a
+/// self-signed server) and `DNS_NAME` (the Message-ID domain).
+///
+/// ```
+/// use djrs_mail::MailSettings;
+///
+/// let settings: MailSettings = serde_json::from_str(r#"{
+///     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+///     "DEFAULT_FROM_EMAIL": "shop@example.com",
+///     "ADMINS": ["ops@example.com", ["Ann", "ann@example.com"]]
+/// }"#)?;
+/// assert_eq!(settings.email_port, 25);
+/// assert_eq!(settings.admins, ["ops@example.com", "Ann <ann@example.com>"]);
+///
+/// let both: MailSettings = serde_json::from_str(r#"{"EMAIL_USE_TLS": true, "EMAIL_USE_SSL": true}"#)?;
+/// assert!(both.validate().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "UPPERCASE", deny_unknown_fields)]
+pub struct MailSettings {
+    /// `EMAIL_BACKEND` (default `smtp`).
+    pub email_backend: String,
+    /// `EMAIL_HOST` (default `localhost`).
+    pub email_host: String,
+    /// `EMAIL_PORT` (default 25).
+    pub email_port: u16,
+    /// `EMAIL_HOST_USER`; logs in only when user and password are both set.
+    pub email_host_user: String,
+    /// `EMAIL_HOST_PASSWORD`.
+    pub email_host_password: String,
+    /// `EMAIL_USE_TLS`: STARTTLS, required (a failed upgrade never sends).
+    pub email_use_tls: bool,
+    /// `EMAIL_USE_SSL`: implicit TLS (port 465).
+    pub email_use_ssl: bool,
+    /// `EMAIL_SSL_CERTFILE`: client certificate (PEM).
+    pub email_ssl_certfile: Option<PathBuf>,
+    /// `EMAIL_SSL_KEYFILE`: the client certificate's key (PEM).
+    pub email_ssl_keyfile: Option<PathBuf>,
+    /// djrs: `EMAIL_SSL_CAFILE`, an extra trusted root certificate (PEM).
+    pub email_ssl_cafile: Option<PathBuf>,
+    /// `EMAIL_TIMEOUT` in seconds, applied to every SMTP step.
+    pub email_timeout: Option<f64>,
+    /// djrs: `EMAIL_POOL_SIZE`, the most SMTP connections open at once (default 4).
+    pub email_pool_size: usize,
+    /// `EMAIL_SUBJECT_PREFIX` for `mail_admins`/`mail_managers` (default `"[Django] "`).
+    pub email_subject_prefix: String,
+    /// `EMAIL_USE_LOCALTIME`.
+    pub email_use_localtime: bool,
+    /// `EMAIL_FILE_PATH` for the file backend.
+    pub email_file_path: Option<PathBuf>,
+    /// `DEFAULT_FROM_EMAIL` (default `webmaster@localhost`).
+    pub default_from_email: String,
+    /// `SERVER_EMAIL`, the sender of `mail_admins`/`mail_managers` (default `root@localhost`).
+    pub server_email: String,
+    /// `ADMINS`: addresses (Django's deprecated `[name, address]` pairs are accepted).
+    #[serde(deserialize_with = "addresses")]
+    pub admins: Vec<String>,
+    /// `MANAGERS`, as `ADMINS`.
+    #[serde(deserialize_with = "addresses")]
+    pub managers: Vec<String>,
+    /// djrs: `DNS_NAME`, the domain of generated Message-IDs (default: this host's name).
+    pub dns_name: Option<String>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            email_backend: "smtp".to_owned(),
+            email_host: "localhost".to_owned(),
+            email_port: 25,
+            email_host_user: String::new(),
+            email_host_password: String::new(),
+            email_use_tls: false,
+            email_use_ssl: false,
+            email_ssl_certfile: None,
+            email_ssl_keyfile: None,
+            email_ssl_cafile: None,
+            email_timeout: None,
+            email_pool_size: 4,
+            email_subject_prefix: "[Django] ".to_owned(),
+            email_use_localtime: false,
+            email_file_path: None,
+            default_from_email: "webmaster@localhost".to_owned(),
+            server_email: "root@localhost".to_owned(),
+            admins: Vec::new(),
+            managers: Vec::new(),
+            dns_name: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AddressSetting {
+    Address(String),
+    Pair(String, String),
+}
+
+fn addresses<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    let items = Vec::<AddressSetting>::deserialize(d)?;
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            AddressSetting::Address(a) => a,
+            AddressSetting::Pair(name, addr) => format!("{name} <{addr}>"),
+        })
+        .collect())
+}
+
+/// The backends `EMAIL_BACKEND` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendKind {
+    /// `smtp` (needs the `smtp` feature).
+    Smtp,
+    /// `console`.
+    Console,
+    /// `file` / `filebased`.
+    File,
+    /// `locmem`.
+    Locmem,
+    /// `dummy`.
+    Dummy,
+}
+
+impl MailSettings {
+    /// Checks the settings: TLS and SSL together, a zero pool, an unknown backend.
+    ///
+    /// # Errors
+    /// [`Error::Config`] with Django's message where Django has one.
+    ///
+    /// ```
+    /// let settings = djrs_mail::MailSettings { email_use_tls: true, email_use_ssl: true, ..Default::default() };
+    /// assert!(settings.validate().unwrap_err().to_string().contains("mutually exclusive"));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if self.email_use_tls && self.email_use_ssl {
+            return Err(Error::Config(
+                "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive, so only set one of those settings to True.".into(),
+            ));
+        }
+        if self.email_pool_size == 0 {
+            return Err(Error::Config("EMAIL_POOL_SIZE must be at least 1".into()));
+        }
+        if self.email_timeout.is_some_and(|t| !(t.is_finite() && t > 0.0)) {
+            return Err(Error::Config("EMAIL_TIMEOUT must be a positive number of seconds".into()));
+        }
+        self.backend_kind().map(drop)
+    }
+
+    /// The backend `EMAIL_BACKEND` names.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a name djrs does not know.
+    ///
+    /// ```
+    /// use djrs_mail::{BackendKind, MailSettings};
+    /// let s = MailSettings { email_backend: "django.core.mail.backends.console.EmailBackend".into(), ..Default::default() };
+    /// assert_eq!(s.backend_kind()?, BackendKind::Console);
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    pub fn backend_kind(&self) -> Result<BackendKind> {
+        let name = self.email_backend.trim();
+        let short = name
+            .strip_prefix("django.core.mail.backends.")
+            .and_then(|rest| rest.strip_suffix(".EmailBackend"))
+            .unwrap_or(name);
+        match short.to_ascii_lowercase().as_str() {
+            "smtp" => Ok(BackendKind::Smtp),
+            "console" => Ok(BackendKind::Console),
+            "file" | "filebased" => Ok(BackendKind::File),
+            "locmem" => Ok(BackendKind::Locmem),
+            "dummy" => Ok(BackendKind::Dummy),
+            _ => Err(Error::Config(
+                format!("unknown EMAIL_BACKEND {name:?}: use smtp, console, file, locmem or dummy").into(),
+            )),
+        }
+    }
+
+    /// The message defaults these settings give.
+    ///
+    /// ```
+    /// let s = djrs_mail::MailSettings { dns_name: Some("mx.example.com".into()), ..Default::default() };
+    /// assert_eq!(s.message_defaults().dns_name, "mx.example.com");
+    /// ```
+    #[must_use]
+    pub fn message_defaults(&self) -> crate::MessageDefaults {
+        crate::MessageDefaults {
+            default_from_email: self.default_from_email.clone(),
+            dns_name: self.dns_name.clone().unwrap_or_else(|| crate::dns_name().to_owned()),
+            use_localtime: self.email_use_localtime,
+        }
+    }
+}
