@@ -27,6 +27,8 @@ const BENCHES: &[Bench] = &[
     Bench { name: "tasks-postgres", package: "djrs-tasks", target: "tasks_postgres", features: &["postgres"] },
     Bench { name: "orm-ext", package: "djrs-orm-ext", target: "orm_ext", features: &["derive", "postgres", "mysql"] },
     Bench { name: "csp", package: "djrs-csp", target: "csp", features: &["axum"] },
+    Bench { name: "partials", package: "djrs-partials", target: "partials", features: &[] },
+    Bench { name: "mail", package: "djrs-mail", target: "mail", features: &["smtp"] },
 ];
 
 impl Bench {

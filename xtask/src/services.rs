@@ -6,6 +6,9 @@
 //! until it accepts connections. A service that cannot be had fails the check with a message
 //! saying how to start it.
 //!
+//! djrs-mail's tests need Python's aiosmtpd; [`ensure_smtp_server`] installs it into a virtual
+//! environment under the target directory.
+//!
 //! The browser tests need Chromium and chromedriver; [`ensure_browser`] installs Debian's
 //! packages when they are missing.
 
@@ -229,6 +232,7 @@ pub(crate) fn ensure_all() -> Result {
     let errors: Vec<String> = Service::ALL
         .into_iter()
         .filter_map(|service| ensure(service).err())
+        .chain(ensure_smtp_server().err())
         .collect();
     if errors.is_empty() {
         Ok(())
@@ -275,6 +279,57 @@ fn ensure(service: Service) -> Result {
         service.start_hint(),
         service.env_var(),
     ))
+}
+
+/// The aiosmtpd release djrs-mail's tests and benchmark run against.
+const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+
+/// Makes sure the SMTP server djrs-mail's tests start (Python's aiosmtpd, from PyPI) is installed
+/// in a virtual environment under the target directory: `<target>/smtp-venv`. Quick when it is
+/// already there.
+pub(crate) fn ensure_smtp_server() -> Result {
+    let venv = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || crate::workspace_root().join("target"),
+            std::path::PathBuf::from,
+        )
+        .join("smtp-venv");
+    let python = venv.join("bin/python");
+    let has_aiosmtpd = || {
+        Cmd::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .succeeds_quietly()
+    };
+    if python.exists() && has_aiosmtpd() {
+        println!("smtp: ok (aiosmtpd in {})", venv.display());
+        return Ok(());
+    }
+    println!("smtp: installing {AIOSMTPD} into {}", venv.display());
+    let hint = "install Python 3 with venv support (apt-get install -y python3 python3-venv) and \
+                network access to PyPI, then run `cargo xtask services`";
+    if !python.exists() {
+        Cmd::new("python3")
+            .args([
+                std::ffi::OsStr::new("-m"),
+                "venv".as_ref(),
+                venv.as_os_str(),
+            ])
+            .run()
+            .map_err(|err| format!("creating {} failed ({err}); {hint}", venv.display()))?;
+    }
+    Cmd::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", AIOSMTPD])
+        .run()
+        .map_err(|err| format!("installing {AIOSMTPD} failed ({err}); {hint}"))?;
+    if has_aiosmtpd() {
+        println!("smtp: ok (installed)");
+        Ok(())
+    } else {
+        Err(format!(
+            "aiosmtpd is still not importable from {}; {hint}",
+            python.display()
+        ))
+    }
 }
 
 /// The browser and WebDriver server the browser tests drive (Debian's `chromium` and
