@@ -1,0 +1,905 @@
+//! [`Templates`]: a Tera 2 instance that understands Django's partials.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock};
+use std::time::SystemTime;
+
+use tera::{
+    ArgFromValue, Context, Filter, Function, FunctionResult, Kwargs, State, Tera, Test, TestResult,
+};
+
+use crate::error::{Error, Result, UndefinedMarker};
+use crate::preprocess::{self, Delims, Partial, UNDEFINED_PARTIAL_FN};
+
+/// Tera's default autoescaped suffixes, which Django's `.html` templates match.
+const DEFAULT_AUTOESCAPE: [&str; 3] = [".html", ".htm", ".xml"];
+
+/// Django's `django.utils.html.escape`: `&`, `<`, `>`, `"` and `'` (as `&#x27;`, where Tera's
+/// own escaper writes `&#39;`).
+///
+/// [`Templates::new`] installs it so output matches Django's byte for byte.
+///
+/// ```
+/// let mut out = Vec::new();
+/// djrs_partials::escape_html("<a href='x'>&\"</a>", &mut out)?;
+/// assert_eq!(out, b"&lt;a href=&#x27;x&#x27;&gt;&amp;&quot;&lt;/a&gt;");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// When writing to `out` fails.
+pub fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let bytes = input.as_bytes();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#x27;",
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        out.write_all(rep)?;
+        start = i + 1;
+    }
+    out.write_all(&bytes[start..])
+}
+
+/// One loaded file: where it came from and its partials.
+#[derive(Debug, Clone)]
+struct File {
+    source: String,
+    path: Option<PathBuf>,
+    partials: Vec<Partial>,
+}
+
+/// A directory (optionally filtered by a glob) to reload from.
+#[derive(Debug, Clone)]
+struct Root {
+    dir: PathBuf,
+    pattern: Option<String>,
+}
+
+struct Inner {
+    tera: Tera,
+    delims: Delims,
+    autoescape: Vec<String>,
+    files: HashMap<String, File>,
+    roots: Vec<Root>,
+    stamps: Vec<(PathBuf, Option<SystemTime>)>,
+}
+
+/// Tera 2 templates with Django 6.0's partials: `{% partialdef %}`, `{% partial %}`,
+/// `"file.html#name"` in [`render`](Self::render) and in `{% include %}`.
+///
+/// Everything Tera does still works: filters, functions, tests, inheritance, components. Output
+/// is escaped the way Django escapes it ([`escape_html`]) in files ending in `.html`, `.htm` or
+/// `.xml`, partials included. In debug builds, templates loaded from disk are reloaded when a
+/// file changes ([`set_auto_reload`](Self::set_auto_reload)).
+///
+/// ```
+/// use djrs_partials::Templates;
+///
+/// let mut templates = Templates::new();
+/// templates.add_raw_template(
+///     "articles.html",
+///     "{% partialdef card %}<li>{{ loop.index }}/{{ loop.length }} {{ article }}</li>{% endpartialdef %}\
+///      <ul>{% for article in articles %}{% partial card %}{% endfor %}</ul>",
+/// )?;
+/// let mut ctx = tera::Context::new();
+/// ctx.insert("articles", &["Tera", "htmx"]);
+/// assert_eq!(
+///     templates.render("articles.html", &ctx)?,
+///     "<ul><li>1/2 Tera</li><li>2/2 htmx</li></ul>"
+/// );
+///
+/// // One card alone, with only the context given:
+/// let mut ctx = tera::Context::new();
+/// ctx.insert("article", "Partials & you");
+/// let err = templates.render("articles.html#card", &ctx).unwrap_err();
+/// assert!(err.to_string().contains("is not defined"), "no loop here: {err}");
+/// # Ok::<(), djrs_partials::Error>(())
+/// ```
+pub struct Templates {
+    inner: RwLock<Inner>,
+    auto_reload: bool,
+}
+
+impl fmt::Debug for Templates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.read();
+        let mut names: Vec<&String> = inner.files.keys().collect();
+        names.sort();
+        f.debug_struct("Templates")
+            .field("templates", &names)
+            .field("auto_reload", &self.auto_reload)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn new_tera() -> Tera {
+    let mut tera = Tera::default();
+    tera.set_escape_fn(escape_html);
+    tera.register_function(UNDEFINED_PARTIAL_FN, undefined_partial);
+    #[cfg(feature = "csp")]
+    djrs_csp::tera::register(&mut tera);
+    tera
+}
+
+/// The function an undefined `{% partial %}` turns into: fails with Django's message.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "Tera calls functions with Kwargs by value"
+)]
+fn undefined_partial(kwargs: Kwargs, _: &State<'_>) -> tera::TeraResult<String> {
+    let name: &str = kwargs.must_get("name")?;
+    let template: &str = kwargs.must_get("template")?;
+    let line: i64 = kwargs.must_get("line")?;
+    Err(tera::Error::message(
+        UndefinedMarker {
+            name: name.to_owned(),
+            template: template.to_owned(),
+            line: usize::try_from(line).unwrap_or(0),
+        }
+        .encode(),
+    ))
+}
+
+impl Templates {
+    /// An empty set of templates, with Django's escaping and, in debug builds, auto-reload.
+    ///
+    /// ```
+    /// let templates = djrs_partials::Templates::new();
+    /// assert_eq!(templates.template_names().len(), 0);
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            inner: RwLock::new(Inner {
+                tera: new_tera(),
+                delims: Delims::default(),
+                autoescape: DEFAULT_AUTOESCAPE.iter().map(|s| (*s).to_owned()).collect(),
+                files: HashMap::new(),
+                roots: Vec::new(),
+                stamps: Vec::new(),
+            }),
+            auto_reload: cfg!(debug_assertions),
+        }
+    }
+
+    /// Loads every file under `dir` (recursively); each is named by its path relative to `dir`
+    /// with `/` separators, as Django's filesystem loader names them.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::create_dir(dir.path().join("blog"))?;
+    /// std::fs::write(dir.path().join("blog/list.html"), "{% partialdef item %}*{% endpartialdef %}")?;
+    /// let templates = djrs_partials::Templates::from_dir(dir.path())?;
+    /// assert_eq!(templates.render("blog/list.html#item", &tera::Context::new())?, "*");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the directory cannot be read, and any load error of
+    /// [`add_raw_templates`](Self::add_raw_templates).
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let mut templates = Self::new();
+        templates.load_dir(dir)?;
+        Ok(templates)
+    }
+
+    /// Loads the files matching a glob such as `"templates/**/*.html"`: the part before the
+    /// first component with a wildcard is the directory, and names are relative to it (`*` and
+    /// `?` stay within one path component, `**` matches any number of them).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.html"), "A")?;
+    /// std::fs::write(dir.path().join("notes.txt"), "not a template")?;
+    /// let glob = format!("{}/**/*.html", dir.path().display());
+    /// let templates = djrs_partials::Templates::from_glob(&glob)?;
+    /// assert_eq!(templates.template_names(), ["a.html"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`from_dir`](Self::from_dir).
+    pub fn from_glob(glob: &str) -> Result<Self> {
+        let mut templates = Self::new();
+        templates.load_glob(glob)?;
+        Ok(templates)
+    }
+
+    /// Adds the files under `dir`, as [`from_dir`](Self::from_dir) does.
+    ///
+    /// # Errors
+    /// As [`from_dir`](Self::from_dir).
+    pub fn load_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
+        self.load_root(Root {
+            dir: dir.as_ref().to_path_buf(),
+            pattern: None,
+        })
+    }
+
+    /// Adds the files matching `glob`, as [`from_glob`](Self::from_glob) does.
+    ///
+    /// # Errors
+    /// As [`from_dir`](Self::from_dir).
+    pub fn load_glob(&mut self, glob: &str) -> Result<()> {
+        let normalized = glob.replace('\\', "/");
+        let parts: Vec<&str> = normalized.split('/').collect();
+        let wild = parts
+            .iter()
+            .position(|p| p.contains(['*', '?']))
+            .unwrap_or(parts.len().saturating_sub(1));
+        let dir = if wild == 0 {
+            PathBuf::from(".")
+        } else {
+            let joined = parts[..wild].join("/");
+            PathBuf::from(if joined.is_empty() {
+                "/".to_owned()
+            } else {
+                joined
+            })
+        };
+        let pattern = parts[wild..].join("/");
+        self.load_root(Root {
+            dir,
+            pattern: Some(pattern),
+        })
+    }
+
+    fn load_root(&mut self, root: Root) -> Result<()> {
+        let found = read_root(&root)?;
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        add_files(inner, found)?;
+        inner.roots.push(root);
+        Ok(())
+    }
+
+    /// Adds one template from a string; its partials become `"name#partial"`.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template("a.html", "{% partialdef p inline %}[{{ x }}]{% endpartialdef %}!")?;
+    /// let ctx = tera::Context::from_serialize(&serde_json::json!({"x": 1}))?;
+    /// assert_eq!(templates.render("a.html", &ctx)?, "[1]!");
+    /// assert_eq!(templates.render("a.html#p", &ctx)?, "[1]");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`add_raw_templates`](Self::add_raw_templates).
+    pub fn add_raw_template(&mut self, name: &str, source: &str) -> Result<()> {
+        self.add_raw_templates([(name, source)])
+    }
+
+    /// Adds several templates at once (templates that include or extend each other must come
+    /// in the same call or after the ones they use). Nothing is added when one fails.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_templates([
+    ///     ("cards.html", "{% partialdef card %}<b>{{ t }}</b>{% endpartialdef %}"),
+    ///     ("page.html", r#"{% for t in ["a", "b"] %}{% include "cards.html#card" %}{% endfor %}"#),
+    /// ])?;
+    /// assert_eq!(templates.render("page.html", &tera::Context::new())?, "<b>a</b><b>b</b>");
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Syntax`] for malformed partial tags (Django's messages), [`Error::InvalidName`]
+    /// for a name with `#`, [`Error::Tera`] for what Tera rejects.
+    pub fn add_raw_templates<I, N, S>(&mut self, templates: I) -> Result<()>
+    where
+        I: IntoIterator<Item = (N, S)>,
+        N: AsRef<str>,
+        S: AsRef<str>,
+    {
+        let files = templates
+            .into_iter()
+            .map(|(n, s)| (n.as_ref().to_owned(), s.as_ref().to_owned(), None))
+            .collect();
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        add_files(inner, files)
+    }
+
+    /// Renders a template, or one partial with `"file.html#name"` (a name ending in `#`
+    /// renders the whole file, as in Django).
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template("p.html", "{% partialdef hi %}Hi {{ who }}{% endpartialdef %}")?;
+    /// let ctx = tera::Context::from_serialize(&serde_json::json!({"who": "<you>"}))?;
+    /// assert_eq!(templates.render("p.html", &ctx)?, "");
+    /// assert_eq!(templates.render("p.html#hi", &ctx)?, "Hi &lt;you&gt;");
+    /// assert_eq!(templates.render("p.html#", &ctx)?, "");
+    /// let missing = templates.render("p.html#bye", &ctx).unwrap_err();
+    /// assert!(matches!(missing, djrs_partials::Error::TemplateDoesNotExist { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TemplateDoesNotExist`] with Django's name for what is missing,
+    /// [`Error::UndefinedPartial`] when a `{% partial %}` of an undefined name is reached,
+    /// [`Error::Tera`] for Tera's render errors, and in debug builds the load errors of a
+    /// changed file.
+    pub fn render(&self, name: &str, context: &Context) -> Result<String> {
+        if self.auto_reload {
+            self.reload_if_changed()?;
+        }
+        let inner = self.read();
+        let target = resolve_name(&inner.files, name)?;
+        inner.tera.render(target, context).map_err(Error::from_tera)
+    }
+
+    /// Renders into a writer; see [`render`](Self::render).
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template("t.txt", "{% partialdef p %}P{% endpartialdef %}")?;
+    /// let mut out = Vec::new();
+    /// templates.render_to("t.txt#p", &tera::Context::new(), &mut out)?;
+    /// assert_eq!(out, b"P");
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`render`](Self::render).
+    pub fn render_to(&self, name: &str, context: &Context, out: impl std::io::Write) -> Result<()> {
+        if self.auto_reload {
+            self.reload_if_changed()?;
+        }
+        let inner = self.read();
+        let target = resolve_name(&inner.files, name)?;
+        inner
+            .tera
+            .render_to(target, context, out)
+            .map_err(Error::from_tera)
+    }
+
+    /// Renders several templates or partials with one context and concatenates them: the main
+    /// fragment plus out-of-band fragments (`hx-swap-oob`) for one htmx response.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template(
+    ///     "p.html",
+    ///     r#"{% partialdef list %}<ul></ul>{% endpartialdef %}{% partialdef count %}<span id="n" hx-swap-oob="true">{{ n }}</span>{% endpartialdef %}"#,
+    /// )?;
+    /// let ctx = tera::Context::from_serialize(&serde_json::json!({"n": 0}))?;
+    /// assert_eq!(
+    ///     templates.render_many(["p.html#list", "p.html#count"], &ctx)?,
+    ///     r#"<ul></ul><span id="n" hx-swap-oob="true">0</span>"#
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`render`](Self::render), for the first that fails.
+    pub fn render_many<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+        context: &Context,
+    ) -> Result<String> {
+        let mut out = String::new();
+        for name in names {
+            out.push_str(&self.render(name, context)?);
+        }
+        Ok(out)
+    }
+
+    /// Whether `name` (a file, or `"file#partial"`) is loaded.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template("a.html", "{% partialdef p %}{% endpartialdef %}")?;
+    /// assert!(templates.contains("a.html") && templates.contains("a.html#p"));
+    /// assert!(!templates.contains("a.html#q"));
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    #[must_use]
+    pub fn contains(&self, name: &str) -> bool {
+        resolve_name(&self.read().files, name).is_ok()
+    }
+
+    /// The loaded files' names, sorted (partials are not listed).
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_templates([("b.html", ""), ("a.html", "")])?;
+    /// assert_eq!(templates.template_names(), ["a.html", "b.html"]);
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    #[must_use]
+    pub fn template_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.read().files.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The names of the partials a file defines, in the order their definitions end.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template("a.html", "{% partialdef o %}{% partialdef i %}{% endpartialdef %}{% endpartialdef %}")?;
+    /// assert_eq!(templates.partial_names("a.html"), ["i", "o"]);
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    #[must_use]
+    pub fn partial_names(&self, file: &str) -> Vec<String> {
+        self.read()
+            .files
+            .get(file)
+            .map(|f| f.partials.iter().map(|p| p.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// A partial's definition as written, from `{% partialdef %}` to its end tag (Django's
+    /// `PartialTemplate.source` with `debug` on), for `"file#name"`.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template("a.html", "x{% partialdef p %}P{% endpartialdef p %}y")?;
+    /// assert_eq!(templates.partial_source("a.html#p").as_deref(), Some("{% partialdef p %}P{% endpartialdef p %}"));
+    /// assert_eq!(templates.partial_source("a.html#q"), None);
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    #[must_use]
+    pub fn partial_source(&self, name: &str) -> Option<String> {
+        let (file, partial) = name.split_once('#')?;
+        let inner = self.read();
+        let file = inner.files.get(file)?;
+        file.partials
+            .iter()
+            .find(|p| p.name == partial)
+            .map(|p| p.source.clone())
+    }
+
+    /// Turns reloading of changed files on or off (on by default in debug builds, off in
+    /// release builds). Only templates read from disk are reloaded.
+    ///
+    /// ```
+    /// let templates = djrs_partials::Templates::new().set_auto_reload(false);
+    /// # let _ = templates;
+    /// ```
+    #[must_use]
+    pub fn set_auto_reload(mut self, on: bool) -> Self {
+        self.auto_reload = on;
+        self
+    }
+
+    /// Re-reads the files loaded from disk if any changed, appeared or disappeared; returns
+    /// whether it reloaded. [`render`](Self::render) calls it first when auto-reload is on.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.html"), "one")?;
+    /// let templates = djrs_partials::Templates::from_dir(dir.path())?.set_auto_reload(false);
+    /// assert!(!templates.reload_if_changed()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The load errors of the changed files; the previous templates stay in place.
+    pub fn reload_if_changed(&self) -> Result<bool> {
+        let (roots, stamps) = {
+            let inner = self.read();
+            if inner.roots.is_empty() {
+                return Ok(false);
+            }
+            (inner.roots.clone(), inner.stamps.clone())
+        };
+        let mut current = Vec::new();
+        for root in &roots {
+            for path in list_root(root)? {
+                let stamp = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+                current.push((path, stamp));
+            }
+        }
+        current.sort();
+        if current == stamps {
+            return Ok(false);
+        }
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let mut fresh = new_tera();
+        fresh.register_from(&inner.tera);
+        *fresh.global_context() = inner.tera.global_context().clone();
+        let mut files: Vec<(String, String, Option<PathBuf>)> = inner
+            .files
+            .iter()
+            .filter(|(_, f)| f.path.is_none())
+            .map(|(n, f)| (n.clone(), f.source.clone(), None))
+            .collect();
+        for root in &roots {
+            files.extend(read_root(root)?);
+        }
+        let mut next = Inner {
+            tera: fresh,
+            delims: inner.delims.clone(),
+            autoescape: inner.autoescape.clone(),
+            files: HashMap::new(),
+            roots: inner.roots.clone(),
+            stamps: Vec::new(),
+        };
+        if let Some(delims) = delimiters_of(&next.delims) {
+            next.tera.set_delimiters(delims).map_err(Error::from_tera)?;
+        }
+        add_files(&mut next, files)?;
+        *inner = next;
+        Ok(true)
+    }
+
+    /// Registers a Tera filter, as [`Tera::register_filter`] does.
+    ///
+    /// ```
+    /// use tera::{Kwargs, State};
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.register_filter("double", |x: i64, _: Kwargs, _: &State| x * 2);
+    /// templates.add_raw_template("a.html", "{{ 21 | double }}")?;
+    /// assert_eq!(templates.render("a.html", &tera::Context::new())?, "42");
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    pub fn register_filter<Func, Arg, Res>(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        filter: Func,
+    ) where
+        Func: Filter<Arg, Res> + for<'a> Filter<<Arg as ArgFromValue<'a>>::Output, Res>,
+        Arg: for<'a> ArgFromValue<'a>,
+        Res: FunctionResult,
+    {
+        self.tera_mut().register_filter(name, filter);
+    }
+
+    /// Registers a Tera test, as [`Tera::register_test`] does.
+    ///
+    /// ```
+    /// use tera::{Kwargs, State};
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.register_test("odd", |x: i64, _: Kwargs, _: &State| x % 2 != 0);
+    /// templates.add_raw_template("a.html", "{% if 3 is odd %}odd{% endif %}")?;
+    /// assert_eq!(templates.render("a.html", &tera::Context::new())?, "odd");
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    pub fn register_test<Func, Arg, Res>(&mut self, name: impl Into<Cow<'static, str>>, test: Func)
+    where
+        Func: Test<Arg, Res> + for<'a> Test<<Arg as ArgFromValue<'a>>::Output, Res>,
+        Arg: for<'a> ArgFromValue<'a>,
+        Res: TestResult,
+    {
+        self.tera_mut().register_test(name, test);
+    }
+
+    /// Registers a Tera function, as [`Tera::register_function`] does.
+    ///
+    /// ```
+    /// use tera::{Kwargs, State};
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.register_function("answer", |_: Kwargs, _: &State| 42);
+    /// templates.add_raw_template("a.html", "{{ answer() }}")?;
+    /// assert_eq!(templates.render("a.html", &tera::Context::new())?, "42");
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    pub fn register_function<Func, Res>(&mut self, name: impl Into<Cow<'static, str>>, func: Func)
+    where
+        Func: Function<Res>,
+        Res: FunctionResult,
+    {
+        self.tera_mut().register_function(name, func);
+    }
+
+    /// Sets the files whose output is HTML-escaped by suffix (default `.html`, `.htm`, `.xml`);
+    /// a partial is escaped when its file is.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.autoescape_on([".html", ".svg"]);
+    /// templates.add_raw_template("i.svg", "{% partialdef p %}{{ \"<\" }}{% endpartialdef %}")?;
+    /// assert_eq!(templates.render("i.svg#p", &tera::Context::new())?, "&lt;");
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    pub fn autoescape_on<S: Into<String>>(&mut self, suffixes: impl IntoIterator<Item = S>) {
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        inner.autoescape = suffixes.into_iter().map(Into::into).collect();
+        apply_autoescape(inner);
+    }
+
+    /// Sets custom delimiters (Tera's [`tera::Delimiters`]); the partial tags use them too.
+    /// Call before adding templates.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.set_delimiters(tera::Delimiters {
+    ///     block_start: "<%".into(), block_end: "%>".into(),
+    ///     variable_start: "<<".into(), variable_end: ">>".into(),
+    ///     comment_start: "<#".into(), comment_end: "#>".into(),
+    /// })?;
+    /// templates.add_raw_template("t.tex", "<% partialdef p %>\\textbf{<< x >>}<% endpartialdef %>")?;
+    /// let ctx = tera::Context::from_serialize(&serde_json::json!({"x": 1}))?;
+    /// assert_eq!(templates.render("t.tex#p", &ctx)?, "\\textbf{1}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Tera`] when the delimiters are invalid or templates were already added.
+    pub fn set_delimiters(&mut self, delimiters: tera::Delimiters) -> Result<()> {
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let delims = Delims::from(&delimiters);
+        inner
+            .tera
+            .set_delimiters(delimiters)
+            .map_err(Error::from_tera)?;
+        inner.delims = delims;
+        Ok(())
+    }
+
+    /// The underlying Tera instance, for what this type does not wrap. Templates added to it
+    /// directly do not get partials.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.tera_mut().global_context().insert("site", "djrs");
+    /// templates.add_raw_template("a.html", "{{ site }}")?;
+    /// assert_eq!(templates.render("a.html", &tera::Context::new())?, "djrs");
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    pub fn tera_mut(&mut self) -> &mut Tera {
+        &mut self
+            .inner
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tera
+    }
+
+    /// Runs `f` with the underlying Tera instance, for instance to render a template with
+    /// Tera's own API. Partial `p` of `file` is the Tera template `"file#p"`.
+    ///
+    /// ```
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template("a.html", "{% partialdef p %}P{% endpartialdef %}")?;
+    /// let out = templates.with_tera(|tera| tera.render("a.html#p", &tera::Context::new()))?;
+    /// assert_eq!(out, "P");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_tera<R>(&self, f: impl FnOnce(&Tera) -> R) -> R {
+        f(&self.read().tera)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn delimiters_of(d: &Delims) -> Option<tera::Delimiters> {
+    let default = Delims::default();
+    if d.block == default.block && d.var == default.var && d.comment == default.comment {
+        return None;
+    }
+    Some(tera::Delimiters {
+        block_start: d.block.0.clone().into(),
+        block_end: d.block.1.clone().into(),
+        variable_start: d.var.0.clone().into(),
+        variable_end: d.var.1.clone().into(),
+        comment_start: d.comment.0.clone().into(),
+        comment_end: d.comment.1.clone().into(),
+    })
+}
+
+/// Maps a requested name to the Tera template, with Django's `TemplateDoesNotExist` rules.
+fn resolve_name<'a>(files: &HashMap<String, File>, name: &'a str) -> Result<&'a str> {
+    let Some((file, partial)) = name.split_once('#') else {
+        return if files.contains_key(name) {
+            Ok(name)
+        } else {
+            Err(Error::TemplateDoesNotExist {
+                name: name.to_owned(),
+                tried: Vec::new(),
+            })
+        };
+    };
+    if file.is_empty() {
+        return Err(Error::TemplateDoesNotExist {
+            name: name.to_owned(),
+            tried: Vec::new(),
+        });
+    }
+    let Some(entry) = files.get(file) else {
+        return Err(Error::TemplateDoesNotExist {
+            name: file.to_owned(),
+            tried: vec![file.to_owned()],
+        });
+    };
+    if partial.is_empty() {
+        return Ok(file);
+    }
+    if entry.partials.iter().any(|p| p.name == partial) {
+        Ok(name)
+    } else {
+        Err(Error::TemplateDoesNotExist {
+            name: partial.to_owned(),
+            tried: vec![file.to_owned()],
+        })
+    }
+}
+
+/// Preprocesses and adds files in one Tera batch; on error nothing changes.
+fn add_files(inner: &mut Inner, files: Vec<(String, String, Option<PathBuf>)>) -> Result<()> {
+    let mut batch: Vec<(String, String)> = Vec::new();
+    let mut entries = Vec::with_capacity(files.len());
+    for (name, source, path) in files {
+        if name.contains('#') {
+            return Err(Error::InvalidName { name });
+        }
+        let pre = preprocess::preprocess(&name, &source, &inner.delims)?;
+        for p in &pre.partials {
+            batch.push((format!("{name}#{}", p.name), p.tera_source.clone()));
+        }
+        batch.push((name.clone(), pre.main));
+        entries.push((
+            name,
+            File {
+                source,
+                path,
+                partials: pre.partials,
+            },
+        ));
+    }
+    // Stale partials of a replaced file stay in Tera but are unreachable through `render`.
+    let previous: Vec<(String, Option<File>)> = entries
+        .iter()
+        .map(|(n, f)| (n.clone(), inner.files.insert(n.clone(), f.clone())))
+        .collect();
+    apply_autoescape(inner);
+    if let Err(e) = inner.tera.add_raw_templates(batch) {
+        for (name, old) in previous {
+            match old {
+                Some(f) => inner.files.insert(name, f),
+                None => inner.files.remove(&name),
+            };
+        }
+        apply_autoescape(inner);
+        return Err(Error::from_tera(e));
+    }
+    inner.stamps = stamps_of(&inner.files);
+    Ok(())
+}
+
+fn stamps_of(files: &HashMap<String, File>) -> Vec<(PathBuf, Option<SystemTime>)> {
+    let mut stamps: Vec<(PathBuf, Option<SystemTime>)> = files
+        .values()
+        .filter_map(|f| f.path.clone())
+        .map(|p| {
+            let stamp = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
+            (p, stamp)
+        })
+        .collect();
+    stamps.sort();
+    stamps
+}
+
+/// Tera decides escaping by suffix; a partial's name ends in `#name`, so each partial of an
+/// escaped file is listed by its full name.
+fn apply_autoescape(inner: &mut Inner) {
+    let mut suffixes: Vec<String> = inner.autoescape.clone();
+    for (name, file) in &inner.files {
+        if inner.autoescape.iter().any(|s| name.ends_with(s.as_str())) {
+            suffixes.extend(file.partials.iter().map(|p| format!("{name}#{}", p.name)));
+        }
+    }
+    inner.tera.autoescape_on(suffixes);
+}
+
+fn list_root(root: &Root) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    walk(&root.dir, &mut out)?;
+    if let Some(pattern) = &root.pattern {
+        out.retain(|p| glob_match(pattern, &relative_name(&root.dir, p)));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn read_root(root: &Root) -> Result<Vec<(String, String, Option<PathBuf>)>> {
+    list_root(root)?
+        .into_iter()
+        .map(|path| {
+            let source = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            Ok((relative_name(&root.dir, &path), source, Some(path)))
+        })
+        .collect()
+}
+
+fn relative_name(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io)?;
+        if kind.is_dir() {
+            walk(&path, out)?;
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Matches a `/`-separated name against a glob: `**` (any components), `*` and `?` (within a
+/// component).
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let pat: Vec<&str> = pattern.split('/').collect();
+    let parts: Vec<&str> = name.split('/').collect();
+    match_components(&pat, &parts)
+}
+
+fn match_components(pat: &[&str], parts: &[&str]) -> bool {
+    match pat.split_first() {
+        None => parts.is_empty(),
+        Some((&"**", rest)) => (0..=parts.len()).any(|i| match_components(rest, &parts[i..])),
+        Some((p, rest)) => match parts.split_first() {
+            Some((first, tail)) => {
+                match_one(p.as_bytes(), first.as_bytes()) && match_components(rest, tail)
+            }
+            None => false,
+        },
+    }
+}
+
+fn match_one(p: &[u8], s: &[u8]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| match_one(rest, &s[i..])),
+        Some((b'?', rest)) => !s.is_empty() && match_one(rest, &s[1..]),
+        Some((c, rest)) => s.first() == Some(c) && match_one(rest, &s[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("**/*.html", "a.html"));
+        assert!(glob_match("**/*.html", "x/y/a.html"));
+        assert!(!glob_match("*.html", "x/a.html"));
+        assert!(glob_match("x/?.txt", "x/a.txt"));
+        assert!(!glob_match("**/*.html", "a.txt"));
+    }
+
+    #[test]
+    fn escape_matches_django() {
+        let mut out = Vec::new();
+        escape_html("a'b\"<>&", &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a&#x27;b&quot;&lt;&gt;&amp;"
+        );
+    }
+}
