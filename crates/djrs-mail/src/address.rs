@@ -21,11 +21,15 @@ pub(crate) struct Mailbox {
 const SPECIALS: &[char] = &['(', ')', '<', '>', '[', ']', ':', ';', '@', '\\', ',', '"'];
 
 fn is_atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii() && !c.is_control() && !c.is_whitespace()
+    c.is_ascii_alphanumeric()
+        || "!#$%&'*+-/=?^_`{|}~".contains(c)
+        || !c.is_ascii() && !c.is_control() && !c.is_whitespace()
 }
 
 fn valid_dot_atom(s: &str) -> bool {
-    !s.is_empty() && s.split('.').all(|part| !part.is_empty() && part.chars().all(is_atext))
+    !s.is_empty()
+        && s.split('.')
+            .all(|part| !part.is_empty() && part.chars().all(is_atext))
 }
 
 fn valid_quoted(s: &str) -> bool {
@@ -73,15 +77,21 @@ pub(crate) fn ascii_domain(original: &str, domain: &str) -> Result<String> {
     if domain.is_ascii() {
         return Ok(domain.to_owned());
     }
-    idna::domain_to_ascii(domain)
-        .map_err(|_| Error::address(original, "the domain is not a valid internationalized domain name"))
+    idna::domain_to_ascii(domain).map_err(|_| {
+        Error::address(
+            original,
+            "the domain is not a valid internationalized domain name",
+        )
+    })
 }
 
 impl Mailbox {
     /// Parses one address. `header` names the header for injection errors.
     pub(crate) fn parse(input: &str, header: &str) -> Result<Self> {
         if has_line_break(input) {
-            return Err(Error::BadHeader { name: header.to_owned() });
+            return Err(Error::BadHeader {
+                name: header.to_owned(),
+            });
         }
         let s = input.trim();
         if s.is_empty() {
@@ -89,16 +99,20 @@ impl Mailbox {
         }
         let (name, quoted, spec) = if s.ends_with('>') {
             if s.starts_with('"') {
-                let (name, rest) =
-                    take_quoted(s).ok_or_else(|| Error::address(input, "unterminated quoted display name"))?;
+                let (name, rest) = take_quoted(s)
+                    .ok_or_else(|| Error::address(input, "unterminated quoted display name"))?;
                 let rest = rest.trim_start();
                 let spec = rest
                     .strip_prefix('<')
                     .and_then(|r| r.strip_suffix('>'))
-                    .ok_or_else(|| Error::address(input, "expected <address> after the display name"))?;
+                    .ok_or_else(|| {
+                        Error::address(input, "expected <address> after the display name")
+                    })?;
                 (Some(name), true, spec)
             } else {
-                let lt = s.find('<').ok_or_else(|| Error::address(input, "'>' without '<'"))?;
+                let lt = s
+                    .find('<')
+                    .ok_or_else(|| Error::address(input, "'>' without '<'"))?;
                 let name = s[..lt].trim();
                 if name.contains(['"', '<', '>']) {
                     return Err(Error::address(input, "the display name must be quoted"));
@@ -118,7 +132,10 @@ impl Mailbox {
             _ => (spec, None),
         };
         if !(valid_dot_atom(local) || valid_quoted(local)) {
-            return Err(Error::address(input, "local-part is not dot-atom or quoted-string"));
+            return Err(Error::address(
+                input,
+                "local-part is not dot-atom or quoted-string",
+            ));
         }
         if let Some(domain) = domain {
             let literal = domain.starts_with('[') && domain.ends_with(']');
@@ -127,7 +144,12 @@ impl Mailbox {
             }
             ascii_domain(input, domain)?;
         }
-        Ok(Self { name, quoted, local: local.to_owned(), domain: domain.map(str::to_owned) })
+        Ok(Self {
+            name,
+            quoted,
+            local: local.to_owned(),
+            domain: domain.map(str::to_owned),
+        })
     }
 
     /// The addr-spec with an ASCII domain.
@@ -139,7 +161,12 @@ impl Mailbox {
     }
 
     /// Writes the address into a folding header, as Python's address header does.
-    pub(crate) fn write(&self, original: &str, folder: &mut Folder, text: &mut String) -> Result<()> {
+    pub(crate) fn write(
+        &self,
+        original: &str,
+        folder: &mut Folder,
+        text: &mut String,
+    ) -> Result<()> {
         // `text` collects the literal form for the fast path; `folder` the folded one.
         let domain = match &self.domain {
             Some(domain) => Some(ascii_domain(original, domain)?),
@@ -149,8 +176,19 @@ impl Mailbox {
         match &self.name {
             Some(name) => {
                 let literal_name = if self.quoted {
-                    if name.is_ascii() { crate::encode::quote_string(name) } else { name.clone() }
-                } else if name.contains(SPECIALS.iter().copied().filter(|c| *c != '(' && *c != ')').collect::<Vec<_>>().as_slice()) {
+                    if name.is_ascii() {
+                        crate::encode::quote_string(name)
+                    } else {
+                        name.clone()
+                    }
+                } else if name.contains(
+                    SPECIALS
+                        .iter()
+                        .copied()
+                        .filter(|c| *c != '(' && *c != ')')
+                        .collect::<Vec<_>>()
+                        .as_slice(),
+                ) {
                     crate::encode::quote_string(name)
                 } else {
                     name.clone()
@@ -189,7 +227,11 @@ impl Mailbox {
     }
 
     fn local_for_header(&self) -> String {
-        if self.local.is_ascii() { self.local.clone() } else { crate::encode::encoded_word(&self.local) }
+        if self.local.is_ascii() {
+            self.local.clone()
+        } else {
+            crate::encode::encoded_word(&self.local)
+        }
     }
 }
 
@@ -199,7 +241,11 @@ pub(crate) fn parse_list(header: &str, items: &[String]) -> Result<Vec<Option<Ma
     items
         .iter()
         .map(|item| {
-            if item.is_empty() { Ok(None) } else { Mailbox::parse(item, header).map(Some) }
+            if item.is_empty() {
+                Ok(None)
+            } else {
+                Mailbox::parse(item, header).map(Some)
+            }
         })
         .collect()
 }
@@ -268,7 +314,10 @@ pub(crate) fn envelope_address(address: &str, smtputf8: bool) -> Result<String> 
             return Err(Error::address(address, "must be a single address"));
         }
         if name.contains('.') {
-            return Err(Error::address(address, "period in 'phrase': quote the display name"));
+            return Err(Error::address(
+                address,
+                "period in 'phrase': quote the display name",
+            ));
         }
     }
     if !smtputf8 && !mailbox.local.is_ascii() {
@@ -291,21 +340,40 @@ mod tests {
         assert_eq!(m.addr_spec("x").unwrap(), "jm@xn--mller-kva.example");
         let m = Mailbox::parse("\"Jo \\\"Q\\\" Public\" <jq@example.com>", "To").unwrap();
         assert_eq!(m.name.as_deref(), Some("Jo \"Q\" Public"));
-        assert!(Mailbox::parse("webmaster", "From").unwrap().domain.is_none());
+        assert!(
+            Mailbox::parse("webmaster", "From")
+                .unwrap()
+                .domain
+                .is_none()
+        );
     }
 
     #[test]
     fn refuses_garbage() {
-        for bad in ["not an address", "a@b@", "<a@b> <c@d>", "\"open <a@b>", "a@", "a..b@c", "x <a@b"] {
+        for bad in [
+            "not an address",
+            "a@b@",
+            "<a@b> <c@d>",
+            "\"open <a@b>",
+            "a@",
+            "a..b@c",
+            "x <a@b",
+        ] {
             assert!(Mailbox::parse(bad, "To").is_err(), "{bad}");
         }
-        assert!(matches!(Mailbox::parse("a@b\nBcc: c@d", "To"), Err(Error::BadHeader { .. })));
+        assert!(matches!(
+            Mailbox::parse("a@b\nBcc: c@d", "To"),
+            Err(Error::BadHeader { .. })
+        ));
     }
 
     #[test]
     fn envelope_refuses_non_ascii_local_without_smtputf8() {
         assert!(envelope_address("jörg@example.com", false).is_err());
-        assert_eq!(envelope_address("jörg@exämple.com", true).unwrap(), "jörg@xn--exmple-cua.com");
+        assert_eq!(
+            envelope_address("jörg@exämple.com", true).unwrap(),
+            "jörg@xn--exmple-cua.com"
+        );
         assert_eq!(envelope_address("A <a@b.c>", false).unwrap(), "a@b.c");
     }
 }

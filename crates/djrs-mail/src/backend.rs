@@ -58,7 +58,11 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     }
 
     /// Sends the messages and returns how many were sent.
-    fn send_messages<'a>(&'a self, messages: &'a [EmailMessage], options: &'a SendOptions) -> BoxFuture<'a, Result<usize>>;
+    fn send_messages<'a>(
+        &'a self,
+        messages: &'a [EmailMessage],
+        options: &'a SendOptions,
+    ) -> BoxFuture<'a, Result<usize>>;
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -115,11 +119,18 @@ impl ConsoleBackend {
     /// ```
     #[must_use]
     pub fn to_writer(writer: impl Write + Send + 'static) -> Self {
-        Self { writer: Mutex::new(Box::new(writer)) }
+        Self {
+            writer: Mutex::new(Box::new(writer)),
+        }
     }
 }
 
-fn write_messages(writer: &mut dyn Write, messages: &[EmailMessage], options: &SendOptions, context: &str) -> Result<usize> {
+fn write_messages(
+    writer: &mut dyn Write,
+    messages: &[EmailMessage],
+    options: &SendOptions,
+    context: &str,
+) -> Result<usize> {
     let mut sent = 0;
     for message in messages {
         if message.recipients().is_empty() {
@@ -142,7 +153,11 @@ fn write_messages(writer: &mut dyn Write, messages: &[EmailMessage], options: &S
 }
 
 impl Backend for ConsoleBackend {
-    fn send_messages<'a>(&'a self, messages: &'a [EmailMessage], options: &'a SendOptions) -> BoxFuture<'a, Result<usize>> {
+    fn send_messages<'a>(
+        &'a self,
+        messages: &'a [EmailMessage],
+        options: &'a SendOptions,
+    ) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async move {
             let mut writer = lock(&self.writer);
             write_messages(&mut **writer, messages, options, "writing to the console")
@@ -190,15 +205,25 @@ impl FileBackend {
     pub fn new(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
         if dir.exists() && !dir.is_dir() {
-            return Err(Error::Config(format!("path {} exists, but is not a directory", dir.display()).into()));
+            return Err(Error::Config(
+                format!("path {} exists, but is not a directory", dir.display()).into(),
+            ));
         }
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Config(format!("could not create directory {}: {e}", dir.display()).into()))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Config(format!("could not create directory {}: {e}", dir.display()).into())
+        })?;
         let probe = tempfile_probe(dir);
         if probe.is_err() {
-            return Err(Error::Config(format!("could not write to directory: {}", dir.display()).into()));
+            return Err(Error::Config(
+                format!("could not write to directory: {}", dir.display()).into(),
+            ));
         }
-        Ok(Self { inner: Arc::new(FileInner { dir: dir.to_owned(), file: Mutex::new(None) }) })
+        Ok(Self {
+            inner: Arc::new(FileInner {
+                dir: dir.to_owned(),
+                file: Mutex::new(None),
+            }),
+        })
     }
 
     /// The file this backend writes, once it has written a message.
@@ -214,22 +239,35 @@ impl FileBackend {
 }
 
 fn tempfile_probe(dir: &Path) -> std::io::Result<()> {
-    let probe = dir.join(format!(".djrs-mail-probe-{}-{}", std::process::id(), rand::random::<u32>()));
+    let probe = dir.join(format!(
+        ".djrs-mail-probe-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     std::fs::write(&probe, b"")?;
     std::fs::remove_file(probe)
 }
 
 impl Backend for FileBackend {
-    fn send_messages<'a>(&'a self, messages: &'a [EmailMessage], options: &'a SendOptions) -> BoxFuture<'a, Result<usize>> {
+    fn send_messages<'a>(
+        &'a self,
+        messages: &'a [EmailMessage],
+        options: &'a SendOptions,
+    ) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async move {
             let mut file_name = lock(&self.inner.file);
             let path = file_name
                 .get_or_insert_with(|| {
                     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-                    self.inner.dir.join(format!("{stamp}-{}.log", rand::random::<u64>()))
+                    self.inner
+                        .dir
+                        .join(format!("{stamp}-{}.log", rand::random::<u64>()))
                 })
                 .clone();
-            let file = std::fs::OpenOptions::new().create(true).append(true).open(&path);
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path);
             let mut file = match file {
                 Ok(file) => file,
                 Err(_) if options.fail_silently => return Ok(0),
@@ -292,7 +330,11 @@ impl LocmemBackend {
 }
 
 impl Backend for LocmemBackend {
-    fn send_messages<'a>(&'a self, messages: &'a [EmailMessage], options: &'a SendOptions) -> BoxFuture<'a, Result<usize>> {
+    fn send_messages<'a>(
+        &'a self,
+        messages: &'a [EmailMessage],
+        options: &'a SendOptions,
+    ) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async move {
             let mut sent = 0;
             for message in messages {
@@ -322,7 +364,11 @@ impl Backend for LocmemBackend {
 pub struct DummyBackend;
 
 impl Backend for DummyBackend {
-    fn send_messages<'a>(&'a self, messages: &'a [EmailMessage], _: &'a SendOptions) -> BoxFuture<'a, Result<usize>> {
+    fn send_messages<'a>(
+        &'a self,
+        messages: &'a [EmailMessage],
+        _: &'a SendOptions,
+    ) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async move { Ok(messages.len()) })
     }
 }

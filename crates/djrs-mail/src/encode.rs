@@ -14,7 +14,15 @@ pub(crate) fn has_line_break(value: &str) -> bool {
     value.chars().any(|c| {
         matches!(
             c,
-            '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            '\n' | '\r'
+                | '\u{0b}'
+                | '\u{0c}'
+                | '\u{1c}'
+                | '\u{1d}'
+                | '\u{1e}'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
         )
     })
 }
@@ -25,7 +33,10 @@ fn q_safe(b: u8) -> bool {
 }
 
 fn q_len(bytes: &[u8]) -> usize {
-    bytes.iter().map(|&b| if q_safe(b) || b == b' ' { 1 } else { 3 }).sum()
+    bytes
+        .iter()
+        .map(|&b| if q_safe(b) || b == b' ' { 1 } else { 3 })
+        .sum()
 }
 
 fn b_len(bytes: &[u8]) -> usize {
@@ -129,7 +140,10 @@ pub(crate) struct Folder {
 impl Folder {
     /// Starts a header `Name:`.
     pub(crate) fn new(name: &str) -> Self {
-        Self { lines: vec![format!("{name}:")], last_ew: None }
+        Self {
+            lines: vec![format!("{name}:")],
+            last_ew: None,
+        }
     }
 
     fn current(&mut self) -> &mut String {
@@ -156,7 +170,10 @@ impl Folder {
         if stolen.is_empty() && self.current().trim().ends_with(':') {
             self.current().push_str(token);
         } else {
-            self.lines.push(format!("{}{token}", if stolen.is_empty() { " " } else { &stolen }));
+            self.lines.push(format!(
+                "{}{token}",
+                if stolen.is_empty() { " " } else { &stolen }
+            ));
         }
         self.last_ew = None;
     }
@@ -324,13 +341,15 @@ fn percent_encode(value: &str) -> String {
 /// A header with a value and MIME parameters (`Content-Type`, `Content-Disposition`), folded
 /// as Python's `_fold_mime_parameters` does (RFC 2231 for non-ASCII or overlong values).
 pub(crate) fn fold_with_params(name: &str, value: &str, params: &[(&str, &str)]) -> String {
-    let simple: String = params.iter().fold(format!("{name}: {value}"), |mut acc, (k, v)| {
-        acc.push_str("; ");
-        acc.push_str(k);
-        acc.push('=');
-        acc.push_str(&quote_string(v));
-        acc
-    });
+    let simple: String = params
+        .iter()
+        .fold(format!("{name}: {value}"), |mut acc, (k, v)| {
+            acc.push_str("; ");
+            acc.push_str(k);
+            acc.push('=');
+            acc.push_str(&quote_string(v));
+            acc
+        });
     if simple.is_ascii() && simple.len() <= MAX_LINE {
         return simple;
     }
@@ -349,7 +368,10 @@ pub(crate) fn fold_with_params(name: &str, value: &str, params: &[(&str, &str)])
         };
         let last_len = lines.last().map_or(0, String::len);
         if last_len + tstr.len() + 1 < MAX_LINE {
-            lines.last_mut().expect("non-empty").push_str(&format!(" {tstr}"));
+            lines
+                .last_mut()
+                .expect("non-empty")
+                .push_str(&format!(" {tstr}"));
             continue;
         }
         if tstr.len() + 2 <= MAX_LINE {
@@ -448,13 +470,23 @@ pub(crate) fn encode_text(data: &[u8], linesep: &str) -> (Cte, Vec<u8>) {
     let normal = || join_lines(&lines, b"\n");
     if lines.iter().map(|l| l.len()).max().unwrap_or(0) <= MAX_LINE {
         let body = normal();
-        return (if body.is_ascii() { Cte::SevenBit } else { Cte::EightBit }, body);
+        return (
+            if body.is_ascii() {
+                Cte::SevenBit
+            } else {
+                Cte::EightBit
+            },
+            body,
+        );
     }
     let sniff = join_lines(&lines[..lines.len().min(10)], linesep.as_bytes());
     let sniff_qp = qp_body_encode(&sniff);
     let sniff_b64_len = b_len(&sniff) + 1;
     if sniff_qp.len() > sniff_b64_len {
-        (Cte::Base64, base64_lines(&join_lines(&lines, linesep.as_bytes())))
+        (
+            Cte::Base64,
+            base64_lines(&join_lines(&lines, linesep.as_bytes())),
+        )
     } else if lines.len() <= 10 {
         (Cte::QuotedPrintable, sniff_qp)
     } else {

@@ -97,11 +97,17 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Self::Io { context: context.into(), source }
+        Self::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     pub(crate) fn address(address: &str, reason: impl Into<Cow<'static, str>>) -> Self {
-        Self::InvalidAddress { address: address.to_owned(), reason: reason.into() }
+        Self::InvalidAddress {
+            address: address.to_owned(),
+            reason: reason.into(),
+        }
     }
 
     /// True for errors caused by the message itself (headers, addresses, arguments), which no

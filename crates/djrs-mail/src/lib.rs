@@ -2,6 +2,8 @@
 
 mod address;
 mod backend;
+#[cfg(feature = "dkim")]
+mod dkim;
 mod encode;
 mod error;
 mod mailer;
@@ -9,13 +11,19 @@ mod message;
 mod settings;
 #[cfg(feature = "smtp")]
 mod smtp;
+#[cfg(feature = "tasks")]
+pub mod tasks;
 
-pub use backend::{Backend, BoxFuture, ConsoleBackend, DummyBackend, FileBackend, LocmemBackend, SendOptions};
+pub use backend::{
+    Backend, BoxFuture, ConsoleBackend, DummyBackend, FileBackend, LocmemBackend, SendOptions,
+};
+#[cfg(feature = "dkim")]
+pub use dkim::DkimSigner;
 pub use error::{Error, Result};
 pub use mailer::{Mailer, mail_admins, mail_managers, send_mail, send_mass_mail};
 pub use message::{
-    AttachmentContent, EmailAlternative, EmailAttachment, EmailMessage, EmailMultiAlternatives, MessageDefaults,
-    Policy, dns_name,
+    AttachmentContent, EmailAlternative, EmailAttachment, EmailMessage, EmailMultiAlternatives,
+    MessageDefaults, Policy, dns_name,
 };
 pub use settings::{BackendKind, MailSettings};
 #[cfg(feature = "smtp")]

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::backend::{Backend, ConsoleBackend, DummyBackend, FileBackend, LocmemBackend, SendOptions};
+use crate::backend::{
+    Backend, ConsoleBackend, DummyBackend, FileBackend, LocmemBackend, SendOptions,
+};
 use crate::error::{Error, Result};
 use crate::message::{EmailMessage, MessageDefaults};
 use crate::settings::{BackendKind, MailSettings};
@@ -31,7 +33,10 @@ pub struct Mailer {
 
 impl fmt::Debug for Mailer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Mailer").field("backend", &self.backend).field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("Mailer")
+            .field("backend", &self.backend)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,8 +50,15 @@ impl Mailer {
     #[must_use]
     pub fn new(backend: impl Backend) -> Self {
         let settings = MailSettings::default();
-        let options = SendOptions { defaults: settings.message_defaults(), fail_silently: false };
-        Self { backend: Arc::new(backend), settings: Arc::new(settings), options }
+        let options = SendOptions {
+            defaults: settings.message_defaults(),
+            fail_silently: false,
+        };
+        Self {
+            backend: Arc::new(backend),
+            settings: Arc::new(settings),
+            options,
+        }
     }
 
     /// The mailer `EMAIL_BACKEND` and the other settings describe (Django's
@@ -69,16 +81,22 @@ impl Mailer {
             BackendKind::Locmem => Arc::new(LocmemBackend::new()),
             BackendKind::Dummy => Arc::new(DummyBackend),
             BackendKind::File => {
-                let path = settings
-                    .email_file_path
-                    .as_ref()
-                    .ok_or_else(|| Error::Config("the file backend needs EMAIL_FILE_PATH".into()))?;
+                let path = settings.email_file_path.as_ref().ok_or_else(|| {
+                    Error::Config("the file backend needs EMAIL_FILE_PATH".into())
+                })?;
                 Arc::new(FileBackend::new(path)?)
             }
             BackendKind::Smtp => smtp_backend(&settings)?,
         };
-        let options = SendOptions { defaults: settings.message_defaults(), fail_silently: false };
-        Ok(Self { backend, settings: Arc::new(settings), options })
+        let options = SendOptions {
+            defaults: settings.message_defaults(),
+            fail_silently: false,
+        };
+        Ok(Self {
+            backend,
+            settings: Arc::new(settings),
+            options,
+        })
     }
 
     /// Replaces the settings (defaults for messages, admins, prefixes) and keeps the backend.
@@ -215,12 +233,17 @@ impl Mailer {
 
 #[cfg(feature = "smtp")]
 fn smtp_backend(settings: &MailSettings) -> Result<Arc<dyn Backend>> {
-    Ok(Arc::new(crate::smtp::SmtpBackend::new(crate::smtp::SmtpConfig::from_settings(settings)?)?))
+    Ok(Arc::new(crate::smtp::SmtpBackend::new(
+        crate::smtp::SmtpConfig::from_settings(settings)?,
+    )?))
 }
 
 #[cfg(not(feature = "smtp"))]
 fn smtp_backend(_: &MailSettings) -> Result<Arc<dyn Backend>> {
-    Err(Error::FeatureDisabled { backend: "smtp".to_owned(), feature: "smtp" })
+    Err(Error::FeatureDisabled {
+        backend: "smtp".to_owned(),
+        feature: "smtp",
+    })
 }
 
 impl EmailMessage {
@@ -315,9 +338,12 @@ async fn mail_list(
         return Ok(0);
     }
     let settings = mailer.settings();
-    let mut mail = EmailMessage::new(format!("{}{subject}", settings.email_subject_prefix), message)
-        .from_email(settings.server_email.clone())
-        .to(to.iter().cloned());
+    let mut mail = EmailMessage::new(
+        format!("{}{subject}", settings.email_subject_prefix),
+        message,
+    )
+    .from_email(settings.server_email.clone())
+    .to(to.iter().cloned());
     if let Some(html) = html_message {
         mail = mail.attach_alternative(html, "text/html");
     }
@@ -341,7 +367,12 @@ async fn mail_list(
 /// assert_eq!(outbox.outbox()[0].from_email.as_deref(), Some("root@localhost"));
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
-pub async fn mail_admins(mailer: &Mailer, subject: &str, message: &str, html_message: Option<&str>) -> Result<usize> {
+pub async fn mail_admins(
+    mailer: &Mailer,
+    subject: &str,
+    message: &str,
+    html_message: Option<&str>,
+) -> Result<usize> {
     let admins = mailer.settings().admins.clone();
     mail_list(mailer, &admins, subject, message, html_message).await
 }
@@ -358,7 +389,12 @@ pub async fn mail_admins(mailer: &Mailer, subject: &str, message: &str, html_mes
 /// assert_eq!(mail_managers(&mailer, "S", "B", None).await?, 0); // no MANAGERS: nothing sent
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
-pub async fn mail_managers(mailer: &Mailer, subject: &str, message: &str, html_message: Option<&str>) -> Result<usize> {
+pub async fn mail_managers(
+    mailer: &Mailer,
+    subject: &str,
+    message: &str,
+    html_message: Option<&str>,
+) -> Result<usize> {
     let managers = mailer.settings().managers.clone();
     mail_list(mailer, &managers, subject, message, html_message).await
 }

@@ -165,7 +165,11 @@ pub fn dns_name() -> &'static str {
             .unwrap_or_default();
         let raw = raw.trim();
         let name = idna::domain_to_ascii(raw).unwrap_or_default();
-        if name.is_empty() || has_line_break(&name) { "localhost".to_owned() } else { name }
+        if name.is_empty() || has_line_break(&name) {
+            "localhost".to_owned()
+        } else {
+            name
+        }
     })
 }
 
@@ -221,11 +225,24 @@ pub struct EmailMessage {
 
 /// Lower-cased header names that hold addresses.
 const ADDRESS_HEADERS: &[&str] = &[
-    "from", "to", "cc", "reply-to", "sender", "resent-from", "resent-to", "resent-cc", "resent-sender",
+    "from",
+    "to",
+    "cc",
+    "reply-to",
+    "sender",
+    "resent-from",
+    "resent-to",
+    "resent-cc",
+    "resent-sender",
 ];
 
 /// Headers that djrs writes itself and that extra headers may not repeat.
-const GENERATED_ONLY: &[&str] = &["subject", "mime-version", "content-type", "content-transfer-encoding"];
+const GENERATED_ONLY: &[&str] = &[
+    "subject",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+];
 
 impl EmailMessage {
     /// A message with a subject and a body; set the rest with the builder methods.
@@ -236,7 +253,11 @@ impl EmailMessage {
     /// ```
     #[must_use]
     pub fn new(subject: impl Into<String>, body: impl Into<String>) -> Self {
-        Self { subject: subject.into(), body: body.into(), ..Self::default() }
+        Self {
+            subject: subject.into(),
+            body: body.into(),
+            ..Self::default()
+        }
     }
 
     /// Sets the sender (`"Name <addr>"` or `addr`).
@@ -369,16 +390,22 @@ impl EmailMessage {
                 .to_owned(),
         };
         let content = match content {
-            AttachmentContent::Bytes(bytes) if mimetype.starts_with("text/") => match String::from_utf8(bytes) {
-                Ok(text) => AttachmentContent::Text(text),
-                Err(err) => {
-                    mimetype = "application/octet-stream".to_owned();
-                    AttachmentContent::Bytes(err.into_bytes())
+            AttachmentContent::Bytes(bytes) if mimetype.starts_with("text/") => {
+                match String::from_utf8(bytes) {
+                    Ok(text) => AttachmentContent::Text(text),
+                    Err(err) => {
+                        mimetype = "application/octet-stream".to_owned();
+                        AttachmentContent::Bytes(err.into_bytes())
+                    }
                 }
-            },
+            }
             other => other,
         };
-        self.attachments.push(EmailAttachment { filename: Some(filename), content, mimetype });
+        self.attachments.push(EmailAttachment {
+            filename: Some(filename),
+            content,
+            mimetype,
+        });
         self
     }
 
@@ -396,11 +423,14 @@ impl EmailMessage {
     /// ```
     pub fn attach_file(self, path: impl AsRef<Path>, mimetype: Option<&str>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| Error::InvalidArgument(format!("{} has no file name", path.display()).into()))?;
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!("{} has no file name", path.display()).into())
+            })?;
         Ok(self.attach(name, bytes, mimetype))
     }
 
@@ -411,16 +441,23 @@ impl EmailMessage {
     /// assert!(msg.body_contains("HTML") == false);
     /// ```
     #[must_use]
-    pub fn attach_alternative(mut self, content: impl Into<AttachmentContent>, mimetype: impl Into<String>) -> Self {
+    pub fn attach_alternative(
+        mut self,
+        content: impl Into<AttachmentContent>,
+        mimetype: impl Into<String>,
+    ) -> Self {
         let mimetype = mimetype.into();
         let content = match content.into() {
-            AttachmentContent::Bytes(bytes) if mimetype.starts_with("text/") => match String::from_utf8(bytes) {
-                Ok(text) => AttachmentContent::Text(text),
-                Err(err) => AttachmentContent::Bytes(err.into_bytes()),
-            },
+            AttachmentContent::Bytes(bytes) if mimetype.starts_with("text/") => {
+                match String::from_utf8(bytes) {
+                    Ok(text) => AttachmentContent::Text(text),
+                    Err(err) => AttachmentContent::Bytes(err.into_bytes()),
+                }
+            }
             other => other,
         };
-        self.alternatives.push(EmailAlternative { content, mimetype });
+        self.alternatives
+            .push(EmailAlternative { content, mimetype });
         self
     }
 
@@ -432,7 +469,13 @@ impl EmailMessage {
     /// ```
     #[must_use]
     pub fn recipients(&self) -> Vec<&str> {
-        self.to.iter().chain(&self.cc).chain(&self.bcc).map(String::as_str).filter(|s| !s.is_empty()).collect()
+        self.to
+            .iter()
+            .chain(&self.cc)
+            .chain(&self.bcc)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect()
     }
 
     /// Django's `body_contains()`: true when `text` is in the body and in every `text/*`
@@ -503,10 +546,10 @@ impl EmailMessage {
         self.header_block(&MessageDefaults::default()).map(drop)?;
         parse_list("Bcc", &self.bcc)?;
         for attachment in &self.attachments {
-            if let Some(name) = &attachment.filename {
-                if has_line_break(name) {
-                    return Err(Error::BadHeader { name: "Content-Disposition".to_owned() });
-                }
+            if attachment.filename.as_deref().is_some_and(has_line_break) {
+                return Err(Error::BadHeader {
+                    name: "Content-Disposition".to_owned(),
+                });
             }
             check_mimetype(&attachment.mimetype)?;
             if let AttachmentContent::Message(inner) = &attachment.content {
@@ -534,14 +577,20 @@ impl EmailMessage {
     /// ```
     pub fn envelope(&self, default_from: &str, smtputf8: bool) -> Result<(String, Vec<String>)> {
         let from = envelope_address(self.from_email.as_deref().unwrap_or(default_from), smtputf8)?;
-        let to = self.recipients().into_iter().map(|r| envelope_address(r, smtputf8)).collect::<Result<_>>()?;
+        let to = self
+            .recipients()
+            .into_iter()
+            .map(|r| envelope_address(r, smtputf8))
+            .collect::<Result<_>>()?;
         Ok((from, to))
     }
 
     fn header_block(&self, defaults: &MessageDefaults) -> Result<Vec<String>> {
         let mut out = Vec::new();
         if has_line_break(&self.subject) {
-            return Err(Error::BadHeader { name: "Subject".to_owned() });
+            return Err(Error::BadHeader {
+                name: "Subject".to_owned(),
+            });
         }
         let mut seen: Vec<String> = Vec::new();
         for (name, value) in &self.headers {
@@ -563,14 +612,27 @@ impl EmailMessage {
             }
             seen.push(lower);
         }
-        let extra = |key: &str| self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(key)).map(|(_, v)| v);
+        let extra = |key: &str| {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        };
         out.push(fold_unstructured("Subject", &self.subject));
         let from = match extra("From") {
             Some(value) => split_addresses(value),
-            None => vec![self.from_email.clone().unwrap_or_else(|| defaults.default_from_email.clone())],
+            None => vec![
+                self.from_email
+                    .clone()
+                    .unwrap_or_else(|| defaults.default_from_email.clone()),
+            ],
         };
         out.push(fold_address_header("From", &from)?);
-        for (name, list) in [("To", &self.to), ("Cc", &self.cc), ("Reply-To", &self.reply_to)] {
+        for (name, list) in [
+            ("To", &self.to),
+            ("Cc", &self.cc),
+            ("Reply-To", &self.reply_to),
+        ] {
             parse_list(name, list)?;
             if list.is_empty() {
                 continue;
@@ -583,9 +645,13 @@ impl EmailMessage {
         }
         if extra("Date").is_none() {
             let date = if defaults.use_localtime {
-                chrono::Local::now().format("%a, %d %b %Y %H:%M:%S %z").to_string()
+                chrono::Local::now()
+                    .format("%a, %d %b %Y %H:%M:%S %z")
+                    .to_string()
             } else {
-                chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S -0000").to_string()
+                chrono::Utc::now()
+                    .format("%a, %d %b %Y %H:%M:%S -0000")
+                    .to_string()
             };
             out.push(format!("Date: {date}"));
         }
@@ -625,7 +691,13 @@ impl EmailMessage {
         if !self.alternatives.is_empty() {
             root = make_multipart(root, "alternative");
             for alternative in &self.alternatives {
-                let mut part = content_part(&alternative.content, &alternative.mimetype, linesep, defaults, policy)?;
+                let mut part = content_part(
+                    &alternative.content,
+                    &alternative.mimetype,
+                    linesep,
+                    defaults,
+                    policy,
+                )?;
                 part.headers.push("MIME-Version: 1.0".to_owned());
                 root.children_mut().push(part);
             }
@@ -633,15 +705,26 @@ impl EmailMessage {
         if !self.attachments.is_empty() {
             root = make_multipart(root, "mixed");
             for attachment in &self.attachments {
-                let mut part = content_part(&attachment.content, &attachment.mimetype, linesep, defaults, policy)?;
+                let mut part = content_part(
+                    &attachment.content,
+                    &attachment.mimetype,
+                    linesep,
+                    defaults,
+                    policy,
+                )?;
                 match &attachment.filename {
                     Some(filename) => {
-                        part.headers.push(fold_with_params("Content-Disposition", "attachment", &[("filename", filename)]));
+                        part.headers.push(fold_with_params(
+                            "Content-Disposition",
+                            "attachment",
+                            &[("filename", filename)],
+                        ));
                         part.headers.push("MIME-Version: 1.0".to_owned());
                     }
                     None => {
                         part.headers.push("MIME-Version: 1.0".to_owned());
-                        part.headers.push("Content-Disposition: attachment".to_owned());
+                        part.headers
+                            .push("Content-Disposition: attachment".to_owned());
                     }
                 }
                 root.children_mut().push(part);
@@ -657,7 +740,9 @@ fn canonical(lower: &str) -> String {
         .split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join("-")
@@ -694,7 +779,9 @@ fn split_addresses(value: &str) -> Vec<String> {
 fn check_header_name(name: &str) -> Result<()> {
     if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
         if has_line_break(name) {
-            return Err(Error::BadHeader { name: name.to_owned() });
+            return Err(Error::BadHeader {
+                name: name.to_owned(),
+            });
         }
         return Err(Error::InvalidHeaderName(name.to_owned()));
     }
@@ -703,13 +790,19 @@ fn check_header_name(name: &str) -> Result<()> {
 
 fn check_mimetype(mimetype: &str) -> Result<()> {
     let valid = mimetype.split_once('/').is_some_and(|(main, sub)| {
-        let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+        let token = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+        };
         token(main) && token(sub)
     });
     if valid {
         Ok(())
     } else {
-        Err(Error::InvalidArgument(format!("invalid MIME type {mimetype:?}: expected type/subtype").into()))
+        Err(Error::InvalidArgument(
+            format!("invalid MIME type {mimetype:?}: expected type/subtype").into(),
+        ))
     }
 }
 
@@ -730,22 +823,40 @@ fn encode_charset(text: &str, charset: &str) -> Result<Vec<u8>> {
         _ => {
             let limit = if charset == "us-ascii" { 0x7f } else { 0xff };
             text.chars()
-                .map(|c| u8::try_from(u32::from(c)).ok().filter(|b| u32::from(*b) <= limit))
+                .map(|c| {
+                    u8::try_from(u32::from(c))
+                        .ok()
+                        .filter(|b| u32::from(*b) <= limit)
+                })
                 .collect::<Option<Vec<u8>>>()
-                .ok_or_else(|| Error::InvalidArgument(format!("the body cannot be encoded as {charset}").into()))
+                .ok_or_else(|| {
+                    Error::InvalidArgument(
+                        format!("the body cannot be encoded as {charset}").into(),
+                    )
+                })
         }
     }
 }
 
 fn text_part(text: &str, subtype: &str, charset: &str, linesep: &str) -> Result<Part> {
-    if !subtype.bytes().all(|b| b.is_ascii_alphanumeric() || b"-+.".contains(&b)) || subtype.is_empty() {
-        return Err(Error::InvalidArgument(format!("invalid content subtype {subtype:?}").into()));
+    if !subtype
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-+.".contains(&b))
+        || subtype.is_empty()
+    {
+        return Err(Error::InvalidArgument(
+            format!("invalid content subtype {subtype:?}").into(),
+        ));
     }
     let bytes = encode_charset(text, charset)?;
     let (cte, payload) = encode::encode_text(&bytes, linesep);
     Ok(Part {
         headers: vec![
-            fold_with_params("Content-Type", &format!("text/{subtype}"), &[("charset", charset)]),
+            fold_with_params(
+                "Content-Type",
+                &format!("text/{subtype}"),
+                &[("charset", charset)],
+            ),
             format!("Content-Transfer-Encoding: {}", cte.as_str()),
         ],
         body: Body::Leaf(payload),
@@ -760,7 +871,9 @@ fn content_part(
     policy: Policy,
 ) -> Result<Part> {
     check_mimetype(mimetype)?;
-    let (main, sub) = mimetype.split_once('/').unwrap_or(("application", "octet-stream"));
+    let (main, sub) = mimetype
+        .split_once('/')
+        .unwrap_or(("application", "octet-stream"));
     match content {
         AttachmentContent::Text(text) if main == "text" => text_part(text, sub, "utf-8", linesep),
         AttachmentContent::Text(text) => Ok(bytes_part(text.as_bytes(), mimetype)),
@@ -780,7 +893,10 @@ fn content_part(
 
 fn bytes_part(bytes: &[u8], mimetype: &str) -> Part {
     Part {
-        headers: vec![format!("Content-Type: {mimetype}"), "Content-Transfer-Encoding: base64".to_owned()],
+        headers: vec![
+            format!("Content-Type: {mimetype}"),
+            "Content-Transfer-Encoding: base64".to_owned(),
+        ],
         body: Body::Leaf(encode::base64_lines(bytes)),
     }
 }
@@ -788,16 +904,28 @@ fn bytes_part(bytes: &[u8], mimetype: &str) -> Part {
 /// Python's `_make_multipart`: existing `Content-*` headers and content move into a first
 /// subpart; the other headers stay.
 fn make_multipart(mut root: Part, subtype: &str) -> Part {
-    let (content, keep): (Vec<String>, Vec<String>) =
-        root.headers.drain(..).partition(|h| h.to_ascii_lowercase().starts_with("content-"));
+    let (content, keep): (Vec<String>, Vec<String>) = root
+        .headers
+        .drain(..)
+        .partition(|h| h.to_ascii_lowercase().starts_with("content-"));
     let mut children = Vec::new();
     if !content.is_empty() {
-        children.push(Part { headers: content, body: std::mem::replace(&mut root.body, Body::Leaf(Vec::new())) });
+        children.push(Part {
+            headers: content,
+            body: std::mem::replace(&mut root.body, Body::Leaf(Vec::new())),
+        });
     }
     let boundary = make_boundary();
     let mut headers = keep;
-    headers.push(fold_with_params("Content-Type", &format!("multipart/{subtype}"), &[("boundary", &boundary)]));
-    Part { headers, body: Body::Multi { boundary, children } }
+    headers.push(fold_with_params(
+        "Content-Type",
+        &format!("multipart/{subtype}"),
+        &[("boundary", &boundary)],
+    ));
+    Part {
+        headers,
+        body: Body::Multi { boundary, children },
+    }
 }
 
 fn make_boundary() -> String {
@@ -827,7 +955,10 @@ fn to_crlf(data: &[u8]) -> Vec<u8> {
 #[derive(Debug)]
 enum Body {
     Leaf(Vec<u8>),
-    Multi { boundary: String, children: Vec<Part> },
+    Multi {
+        boundary: String,
+        children: Vec<Part>,
+    },
     Message(Box<Part>),
 }
 
@@ -839,7 +970,10 @@ struct Part {
 
 impl Default for Part {
     fn default() -> Self {
-        Self { headers: Vec::new(), body: Body::Leaf(Vec::new()) }
+        Self {
+            headers: Vec::new(),
+            body: Body::Leaf(Vec::new()),
+        }
     }
 }
 

@@ -156,8 +156,13 @@ impl MailSettings {
         if self.email_pool_size == 0 {
             return Err(Error::Config("EMAIL_POOL_SIZE must be at least 1".into()));
         }
-        if self.email_timeout.is_some_and(|t| !(t.is_finite() && t > 0.0)) {
-            return Err(Error::Config("EMAIL_TIMEOUT must be a positive number of seconds".into()));
+        if self
+            .email_timeout
+            .is_some_and(|t| !(t.is_finite() && t > 0.0))
+        {
+            return Err(Error::Config(
+                "EMAIL_TIMEOUT must be a positive number of seconds".into(),
+            ));
         }
         self.backend_kind().map(drop)
     }
@@ -186,7 +191,8 @@ impl MailSettings {
             "locmem" => Ok(BackendKind::Locmem),
             "dummy" => Ok(BackendKind::Dummy),
             _ => Err(Error::Config(
-                format!("unknown EMAIL_BACKEND {name:?}: use smtp, console, file, locmem or dummy").into(),
+                format!("unknown EMAIL_BACKEND {name:?}: use smtp, console, file, locmem or dummy")
+                    .into(),
             )),
         }
     }
@@ -201,7 +207,10 @@ impl MailSettings {
     pub fn message_defaults(&self) -> crate::MessageDefaults {
         crate::MessageDefaults {
             default_from_email: self.default_from_email.clone(),
-            dns_name: self.dns_name.clone().unwrap_or_else(|| crate::dns_name().to_owned()),
+            dns_name: self
+                .dns_name
+                .clone()
+                .unwrap_or_else(|| crate::dns_name().to_owned()),
             use_localtime: self.email_use_localtime,
         }
     }

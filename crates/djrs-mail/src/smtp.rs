@@ -200,9 +200,11 @@ impl SmtpConfig {
     pub fn from_settings(settings: &MailSettings) -> Result<Self> {
         settings.validate()?;
         let read = |path: &std::path::Path| {
-            std::fs::read(path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display()).into()))
+            std::fs::read(path)
+                .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display()).into()))
         };
-        let mut config = Self::new(settings.email_host.clone(), settings.email_port).max_connections(settings.email_pool_size);
+        let mut config = Self::new(settings.email_host.clone(), settings.email_port)
+            .max_connections(settings.email_pool_size);
         config.security = if settings.email_use_tls {
             Security::StartTls
         } else if settings.email_use_ssl {
@@ -211,7 +213,10 @@ impl SmtpConfig {
             Security::None
         };
         if !settings.email_host_user.is_empty() && !settings.email_host_password.is_empty() {
-            config = config.credentials(settings.email_host_user.clone(), settings.email_host_password.clone());
+            config = config.credentials(
+                settings.email_host_user.clone(),
+                settings.email_host_password.clone(),
+            );
         }
         config.timeout = settings.email_timeout.map(Duration::from_secs_f64);
         match (&settings.email_ssl_certfile, &settings.email_ssl_keyfile) {
@@ -220,7 +225,11 @@ impl SmtpConfig {
                 let pem = read(cert)?;
                 config.client_identity = Some((pem.clone(), pem));
             }
-            (None, Some(_)) => return Err(Error::Config("EMAIL_SSL_KEYFILE needs EMAIL_SSL_CERTFILE".into())),
+            (None, Some(_)) => {
+                return Err(Error::Config(
+                    "EMAIL_SSL_KEYFILE needs EMAIL_SSL_CERTFILE".into(),
+                ));
+            }
             (None, None) => {}
         }
         if let Some(ca) = &settings.email_ssl_cafile {
@@ -245,7 +254,9 @@ impl SmtpConfig {
     /// ```
     pub fn from_url(url: &str) -> Result<Self> {
         let bad = |why: &str| Error::Config(format!("invalid SMTP URL {url:?}: {why}").into());
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("expected smtp:// or smtps://"))?;
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| bad("expected smtp:// or smtps://"))?;
         let (mut security, default_port) = match scheme {
             "smtp" => (Security::None, 25),
             "smtps" => (Security::Tls, 465),
@@ -258,9 +269,11 @@ impl SmtpConfig {
             None => (None, authority),
         };
         let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
-                (h, p.parse::<u16>().map_err(|_| bad("the port is not a number"))?)
-            }
+            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| bad("the port is not a number"))?,
+            ),
             _ => (hostport, default_port),
         };
         if host.is_empty() {
@@ -271,10 +284,15 @@ impl SmtpConfig {
                 Some(("tls", "starttls" | "required")) => security = Security::StartTls,
                 Some(("tls", "wrapper" | "implicit")) => security = Security::Tls,
                 Some(("tls", "none")) => security = Security::None,
-                _ => return Err(bad("unknown query parameter (use tls=starttls|implicit|none)")),
+                _ => {
+                    return Err(bad(
+                        "unknown query parameter (use tls=starttls|implicit|none)",
+                    ));
+                }
             }
         }
-        let mut config = Self::new(host.trim_start_matches('[').trim_end_matches(']'), port).security(security);
+        let mut config =
+            Self::new(host.trim_start_matches('[').trim_end_matches(']'), port).security(security);
         if let Some(userinfo) = userinfo {
             let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
             config = config.credentials(user, password);
@@ -338,11 +356,17 @@ impl fmt::Debug for SmtpBackend {
 }
 
 fn smtp_err(step: &'static str, err: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::Smtp { step, source: Box::new(err) }
+    Error::Smtp {
+        step,
+        source: Box::new(err),
+    }
 }
 
 fn refused(step: &'static str, why: &str) -> Error {
-    Error::Smtp { step, source: why.to_owned().into() }
+    Error::Smtp {
+        step,
+        source: why.to_owned().into(),
+    }
 }
 
 impl SmtpBackend {
@@ -362,16 +386,22 @@ impl SmtpBackend {
             Security::StartTls | Security::Tls => {
                 let mut builder = TlsParameters::builder(config.host.clone());
                 for pem in &config.root_certificates {
-                    let cert = Certificate::from_pem(pem)
-                        .map_err(|e| Error::Config(format!("invalid root certificate: {e}").into()))?;
+                    let cert = Certificate::from_pem(pem).map_err(|e| {
+                        Error::Config(format!("invalid root certificate: {e}").into())
+                    })?;
                     builder = builder.add_root_certificate(cert);
                 }
                 if let Some((cert, key)) = &config.client_identity {
-                    let identity = Identity::from_pem(cert, key)
-                        .map_err(|e| Error::Config(format!("invalid client certificate or key: {e}").into()))?;
+                    let identity = Identity::from_pem(cert, key).map_err(|e| {
+                        Error::Config(format!("invalid client certificate or key: {e}").into())
+                    })?;
                     builder = builder.identify_with(identity);
                 }
-                Some(builder.build_rustls().map_err(|e| Error::Config(format!("TLS setup failed: {e}").into()))?)
+                Some(
+                    builder
+                        .build_rustls()
+                        .map_err(|e| Error::Config(format!("TLS setup failed: {e}").into()))?,
+                )
             }
         };
         let max = config.max_connections.max(1);
@@ -395,8 +425,7 @@ impl SmtpBackend {
     ///
     /// ```
     /// # #[cfg(feature = "dkim")] {
-    /// # let key = include_str!("../tests/data/dkim-ed25519.txt");
-    /// let signer = djrs_mail::DkimSigner::ed25519("example.com", "mail", key.trim())?;
+    /// let signer = djrs_mail::DkimSigner::ed25519("example.com", "mail", "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=")?;
     /// let backend = djrs_mail::SmtpBackend::new(djrs_mail::SmtpConfig::new("localhost", 25))?.dkim(signer);
     /// # let _ = backend; }
     /// # Ok::<(), djrs_mail::Error>(())
@@ -415,7 +444,12 @@ impl SmtpBackend {
             },
             dkim: None,
         });
-        Self { inner: Arc::new(Inner { dkim: Some(signer), ..inner }) }
+        Self {
+            inner: Arc::new(Inner {
+                dkim: Some(signer),
+                ..inner
+            }),
+        }
     }
 
     /// Connections open now (in use or idle); never more than `max_connections`.
@@ -442,14 +476,21 @@ impl SmtpBackend {
         self.inner.pool.opened_total.load(Ordering::SeqCst)
     }
 
-    async fn step<T, E>(&self, step: &'static str, fut: impl Future<Output = Result<T, E>>) -> Result<T>
+    async fn step<T, E>(
+        &self,
+        step: &'static str,
+        fut: impl Future<Output = Result<T, E>>,
+    ) -> Result<T>
     where
         E: std::error::Error + Send + Sync + 'static,
     {
         match self.inner.config.timeout {
             Some(limit) => match tokio::time::timeout(limit, fut).await {
                 Ok(result) => result.map_err(|e| smtp_err(step, e)),
-                Err(_) => Err(Error::Timeout { step, seconds: limit.as_secs_f64() }),
+                Err(_) => Err(Error::Timeout {
+                    step,
+                    seconds: limit.as_secs_f64(),
+                }),
             },
             None => fut.await.map_err(|e| smtp_err(step, e)),
         }
@@ -464,20 +505,42 @@ impl SmtpBackend {
     /// connection whose STARTTLS failed never leaves this function.
     async fn connect(&self) -> Result<Conn> {
         let config = &self.inner.config;
-        let hello = ClientId::Domain(config.hello_name.clone().unwrap_or_else(|| crate::dns_name().to_owned()));
-        let implicit = if config.security == Security::Tls { self.inner.tls.clone() } else { None };
+        let hello = ClientId::Domain(
+            config
+                .hello_name
+                .clone()
+                .unwrap_or_else(|| crate::dns_name().to_owned()),
+        );
+        let implicit = if config.security == Security::Tls {
+            self.inner.tls.clone()
+        } else {
+            None
+        };
         let mut conn = self
             .step(
                 "connecting",
-                AsyncSmtpConnection::connect_tokio1((config.host.as_str(), config.port), config.timeout, &hello, implicit, None),
+                AsyncSmtpConnection::connect_tokio1(
+                    (config.host.as_str(), config.port),
+                    config.timeout,
+                    &hello,
+                    implicit,
+                    None,
+                ),
             )
             .await?;
         if config.security == Security::StartTls {
             if !conn.can_starttls() {
                 Self::discard(&mut conn).await;
-                return Err(refused("STARTTLS", "the server does not offer STARTTLS; nothing was sent"));
+                return Err(refused(
+                    "STARTTLS",
+                    "the server does not offer STARTTLS; nothing was sent",
+                ));
             }
-            let tls = self.inner.tls.clone().ok_or_else(|| refused("STARTTLS", "no TLS parameters"))?;
+            let tls = self
+                .inner
+                .tls
+                .clone()
+                .ok_or_else(|| refused("STARTTLS", "no TLS parameters"))?;
             if let Err(err) = self.step("STARTTLS", conn.starttls(tls, &hello)).await {
                 // Dropped, not aborted: after a failed upgrade lettre's stream is unusable even
                 // for QUIT. The socket closes with it; nothing more is written in clear.
@@ -486,12 +549,21 @@ impl SmtpBackend {
             }
             if !conn.is_encrypted() {
                 Self::discard(&mut conn).await;
-                return Err(refused("STARTTLS", "the connection is not encrypted after STARTTLS"));
+                return Err(refused(
+                    "STARTTLS",
+                    "the connection is not encrypted after STARTTLS",
+                ));
             }
         }
         if let (Some(user), Some(password)) = (&config.username, &config.password) {
             let credentials = Credentials::new(user.clone(), password.clone());
-            if let Err(err) = self.step("authenticating", conn.auth(DEFAULT_MECHANISMS, &credentials)).await {
+            if let Err(err) = self
+                .step(
+                    "authenticating",
+                    conn.auth(DEFAULT_MECHANISMS, &credentials),
+                )
+                .await
+            {
                 Self::discard(&mut conn).await;
                 return Err(err);
             }
@@ -499,7 +571,11 @@ impl SmtpBackend {
         let pool = &self.inner.pool;
         pool.open.fetch_add(1, Ordering::SeqCst);
         pool.opened_total.fetch_add(1, Ordering::SeqCst);
-        Ok(Conn { inner: conn, open: Arc::clone(&pool.open), last_used: Instant::now() })
+        Ok(Conn {
+            inner: conn,
+            open: Arc::clone(&pool.open),
+            last_used: Instant::now(),
+        })
     }
 
     /// Takes a connection: an idle one still alive, or a new one. The permit caps how many
@@ -511,7 +587,11 @@ impl SmtpBackend {
             .await
             .map_err(|_| refused("connecting", "the connection pool is closed"))?;
         loop {
-            let idle = pool.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            let idle = pool
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop();
             let Some(mut conn) = idle else { break };
             let age = conn.last_used.elapsed();
             if age > self.inner.config.idle_timeout || conn.inner.has_broken() {
@@ -538,16 +618,23 @@ impl SmtpBackend {
             return;
         }
         conn.last_used = Instant::now();
-        self.inner.pool.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        self.inner
+            .pool
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
     }
 
     fn envelope(message: &EmailMessage, options: &SendOptions, smtputf8: bool) -> Result<Envelope> {
         let (from, to) = message.envelope(&options.defaults.default_from_email, smtputf8)?;
         let parse = |a: &str| {
-            Address::from_str(a).map_err(|e| Error::address(a, format!("not usable as an SMTP address: {e}")))
+            Address::from_str(a)
+                .map_err(|e| Error::address(a, format!("not usable as an SMTP address: {e}")))
         };
         let to = to.iter().map(|a| parse(a)).collect::<Result<Vec<_>>>()?;
-        Envelope::new(Some(parse(&from)?), to).map_err(|e| Error::address(&from, format!("no envelope: {e}")))
+        Envelope::new(Some(parse(&from)?), to)
+            .map_err(|e| Error::address(&from, format!("no envelope: {e}")))
     }
 
     async fn send_all(&self, messages: &[EmailMessage], options: &SendOptions) -> Result<usize> {
@@ -575,7 +662,10 @@ impl SmtpBackend {
                     Err(err) => return Err(err),
                 },
             };
-            let smtputf8 = conn.inner.server_info().supports_feature(Extension::SmtpUtfEight);
+            let smtputf8 = conn
+                .inner
+                .server_info()
+                .supports_feature(Extension::SmtpUtfEight);
             let envelope = match Self::envelope(message, options, smtputf8) {
                 Ok(envelope) => envelope,
                 Err(err) => {
@@ -584,7 +674,10 @@ impl SmtpBackend {
                     return Err(err);
                 }
             };
-            match self.step("sending", conn.inner.send(&envelope, &bytes)).await {
+            match self
+                .step("sending", conn.inner.send(&envelope, &bytes))
+                .await
+            {
                 Ok(_) => {
                     sent += 1;
                     current = Some((conn, permit));
@@ -622,15 +715,28 @@ impl Backend for SmtpBackend {
 
     fn close(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let idle: Vec<Conn> = std::mem::take(&mut *self.inner.pool.idle.lock().unwrap_or_else(PoisonError::into_inner));
+            let idle: Vec<Conn> = std::mem::take(
+                &mut *self
+                    .inner
+                    .pool
+                    .idle
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
             for mut conn in idle {
-                let _ = self.step_ok(async { conn.inner.quit().await.is_ok() }).await;
+                let _ = self
+                    .step_ok(async { conn.inner.quit().await.is_ok() })
+                    .await;
             }
             Ok(())
         })
     }
 
-    fn send_messages<'a>(&'a self, messages: &'a [EmailMessage], options: &'a SendOptions) -> BoxFuture<'a, Result<usize>> {
+    fn send_messages<'a>(
+        &'a self,
+        messages: &'a [EmailMessage],
+        options: &'a SendOptions,
+    ) -> BoxFuture<'a, Result<usize>> {
         Box::pin(self.send_all(messages, options))
     }
 }

@@ -9,17 +9,23 @@ use std::future::Future;
 use std::time::Duration;
 
 use common::{Options, SmtpServer};
-use djrs_mail::{EmailMessage, Error, MailSettings, Mailer, Security, SmtpBackend, SmtpConfig, send_mass_mail};
+use djrs_mail::{
+    EmailMessage, Error, MailSettings, Mailer, Security, SmtpBackend, SmtpConfig, send_mass_mail,
+};
 
 /// Every test finishes within this bound or fails.
 async fn bounded<F: Future<Output = ()>>(test: F) {
-    tokio::time::timeout(Duration::from_secs(60), test).await.expect("the test took longer than 60 s");
+    tokio::time::timeout(Duration::from_secs(60), test)
+        .await
+        .expect("the test took longer than 60 s");
 }
 
 fn config(server: &SmtpServer) -> SmtpConfig {
     let mut config = SmtpConfig::new("127.0.0.1", server.port).timeout(Duration::from_secs(10));
     if let Some(cert) = &server.cert_pem {
-        config = config.security(Security::StartTls).add_root_certificate(cert.as_bytes().to_vec());
+        config = config
+            .security(Security::StartTls)
+            .add_root_certificate(cert.as_bytes().to_vec());
     }
     config
 }
@@ -39,10 +45,19 @@ fn sample() -> EmailMessage {
 /// What the server received parses back to the message sent.
 fn assert_round_trip(data: &[u8]) {
     let parsed = mailparse::parse_mail(data).unwrap();
-    let header = |name: &str| parsed.headers.iter().find(|h| h.get_key() == name).map(|h| h.get_value());
+    let header = |name: &str| {
+        parsed
+            .headers
+            .iter()
+            .find(|h| h.get_key() == name)
+            .map(|h| h.get_value())
+    };
     assert_eq!(header("Subject").as_deref(), Some("Grüße — hello"));
     assert_eq!(header("From").as_deref(), Some("Shop <shop@example.com>"));
-    assert_eq!(header("To").as_deref(), Some("Ann <ann@xn--exmple-cua.com>"));
+    assert_eq!(
+        header("To").as_deref(),
+        Some("Ann <ann@xn--exmple-cua.com>")
+    );
     assert_eq!(header("Cc").as_deref(), Some("cc@example.com"));
     assert_eq!(header("X-Campaign").as_deref(), Some("spring"));
     assert!(header("Bcc").is_none(), "Bcc must never be in the headers");
@@ -50,11 +65,23 @@ fn assert_round_trip(data: &[u8]) {
     assert_eq!(parsed.ctype.mimetype, "multipart/mixed");
     let alternative = &parsed.subparts[0];
     assert_eq!(alternative.ctype.mimetype, "multipart/alternative");
-    assert_eq!(alternative.subparts[0].get_body().unwrap(), "Plain body\r\nwith two lines\r\n");
-    assert_eq!(alternative.subparts[1].get_body().unwrap().trim_end(), "<p>HTML body</p>");
-    assert_eq!(parsed.subparts[1].get_body().unwrap().trim_end(), "some notes");
+    assert_eq!(
+        alternative.subparts[0].get_body().unwrap(),
+        "Plain body\r\nwith two lines\r\n"
+    );
+    assert_eq!(
+        alternative.subparts[1].get_body().unwrap().trim_end(),
+        "<p>HTML body</p>"
+    );
+    assert_eq!(
+        parsed.subparts[1].get_body().unwrap().trim_end(),
+        "some notes"
+    );
     assert_eq!(parsed.subparts[2].get_body_raw().unwrap(), [0, 1, 2, 255]);
-    assert_eq!(parsed.subparts[2].get_content_disposition().params["filename"], "blob.bin");
+    assert_eq!(
+        parsed.subparts[2].get_content_disposition().params["filename"],
+        "blob.bin"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +94,14 @@ async fn plain_smtp_delivers_what_was_built() {
         assert_eq!(received.len(), 1);
         let got = &received[0];
         assert_eq!(got.mail_from, "shop@example.com");
-        assert_eq!(got.rcpt_tos, ["ann@xn--exmple-cua.com", "cc@example.com", "hidden@example.com"]);
+        assert_eq!(
+            got.rcpt_tos,
+            [
+                "ann@xn--exmple-cua.com",
+                "cc@example.com",
+                "hidden@example.com"
+            ]
+        );
         assert!(!got.tls);
         assert_round_trip(&got.data);
     })
@@ -77,12 +111,19 @@ async fn plain_smtp_delivers_what_was_built() {
 #[tokio::test]
 async fn starttls_with_a_self_signed_certificate() {
     bounded(async {
-        let server = SmtpServer::start(Options { starttls: true, ..Options::default() });
+        let server = SmtpServer::start(Options {
+            starttls: true,
+            ..Options::default()
+        });
         let mailer = Mailer::new(SmtpBackend::new(config(&server)).unwrap());
         assert_eq!(sample().send(&mailer).await.unwrap(), 1);
         let received = server.messages();
         assert!(received[0].tls, "the message must travel encrypted");
-        assert!(server.events().iter().all(|e| e.ends_with("tls=True")), "{:?}", server.events());
+        assert!(
+            server.events().iter().all(|e| e.ends_with("tls=True")),
+            "{:?}",
+            server.events()
+        );
         assert_round_trip(&received[0].data);
     })
     .await;
@@ -91,12 +132,30 @@ async fn starttls_with_a_self_signed_certificate() {
 #[tokio::test]
 async fn starttls_refuses_an_untrusted_certificate() {
     bounded(async {
-        let server = SmtpServer::start(Options { starttls: true, ..Options::default() });
-        let config = SmtpConfig::new("127.0.0.1", server.port).security(Security::StartTls).timeout(Duration::from_secs(10));
+        let server = SmtpServer::start(Options {
+            starttls: true,
+            ..Options::default()
+        });
+        let config = SmtpConfig::new("127.0.0.1", server.port)
+            .security(Security::StartTls)
+            .timeout(Duration::from_secs(10));
         let mailer = Mailer::new(SmtpBackend::new(config).unwrap());
         let err = sample().send(&mailer).await.unwrap_err();
-        assert!(matches!(err, Error::Smtp { step: "STARTTLS", .. }), "{err}");
-        assert!(server.events().is_empty(), "nothing may be sent: {:?}", server.events());
+        assert!(
+            matches!(
+                err,
+                Error::Smtp {
+                    step: "STARTTLS",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            server.events().is_empty(),
+            "nothing may be sent: {:?}",
+            server.events()
+        );
     })
     .await;
 }
@@ -105,17 +164,38 @@ async fn starttls_refuses_an_untrusted_certificate() {
 async fn auth_over_starttls_and_wrong_password() {
     bounded(async {
         let auth = Some(("ann".to_owned(), "s3cret".to_owned()));
-        let server = SmtpServer::start(Options { starttls: true, auth, ..Options::default() });
-        let mailer = Mailer::new(SmtpBackend::new(config(&server).credentials("ann", "s3cret")).unwrap());
+        let server = SmtpServer::start(Options {
+            starttls: true,
+            auth,
+            ..Options::default()
+        });
+        let mailer =
+            Mailer::new(SmtpBackend::new(config(&server).credentials("ann", "s3cret")).unwrap());
         assert_eq!(sample().send(&mailer).await.unwrap(), 1);
         assert_eq!(server.messages()[0].login.as_deref(), Some("ann"));
 
-        let wrong = Mailer::new(SmtpBackend::new(config(&server).credentials("ann", "nope")).unwrap());
+        let wrong =
+            Mailer::new(SmtpBackend::new(config(&server).credentials("ann", "nope")).unwrap());
         let err = sample().send(&wrong).await.unwrap_err();
-        assert!(matches!(err, Error::Smtp { step: "authenticating", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Smtp {
+                    step: "authenticating",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(server.messages().len(), 1);
         // Django's fail_silently: the failure is swallowed and nothing is counted.
-        assert_eq!(sample().send(&wrong.clone().fail_silently(true)).await.unwrap(), 0);
+        assert_eq!(
+            sample()
+                .send(&wrong.clone().fail_silently(true))
+                .await
+                .unwrap(),
+            0
+        );
     })
     .await;
 }
@@ -123,10 +203,17 @@ async fn auth_over_starttls_and_wrong_password() {
 #[tokio::test]
 async fn auth_on_plain_connection() {
     bounded(async {
-        let server = SmtpServer::start(Options { auth: Some(("bob".into(), "pw".into())), ..Options::default() });
+        let server = SmtpServer::start(Options {
+            auth: Some(("bob".into(), "pw".into())),
+            ..Options::default()
+        });
         let without = Mailer::new(SmtpBackend::new(config(&server)).unwrap());
-        assert!(sample().send(&without).await.is_err(), "the server requires AUTH");
-        let mailer = Mailer::new(SmtpBackend::new(config(&server).credentials("bob", "pw")).unwrap());
+        assert!(
+            sample().send(&without).await.is_err(),
+            "the server requires AUTH"
+        );
+        let mailer =
+            Mailer::new(SmtpBackend::new(config(&server).credentials("bob", "pw")).unwrap());
         assert_eq!(sample().send(&mailer).await.unwrap(), 1);
         assert_eq!(server.messages()[0].login.as_deref(), Some("bob"));
     })
@@ -138,19 +225,45 @@ async fn auth_on_plain_connection() {
 #[tokio::test]
 async fn refused_starttls_sends_nothing_in_clear() {
     bounded(async {
-        let server = SmtpServer::start(Options { refuse_starttls: true, ..Options::default() });
+        let server = SmtpServer::start(Options {
+            refuse_starttls: true,
+            ..Options::default()
+        });
         let backend = SmtpBackend::new(config(&server)).unwrap();
         let mailer = Mailer::new(backend.clone());
         let err = sample().send(&mailer).await.unwrap_err();
-        assert!(matches!(err, Error::Smtp { step: "STARTTLS", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Smtp {
+                    step: "STARTTLS",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let silent = mailer.clone().fail_silently(true);
-        assert_eq!(silent.send_messages(&[sample(), sample()]).await.unwrap(), 0);
+        assert_eq!(
+            silent.send_messages(&[sample(), sample()]).await.unwrap(),
+            0
+        );
         assert!(silent.open().await.is_ok());
         assert_eq!(sample().send(&silent).await.unwrap(), 0);
-        assert_eq!(backend.open_connections(), 0, "no half-open connection is kept");
-        assert!(server.events().is_empty(), "no mail command may be sent: {:?}", server.events());
+        assert_eq!(
+            backend.open_connections(),
+            0,
+            "no half-open connection is kept"
+        );
+        assert!(
+            server.events().is_empty(),
+            "no mail command may be sent: {:?}",
+            server.events()
+        );
         assert!(server.messages().is_empty());
-        assert!(server.stats().total >= 4, "each attempt was a new connection");
+        assert!(
+            server.stats().total >= 4,
+            "each attempt was a new connection"
+        );
     })
     .await;
 }
@@ -171,16 +284,35 @@ async fn server_without_starttls_is_refused_when_tls_is_required() {
 #[tokio::test]
 async fn dropped_connection_mid_message_is_an_error_and_never_reused() {
     bounded(async {
-        let server = SmtpServer::start(Options { drop_mid_message: true, ..Options::default() });
+        let server = SmtpServer::start(Options {
+            drop_mid_message: true,
+            ..Options::default()
+        });
         let backend = SmtpBackend::new(config(&server)).unwrap();
         let mailer = Mailer::new(backend.clone());
         let err = sample().send(&mailer).await.unwrap_err();
-        assert!(matches!(err, Error::Smtp { step: "sending", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Smtp {
+                    step: "sending",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(backend.open_connections(), 0);
         let silent = mailer.fail_silently(true);
-        assert_eq!(silent.send_messages(&[sample(), sample()]).await.unwrap(), 0);
+        assert_eq!(
+            silent.send_messages(&[sample(), sample()]).await.unwrap(),
+            0
+        );
         assert!(server.messages().is_empty());
-        assert_eq!(server.stats().total, 3, "a broken connection is replaced, not reused");
+        assert_eq!(
+            server.stats().total,
+            3,
+            "a broken connection is replaced, not reused"
+        );
     })
     .await;
 }
@@ -206,8 +338,16 @@ async fn pool_caps_open_connections_under_concurrency() {
         }
         assert_eq!(server.messages().len(), 128);
         let stats = server.stats();
-        assert!(stats.max_concurrent <= 3, "the server saw {} connections at once", stats.max_concurrent);
-        assert!(stats.total <= 3, "connections are reused: {} opened", stats.total);
+        assert!(
+            stats.max_concurrent <= 3,
+            "the server saw {} connections at once",
+            stats.max_concurrent
+        );
+        assert!(
+            stats.total <= 3,
+            "connections are reused: {} opened",
+            stats.total
+        );
         assert!(backend.open_connections() <= 3);
         mailer.close().await.unwrap();
         assert_eq!(backend.open_connections(), 0);
@@ -220,7 +360,18 @@ async fn send_mass_mail_uses_one_connection() {
     bounded(async {
         let server = SmtpServer::start(Options::default());
         let mailer = Mailer::new(SmtpBackend::new(config(&server)).unwrap());
-        let data = (0..5).map(|i| ("Hi", "Body", Some("me@example.com"), vec![if i % 2 == 0 { "a@example.com" } else { "b@example.com" }]));
+        let data = (0..5).map(|i| {
+            (
+                "Hi",
+                "Body",
+                Some("me@example.com"),
+                vec![if i % 2 == 0 {
+                    "a@example.com"
+                } else {
+                    "b@example.com"
+                }],
+            )
+        });
         assert_eq!(send_mass_mail(&mailer, data).await.unwrap(), 5);
         assert_eq!(server.messages().len(), 5);
         assert_eq!(server.stats().total, 1);
@@ -236,9 +387,15 @@ async fn bad_input_is_an_error_never_a_sent_mail() {
         let injected = [
             EmailMessage::new("Hi\r\nBcc: victim@example.com", "B").to(["a@example.com"]),
             EmailMessage::new("Hi", "B").to(["a@example.com\nBcc: victim@example.com"]),
-            EmailMessage::new("Hi", "B").to(["a@example.com"]).bcc(["v@example.com\r\nX: y"]),
-            EmailMessage::new("Hi", "B").to(["a@example.com"]).header("X-Note", "a\nBcc: victim@example.com"),
-            EmailMessage::new("Hi", "B").from_email("Eve\n <e@example.com>").to(["a@example.com"]),
+            EmailMessage::new("Hi", "B")
+                .to(["a@example.com"])
+                .bcc(["v@example.com\r\nX: y"]),
+            EmailMessage::new("Hi", "B")
+                .to(["a@example.com"])
+                .header("X-Note", "a\nBcc: victim@example.com"),
+            EmailMessage::new("Hi", "B")
+                .from_email("Eve\n <e@example.com>")
+                .to(["a@example.com"]),
             EmailMessage::new("Hi", "B").to(["not an address"]),
         ];
         for msg in &injected {
@@ -246,7 +403,11 @@ async fn bad_input_is_an_error_never_a_sent_mail() {
             assert!(err.is_bad_message(), "{err}");
         }
         assert!(server.events().is_empty());
-        assert_eq!(server.stats().total, 0, "a bad message never opens a connection");
+        assert_eq!(
+            server.stats().total,
+            0,
+            "a bad message never opens a connection"
+        );
     })
     .await;
 }
@@ -256,7 +417,9 @@ async fn smtputf8_local_part() {
     bounded(async {
         let server = SmtpServer::start(Options::default());
         let mailer = Mailer::new(SmtpBackend::new(config(&server)).unwrap());
-        let msg = EmailMessage::new("S", "B").from_email("me@example.com").to(["jörg@exämple.com"]);
+        let msg = EmailMessage::new("S", "B")
+            .from_email("me@example.com")
+            .to(["jörg@exämple.com"]);
         assert_eq!(msg.send(&mailer).await.unwrap(), 1);
         assert_eq!(server.messages()[0].rcpt_tos, ["jörg@xn--exmple-cua.com"]);
     })
@@ -279,7 +442,16 @@ async fn every_step_has_a_timeout() {
         let mailer = Mailer::new(SmtpBackend::new(config).unwrap());
         let started = std::time::Instant::now();
         let err = sample().send(&mailer).await.unwrap_err();
-        assert!(matches!(err, Error::Timeout { step: "connecting", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Timeout {
+                    step: "connecting",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(started.elapsed() < Duration::from_secs(5));
         hold.abort();
     })
@@ -289,7 +461,10 @@ async fn every_step_has_a_timeout() {
 #[tokio::test]
 async fn settings_drive_the_smtp_backend() {
     bounded(async {
-        let server = SmtpServer::start(Options { starttls: true, ..Options::default() });
+        let server = SmtpServer::start(Options {
+            starttls: true,
+            ..Options::default()
+        });
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, server.cert_pem.as_ref().unwrap()).unwrap();
@@ -306,14 +481,64 @@ async fn settings_drive_the_smtp_backend() {
         }))
         .unwrap();
         let mailer = Mailer::from_settings(settings).unwrap();
-        assert_eq!(EmailMessage::new("S", "B").to(["a@example.com"]).send(&mailer).await.unwrap(), 1);
-        assert_eq!(djrs_mail::mail_admins(&mailer, "Alert", "Disk full", None).await.unwrap(), 1);
+        assert_eq!(
+            EmailMessage::new("S", "B")
+                .to(["a@example.com"])
+                .send(&mailer)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            djrs_mail::mail_admins(&mailer, "Alert", "Disk full", None)
+                .await
+                .unwrap(),
+            1
+        );
         let received = server.messages();
         assert_eq!(received[0].mail_from, "noreply@example.com");
         assert_eq!(received[1].mail_from, "server@example.com");
         assert_eq!(received[1].rcpt_tos, ["ops@example.com"]);
         assert!(String::from_utf8_lossy(&received[1].data).contains("Subject: [Django] Alert"));
         assert!(received.iter().all(|r| r.tls));
+    })
+    .await;
+}
+
+#[cfg(feature = "dkim")]
+#[tokio::test]
+async fn dkim_signed_messages_arrive_signed_and_intact() {
+    bounded(async {
+        let server = SmtpServer::start(Options::default());
+        let signer = djrs_mail::DkimSigner::ed25519(
+            "example.com",
+            "mail",
+            "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+        )
+        .unwrap();
+        let mailer = Mailer::new(SmtpBackend::new(config(&server)).unwrap().dkim(signer));
+        assert_eq!(sample().send(&mailer).await.unwrap(), 1);
+        let data = &server.messages()[0].data;
+        let parsed = mailparse::parse_mail(data).unwrap();
+        let dkim = parsed
+            .headers
+            .iter()
+            .find(|h| h.get_key() == "DKIM-Signature")
+            .expect("signed")
+            .get_value();
+        assert!(
+            dkim.contains("a=ed25519-sha256")
+                && dkim.contains("d=example.com")
+                && dkim.contains("s=mail"),
+            "{dkim}"
+        );
+        assert!(
+            dkim.contains(
+                "h=from:to:cc:reply-to:subject:date:message-id:mime-version:content-type"
+            ),
+            "{dkim}"
+        );
+        assert_round_trip(data);
     })
     .await;
 }

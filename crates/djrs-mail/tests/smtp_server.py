@@ -129,7 +129,7 @@ async def main():
     if ARGS.auth:
         kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(context))
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Server(Recorder(), **kwargs), host="127.0.0.1", port=0)
+    server = await loop.create_server(lambda: Server(Recorder(), **kwargs), host="127.0.0.1", port=ARGS.port)
     port = server.sockets[0].getsockname()[1]
     write_json(os.path.join(ARGS.outdir, "stats.json"), STATS)
     print(f"PORT {port}", flush=True)
@@ -140,6 +140,7 @@ async def main():
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--outdir", required=True)
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--refuse-starttls", action="store_true")

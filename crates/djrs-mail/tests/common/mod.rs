@@ -28,7 +28,9 @@ pub fn python() -> PathBuf {
 
 /// A self-signed certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
 pub fn self_signed() -> (String, String) {
-    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
     (certified.cert.pem(), certified.signing_key.serialize_pem())
 }
 
@@ -40,6 +42,17 @@ pub struct Options {
     pub auth: Option<(String, String)>,
     pub drop_mid_message: bool,
     pub count_only: bool,
+    /// Listen on this port instead of a free one.
+    pub port: Option<u16>,
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// One message the server accepted.
@@ -72,30 +85,50 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start(options: Options) -> Self {
+        let Options {
+            starttls,
+            refuse_starttls,
+            auth,
+            drop_mid_message,
+            count_only,
+            port,
+        } = options;
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(python());
-        cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py")).arg("--outdir").arg(dir.path());
+        cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py"))
+            .arg("--outdir")
+            .arg(dir.path());
         let mut cert_pem = None;
-        if options.starttls || options.refuse_starttls {
+        if starttls || refuse_starttls {
             let (cert, key) = self_signed();
             std::fs::write(dir.path().join("cert.pem"), &cert).unwrap();
             std::fs::write(dir.path().join("key.pem"), key).unwrap();
-            cmd.arg("--tls-cert").arg(dir.path().join("cert.pem")).arg("--tls-key").arg(dir.path().join("key.pem"));
+            cmd.arg("--tls-cert")
+                .arg(dir.path().join("cert.pem"))
+                .arg("--tls-key")
+                .arg(dir.path().join("key.pem"));
             cert_pem = Some(cert);
         }
-        if options.refuse_starttls {
+        if refuse_starttls {
             cmd.arg("--refuse-starttls");
         }
-        if let Some((user, password)) = &options.auth {
+        if let Some((user, password)) = &auth {
             cmd.arg("--auth").arg(format!("{user}:{password}"));
         }
-        if options.drop_mid_message {
+        if drop_mid_message {
             cmd.arg("--drop-mid-message");
         }
-        if options.count_only {
+        if count_only {
             cmd.arg("--count-only");
         }
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        if let Some(port) = port {
+            cmd.arg("--port").arg(port.to_string());
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -110,11 +143,20 @@ impl SmtpServer {
                 panic!("the SMTP test server did not start within 30 s");
             }
         };
-        let port = line.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()).unwrap_or_else(|| {
-            let _ = child.kill();
-            panic!("the SMTP test server printed {line:?} instead of its port")
-        });
-        Self { child, port, dir, cert_pem }
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!("the SMTP test server printed {line:?} instead of its port")
+            });
+        Self {
+            child,
+            port,
+            dir,
+            cert_pem,
+        }
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -127,10 +169,16 @@ impl SmtpServer {
         paths
             .into_iter()
             .map(|p| {
-                let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+                let v: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
                 Received {
                     mail_from: v["mail_from"].as_str().unwrap().to_owned(),
-                    rcpt_tos: v["rcpt_tos"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect(),
+                    rcpt_tos: v["rcpt_tos"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.as_str().unwrap().to_owned())
+                        .collect(),
                     data: STANDARD.decode(v["data"].as_str().unwrap()).unwrap(),
                     tls: v["tls"].as_bool().unwrap(),
                     login: v["login"].as_str().map(str::to_owned),
@@ -156,8 +204,10 @@ impl SmtpServer {
     }
 
     pub fn stats(&self) -> Stats {
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(self.dir.path().join("stats.json")).unwrap()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(self.dir.path().join("stats.json")).unwrap(),
+        )
+        .unwrap();
         Stats {
             total: v["total"].as_u64().unwrap(),
             current: v["current"].as_u64().unwrap(),
