@@ -170,7 +170,13 @@ impl Error {
                 Some(report.span().start_line),
                 report.message().to_owned(),
             ),
-            _ => (None, None, err.to_string()),
+            // Errors found while linking templates (unknown filters, templates, blocks) come
+            // as one report: take the first location it names.
+            _ => {
+                let message = err.to_string();
+                let (template, line) = first_location(&message).unzip();
+                (template, line, message)
+            }
         };
         if let Some(undefined) = UndefinedMarker::parse(&message) {
             return Self::UndefinedPartial {
@@ -191,6 +197,16 @@ impl Error {
             source: Box::new(err),
         }
     }
+}
+
+/// The first ` --> name:line:column` of a Tera report.
+fn first_location(report: &str) -> Option<(String, usize)> {
+    let start = report.find(" --> ")? + " --> ".len();
+    let location = report[start..].lines().next()?;
+    let mut parts = location.rsplitn(3, ':');
+    let _column = parts.next()?;
+    let line = parts.next()?.parse().ok()?;
+    Some((parts.next()?.to_owned(), line))
 }
 
 /// The message the undefined-partial function fails with; parsed back into
