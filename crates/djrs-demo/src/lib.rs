@@ -21,6 +21,7 @@ use djrs::paginate::{
     AsyncPage, AsyncPaginator, CursorKey, KeyValue, KeysetPage, KeysetPaginator, KeysetRow,
     SelectSource,
 };
+use djrs_partials::axum::{Htmx, Template};
 use sea_query::{Order, Query, SelectStatement};
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -51,6 +52,9 @@ pub enum Error {
     /// A template failed to load or render.
     #[error("template error: {0}")]
     Template(#[from] tera::Error),
+    /// A template with partials failed to load or render (`djrs-partials`).
+    #[error("template error: {0}")]
+    Partials(#[from] djrs_partials::Error),
     /// The task system refused a task or its queue failed.
     #[error("task error: {0}")]
     Tasks(#[from] djrs::tasks::Error),
@@ -166,6 +170,18 @@ impl Db {
                     .fetch_one(pool)
                     .await
             }
+        }
+    }
+
+    /// One article by key.
+    ///
+    /// # Errors
+    /// When the database read fails.
+    pub async fn article(&self, id: i64) -> Result<Option<Article>, sqlx::Error> {
+        const SELECT: &str = "SELECT id, title, published_at FROM article WHERE id = $1";
+        match self {
+            Db::Sqlite(pool) => sqlx::query_as(SELECT).bind(id).fetch_optional(pool).await,
+            Db::Postgres(pool) => sqlx::query_as(SELECT).bind(id).fetch_optional(pool).await,
         }
     }
 
@@ -291,7 +307,7 @@ fn article_columns() -> SelectStatement {
 #[derive(Debug, Clone)]
 pub struct AppState {
     db: Db,
-    templates: Arc<tera::Tera>,
+    templates: Arc<djrs_partials::Templates>,
     cursor_key: CursorKey,
     tasks: Tasks,
 }
@@ -320,9 +336,9 @@ impl AppState {
     /// # Errors
     /// When an embedded template does not parse.
     pub fn new(db: Db, cursor_key: CursorKey) -> Result<Self, Error> {
-        let mut tera = tera::Tera::new();
-        djrs_csp::tera::register(&mut tera);
-        tera.add_raw_templates(vec![
+        // `djrs-partials` (feature `csp`) registers `csp_nonce()` in every template.
+        let mut templates = djrs_partials::Templates::new();
+        templates.add_raw_templates(vec![
             ("csp.html", include_str!("../templates/csp.html")),
             ("base.html", include_str!("../templates/base.html")),
             ("home.html", include_str!("../templates/home.html")),
@@ -334,7 +350,7 @@ impl AppState {
         let tasks = tasks_for(&db)?;
         Ok(AppState {
             db,
-            templates: Arc::new(tera),
+            templates: Arc::new(templates),
             cursor_key,
             tasks,
         })
@@ -352,11 +368,16 @@ impl AppState {
         title: &str,
         page: &impl Serialize,
     ) -> Result<Html<String>, Error> {
+        let context = self.context(title, page);
+        Ok(Html(self.templates.render(template, &context)?))
+    }
+
+    fn context(&self, title: &str, page: &impl Serialize) -> tera::Context {
         let mut context = tera::Context::new();
         context.insert("title", title);
         context.insert("database", self.db.engine());
         context.insert("page", page);
-        Ok(Html(self.templates.render(template, &context)?))
+        context
     }
 
     async fn article_page(
@@ -423,10 +444,51 @@ async fn home(State(state): State<AppState>) -> Result<Html<String>, Error> {
     state.render("home.html", "djrs showcase", &())
 }
 
-/// `/articles?page=N`: Django's `get_page`, so a bad number shows a valid page.
-async fn articles(State(state): State<AppState>, page: PageParam) -> Result<Html<String>, Error> {
+/// `/articles?page=N`: Django's `get_page`, so a bad number shows a valid page. htmx asks for
+/// the next page and gets only `articles.html#list` (`djrs-partials`), which it swaps in.
+async fn articles(
+    State(state): State<AppState>,
+    htmx: Htmx,
+    page: PageParam,
+) -> Result<Template, Error> {
     let page = state.article_page(&page, false).await?;
-    state.render("articles.html", "Articles", &page)
+    let context = state.context("Articles", &page);
+    Ok(Template::page_or_fragment(
+        state.templates.clone(),
+        &htmx,
+        "articles.html",
+        "list",
+        context,
+    ))
+}
+
+/// `/articles/{id}/card`: one article's card, the partial the list renders in its loop,
+/// loaded alone.
+async fn article_card(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, Error> {
+    let Some(article) = state.db.article(id).await? else {
+        return Ok((StatusCode::NOT_FOUND, "No such article.").into_response());
+    };
+    let mut context = tera::Context::new();
+    context.insert("article", &article);
+    Ok(Template::new(state.templates.clone(), "articles.html#card", context).into_response())
+}
+
+/// `/static/htmx.min.js`: htmx 2.0.11 (npm `htmx.org`, 0BSD), served by the showcase itself so
+/// that the policy's `'self'`-free `script-src` only has to trust the page's nonce.
+async fn htmx_js() -> impl IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/htmx.min.js"),
+    )
 }
 
 /// `/articles/keyset?cursor=…`: newest first, by signed cursor.
@@ -506,6 +568,8 @@ pub fn app(state: AppState) -> Router {
             get(|| async { axum::response::Redirect::permanent("/tasks") }),
         )
         .route("/articles", get(articles))
+        .route("/articles/{id}/card", get(article_card))
+        .route("/static/htmx.min.js", get(htmx_js))
         .route("/articles/keyset", get(articles_keyset))
         .route("/api/articles", get(api_articles))
         .merge(orm::routes())
