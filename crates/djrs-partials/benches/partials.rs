@@ -4,7 +4,7 @@
 //! - `partials.plain_render_ns`: `Tera::render("card.html")`, the card as its own template, in
 //!   the same Tera instance;
 //! - `partials.partial_render_ns`: `Templates::render("page.html#card")`, the same card as a
-//!   partial of a page (name lookup, the lock, Tera's render);
+//!   partial of a page (the read lock, then Tera's render of the template `"page.html#card"`);
 //! - `partials.load_200_ms`: loading 200 templates of 3 partials each (preprocessing plus
 //!   Tera's parsing) in one call.
 //!

@@ -1,7 +1,7 @@
 //! [`Templates`]: a Tera 2 instance that understands Django's partials.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
@@ -72,6 +72,9 @@ struct Inner {
     files: HashMap<String, File>,
     roots: Vec<Root>,
     stamps: Vec<(PathBuf, Option<SystemTime>)>,
+    /// Partials of replaced files that the new version no longer defines: still in Tera (it
+    /// cannot remove templates) but not ours to render.
+    stale: HashSet<String>,
 }
 
 /// Tera 2 templates with Django 6.0's partials: `{% partialdef %}`, `{% partial %}`,
@@ -173,6 +176,7 @@ impl Templates {
                 files: HashMap::new(),
                 roots: Vec::new(),
                 stamps: Vec::new(),
+                stale: HashSet::new(),
             }),
             auto_reload: cfg!(debug_assertions),
         }
@@ -340,6 +344,14 @@ impl Templates {
             self.reload_if_changed()?;
         }
         let inner = self.read();
+        // Fast path: a loaded file or partial is a Tera template of the same name.
+        if inner.stale.is_empty() || !inner.stale.contains(name) {
+            match inner.tera.render(name, context) {
+                Err(e) if matches!(e.kind(), tera::ErrorKind::TemplateNotFound(n) if n == name) => {
+                }
+                other => return other.map_err(Error::from_tera),
+            }
+        }
         let target = resolve_name(&inner.files, name)?;
         inner.tera.render(target, context).map_err(Error::from_tera)
     }
@@ -532,6 +544,7 @@ impl Templates {
             files: HashMap::new(),
             roots: inner.roots.clone(),
             stamps: Vec::new(),
+            stale: HashSet::new(),
         };
         if let Some(delims) = delimiters_of(&next.delims) {
             next.tera.set_delimiters(delims).map_err(Error::from_tera)?;
@@ -756,7 +769,19 @@ fn add_files(inner: &mut Inner, files: Vec<(String, String, Option<PathBuf>)>) -
             },
         ));
     }
-    // Stale partials of a replaced file stay in Tera but are unreachable through `render`.
+    let previous_stale = inner.stale.clone();
+    for (name, file) in &entries {
+        for p in &file.partials {
+            inner.stale.remove(&format!("{name}#{}", p.name));
+        }
+        if let Some(old) = inner.files.get(name) {
+            for p in &old.partials {
+                if !file.partials.iter().any(|q| q.name == p.name) {
+                    inner.stale.insert(format!("{name}#{}", p.name));
+                }
+            }
+        }
+    }
     let previous: Vec<(String, Option<File>)> = entries
         .iter()
         .map(|(n, f)| (n.clone(), inner.files.insert(n.clone(), f.clone())))
@@ -769,6 +794,7 @@ fn add_files(inner: &mut Inner, files: Vec<(String, String, Option<PathBuf>)>) -
                 None => inner.files.remove(&name),
             };
         }
+        inner.stale = previous_stale;
         apply_autoescape(inner);
         return Err(Error::from_tera(e));
     }

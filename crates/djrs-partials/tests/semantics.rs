@@ -4,7 +4,10 @@
 use djrs_partials::{Error, Templates};
 use serde_json::json;
 
-#[allow(clippy::needless_pass_by_value, reason = "called with json!(…) temporaries")]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "called with json!(…) temporaries"
+)]
 fn ctx(value: serde_json::Value) -> tera::Context {
     tera::Context::from_serialize(&value).unwrap()
 }
@@ -303,7 +306,9 @@ fn registered_filters_survive_a_reload() {
     let file = dir.path().join("a.html");
     std::fs::write(&file, "{{ 2 | triple }}").unwrap();
     let mut t = Templates::new().set_auto_reload(true);
-    t.register_filter("triple", |x: i64, _: tera::Kwargs, _: &tera::State<'_>| x * 3);
+    t.register_filter("triple", |x: i64, _: tera::Kwargs, _: &tera::State<'_>| {
+        x * 3
+    });
     t.load_dir(dir.path()).unwrap();
     t.add_raw_template("raw.html", "{{ 1 | triple }}").unwrap();
     std::fs::write(&file, "{{ 3 | triple }}").unwrap();
@@ -318,4 +323,28 @@ fn registered_filters_survive_a_reload() {
     let c = tera::Context::new();
     assert_eq!(t.render("a.html", &c).unwrap(), "9");
     assert_eq!(t.render("raw.html", &c).unwrap(), "3");
+}
+
+#[test]
+fn a_replaced_file_loses_the_partials_it_no_longer_defines() {
+    let mut t = Templates::new();
+    t.add_raw_template(
+        "a.html",
+        "{% partialdef p %}P{% endpartialdef %}{% partialdef q %}Q{% endpartialdef %}",
+    )
+    .unwrap();
+    t.add_raw_template("a.html", "{% partialdef p %}P2{% endpartialdef %}")
+        .unwrap();
+    let c = tera::Context::new();
+    assert_eq!(t.render("a.html#p", &c).unwrap(), "P2");
+    let err = t.render("a.html#q", &c).unwrap_err();
+    assert!(
+        matches!(err, Error::TemplateDoesNotExist { ref name, .. } if name == "q"),
+        "{err:?}"
+    );
+    assert!(!t.contains("a.html#q"));
+    // Defined again, it is back.
+    t.add_raw_template("a.html", "{% partialdef q %}Q3{% endpartialdef %}")
+        .unwrap();
+    assert_eq!(t.render("a.html#q", &c).unwrap(), "Q3");
 }
