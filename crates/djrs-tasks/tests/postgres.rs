@@ -527,7 +527,9 @@ async fn a_queue_limit_holds_across_workers() {
         done += worker.await.unwrap().unwrap().succeeded;
     }
     assert_eq!(done, 12);
-    assert_eq!(MOST_IN_QUEUE.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // Never more than the limit at once (how close the workers came to it depends on the load).
+    let most = MOST_IN_QUEUE.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=2).contains(&most), "{most} ran at once");
     store.drop_schema().await;
 }
 
