@@ -61,3 +61,8 @@ pub mod axum;
 
 pub use error::{Error, Result};
 pub use templates::{Templates, escape_html};
+
+/// The README's example, compiled and run as a doc-test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
