@@ -201,7 +201,7 @@ fn rewrite_loop_vars(text: &str) -> String {
         }
         let ident_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
         let boundary_before = i == 0 || !(ident_char(bytes[i - 1]) || bytes[i - 1] == b'.');
-        if boundary_before && text[i..].starts_with("loop") {
+        if boundary_before && bytes[i..].starts_with(b"loop") {
             let mut j = i + 4;
             while j < bytes.len() && bytes[j] == b' ' {
                 j += 1;
@@ -661,6 +661,17 @@ mod tests {
             e.to_string(),
             "Template: t.html, Unclosed tag on line 2: 'partialdef'. Looking for one of: \
              endpartialdef, endpartialdef a. (line 2)"
+        );
+    }
+
+    #[test]
+    fn non_ascii_text_next_to_loop_fields() {
+        let p = pp(
+            "{% partialdef a %}{{ \"é\" ~ loop.index ~ 'ü' }}ü{{ éloop.index }}{% endpartialdef %}",
+        );
+        assert_eq!(
+            p.partials[0].tera_source,
+            "{{ \"é\" ~ __tera_loop_index ~ 'ü' }}ü{{ éloop.index }}"
         );
     }
 
