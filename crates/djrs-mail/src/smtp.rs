@@ -301,6 +301,26 @@ impl SmtpConfig {
     }
 }
 
+/// Connects to the first address of `host` that answers, with `TCP_NODELAY` set.
+async fn tcp_connect(host: &str, port: u16) -> std::io::Result<tokio::net::TcpStream> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(stream) => {
+                stream.set_nodelay(true)?;
+                return Ok(stream);
+            }
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{host} has no address"),
+        )
+    }))
+}
+
 /// An open connection that counts itself.
 struct Conn {
     inner: AsyncSmtpConnection,
@@ -511,13 +531,9 @@ impl SmtpBackend {
                 .clone()
                 .unwrap_or_else(|| crate::dns_name().to_owned()),
         );
-        let implicit = if config.security == Security::Tls {
-            self.inner.tls.clone()
-        } else {
-            None
-        };
-        let mut conn = self
-            .step(
+        let mut conn = if config.security == Security::Tls {
+            let implicit = self.inner.tls.clone();
+            self.step(
                 "connecting",
                 AsyncSmtpConnection::connect_tokio1(
                     (config.host.as_str(), config.port),
@@ -527,7 +543,20 @@ impl SmtpBackend {
                     None,
                 ),
             )
-            .await?;
+            .await?
+        } else {
+            // Our own socket, to turn off Nagle's algorithm: lettre writes a message and its
+            // final "." separately, and with delayed ACKs every message on a reused connection
+            // would wait ~40 ms.
+            let tcp = self
+                .step("connecting", tcp_connect(&config.host, config.port))
+                .await?;
+            self.step(
+                "connecting",
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello),
+            )
+            .await?
+        };
         if config.security == Security::StartTls {
             if !conn.can_starttls() {
                 Self::discard(&mut conn).await;
