@@ -199,7 +199,7 @@ fn rewrite_loop_vars(text: &str) -> String {
             i += 1;
             continue;
         }
-        let ident_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        let ident_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
         let boundary_before = i == 0 || !(ident_char(bytes[i - 1]) || bytes[i - 1] == b'.');
         if boundary_before && bytes[i..].starts_with(b"loop") {
             let mut j = i + 4;
