@@ -314,6 +314,39 @@ impl Template {
     }
 }
 
+/// A middleware running the rest of the request inside its nonce's scope (feature `csp`), so
+/// that every template rendered while handling it — through [`Template`] or
+/// [`Templates::render`] directly — prints the request's nonce with `{{ csp_nonce() }}`. Put
+/// it inside `djrs_csp::CspLayer`, which makes the nonce.
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::{Router, routing::get, extract::State, middleware::from_fn};
+/// use djrs_csp::{Csp, CspLayer, Policy};
+/// use djrs_partials::{Templates, axum::{Template, nonce_scope}};
+///
+/// let mut templates = Templates::new();
+/// templates.add_raw_template("p.html", r#"<script nonce="{{ csp_nonce() }}"></script>"#)?;
+/// let policy = Policy::builder().directive("script-src", [Csp::NONCE]).build()?;
+/// let app: Router = Router::new()
+///     .route("/", get(|State(t): State<Arc<Templates>>| async move {
+///         Template::new(t, "p.html", tera::Context::new())
+///     }))
+///     .with_state(Arc::new(templates))
+///     .layer(from_fn(nonce_scope))
+///     .layer(CspLayer::new().enforce(policy));
+/// # let _ = app;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "csp")]
+pub async fn nonce_scope(
+    nonce: djrs_csp::CspNonce,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    nonce.scoped(next.run(request)).await
+}
+
 fn content_type(name: &str) -> &'static str {
     let file = name.split('#').next().unwrap_or(name);
     let ext = file.rsplit_once('.').map_or("", |(_, e)| e);

@@ -171,3 +171,48 @@ async fn the_requests_nonce_is_in_every_template() {
         );
     }
 }
+
+#[cfg(feature = "csp")]
+#[tokio::test]
+async fn the_nonce_scope_middleware_serves_every_template() {
+    use djrs_csp::{Csp, CspLayer, Policy};
+    use djrs_partials::axum::nonce_scope;
+
+    let mut templates = Templates::new();
+    templates
+        .add_raw_template("p.html", r#"<script nonce="{{ csp_nonce() }}"></script>"#)
+        .unwrap();
+    let policy = Policy::builder()
+        .directive("script-src", [Csp::NONCE])
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route(
+            "/template",
+            get(|State(t): State<Arc<Templates>>| async move {
+                Template::new(t, "p.html", tera::Context::new())
+            }),
+        )
+        .route(
+            "/direct",
+            get(|State(t): State<Arc<Templates>>| async move {
+                axum::response::Html(t.render("p.html", &tera::Context::new()).unwrap())
+            }),
+        )
+        .with_state(Arc::new(templates))
+        .layer(axum::middleware::from_fn(nonce_scope))
+        .layer(CspLayer::new().enforce(policy));
+    for path in ["/template", "/direct"] {
+        let (status, h, body) = call(&app, path, &[]).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let nonce = body
+            .strip_prefix("<script nonce=\"")
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(
+            h["content-security-policy"],
+            format!("script-src 'nonce-{nonce}'").as_str(),
+            "{path}"
+        );
+    }
+}
