@@ -1,6 +1,8 @@
 //! Django's email API (`django.core.mail`, Django 6.0) for Rust.
 
 mod address;
+#[cfg(feature = "axum")]
+mod axum;
 mod backend;
 #[cfg(feature = "dkim")]
 mod dkim;
@@ -14,6 +16,8 @@ mod smtp;
 #[cfg(feature = "tasks")]
 pub mod tasks;
 
+#[cfg(feature = "axum")]
+pub use axum::MailPreviews;
 pub use backend::{
     Backend, BoxFuture, ConsoleBackend, DummyBackend, FileBackend, LocmemBackend, SendOptions,
 };
