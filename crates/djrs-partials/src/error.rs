@@ -55,7 +55,7 @@ pub enum Error {
         line: usize,
     },
     /// Django's `TemplateDoesNotExist`: the template, or the partial named after `#`, is not
-    /// loaded. `name` is what Django reports: the whole name when it has no file part, the file
+    /// loaded (or a template extends a partial, which Django refuses too). `name` is what Django reports: the whole name when it has no file part, the file
     /// when the file is missing, the partial's name when the file lacks it.
     #[error("template does not exist: {name}{}", tried_text(.tried))]
     TemplateDoesNotExist {

@@ -91,6 +91,8 @@ struct Frame {
     trim_left: bool,
     pieces: Vec<Piece>,
     for_depth: usize,
+    /// Depth of `{% block %}` tags (counted in the file's own frame only).
+    block_depth: usize,
 }
 
 impl Frame {
@@ -280,7 +282,11 @@ pub(crate) fn preprocess(template: &str, source: &str, d: &Delims) -> Result<Pre
         trim_left: false,
         pieces: Vec::new(),
         for_depth: 0,
+        block_depth: 0,
     }];
+    // A child template (`{% extends %}`) outputs nothing outside its blocks; Tera even refuses
+    // content there, so uses of partials at that level render nothing, as in Django.
+    let mut is_child = false;
     let mut partials: Vec<Partial> = Vec::new();
     let mut finished: Vec<(String, Vec<Piece>, String)> = Vec::new();
     let mut defined: HashMap<String, usize> = HashMap::new();
@@ -418,6 +424,7 @@ pub(crate) fn preprocess(template: &str, source: &str, d: &Delims) -> Result<Pre
                     trim_left: tag.trim_left,
                     pieces: Vec::new(),
                     for_depth: 0,
+                    block_depth: 0,
                 });
                 // Pad the body so that its first character sits on its line in the file.
                 let body_line = line;
@@ -469,10 +476,11 @@ pub(crate) fn preprocess(template: &str, source: &str, d: &Delims) -> Result<Pre
                 defined.insert(frame.name.clone(), finished.len());
                 let def_source = source[frame.def_start..full_end].to_owned();
                 let spanned = def_source.matches('\n').count();
+                let top_of_child = is_child && frames.len() == 1 && frames[0].block_depth == 0;
                 let parent = frames
                     .last_mut()
                     .unwrap_or_else(|| unreachable!("main frame stays"));
-                if frame.inline {
+                if frame.inline && !top_of_child {
                     parent.pieces.push(Piece::Use {
                         name: frame.name.clone(),
                         line: frame.line,
@@ -495,7 +503,10 @@ pub(crate) fn preprocess(template: &str, source: &str, d: &Delims) -> Result<Pre
                         "'partial' tag requires a single argument",
                     ));
                 };
-                if let Some(f) = frames.last_mut() {
+                let top_of_child = is_child && frames.len() == 1 && frames[0].block_depth == 0;
+                if top_of_child {
+                    // Ignored, as Django ignores content outside a child's blocks.
+                } else if let Some(f) = frames.last_mut() {
                     f.pieces.push(Piece::Use {
                         name: (*name).to_owned(),
                         line: tag_line,
@@ -506,6 +517,25 @@ pub(crate) fn preprocess(template: &str, source: &str, d: &Delims) -> Result<Pre
             }
             _ => {
                 let in_partial = frames.len() > 1;
+                if !in_partial {
+                    match command {
+                        "extends" => {
+                            is_child = true;
+                            // Django loads a parent with the loaders, which do not know `#`.
+                            if let Some(parent) = bits.get(1).filter(|b| b.contains('#')) {
+                                return Err(Error::TemplateDoesNotExist {
+                                    name: parent.trim_matches(['"', '\'', '`']).to_owned(),
+                                    tried: vec![template.to_owned()],
+                                });
+                            }
+                        }
+                        "block" => frames[0].block_depth += 1,
+                        "endblock" => {
+                            frames[0].block_depth = frames[0].block_depth.saturating_sub(1)
+                        }
+                        _ => {}
+                    }
+                }
                 if let Some(f) = frames.last_mut() {
                     if command == "endfor" {
                         f.for_depth = f.for_depth.saturating_sub(1);

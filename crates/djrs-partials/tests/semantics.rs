@@ -348,3 +348,50 @@ fn a_replaced_file_loses_the_partials_it_no_longer_defines() {
         .unwrap();
     assert_eq!(t.render("a.html#q", &c).unwrap(), "Q3");
 }
+
+#[test]
+fn an_inline_partial_outside_the_blocks_of_a_child_is_not_output_but_addressable() {
+    let mut t = Templates::new();
+    t.add_raw_templates([
+        ("base.html", "<{% block b %}{% endblock b %}>"),
+        ("child.html", "{% extends \"base.html\" %}{% partialdef p inline %}P{{ x }}{% endpartialdef %}{% block b %}B{% endblock b %}"),
+    ])
+    .unwrap();
+    let c = ctx(json!({"x": 1}));
+    assert_eq!(t.render("child.html", &c).unwrap(), "<B>");
+    assert_eq!(t.render("child.html#p", &c).unwrap(), "P1");
+}
+
+#[test]
+fn a_partial_used_outside_the_blocks_of_a_child_renders_nothing() {
+    let mut t = Templates::new();
+    t.add_raw_templates([
+        ("base.html", "<{% block b %}{% endblock b %}>"),
+        ("child.html", "{% extends \"base.html\" %}{% partialdef p %}P{% endpartialdef %}\n{% partial p %}\n{% block b %}{% partial p %}{% endblock b %}"),
+    ])
+    .unwrap();
+    assert_eq!(
+        t.render("child.html", &tera::Context::new()).unwrap(),
+        "<P>"
+    );
+}
+
+#[test]
+fn a_partial_cannot_be_extended() {
+    let mut t = Templates::new();
+    t.add_raw_template(
+        "base.html",
+        "{% partialdef p %}{% block b %}{% endblock b %}{% endpartialdef %}",
+    )
+    .unwrap();
+    let err = t
+        .add_raw_template(
+            "child.html",
+            "{% extends \"base.html#p\" %}{% block b %}x{% endblock b %}",
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TemplateDoesNotExist { ref name, .. } if name == "base.html#p"),
+        "{err:?}"
+    );
+}
