@@ -225,7 +225,19 @@ impl Templates {
         Ok(templates)
     }
 
-    /// Adds the files under `dir`, as [`from_dir`](Self::from_dir) does.
+    /// Adds the files under `dir`, as [`from_dir`](Self::from_dir) does; filters and functions
+    /// the templates use must be registered first.
+    ///
+    /// ```
+    /// use tera::{Kwargs, State};
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.html"), "{{ 2 | double }}")?;
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.register_filter("double", |x: i64, _: Kwargs, _: &State| x * 2);
+    /// templates.load_dir(dir.path())?;
+    /// assert_eq!(templates.render("a.html", &tera::Context::new())?, "4");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`from_dir`](Self::from_dir).
@@ -237,6 +249,16 @@ impl Templates {
     }
 
     /// Adds the files matching `glob`, as [`from_glob`](Self::from_glob) does.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::create_dir(dir.path().join("emails"))?;
+    /// std::fs::write(dir.path().join("emails/welcome.txt"), "Hi {{ name }}")?;
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.load_glob(&format!("{}/emails/*.txt", dir.path().display()))?;
+    /// assert_eq!(templates.template_names(), ["welcome.txt"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`from_dir`](Self::from_dir).
@@ -521,6 +543,7 @@ impl Templates {
             }
         }
         current.sort();
+        current.dedup();
         if current == stamps {
             return Ok(false);
         }
@@ -812,6 +835,7 @@ fn stamps_of(files: &HashMap<String, File>) -> Vec<(PathBuf, Option<SystemTime>)
         })
         .collect();
     stamps.sort();
+    stamps.dedup();
     stamps
 }
 
