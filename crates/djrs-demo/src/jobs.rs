@@ -1,17 +1,69 @@
-//! The showcase's background tasks: a welcome message written to an outbox table, and a slow
-//! report, run by the in-process worker or by `djrs-demo worker` processes.
+//! The showcase's background tasks: a welcome mail sent with `djrs-mail` and recorded in an
+//! outbox table, and a slow report, run by the in-process worker or by `djrs-demo worker`
+//! processes.
 
 use std::time::Duration;
 
 use djrs::tasks::{TaskContext, task};
+use djrs_mail::{ConsoleBackend, EmailMessage, Mailer, SmtpBackend, SmtpConfig};
 use serde::Serialize;
 
 use crate::Db;
 
-/// Writes a welcome message for `name` to the outbox (the showcase's stand-in for sending mail).
+/// The sender of the showcase's mail.
+pub const FROM_EMAIL: &str = "djrs showcase <hello@djrs.invalid>";
+
+/// The mailer: the console backend (each message printed to stdout), or SMTP when a URL is
+/// given (`smtp://user:password@host:587?tls=starttls`, `smtps://host`).
 ///
 /// # Errors
-/// When the database write fails; the worker retries it.
+/// When the SMTP URL is invalid.
+pub fn mailer(smtp_url: Option<&str>) -> Result<Mailer, djrs_mail::Error> {
+    let mailer = match smtp_url {
+        Some(url) => {
+            let config = SmtpConfig::from_url(url)?.timeout(Duration::from_secs(15));
+            Mailer::new(SmtpBackend::new(config)?)
+        }
+        None => Mailer::new(ConsoleBackend::stdout()),
+    };
+    Ok(mailer.with_settings(djrs_mail::MailSettings {
+        default_from_email: FROM_EMAIL.to_owned(),
+        ..djrs_mail::MailSettings::default()
+    }))
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The welcome mail for `name` at `email`: a text body and an HTML alternative.
+#[must_use]
+pub fn welcome_email(name: &str, email: &str, attempt: u32) -> EmailMessage {
+    EmailMessage::new(
+        format!("Welcome to djrs, {name}!"),
+        format!(
+            "Hello {name},\n\nthis message was sent by a background task (attempt {attempt}).\n"
+        ),
+    )
+    .from_email(FROM_EMAIL)
+    .to([email])
+    .attach_alternative(
+        format!(
+            "<p>Hello {},</p><p>this message was sent by a background task (attempt {attempt}).</p>",
+            escape_html(name)
+        ),
+        "text/html",
+    )
+}
+
+/// Sends the welcome mail for `name` through the [`Mailer`] registered as task state, then
+/// records it in the outbox. A failed send fails the attempt and the worker retries it.
+///
+/// # Errors
+/// When sending or the database write fails; the worker retries it.
 #[task(takes_context, queue_name = "default", max_attempts = 5)]
 pub async fn send_welcome_message(
     ctx: TaskContext,
@@ -19,14 +71,17 @@ pub async fn send_welcome_message(
     email: String,
 ) -> Result<i64, String> {
     let db = ctx.state::<Db>().ok_or("the worker has no database")?;
-    let subject = format!("Welcome to djrs, {name}!");
-    let body = format!(
-        "Hello {name},\n\nthis message was written by a background task (attempt {}).\n",
-        ctx.attempt()
-    );
-    db.insert_outbox(&email, &subject, &body, &ctx.task_result().id)
-        .await
-        .map_err(|e| e.to_string())
+    let mailer = ctx.state::<Mailer>().ok_or("the worker has no mailer")?;
+    let message = welcome_email(&name, &email, ctx.attempt());
+    message.send(mailer).await.map_err(|e| e.to_string())?;
+    db.insert_outbox(
+        &email,
+        &message.subject,
+        &message.body,
+        &ctx.task_result().id,
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Builds a report slowly (it sleeps `seconds`), then records it: a long task to watch in the

@@ -61,6 +61,9 @@ pub enum Error {
     /// Pagination failed (an invalid page or cursor is answered as a 404).
     #[error(transparent)]
     Pagination(#[from] PaginationRejection),
+    /// The mail configuration (`--smtp-url`) is unusable.
+    #[error("mail error: {0}")]
+    Mail(#[from] djrs_mail::Error),
     /// Binding or serving the HTTP listener failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
@@ -319,14 +322,23 @@ impl axum::extract::FromRef<AppState> for Tasks {
 }
 
 /// The showcase's task system: its queue ([`Db::tasks_backend`]) and the database as state
-/// for the tasks.
+/// for the tasks; mail goes to an in-memory outbox (the binary uses [`tasks_with_mailer`]).
 ///
 /// # Errors
 /// When the queue cannot be opened.
 pub fn tasks_for(db: &Db) -> Result<Tasks, Error> {
+    tasks_with_mailer(db, djrs_mail::Mailer::new(djrs_mail::LocmemBackend::new()))
+}
+
+/// The task system with the mailer the welcome task sends through (see [`jobs::mailer`]).
+///
+/// # Errors
+/// When the queue cannot be opened.
+pub fn tasks_with_mailer(db: &Db, mailer: djrs_mail::Mailer) -> Result<Tasks, Error> {
     Ok(Tasks::builder()
         .backend_arc("default", db.tasks_backend())
         .state(db.clone())
+        .state(mailer)
         .build()?)
 }
 
@@ -336,6 +348,22 @@ impl AppState {
     /// # Errors
     /// When an embedded template does not parse.
     pub fn new(db: Db, cursor_key: CursorKey) -> Result<Self, Error> {
+        Self::with_mailer(
+            db,
+            cursor_key,
+            djrs_mail::Mailer::new(djrs_mail::LocmemBackend::new()),
+        )
+    }
+
+    /// State whose tasks send mail through `mailer` (the binary: console or `--smtp-url`).
+    ///
+    /// # Errors
+    /// When an embedded template does not parse.
+    pub fn with_mailer(
+        db: Db,
+        cursor_key: CursorKey,
+        mailer: djrs_mail::Mailer,
+    ) -> Result<Self, Error> {
         // `djrs-partials` (feature `csp`) registers `csp_nonce()` in every template.
         let mut templates = djrs_partials::Templates::new();
         templates.add_raw_templates(vec![
@@ -347,7 +375,7 @@ impl AppState {
             ("welcome.html", include_str!("../templates/welcome.html")),
             ("outbox.html", include_str!("../templates/outbox.html")),
         ])?;
-        let tasks = tasks_for(&db)?;
+        let tasks = tasks_with_mailer(&db, mailer)?;
         Ok(AppState {
             db,
             templates: Arc::new(templates),
@@ -534,6 +562,14 @@ async fn welcome_submit(
         return Ok((
             StatusCode::BAD_REQUEST,
             "A name (up to 100 characters) and an email address are required.",
+        )
+            .into_response());
+    }
+    if let Err(err) = jobs::welcome_email(name, email, 1).validate() {
+        // A line break in the name or a malformed address: refused here, never enqueued.
+        return Ok((
+            StatusCode::BAD_REQUEST,
+            format!("This name or address cannot be used in an email: {err}"),
         )
             .into_response());
     }

@@ -24,6 +24,15 @@ struct Args {
     /// Secret that signs keyset cursors (default: random, valid until restart).
     #[arg(long, env = "DJRS_DEMO_SECRET", hide_env_values = true)]
     secret: Option<String>,
+    /// Send mail over SMTP (`smtp://user:password@host:587?tls=starttls`, `smtps://host`)
+    /// instead of printing it to stdout (the console backend).
+    #[arg(
+        long,
+        global = true,
+        env = "DJRS_DEMO_SMTP_URL",
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +71,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), djrs_demo::Error> {
+    let mailer = djrs_demo::jobs::mailer(args.smtp_url.as_deref())?;
     let db = Db::connect(&args.database_url).await?;
     tracing::info!(engine = db.engine(), "database ready");
     if let Some(Command::Worker {
@@ -70,7 +80,7 @@ async fn run(args: Args) -> Result<(), djrs_demo::Error> {
         queues,
     }) = args.command
     {
-        let tasks = djrs_demo::tasks_for(&db)?;
+        let tasks = djrs_demo::tasks_with_mailer(&db, mailer)?;
         let worker = Worker::new(&tasks)
             .queues(queues)
             .concurrency(concurrency)
@@ -85,7 +95,7 @@ async fn run(args: Args) -> Result<(), djrs_demo::Error> {
         return Ok(());
     }
     let cursor_key = args.secret.map_or_else(CursorKey::random, CursorKey::new);
-    let state = AppState::new(db, cursor_key)?;
+    let state = AppState::with_mailer(db, cursor_key, mailer)?;
     let listener = djrs_demo::bind(args.bind).await?;
     djrs_demo::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
