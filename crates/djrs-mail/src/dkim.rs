@@ -28,7 +28,7 @@ const SIGNED: &[&str] = &[
 ];
 
 /// Signs rendered messages with DKIM (relaxed/relaxed, SHA-256) through lettre, with an RSA or
-/// Ed25519 key. Give it to [`SmtpBackend::dkim`](crate::SmtpBackend::dkim), or call
+/// Ed25519 key. Give it to `SmtpBackend::dkim` (feature `smtp`), or call
 /// [`DkimSigner::sign`] on bytes from [`EmailMessage::message`](crate::EmailMessage::message).
 ///
 /// ```

@@ -1,4 +1,60 @@
-//! Django's email API (`django.core.mail`, Django 6.0) for Rust.
+//! Django's email API (`django.core.mail`, Django 6.0) for Rust, async first, on lettre.
+//!
+//! [`EmailMessage`] has Django's fields and rules and renders the bytes Django 6.0 renders
+//! (header order, `Date` and `Message-ID` added, Bcc never in the headers, the same MIME trees,
+//! RFC 2047 headers, punycoded IDN domains, the same transfer encodings): the crate's tests run
+//! every case Django 6.0.10 recorded. Bad input is an error, never a sent mail: a line break in any
+//! header value, a malformed address, a non-ASCII local part for a server without SMTPUTF8.
+//! Backends share one async trait: `smtp` (lettre's tokio connection, a pool with a real cap on
+//! open connections, timeouts on every step, STARTTLS that is never skipped), `console`, `file`,
+//! `locmem` and `dummy`; settings use Django's names.
+//!
+//! ```
+//! use djrs_mail::{EmailMessage, LocmemBackend, Mailer, send_mail};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let outbox = LocmemBackend::new(); // Django's locmem backend and mail.outbox
+//! let mailer = Mailer::new(outbox.clone());
+//!
+//! let message = EmailMessage::new("Your order", "It ships tomorrow.")
+//!     .from_email("Shop <shop@example.com>")
+//!     .to(["ann@example.com"])
+//!     .bcc(["audit@example.com"])
+//!     .attach_alternative("<p>It ships <b>tomorrow</b>.</p>", "text/html")
+//!     .attach("invoice.txt", "Total: 42 EUR", None);
+//! assert_eq!(message.send(&mailer).await?, 1);
+//! send_mail(&mailer, "Hi", "Plain text", None, &["bob@example.com"], None).await?;
+//! assert_eq!(outbox.outbox().len(), 2);
+//!
+//! // Header injection is refused, whatever the backend.
+//! let evil = EmailMessage::new("Hi\r\nBcc: victim@example.com", "x").to(["ann@example.com"]);
+//! assert!(evil.send(&mailer).await.unwrap_err().is_bad_message());
+//! # Ok::<(), djrs_mail::Error>(()) }).unwrap();
+//! ```
+//!
+//! # Features
+//!
+//! | feature | adds                                                                                   | default |
+//! |---------|----------------------------------------------------------------------------------------|---------|
+//! | `smtp`  | `SmtpBackend` on lettre (tokio, rustls): capped pool, STARTTLS or implicit TLS, AUTH, client certificates, timeouts | no |
+//! | `tasks` | `EmailMessage::send_later(&tasks)`: a `djrs-tasks` task, retried on failure           | no      |
+//! | `axum`  | [`Mailer`] as an extractor through `FromRef`, `MailPreviews` (Rails-style previews) | no      |
+//! | `dkim`  | `DkimSigner` (RSA or Ed25519, through lettre) and `SmtpBackend::dkim`               | no      |
+//!
+//! Without features the crate builds messages and has the console, file, locmem and dummy
+//! backends.
+//!
+//! # Coming from Django
+//!
+//! | Django                                          | djrs-mail                                             |
+//! |-------------------------------------------------|-------------------------------------------------------|
+//! | `EmailMessage(subject, body, from_email, to, …)`, `EmailMultiAlternatives` | [`EmailMessage::new`] and its builder methods; [`EmailMultiAlternatives`] is the same type |
+//! | `message()`                                     | [`EmailMessage::message`] (CRLF bytes), [`EmailMessage::message_with`] |
+//! | `get_connection()`, `send(fail_silently=…)`     | [`Mailer::from_settings`], [`EmailMessage::send`], [`Mailer::fail_silently`] |
+//! | `send_mail`, `send_mass_mail`, `mail_admins`, `mail_managers` | [`send_mail`], [`send_mass_mail`], [`mail_admins`], [`mail_managers`] |
+//! | `EMAIL_*`, `DEFAULT_FROM_EMAIL`, `SERVER_EMAIL`, `ADMINS`, `MANAGERS` | [`MailSettings`] (serde, Django's names) |
+//! | `backends.smtp/console/filebased/locmem/dummy`  | `SmtpBackend`, [`ConsoleBackend`], [`FileBackend`], [`LocmemBackend`], [`DummyBackend`] |
+//! | `ValueError` for a line break in a header       | [`Error::BadHeader`] (and [`Error::is_bad_message`])  |
 
 mod address;
 #[cfg(feature = "axum")]
