@@ -20,14 +20,15 @@
 //! | `tasks`    | [`tasks`]: Django's `django.tasks`, SQLite and PostgreSQL queues, a worker | yes |
 //! | `csp`      | [`csp`]: Content Security Policy with nonces, a tower layer       | yes     |
 //! | `orm-ext`  | [`orm_ext`]: `StringAgg`, `AnyValue`, `Record` saves with `RETURNING` | yes  |
+//! | `partials` | [`partials`]: Django's template partials on Tera 2, htmx helpers  | yes     |
 //! | `tera`     | the Tera integrations of every enabled battery (the CSP nonce)  | no      |
 //! | `axum`     | the axum extractors of every enabled battery                   | no      |
 //! | `postgres` | PostgreSQL support of every enabled battery                    | no      |
 //! | `mysql`    | MySQL/MariaDB support of every enabled battery                 | no      |
 //! | `sqlite`   | SQLite support of every enabled battery                        | no      |
 //!
-//! Template partials and mail join as their crates are published; see the workspace README
-//! for what exists today.
+//! With both `partials` and `csp`, templates see the request's nonce as `csp_nonce()`. Mail
+//! joins as its crate is published; see the workspace README for what exists today.
 //!
 //! `#[djrs::tasks::task]` and `#[derive(djrs::orm_ext::Record)]` work through the umbrella: they
 //! find `djrs::tasks` and `djrs::orm_ext` when the crates are not direct dependencies.
@@ -48,6 +49,10 @@ pub use djrs_csp as csp;
 #[doc(inline)]
 pub use djrs_orm_ext as orm_ext;
 
+#[cfg(feature = "partials")]
+#[doc(inline)]
+pub use djrs_partials as partials;
+
 /// The names most applications use, for a glob import.
 pub mod prelude {
     #[cfg(feature = "csp")]
@@ -59,6 +64,9 @@ pub mod prelude {
     #[cfg(feature = "paginate")]
     #[doc(no_inline)]
     pub use djrs_paginate::{AsyncPaginator, Page, PageLink, Paginator};
+    #[cfg(feature = "partials")]
+    #[doc(no_inline)]
+    pub use djrs_partials::Templates;
     #[cfg(feature = "tasks")]
     #[doc(no_inline)]
     pub use djrs_tasks::{Task, TaskContext, TaskResult, TaskResultStatus, Tasks, Worker, task};
