@@ -124,6 +124,12 @@ impl Mailbox {
             (None, false, s)
         };
         let spec = spec.trim();
+        if spec.len() > 254 {
+            return Err(Error::address(
+                input,
+                "longer than the 254 characters SMTP allows",
+            ));
+        }
         if spec.contains('<') || spec.contains('>') {
             return Err(Error::address(input, "must be a single address"));
         }

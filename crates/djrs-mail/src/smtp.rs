@@ -301,6 +301,19 @@ impl SmtpConfig {
     }
 }
 
+/// The DER bytes of the first `CERTIFICATE` block of a PEM file.
+fn first_pem_certificate(pem: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(pem).ok()?;
+    let start = text.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
+    let end = start + text[start..].find("-----END CERTIFICATE-----")?;
+    let body: String = text[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD.decode(body).ok()
+}
+
 /// Connects to the first address of `host` that answers, with `TCP_NODELAY` set.
 async fn tcp_connect(host: &str, port: u16) -> std::io::Result<tokio::net::TcpStream> {
     let mut last = None;
@@ -412,7 +425,10 @@ impl SmtpBackend {
                     builder = builder.add_root_certificate(cert);
                 }
                 if let Some((cert, key)) = &config.client_identity {
-                    let identity = Identity::from_pem(cert, key).map_err(|e| {
+                    // lettre's rustls path takes the certificate as DER despite the name
+                    // `from_pem`; convert the first PEM certificate (lettre uses only one).
+                    let cert = first_pem_certificate(cert).unwrap_or_else(|| cert.clone());
+                    let identity = Identity::from_pem(&cert, key).map_err(|e| {
                         Error::Config(format!("invalid client certificate or key: {e}").into())
                     })?;
                     builder = builder.identify_with(identity);

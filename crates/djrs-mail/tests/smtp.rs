@@ -201,6 +201,31 @@ async fn auth_over_starttls_and_wrong_password() {
 }
 
 #[tokio::test]
+async fn client_certificate_when_the_server_requires_one() {
+    bounded(async {
+        let (client_cert, client_key) = common::self_signed();
+        let server = SmtpServer::start(Options {
+            starttls: true,
+            client_ca: Some(client_cert.clone()),
+            ..Options::default()
+        });
+        let without = Mailer::new(SmtpBackend::new(config(&server)).unwrap());
+        let err = sample().send(&without).await.unwrap_err();
+        assert!(matches!(err, Error::Smtp { .. }), "{err}");
+        assert!(
+            server.events().is_empty(),
+            "nothing may be sent without the certificate"
+        );
+        let config =
+            config(&server).client_identity(client_cert.into_bytes(), client_key.into_bytes());
+        let with = Mailer::new(SmtpBackend::new(config).unwrap());
+        assert_eq!(sample().send(&with).await.unwrap(), 1);
+        assert!(server.messages()[0].tls);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn auth_on_plain_connection() {
     bounded(async {
         let server = SmtpServer::start(Options {

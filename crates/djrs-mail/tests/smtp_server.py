@@ -8,7 +8,8 @@ Prints "PORT <n>" once listening. Records into --outdir:
   stats.json         connections: total, current, max_concurrent
 Modes: --tls-cert/--tls-key enable STARTTLS; --refuse-starttls advertises STARTTLS but answers
 454; --auth USER:PASS requires AUTH; --drop-mid-message closes the connection during DATA;
---count-only records no message bodies (for the benchmark).
+--count-only records no message bodies (for the benchmark); --client-ca requires a client
+certificate signed by (or equal to) the given PEM certificate.
 """
 
 import argparse
@@ -120,6 +121,9 @@ async def main():
     if ARGS.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        if ARGS.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(ARGS.client_ca)
     kwargs = dict(
         tls_context=context,
         enable_SMTPUTF8=True,
@@ -143,6 +147,7 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
+    parser.add_argument("--client-ca")
     parser.add_argument("--refuse-starttls", action="store_true")
     parser.add_argument("--auth")
     parser.add_argument("--drop-mid-message", action="store_true")

@@ -44,6 +44,8 @@ pub struct Options {
     pub count_only: bool,
     /// Listen on this port instead of a free one.
     pub port: Option<u16>,
+    /// Require a TLS client certificate: this one (PEM).
+    pub client_ca: Option<String>,
 }
 
 /// A loopback port nothing listens on right now.
@@ -92,6 +94,7 @@ impl SmtpServer {
             drop_mid_message,
             count_only,
             port,
+            client_ca,
         } = options;
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(python());
@@ -120,6 +123,10 @@ impl SmtpServer {
         }
         if count_only {
             cmd.arg("--count-only");
+        }
+        if let Some(ca) = client_ca {
+            std::fs::write(dir.path().join("client-ca.pem"), ca).unwrap();
+            cmd.arg("--client-ca").arg(dir.path().join("client-ca.pem"));
         }
         if let Some(port) = port {
             cmd.arg("--port").arg(port.to_string());

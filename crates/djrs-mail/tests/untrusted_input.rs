@@ -1,0 +1,78 @@
+//! Untrusted input (subjects, names, addresses, header values, file names) never panics,
+//! never injects a header, and never produces a line longer than 998 bytes.
+
+use djrs_mail::{EmailMessage, Error, MessageDefaults, Policy};
+use proptest::prelude::*;
+
+const BREAKS: &[char] = &[
+    '\n', '\r', '\u{0b}', '\u{0c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}', '\u{2029}',
+];
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".{0,120}",
+        "[a-zA-Zäöü€😀 ,.\"<>@()\\\\:;\\r\\n\\t]{0,300}",
+        "[a-z]{900,2100}",
+        "([a-zé]{1,12} ){0,200}",
+    ]
+}
+
+fn check(msg: &EmailMessage, inputs: &[&str]) {
+    let rendered = msg.message_with(&MessageDefaults::default(), Policy::Smtp);
+    let has_break = inputs.iter().any(|s| s.contains(BREAKS));
+    match rendered {
+        Ok(bytes) => {
+            assert!(!has_break, "a line break in a header value was accepted");
+            for line in bytes.split(|&b| b == b'\n') {
+                assert!(line.len() <= 999, "a line of {} bytes", line.len());
+            }
+            let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+            let head = &bytes[..head_end];
+            assert!(head.is_ascii(), "headers must be ASCII");
+            // Every header line is a continuation or `Name: value`, and no extra Bcc appeared.
+            for line in std::str::from_utf8(head).unwrap().split("\r\n") {
+                assert!(line.starts_with(' ') || line.contains(':'), "{line:?}");
+                assert!(!line.to_ascii_lowercase().starts_with("bcc:"), "{line:?}");
+            }
+        }
+        // Refused: always as a bad message (a line break may be reported as a bad header, a bad
+        // address or a bad header name, whichever check meets it first).
+        Err(err) => assert!(
+            err.is_bad_message()
+                && (!has_break
+                    || matches!(
+                        err,
+                        Error::BadHeader { .. }
+                            | Error::InvalidAddress { .. }
+                            | Error::InvalidHeaderName(_)
+                    )),
+            "{err}"
+        ),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn subjects_and_bodies(subject in text(), body in text()) {
+        let msg = EmailMessage::new(subject.clone(), body).to(["a@example.com"]);
+        check(&msg, &[&subject]);
+    }
+
+    #[test]
+    fn display_names_and_addresses(name in text(), local in "[a-zA-Z0-9.+ä\\n]{1,80}", domain in "[a-zäö.\\-]{1,70}") {
+        let addr = format!("{name} <{local}@{domain}>");
+        let msg = EmailMessage::new("S", "B").from_email(addr.clone()).to([addr.clone()]).cc([format!("{local}@{domain}")]);
+        check(&msg, &[&addr]);
+    }
+
+    #[test]
+    fn extra_headers_and_file_names(name in "[A-Za-z\\-:ä \\n]{1,30}", value in text(), filename in text()) {
+        let msg = EmailMessage::new("S", "B")
+            .to(["a@example.com"])
+            .header(name.clone(), value.clone())
+            .attach(filename.clone(), "x", None);
+        check(&msg, &[&name, &value, &filename]);
+    }
+}
