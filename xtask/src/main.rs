@@ -7,7 +7,8 @@
 //! * `cargo xtask services` checks that PostgreSQL and MariaDB are reachable, starting them with
 //!   the machine's usual commands when they are installed locally but stopped, and that
 //!   Chromium and chromedriver are installed for the browser tests (installing Debian's
-//!   packages when missing).
+//!   packages when missing), and installs the SMTP server djrs-mail's tests use (aiosmtpd from
+//!   PyPI, in `target/smtp-venv`).
 //! * `cargo xtask bench [NAME...]` runs the named benchmarks (all of them when no name is given)
 //!   against the real services.
 //!
@@ -37,7 +38,8 @@ commands:
                   (cargo hack), tests and docs; stops at the first failure
   services        check that PostgreSQL and MariaDB are reachable, starting local
                   installations that are stopped, and install Chromium and
-                  chromedriver for the browser tests when missing
+                  chromedriver for the browser tests when missing, and
+                  aiosmtpd (in target/smtp-venv) for the mail tests
   bench [NAME..]  run the named benchmarks (all of them without a name) in release
                   mode against the real services
   help            print this text

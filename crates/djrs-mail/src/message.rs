@@ -699,7 +699,7 @@ impl EmailMessage {
                     policy,
                 )?;
                 part.headers.push("MIME-Version: 1.0".to_owned());
-                root.children_mut().push(part);
+                root.push_child(part);
             }
         }
         if !self.attachments.is_empty() {
@@ -727,7 +727,7 @@ impl EmailMessage {
                             .push("Content-Disposition: attachment".to_owned());
                     }
                 }
-                root.children_mut().push(part);
+                root.push_child(part);
             }
         }
         root.headers.extend(headers);
@@ -978,10 +978,10 @@ impl Default for Part {
 }
 
 impl Part {
-    fn children_mut(&mut self) -> &mut Vec<Part> {
-        match &mut self.body {
-            Body::Multi { children, .. } => children,
-            _ => unreachable!("make_multipart always gives a multipart"),
+    /// Adds a subpart; `make_multipart` made this part a multipart, so it always has room.
+    fn push_child(&mut self, child: Part) {
+        if let Body::Multi { children, .. } = &mut self.body {
+            children.push(child);
         }
     }
 
