@@ -135,6 +135,9 @@ fn decode_one(word: &str) -> Option<String> {
 pub(crate) struct Folder {
     lines: Vec<String>,
     last_ew: Option<usize>,
+    /// The last thing written was an encoded word: whitespace after it is dropped by decoders
+    /// if another encoded word follows, so that one must carry the space itself.
+    after_ew: bool,
 }
 
 impl Folder {
@@ -143,6 +146,7 @@ impl Folder {
         Self {
             lines: vec![format!("{name}:")],
             last_ew: None,
+            after_ew: false,
         }
     }
 
@@ -162,6 +166,7 @@ impl Folder {
 
     /// Appends an ASCII token that must not be encoded, folding before it if it does not fit.
     pub(crate) fn push_text(&mut self, token: &str) {
+        self.after_ew = false;
         if self.current().len() + token.len() <= MAX_LINE {
             self.current().push_str(token);
             return;
@@ -206,6 +211,9 @@ impl Folder {
             to_encode = decode_words(&tail);
             to_encode.push_str(text);
             new_last_ew = start;
+        } else if self.after_ew {
+            to_encode = format!(" {text}");
+            new_last_ew = self.current().len();
         } else {
             to_encode = text.to_owned();
             new_last_ew = self.current().len();
@@ -220,8 +228,16 @@ impl Folder {
             let remaining = MAX_LINE.saturating_sub(self.current().len());
             let text_space = remaining.saturating_sub(CHROME);
             if text_space == 0 {
-                self.lines.push(" ".to_owned());
-                new_last_ew = 1;
+                // Fold here; trailing whitespace on the full line becomes the fold, so unfolding
+                // gives back exactly one space.
+                let stolen = self.steal_trailing_ws();
+                let fold = if stolen.is_empty() {
+                    " ".to_owned()
+                } else {
+                    stolen
+                };
+                new_last_ew = fold.len();
+                self.lines.push(fold);
                 continue;
             }
             let mut take = text_space.min(chars.len());
@@ -232,6 +248,18 @@ impl Folder {
                 word = chars[..take].iter().collect();
                 encoded = encoded_word(&word);
             }
+            if encoded.len() > remaining && self.current().trim_start().len() > 0 {
+                // Not even one character fits on this line: fold first.
+                let stolen = self.steal_trailing_ws();
+                let fold = if stolen.is_empty() {
+                    " ".to_owned()
+                } else {
+                    stolen
+                };
+                new_last_ew = fold.len();
+                self.lines.push(fold);
+                continue;
+            }
             self.current().push_str(&encoded);
             chars.drain(..take);
             if !chars.is_empty() {
@@ -241,6 +269,7 @@ impl Folder {
         }
         self.current().push_str(&trailing);
         self.last_ew = Some(new_last_ew);
+        self.after_ew = true;
     }
 
     /// Forgets the last encoded word, so the next one is not combined with it.
@@ -252,6 +281,7 @@ impl Folder {
     pub(crate) fn push_line(&mut self, text: &str) {
         self.lines.push(text.to_owned());
         self.last_ew = None;
+        self.after_ew = false;
     }
 
     /// The length of the current line.
@@ -261,6 +291,7 @@ impl Folder {
 
     /// Appends to the current line without any check (list separators).
     pub(crate) fn push_raw(&mut self, text: &str) {
+        self.after_ew = false;
         self.current().push_str(text);
     }
 

@@ -60,6 +60,17 @@ proptest! {
         check(&msg, &[&subject]);
     }
 
+    /// However a subject is folded and encoded, a reader decodes exactly the text given
+    /// (whitespace between encoded words included).
+    #[test]
+    fn subjects_decode_to_what_was_given(words in proptest::collection::vec("[a-zé😀]{1,70}|[a-z]{1,12}", 1..40)) {
+        let subject = words.join(" ");
+        let bytes = EmailMessage::new(subject.clone(), "B").to(["a@example.com"]).message().unwrap();
+        let parsed = mailparse::parse_mail(&bytes).unwrap();
+        let decoded = parsed.headers.iter().find(|h| h.get_key() == "Subject").unwrap().get_value();
+        prop_assert_eq!(decoded, subject);
+    }
+
     #[test]
     fn display_names_and_addresses(name in text(), local in "[a-zA-Z0-9.+ä\\n]{1,80}", domain in "[a-zäö.\\-]{1,70}") {
         let addr = format!("{name} <{local}@{domain}>");
