@@ -248,7 +248,7 @@ impl Folder {
                 word = chars[..take].iter().collect();
                 encoded = encoded_word(&word);
             }
-            if encoded.len() > remaining && self.current().trim_start().len() > 0 {
+            if encoded.len() > remaining && !self.current().trim_start().is_empty() {
                 // Not even one character fits on this line: fold first.
                 let stolen = self.steal_trailing_ws();
                 let fold = if stolen.is_empty() {
