@@ -279,7 +279,8 @@ impl Backend for FileBackend {
 }
 
 /// Keeps sent messages in memory (Django's `locmem` backend and `mail.outbox`). Clones share
-/// one outbox, so keep a clone to look at what was sent.
+/// one outbox, so keep a clone to look at what was sent. A stored message without `from_email`
+/// gets `DEFAULT_FROM_EMAIL`, as a Django message has it.
 ///
 /// ```
 /// use djrs_mail::{EmailMessage, LocmemBackend, Mailer};
@@ -343,7 +344,12 @@ impl Backend for LocmemBackend {
                 }
                 // Rendering validates every header, as Django's locmem backend does.
                 message.message_with(&options.defaults, Policy::Default)?;
-                lock(&self.outbox).push(message.clone());
+                // Django's messages carry DEFAULT_FROM_EMAIL from construction; so do these.
+                let mut stored = message.clone();
+                stored
+                    .from_email
+                    .get_or_insert_with(|| options.defaults.default_from_email.clone());
+                lock(&self.outbox).push(stored);
                 sent += 1;
             }
             Ok(sent)

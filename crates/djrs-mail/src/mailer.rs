@@ -21,7 +21,7 @@ use crate::settings::{BackendKind, MailSettings};
 /// let mailer = Mailer::new(outbox.clone());
 /// let sent = EmailMessage::new("Welcome", "Hello!").to(["ann@example.com"]).send(&mailer).await?;
 /// assert_eq!(sent, 1);
-/// assert_eq!(outbox.outbox()[0].from_email, None); // DEFAULT_FROM_EMAIL is applied when rendering
+/// assert_eq!(outbox.outbox()[0].from_email.as_deref(), Some("webmaster@localhost"));
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
 #[derive(Clone)]
