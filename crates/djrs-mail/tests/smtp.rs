@@ -226,6 +226,34 @@ async fn client_certificate_when_the_server_requires_one() {
 }
 
 #[tokio::test]
+async fn implicit_tls() {
+    bounded(async {
+        let server = SmtpServer::start(Options {
+            implicit_tls: true,
+            ..Options::default()
+        });
+        let cert = server.cert_pem.clone().unwrap().into_bytes();
+        let config = SmtpConfig::new("127.0.0.1", server.port)
+            .security(Security::Tls)
+            .add_root_certificate(cert)
+            .timeout(Duration::from_secs(10));
+        let mailer = Mailer::new(SmtpBackend::new(config).unwrap());
+        assert_eq!(sample().send(&mailer).await.unwrap(), 1);
+        assert_round_trip(&server.messages()[0].data);
+        // Plain SMTP against a TLS port fails (within the timeout) and sends nothing.
+        let plain = SmtpConfig::new("127.0.0.1", server.port).timeout(Duration::from_secs(2));
+        assert!(
+            sample()
+                .send(&Mailer::new(SmtpBackend::new(plain).unwrap()))
+                .await
+                .is_err()
+        );
+        assert_eq!(server.messages().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn auth_on_plain_connection() {
     bounded(async {
         let server = SmtpServer::start(Options {

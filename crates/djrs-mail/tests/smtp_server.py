@@ -6,7 +6,7 @@ Prints "PORT <n>" once listening. Records into --outdir:
                      tls (was the session encrypted), login (the AUTH user or null)
   events.log         one line per MAIL/RCPT/DATA command accepted, with the session's TLS state
   stats.json         connections: total, current, max_concurrent
-Modes: --tls-cert/--tls-key enable STARTTLS; --refuse-starttls advertises STARTTLS but answers
+Modes: --tls-cert/--tls-key enable STARTTLS (with --implicit-tls: TLS from the first byte); --refuse-starttls advertises STARTTLS but answers
 454; --auth USER:PASS requires AUTH; --drop-mid-message closes the connection during DATA;
 --count-only records no message bodies (for the benchmark); --client-ca requires a client
 certificate signed by (or equal to) the given PEM certificate.
@@ -125,7 +125,7 @@ async def main():
             context.verify_mode = ssl.CERT_REQUIRED
             context.load_verify_locations(ARGS.client_ca)
     kwargs = dict(
-        tls_context=context,
+        tls_context=None if ARGS.implicit_tls else context,
         enable_SMTPUTF8=True,
         hostname="djrs-test.invalid",
         data_size_limit=None,
@@ -133,7 +133,12 @@ async def main():
     if ARGS.auth:
         kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(context))
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Server(Recorder(), **kwargs), host="127.0.0.1", port=ARGS.port)
+    server = await loop.create_server(
+        lambda: Server(Recorder(), **kwargs),
+        host="127.0.0.1",
+        port=ARGS.port,
+        ssl=context if ARGS.implicit_tls else None,
+    )
     port = server.sockets[0].getsockname()[1]
     write_json(os.path.join(ARGS.outdir, "stats.json"), STATS)
     print(f"PORT {port}", flush=True)
@@ -148,6 +153,7 @@ if __name__ == "__main__":
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--client-ca")
+    parser.add_argument("--implicit-tls", action="store_true")
     parser.add_argument("--refuse-starttls", action="store_true")
     parser.add_argument("--auth")
     parser.add_argument("--drop-mid-message", action="store_true")

@@ -46,6 +46,8 @@ pub struct Options {
     pub port: Option<u16>,
     /// Require a TLS client certificate: this one (PEM).
     pub client_ca: Option<String>,
+    /// TLS from the first byte (SMTPS) instead of STARTTLS.
+    pub implicit_tls: bool,
 }
 
 /// A loopback port nothing listens on right now.
@@ -95,6 +97,7 @@ impl SmtpServer {
             count_only,
             port,
             client_ca,
+            implicit_tls,
         } = options;
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(python());
@@ -102,7 +105,7 @@ impl SmtpServer {
             .arg("--outdir")
             .arg(dir.path());
         let mut cert_pem = None;
-        if starttls || refuse_starttls {
+        if starttls || refuse_starttls || implicit_tls {
             let (cert, key) = self_signed();
             std::fs::write(dir.path().join("cert.pem"), &cert).unwrap();
             std::fs::write(dir.path().join("key.pem"), key).unwrap();
@@ -123,6 +126,9 @@ impl SmtpServer {
         }
         if count_only {
             cmd.arg("--count-only");
+        }
+        if implicit_tls {
+            cmd.arg("--implicit-tls");
         }
         if let Some(ca) = client_ca {
             std::fs::write(dir.path().join("client-ca.pem"), ca).unwrap();
