@@ -512,6 +512,39 @@ async fn every_step_has_a_timeout() {
 }
 
 #[tokio::test]
+async fn a_server_that_stalls_during_data_times_out() {
+    bounded(async {
+        let server = SmtpServer::start(Options {
+            stall_data: true,
+            ..Options::default()
+        });
+        let backend =
+            SmtpBackend::new(config(&server).timeout(Duration::from_millis(500))).unwrap();
+        let mailer = Mailer::new(backend.clone());
+        let started = std::time::Instant::now();
+        let err = sample().send(&mailer).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Timeout {
+                    step: "sending",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            backend.open_connections(),
+            0,
+            "a timed-out connection is discarded"
+        );
+        assert!(server.messages().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn settings_drive_the_smtp_backend() {
     bounded(async {
         let server = SmtpServer::start(Options {

@@ -7,7 +7,7 @@ Prints "PORT <n>" once listening. Records into --outdir:
   events.log         one line per MAIL/RCPT/DATA command accepted, with the session's TLS state
   stats.json         connections: total, current, max_concurrent
 Modes: --tls-cert/--tls-key enable STARTTLS (with --implicit-tls: TLS from the first byte); --refuse-starttls advertises STARTTLS but answers
-454; --auth USER:PASS requires AUTH; --drop-mid-message closes the connection during DATA;
+454; --auth USER:PASS requires AUTH; --drop-mid-message closes the connection during DATA; --stall-data never answers DATA;
 --count-only records no message bodies (for the benchmark); --client-ca requires a client
 certificate signed by (or equal to) the given PEM certificate.
 """
@@ -105,6 +105,11 @@ class Server(SMTP):
         return await super().smtp_STARTTLS(arg)
 
     async def smtp_DATA(self, arg):
+        if ARGS.stall_data and self.envelope.rcpt_tos:
+            # Accept DATA, then never answer: the client's per-step timeout must end it.
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await asyncio.sleep(3600)
+            return
         if ARGS.drop_mid_message and self.envelope.rcpt_tos:
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             await self._reader.readline()
@@ -157,6 +162,7 @@ if __name__ == "__main__":
     parser.add_argument("--refuse-starttls", action="store_true")
     parser.add_argument("--auth")
     parser.add_argument("--drop-mid-message", action="store_true")
+    parser.add_argument("--stall-data", action="store_true")
     parser.add_argument("--count-only", action="store_true")
     ARGS = parser.parse_args()
     os.makedirs(os.path.join(ARGS.outdir, "messages"), exist_ok=True)

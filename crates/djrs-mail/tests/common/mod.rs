@@ -48,6 +48,8 @@ pub struct Options {
     pub client_ca: Option<String>,
     /// TLS from the first byte (SMTPS) instead of STARTTLS.
     pub implicit_tls: bool,
+    /// Accept DATA and never answer.
+    pub stall_data: bool,
 }
 
 /// A loopback port nothing listens on right now.
@@ -98,6 +100,7 @@ impl SmtpServer {
             port,
             client_ca,
             implicit_tls,
+            stall_data,
         } = options;
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(python());
@@ -129,6 +132,9 @@ impl SmtpServer {
         }
         if implicit_tls {
             cmd.arg("--implicit-tls");
+        }
+        if stall_data {
+            cmd.arg("--stall-data");
         }
         if let Some(ca) = client_ca {
             std::fs::write(dir.path().join("client-ca.pem"), ca).unwrap();
