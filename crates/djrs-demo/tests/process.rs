@@ -163,12 +163,19 @@ fn check_showcase(demo: &Demo) {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(demo.get("/tasks/").0, 308);
-    let (status, dashboard) = demo.get("/tasks");
-    assert_eq!(status, 200);
-    assert!(
-        dashboard.contains("send_welcome_message") && dashboard.contains("SUCCESSFUL"),
-        "{dashboard}"
-    );
+    // The task writes the outbox before its outcome is recorded: wait for the dashboard too.
+    loop {
+        let (status, dashboard) = demo.get("/tasks");
+        assert_eq!(status, 200);
+        if dashboard.contains("send_welcome_message") && dashboard.contains("SUCCESSFUL") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dashboard never showed the task as SUCCESSFUL: {dashboard}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]

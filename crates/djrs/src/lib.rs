@@ -21,14 +21,17 @@
 //! | `csp`      | [`csp`]: Content Security Policy with nonces, a tower layer       | yes     |
 //! | `orm-ext`  | [`orm_ext`]: `StringAgg`, `AnyValue`, `Record` saves with `RETURNING` | yes  |
 //! | `partials` | [`partials`]: Django's template partials on Tera 2, htmx helpers  | yes     |
+//! | `mail`     | [`mail`]: Django's email API, console/file/locmem/dummy backends  | yes     |
+//! | `smtp`     | the SMTP mail backend (lettre, rustls, a capped pool)             | no      |
+//! | `dkim`     | DKIM signing of mail                                              | no      |
 //! | `tera`     | the Tera integrations of every enabled battery (the CSP nonce)  | no      |
 //! | `axum`     | the axum extractors of every enabled battery                   | no      |
 //! | `postgres` | PostgreSQL support of every enabled battery                    | no      |
 //! | `mysql`    | MySQL/MariaDB support of every enabled battery                 | no      |
 //! | `sqlite`   | SQLite support of every enabled battery                        | no      |
 //!
-//! With both `partials` and `csp`, templates see the request's nonce as `csp_nonce()`. Mail
-//! joins as its crate is published; see the workspace README for what exists today.
+//! With both `partials` and `csp`, templates see the request's nonce as `csp_nonce()`; with both
+//! `mail` and `tasks`, messages can be sent in the background (`send_later`).
 //!
 //! `#[djrs::tasks::task]` and `#[derive(djrs::orm_ext::Record)]` work through the umbrella: they
 //! find `djrs::tasks` and `djrs::orm_ext` when the crates are not direct dependencies.
@@ -53,11 +56,18 @@ pub use djrs_orm_ext as orm_ext;
 #[doc(inline)]
 pub use djrs_partials as partials;
 
+#[cfg(feature = "mail")]
+#[doc(inline)]
+pub use djrs_mail as mail;
+
 /// The names most applications use, for a glob import.
 pub mod prelude {
     #[cfg(feature = "csp")]
     #[doc(no_inline)]
     pub use djrs_csp::{Csp, Policy};
+    #[cfg(feature = "mail")]
+    #[doc(no_inline)]
+    pub use djrs_mail::{EmailMessage, Mailer, send_mail};
     #[cfg(feature = "orm-ext")]
     #[doc(no_inline)]
     pub use djrs_orm_ext::{AnyValue, Record, StringAgg};
