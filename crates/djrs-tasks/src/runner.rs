@@ -37,7 +37,7 @@ pub(crate) async fn run_attempt(
     tasks.hooks().started(running);
     let started = Utc::now();
     let span = tracing::info_span!("task", id = %running.id, name = %running.task_name, attempt = running.attempts());
-    tracing::info!(target: "djrs_tasks", id = %running.id, name = %running.task_name, attempt = running.attempts(), "task started");
+    tracing::debug!(target: "djrs_tasks", id = %running.id, name = %running.task_name, attempt = running.attempts(), "task started");
     let ctx = TaskContext::new(running.clone(), tasks.clone());
     let future =
         tracing::Instrument::instrument((registration.run)(ctx, running.args.clone()), span);
@@ -51,7 +51,7 @@ pub(crate) async fn run_attempt(
     let elapsed_ms = (Utc::now() - started).num_milliseconds();
     match &outcome {
         Ok(_) => {
-            tracing::info!(target: "djrs_tasks", id = %running.id, name = %running.task_name, elapsed_ms, "task succeeded")
+            tracing::debug!(target: "djrs_tasks", id = %running.id, name = %running.task_name, elapsed_ms, "task succeeded")
         }
         Err(err) => {
             tracing::warn!(target: "djrs_tasks", id = %running.id, name = %running.task_name, elapsed_ms, error = %err, "task attempt failed")

@@ -64,7 +64,7 @@ pub(crate) struct Hooks {
 
 impl Hooks {
     pub(crate) fn enqueued(&self, result: &TaskResult) {
-        tracing::info!(target: "djrs_tasks", id = %result.id, name = %result.task_name, queue = %result.queue_name, backend = %result.backend, "task enqueued");
+        tracing::debug!(target: "djrs_tasks", id = %result.id, name = %result.task_name, queue = %result.queue_name, backend = %result.backend, "task enqueued");
         self.enqueued.iter().for_each(|hook| hook(result));
     }
 
