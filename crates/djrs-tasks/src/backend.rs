@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::task::BoxFuture;
-use crate::{Result, TaskError, TaskResult, TaskResultStatus, Tasks};
+use crate::{Result, TaskError, TaskId, TaskResult, TaskResultStatus, Tasks, WorkerId};
 
 /// What a backend can do: Django's `supports_*` flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,7 +85,7 @@ impl Capabilities {
 #[non_exhaustive]
 pub struct NewTask {
     /// The result's id.
-    pub id: String,
+    pub id: TaskId,
     /// The task's stable name.
     pub task_name: String,
     /// The arguments as a JSON array.
@@ -135,28 +135,113 @@ impl NewTask {
     }
 }
 
+/// What a backend may ask of the task system while it stores or runs tasks: the task signals,
+/// an attempt run in this process, the clock. Backends get this handle rather than the whole
+/// [`Tasks`], so they stay independent of the core.
+///
+/// ```
+/// use djrs_tasks::{task, Backend, BackendContext, BoxFuture, Capabilities, NewTask, Result,
+///     TaskResult, Tasks};
+///
+/// /// Runs every task at once and forgets it (a small custom backend).
+/// #[derive(Debug)]
+/// struct RunNow;
+///
+/// impl Backend for RunNow {
+///     fn name(&self) -> &'static str { "RunNow" }
+///     fn capabilities(&self) -> Capabilities { Capabilities::none().with_async_task() }
+///     fn enqueue<'a>(&'a self, ctx: &'a BackendContext<'a>, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+///         Box::pin(async move {
+///             let mut result = task.into_ready_result();
+///             ctx.task_enqueued(&result);
+///             result.worker_ids.push("here".into());
+///             match ctx.run(&result).await {
+///                 Ok(value) => result.mark_successful(value, ctx.now()),
+///                 Err(error) => result.mark_failed(error, ctx.now()),
+///             }
+///             ctx.task_finished(&result);
+///             Ok(result)
+///         })
+///     }
+///     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+///         Box::pin(async move { Err(djrs_tasks::Error::TaskResultDoesNotExist(id.to_owned())) })
+///     }
+/// }
+///
+/// #[task]
+/// async fn answer() -> u32 { 42 }
+///
+/// # tokio_test::block_on(async {
+/// let tasks = Tasks::builder().backend("default", RunNow).build()?;
+/// assert_eq!(answer.enqueue(&tasks).await?.return_value::<u32>()?, 42);
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct BackendContext<'a> {
+    tasks: &'a Tasks,
+}
+
+impl<'a> BackendContext<'a> {
+    pub(crate) fn new(tasks: &'a Tasks) -> Self {
+        BackendContext { tasks }
+    }
+
+    /// Fires `task_enqueued` for a task that was stored (not for a duplicate of a unique key).
+    pub fn task_enqueued(&self, result: &TaskResult) {
+        self.tasks.hooks().enqueued(result);
+    }
+
+    /// Fires `task_finished` for a task that reached `SUCCESSFUL` or `FAILED`.
+    pub fn task_finished(&self, result: &TaskResult) {
+        self.tasks.hooks().finished(result);
+    }
+
+    /// Runs one attempt of `running` in this process (firing `task_started`), returning its
+    /// JSON value or its error. Never panics.
+    #[must_use = "the attempt runs only when awaited"]
+    pub fn run<'b>(
+        &'b self,
+        running: &'b TaskResult,
+    ) -> BoxFuture<'b, std::result::Result<serde_json::Value, TaskError>> {
+        Box::pin(crate::runner::run_attempt(self.tasks, running))
+    }
+
+    /// The current time.
+    #[must_use]
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
 /// A task backend (Django's `BaseTaskBackend`): stores enqueued tasks, or runs them, and reads
-/// results back. Object-safe, so `Tasks` holds any mix of backends.
-pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
+/// results back. Object-safe, so `Tasks` holds any mix of backends; `Any`, so code that knows a
+/// concrete backend type (transactional enqueue) can find it.
+pub trait Backend: std::any::Any + Send + Sync + std::fmt::Debug {
     /// The backend's name for messages and signals, e.g. `SqliteBackend`.
     fn name(&self) -> &'static str;
 
     /// What the backend supports.
     fn capabilities(&self) -> Capabilities;
 
-    /// Stores (or, for `ImmediateBackend`, runs) a validated task.
-    fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>>;
+    /// Stores (or, for `ImmediateBackend`, runs) a validated task, firing the signals it
+    /// causes through `ctx`.
+    fn enqueue<'a>(
+        &'a self,
+        ctx: &'a BackendContext<'a>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<TaskResult>>;
 
     /// Stores several tasks at once; by default one `enqueue` after another.
     fn enqueue_many<'a>(
         &'a self,
-        tasks: &'a Tasks,
+        ctx: &'a BackendContext<'a>,
         batch: Vec<NewTask>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
             let mut results = Vec::with_capacity(batch.len());
             for task in batch {
-                results.push(self.enqueue(tasks, task).await?);
+                results.push(self.enqueue(ctx, task).await?);
             }
             Ok(results)
         })
@@ -169,31 +254,23 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     fn queue(&self) -> Option<&dyn Queue> {
         None
     }
-
-    /// This backend as a [`PostgresBackend`](crate::PostgresBackend), for transactional enqueue.
-    #[cfg(feature = "postgres")]
-    fn as_postgres(&self) -> Option<&crate::PostgresBackend> {
-        None
-    }
 }
 
 /// A connection a task can be enqueued on inside the caller's own transaction (the generated
-/// `enqueue_in`). Implemented for `&mut sqlx::PgConnection` (feature `postgres`): pass
-/// `&mut *tx` for a `sqlx::Transaction`.
+/// `enqueue_in`). Implemented for `&mut sqlx::PgConnection`, `&mut sqlx::SqliteConnection` and
+/// `&mut sqlx::MySqlConnection` (features `postgres`, `sqlite`, `mysql`): pass `&mut *tx` for a
+/// `sqlx::Transaction`.
 pub trait EnqueueIn: Send {
-    /// Validates and writes the task on this connection.
-    fn enqueue_in<'a>(
+    /// Validates and writes the tasks on this connection, in order.
+    fn enqueue_batch_in<'a>(
         self,
         tasks: &'a Tasks,
-        options: &'a crate::TaskOptions,
-        args: serde_json::Value,
-    ) -> BoxFuture<'a, Result<TaskResult>>
+        batch: Vec<crate::PreparedTask>,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>>
     where
         Self: 'a;
-}
 
-#[cfg(feature = "postgres")]
-impl EnqueueIn for &mut sqlx::PgConnection {
+    /// Validates and writes one task on this connection.
     fn enqueue_in<'a>(
         self,
         tasks: &'a Tasks,
@@ -201,9 +278,12 @@ impl EnqueueIn for &mut sqlx::PgConnection {
         args: serde_json::Value,
     ) -> BoxFuture<'a, Result<TaskResult>>
     where
-        Self: 'a,
+        Self: Sized + 'a,
     {
-        Box::pin(tasks.enqueue_on_postgres(self, options, args))
+        let prepared = crate::PreparedTask::new(options.clone(), args);
+        Box::pin(
+            async move { crate::store::single(self.enqueue_batch_in(tasks, vec![prepared]).await) },
+        )
     }
 }
 
@@ -222,9 +302,45 @@ pub enum Outcome {
     },
     /// The attempt failed and the task fails for good.
     Failed(TaskError),
-    /// The worker stopped before the attempt finished; run again as soon as possible.
+    /// The worker stopped before the attempt finished; run again as soon as possible, and the
+    /// attempt does not count (its worker id is taken back off `worker_ids`).
     Interrupted(TaskError),
 }
+
+/// One attempt's outcome, fenced by the attempt it belongs to: the queue records it only while
+/// the task is still `RUNNING` that attempt for that worker.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Completion {
+    /// The task.
+    pub id: TaskId,
+    /// The attempt number (the task's `attempts()` when it was claimed).
+    pub attempt: u32,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+impl Completion {
+    /// The outcome of attempt `attempt` of task `id`.
+    ///
+    /// ```
+    /// use djrs_tasks::{Completion, Outcome, TaskId};
+    ///
+    /// let done = Completion::new(TaskId::from("t-1"), 1, Outcome::Succeeded(serde_json::json!(3)));
+    /// assert_eq!(done.attempt, 1);
+    /// ```
+    #[must_use]
+    pub fn new(id: TaskId, attempt: u32, outcome: Outcome) -> Self {
+        Completion {
+            id,
+            attempt,
+            outcome,
+        }
+    }
+}
+
+/// A lease a worker holds: the task and the attempt it runs.
+pub type Lease = (TaskId, u32);
 
 /// Filters for listing results (the dashboard).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -247,60 +363,69 @@ pub struct QueueCounts {
     pub rows: Vec<(String, TaskResultStatus, u64)>,
 }
 
-/// The worker-facing side of a queueing backend.
+/// The worker-facing side of a queueing backend. Every method is one atomic change of the
+/// store; the worker and the scheduler fire the signals for the results they get back.
 pub trait Queue: Send + Sync {
-    /// Atomically claims up to `limit` due `READY` tasks of `queues` for `worker_id`, in the order
-    /// priority DESC, `run_after` ASC, `enqueued_at` ASC, marking them `RUNNING` with a lease of
-    /// `lease`. Every task is claimed by one worker at a time.
+    /// Atomically claims up to `limit` due `READY` tasks of `queues` (empty: every queue) for
+    /// `worker_id`, in the order priority DESC, `run_after` ASC (undeferred last),
+    /// `enqueued_at` ASC, marking them `RUNNING` with a lease of `lease`, within the queues'
+    /// concurrency limits. Every task is claimed by one worker at a time.
     fn claim<'a>(
         &'a self,
-        worker_id: &'a str,
+        worker_id: &'a WorkerId,
         queues: &'a [String],
         limit: usize,
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>>;
 
-    /// Records how an attempt ended. Only the worker holding the task's lease may do so; returns
-    /// the updated result, or `None` when the lease was lost (the task was rescued meanwhile).
-    fn complete<'a>(
-        &'a self,
-        worker_id: &'a str,
-        id: &'a str,
-        outcome: Outcome,
-    ) -> BoxFuture<'a, Result<Option<TaskResult>>>;
-
-    /// Records several outcomes at once (one write transaction where the backend can); the
-    /// results are in the order given. By default one [`complete`](Self::complete) after another.
+    /// Records how attempts ended, in one write where the store can; the results are in the
+    /// order given, `None` where the worker no longer holds that attempt's lease (it was
+    /// rescued meanwhile, and another worker may own the task now).
     fn complete_many<'a>(
         &'a self,
-        worker_id: &'a str,
-        outcomes: Vec<(String, Outcome)>,
-    ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>> {
+        worker_id: &'a WorkerId,
+        completions: Vec<Completion>,
+    ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>>;
+
+    /// Records how one attempt ended; `None` when the lease was lost.
+    fn complete<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        completion: Completion,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>> {
         Box::pin(async move {
-            let mut results = Vec::with_capacity(outcomes.len());
-            for (id, outcome) in outcomes {
-                results.push(self.complete(worker_id, &id, outcome).await?);
-            }
-            Ok(results)
+            Ok(self
+                .complete_many(worker_id, vec![completion])
+                .await?
+                .pop()
+                .flatten())
         })
     }
 
-    /// Extends the leases of the tasks `ids` that `worker_id` is running.
+    /// Extends the leases `worker_id` holds and returns the tasks whose lease it still holds;
+    /// a task missing from the answer was lost (rescued, cancelled or deleted), and its
+    /// attempt must stop.
     fn heartbeat<'a>(
         &'a self,
-        worker_id: &'a str,
-        ids: &'a [String],
+        worker_id: &'a WorkerId,
+        leases: &'a [Lease],
         lease: Duration,
-    ) -> BoxFuture<'a, Result<u64>>;
+    ) -> BoxFuture<'a, Result<Vec<TaskId>>>;
 
-    /// Re-queues (or fails, when out of attempts) the `RUNNING` tasks whose lease expired: their
-    /// worker died. Returns how many.
-    fn rescue_expired(&self) -> BoxFuture<'_, Result<u64>>;
+    /// Re-queues the `RUNNING` tasks whose lease expired (their worker died or stalled), or
+    /// fails them when that was their last attempt. Returns the tasks it changed.
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<Vec<TaskResult>>>;
 
     /// Resolves when a task may have become available: enqueued in this process, or announced by
     /// the store (PostgreSQL `NOTIFY`). A hint; workers also poll. Implementations register the
     /// interest when this is called, not when the future is first polled.
     fn notified(&self) -> BoxFuture<'_, ()>;
+
+    /// How often a worker should look for tasks when nothing wakes it, for stores that cannot
+    /// announce enqueues from other processes; `None` leaves the worker's own setting.
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
 
     /// Deletes finished results older than `older_than` with one of `statuses`; returns how many.
     fn prune_results<'a>(
@@ -321,4 +446,28 @@ pub trait Queue: Send + Sync {
     /// Cancels a `READY` task: it becomes `FAILED` with a `djrs_tasks::Cancelled` error and never
     /// runs. Returns the updated result, or `None` when the task is not `READY` (any more).
     fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>>;
+
+    /// Takes or keeps the lease on the leadership `name` for `holder` for `ttl`; `true` while
+    /// `holder` leads. One holder at a time across every process on the store.
+    fn lead<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Gives up the leadership `name` if `holder` has it.
+    fn resign<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>>;
+
+    /// Stores `task` as the occurrence `occurrence` of the schedule `schedule`, both in one
+    /// write: `None` when that occurrence already has its task (another scheduler enqueued it).
+    fn enqueue_occurrence<'a>(
+        &'a self,
+        schedule: &'a str,
+        occurrence: DateTime<Utc>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>>;
+
+    /// Deletes the records of schedule occurrences older than `older_than`; returns how many.
+    fn prune_occurrences(&self, older_than: DateTime<Utc>) -> BoxFuture<'_, Result<u64>>;
 }

@@ -2,12 +2,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::Utc;
-
-use crate::backend::{Backend, Capabilities, NewTask};
-use crate::runner::run_attempt;
+use crate::backend::{Backend, BackendContext, Capabilities, NewTask};
 use crate::task::BoxFuture;
-use crate::{Error, Result, TaskResult, TaskResultStatus, Tasks};
+use crate::{Error, Result, TaskResult, TaskResultStatus, WorkerId};
 
 /// Runs each task at enqueue time, in the enqueuing task (Django's `ImmediateBackend`, the
 /// default). Keeps no results.
@@ -48,30 +45,27 @@ impl Backend for ImmediateBackend {
         Capabilities::none().with_async_task().with_priority()
     }
 
-    fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+    fn enqueue<'a>(
+        &'a self,
+        ctx: &'a BackendContext<'a>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<TaskResult>> {
         Box::pin(async move {
             let mut result = task.into_ready_result();
-            tasks.hooks().enqueued(&result);
-            let now = Utc::now();
+            ctx.task_enqueued(&result);
+            let now = ctx.now();
             result.status = TaskResultStatus::Running;
             result.started_at = Some(now);
             result.last_attempted_at = Some(now);
-            result
-                .worker_ids
-                .push(format!("immediate-{}", uuid::Uuid::new_v4().simple()));
-            let outcome = run_attempt(tasks, &result).await;
-            result.finished_at = Some(Utc::now());
-            match outcome {
-                Ok(value) => {
-                    result.status = TaskResultStatus::Successful;
-                    result.return_value = Some(value);
-                }
-                Err(error) => {
-                    result.status = TaskResultStatus::Failed;
-                    result.errors.push(error);
-                }
+            result.worker_ids.push(WorkerId::from(format!(
+                "immediate-{}",
+                uuid::Uuid::new_v4().simple()
+            )));
+            match ctx.run(&result).await {
+                Ok(value) => result.mark_successful(value, ctx.now()),
+                Err(error) => result.mark_failed(error, ctx.now()),
             }
-            tasks.hooks().finished(&result);
+            ctx.task_finished(&result);
             Ok(result)
         })
     }
@@ -150,14 +144,18 @@ impl Backend for DummyBackend {
             .with_priority()
     }
 
-    fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+    fn enqueue<'a>(
+        &'a self,
+        ctx: &'a BackendContext<'a>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<TaskResult>> {
         Box::pin(async move {
             let result = task.into_ready_result();
             self.results
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(result.clone());
-            tasks.hooks().enqueued(&result);
+            ctx.task_enqueued(&result);
             Ok(result)
         })
     }

@@ -32,7 +32,8 @@
 //! | feature  | adds                                                                 | default |
 //! |----------|----------------------------------------------------------------------|---------|
 //! | `sqlite` | `SqliteBackend`: the embedded queue on one SQLite file               | no      |
-//! | `postgres` | `PostgresBackend`: one queue for many workers on many machines, transactional enqueue | no |
+//! | `postgres` | `PostgresBackend`: one queue for many workers on many machines, `LISTEN`/`NOTIFY` wake-ups | no |
+//! | `mysql`  | `MysqlBackend`: the same queue on MySQL 8 and MariaDB ≥ 10.6                  | no      |
 //! | `axum`   | `axum::dashboard`: a read-only dashboard router; `Tasks` as state     | no      |
 //!
 //! # Beyond Django
@@ -49,34 +50,38 @@ pub mod axum;
 
 mod backend;
 mod error;
+mod ids;
 mod immediate;
-#[cfg(feature = "postgres")]
-mod postgres;
 mod result;
 mod runner;
-#[cfg(feature = "postgres")]
 mod schedule;
-#[cfg(feature = "sqlite")]
-mod sqlite;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod signal;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod sql;
 mod store;
 mod task;
 mod tasks;
 mod worker;
 
 pub use backend::{
-    Backend, Capabilities, EnqueueIn, NewTask, Outcome, Queue, QueueCounts, ResultFilter,
+    Backend, BackendContext, Capabilities, Completion, EnqueueIn, Lease, NewTask, Outcome, Queue,
+    QueueCounts, ResultFilter,
 };
 pub use djrs_tasks_macros::task;
 pub use error::{Error, Result};
+pub use ids::{TaskId, WorkerId};
 pub use immediate::{DummyBackend, ImmediateBackend};
-#[cfg(feature = "postgres")]
-pub use postgres::PostgresBackend;
 pub use result::{TaskError, TaskResult, TaskResultStatus};
-#[cfg(feature = "postgres")]
 pub use schedule::{Scheduler, SchedulerStats};
+pub use signal::shutdown_signal;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub use sql::{Dialect, SqlBackend};
+#[cfg(feature = "mysql")]
+pub use sql::{MySql, MysqlBackend};
+#[cfg(feature = "postgres")]
+pub use sql::{Postgres, PostgresBackend};
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteBackend;
+pub use sql::{Sqlite, SqliteBackend, sqlite_connect_options};
 #[doc(hidden)]
 pub use task::__private;
 pub use task::{
@@ -84,5 +89,7 @@ pub use task::{
     DEFAULT_TASK_QUEUE_NAME, PreparedTask, TASK_MAX_PRIORITY, TASK_MIN_PRIORITY, Task, TaskContext,
     TaskOptions, TaskOutput, registered_task_names,
 };
+#[doc(hidden)]
+pub use tasks::BackendFactory;
 pub use tasks::{BackendConfig, Tasks, TasksBuilder, TasksConfig};
 pub use worker::{Worker, WorkerStats};

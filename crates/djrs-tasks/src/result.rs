@@ -118,12 +118,97 @@ impl TaskError {
         }
     }
 
+    /// The error as stored: the traceback trimmed to the task's own frames (a backtrace's
+    /// frames in the runtime, the standard library and djrs are dropped) and capped at
+    /// [`TRACEBACK_LIMIT`](Self::TRACEBACK_LIMIT) bytes, and the message capped likewise, each
+    /// cut marked. Workers store every error this way, so one failing task cannot bloat the
+    /// table or the console.
+    ///
+    /// ```
+    /// use djrs_tasks::TaskError;
+    ///
+    /// let huge = TaskError::new("E", "x".repeat(100_000)).bounded();
+    /// assert!(huge.traceback.len() <= TaskError::TRACEBACK_LIMIT + 64);
+    /// assert!(huge.traceback.ends_with("[… 91856 more bytes cut]"));
+    /// ```
+    #[must_use]
+    pub fn bounded(mut self) -> Self {
+        self.traceback = cap(&trim_backtrace(&self.traceback), Self::TRACEBACK_LIMIT);
+        self.message = cap(&self.message, Self::TRACEBACK_LIMIT);
+        self.exception_class_path = cap(&self.exception_class_path, 512);
+        self
+    }
+
+    /// The most bytes of a traceback (and of a message) stored per failed attempt.
+    pub const TRACEBACK_LIMIT: usize = 8 * 1024;
+
     /// Sets the traceback.
     #[must_use]
     pub fn with_traceback(mut self, traceback: impl Into<String>) -> Self {
         self.traceback = traceback.into();
         self
     }
+}
+
+/// `text` cut to at most `limit` bytes (at a character boundary), the cut marked.
+fn cap(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}[… {} more bytes cut]", &text[..end], text.len() - end)
+}
+
+/// Drops the frames of a backtrace (`anyhow`'s "Stack backtrace:" or std's) that belong to the
+/// runtime, the standard library or djrs, keeping the task's own; text that is not a backtrace
+/// is kept as it is.
+fn trim_backtrace(text: &str) -> String {
+    const FOREIGN: [&str; 9] = [
+        "std::",
+        "core::",
+        "alloc::",
+        "tokio::",
+        "futures_util::",
+        "futures_core::",
+        "anyhow::",
+        "djrs_tasks::",
+        "<unknown>",
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut skipping = false;
+    let mut dropped = 0usize;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        // A frame: "  12: path::to::fn"; its location follows on an "at …" line.
+        let frame = trimmed
+            .split_once(": ")
+            .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .map(|(_, name)| name);
+        if let Some(name) = frame {
+            let name = name.trim_start_matches('<');
+            skipping = FOREIGN.iter().any(|p| name.starts_with(p));
+            if skipping {
+                dropped += 1;
+                continue;
+            }
+        } else if skipping && trimmed.starts_with("at ") {
+            continue;
+        } else {
+            skipping = false;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if dropped == 0 {
+        return text.to_owned();
+    }
+    out.push_str(&format!(
+        "[{dropped} frames of the runtime, std and djrs left out]"
+    ));
+    out
 }
 
 impl std::fmt::Display for TaskError {
@@ -154,7 +239,7 @@ impl std::fmt::Display for TaskError {
 #[non_exhaustive]
 pub struct TaskResult {
     /// The result's id (a UUIDv7 string).
-    pub id: String,
+    pub id: crate::TaskId,
     /// The task's stable name: module path and function name.
     pub task_name: String,
     /// Where the task is in its life.
@@ -180,7 +265,7 @@ pub struct TaskResult {
     /// One entry per failed attempt.
     pub errors: Vec<TaskError>,
     /// The workers of each attempt, in order; its length is the number of attempts.
-    pub worker_ids: Vec<String>,
+    pub worker_ids: Vec<crate::WorkerId>,
     /// How many attempts the task gets before it is `FAILED` for good.
     pub max_attempts: u32,
     /// The return value as JSON, once the task succeeded.
@@ -192,6 +277,47 @@ pub struct TaskResult {
 }
 
 impl TaskResult {
+    /// Records a success at `now`: status `SUCCESSFUL`, the return value, `finished_at`.
+    ///
+    /// ```
+    /// use djrs_tasks::{TaskResult, TaskResultStatus};
+    /// # let mut result: TaskResult = serde_json::from_value(serde_json::json!({
+    /// #   "id": "t", "task_name": "n", "status": "RUNNING", "enqueued_at": "2026-01-01T00:00:00Z",
+    /// #   "started_at": null, "finished_at": null, "last_attempted_at": null, "run_after": null,
+    /// #   "args": [], "backend": "default", "queue_name": "default", "priority": 0, "errors": [],
+    /// #   "worker_ids": ["w"], "max_attempts": 1, "return_value": null, "timeout": null,
+    /// #   "unique_key": null})).unwrap();
+    /// result.mark_successful(serde_json::json!(7), chrono::Utc::now());
+    /// assert_eq!(result.status, TaskResultStatus::Successful);
+    /// assert_eq!(result.return_value::<i32>()?, 7);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    pub fn mark_successful(&mut self, value: serde_json::Value, now: DateTime<Utc>) {
+        self.status = TaskResultStatus::Successful;
+        self.return_value = Some(value);
+        self.finished_at = Some(now);
+    }
+
+    /// Records a failure for good at `now`: status `FAILED`, the error appended, `finished_at`.
+    ///
+    /// ```
+    /// use djrs_tasks::{TaskError, TaskResult, TaskResultStatus};
+    /// # let mut result: TaskResult = serde_json::from_value(serde_json::json!({
+    /// #   "id": "t", "task_name": "n", "status": "RUNNING", "enqueued_at": "2026-01-01T00:00:00Z",
+    /// #   "started_at": null, "finished_at": null, "last_attempted_at": null, "run_after": null,
+    /// #   "args": [], "backend": "default", "queue_name": "default", "priority": 0, "errors": [],
+    /// #   "worker_ids": ["w"], "max_attempts": 1, "return_value": null, "timeout": null,
+    /// #   "unique_key": null})).unwrap();
+    /// result.mark_failed(TaskError::new("E", "no"), chrono::Utc::now());
+    /// assert_eq!(result.status, TaskResultStatus::Failed);
+    /// assert_eq!(result.errors.len(), 1);
+    /// ```
+    pub fn mark_failed(&mut self, error: TaskError, now: DateTime<Utc>) {
+        self.status = TaskResultStatus::Failed;
+        self.errors.push(error);
+        self.finished_at = Some(now);
+    }
+
     /// The number of attempts so far (Django: `len(worker_ids)`).
     #[must_use]
     pub fn attempts(&self) -> u32 {

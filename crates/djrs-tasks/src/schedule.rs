@@ -1,13 +1,13 @@
-//! Periodic (cron) tasks on PostgreSQL, with exactly one enqueue per occurrence however many
-//! schedulers run on however many machines.
+//! Periodic (cron) tasks, with exactly one enqueue per occurrence however many schedulers run
+//! on however many machines, on every queueing backend.
 
 use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
-use sqlx::Connection;
 
 use crate::{Error, PreparedTask, Result, Tasks};
 
@@ -15,7 +15,18 @@ use crate::{Error, PreparedTask, Result, Tasks};
 struct Entry {
     name: String,
     cron: Cron,
+    zone: Tz,
     task: PreparedTask,
+}
+
+impl Entry {
+    /// The first occurrence after `since`, in UTC.
+    fn next_after(&self, since: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_next_occurrence(&since.with_timezone(&self.zone), false)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
 }
 
 /// What a scheduler did before it stopped.
@@ -24,34 +35,47 @@ struct Entry {
 pub struct SchedulerStats {
     /// Occurrences this scheduler enqueued.
     pub enqueued: u64,
-    /// Whether it led (held the leader lock) at some point.
+    /// Whether it led at some point.
     pub led: bool,
 }
 
-/// Enqueues tasks on cron schedules (Oban's Cron plugin, River's periodic jobs).
+/// Enqueues tasks on cron schedules (Oban's Cron plugin, River's periodic jobs), on any
+/// queueing backend.
 ///
-/// Run one in every process that may schedule: they elect a leader through a PostgreSQL
-/// advisory lock, and only the leader enqueues. Each occurrence is recorded in
-/// `djrs_task_schedule` in the same transaction as its task, so even two leaders (a lock lost
-/// with its connection) cannot enqueue one occurrence twice. Occurrences missed while no
-/// scheduler ran are not back-filled.
+/// Run one in every process that may schedule: they elect a leader through a lease in the
+/// store, and only the leader enqueues. Each occurrence is recorded with its task in one write,
+/// so even two leaders (a leader that stalled past its lease) cannot enqueue one occurrence
+/// twice. A new leader also looks back over the lease's length, so the occurrences of a
+/// hand-over are not lost; older missed occurrences are not back-filled.
 ///
 /// Patterns have five fields (minute granularity) or six (seconds first), and aliases such as
-/// `@hourly`; times are UTC.
+/// `@hourly`. Times are UTC, or the IANA time zone given to
+/// [`add_in_zone`](Self::add_in_zone); across daylight-saving changes a schedule behaves as
+/// cron users expect: a time that does not exist (the spring-forward gap) runs once at the
+/// first minute after the gap, and a time that happens twice (the fall-back overlap) runs once,
+/// at its first occurrence, while interval patterns (`*/15 * * * *`) run in both halves.
 ///
-/// ```no_run
-/// use djrs_tasks::{task, PostgresBackend, Scheduler, Tasks};
+/// ```
+/// use std::time::Duration;
+/// use djrs_tasks::{task, Scheduler, SqliteBackend, Tasks};
 ///
 /// #[task]
-/// async fn nightly_report() {}
+/// async fn tick() {}
 ///
-/// # async fn demo() -> djrs_tasks::Result<()> {
-/// let tasks = Tasks::builder().backend("default", PostgresBackend::connect_lazy("postgres://…")?).build()?;
-/// Scheduler::new(&tasks)
-///     .add("nightly-report", "0 3 * * *", nightly_report.prepare()?)?
-///     .run_until(std::future::pending()) // or a shutdown signal
+/// # tokio_test::block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// let tasks = Tasks::builder()
+///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+///     .build()?;
+/// let stats = Scheduler::new(&tasks)
+///     .add("every-second", "* * * * * *", tick.prepare()?)?
+///     .add_in_zone("paris-morning", "0 8 * * *", "Europe/Paris", tick.prepare()?)?
+///     .tick(Duration::from_millis(50))
+///     .run_until(tokio::time::sleep(Duration::from_millis(2100)))
 ///     .await?;
-/// # Ok(()) }
+/// assert!(stats.led && stats.enqueued >= 1);
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -60,28 +84,46 @@ pub struct Scheduler {
     backend: String,
     entries: Vec<Entry>,
     tick: Duration,
+    lease: Duration,
+    holder: String,
 }
 
+/// The leadership the schedulers of one store share.
+const LEADERSHIP: &str = "scheduler";
+
 impl Scheduler {
-    /// A scheduler for the `default` backend, which must be a `PostgresBackend`.
+    /// A scheduler for the `default` backend, which must keep a queue.
     pub fn new(tasks: &Tasks) -> Self {
         Scheduler {
             tasks: tasks.clone(),
             backend: crate::DEFAULT_TASK_BACKEND_ALIAS.to_owned(),
             entries: Vec::new(),
             tick: Duration::from_millis(500),
+            lease: Duration::from_secs(10),
+            holder: crate::WorkerId::generate().into_string(),
         }
     }
 
-    /// Adds a schedule: `task` (with its arguments, from the generated `prepare`) is enqueued at
-    /// every occurrence of `pattern`. `name` identifies the schedule across processes.
+    /// Adds a schedule in UTC: `task` (with its arguments, from the generated `prepare`) is
+    /// enqueued at every occurrence of `pattern`. `name` identifies the schedule across
+    /// processes.
     ///
     /// # Errors
     /// `InvalidTask` for a pattern that does not parse or a name used twice.
-    pub fn add(
+    pub fn add(self, name: impl Into<String>, pattern: &str, task: PreparedTask) -> Result<Self> {
+        self.add_in_zone(name, pattern, "UTC", task)
+    }
+
+    /// Adds a schedule whose pattern is read in the IANA time zone `zone` (`Europe/Paris`,
+    /// `America/New_York`).
+    ///
+    /// # Errors
+    /// `InvalidTask` for a pattern that does not parse, an unknown zone or a name used twice.
+    pub fn add_in_zone(
         mut self,
         name: impl Into<String>,
         pattern: &str,
+        zone: &str,
         task: PreparedTask,
     ) -> Result<Self> {
         let name = name.into();
@@ -99,7 +141,17 @@ impl Scheduler {
                     "invalid cron pattern {pattern:?} for {name:?}: {err}"
                 ))
             })?;
-        self.entries.push(Entry { name, cron, task });
+        let zone: Tz = zone.parse().map_err(|_| {
+            Error::InvalidTask(format!(
+                "unknown time zone {zone:?} for {name:?}: use an IANA name such as \"Europe/Paris\""
+            ))
+        })?;
+        self.entries.push(Entry {
+            name,
+            cron,
+            zone,
+            task,
+        });
         Ok(self)
     }
 
@@ -109,72 +161,78 @@ impl Scheduler {
         self
     }
 
-    /// How often the scheduler looks at the clock and, when not leading, tries to lead
+    /// How often the scheduler looks at the clock and renews or tries to take the leadership
     /// (default 500 ms).
     pub fn tick(mut self, every: Duration) -> Self {
         self.tick = every.max(Duration::from_millis(10));
         self
     }
 
-    /// Schedules until `shutdown` resolves.
+    /// How long a leader stays leader without renewing (default 10 s): after a leader dies,
+    /// another takes over within this time.
+    pub fn leadership_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(100));
+        self
+    }
+
+    /// Schedules until `shutdown` resolves, then gives up the leadership.
     ///
     /// # Errors
-    /// `NotSupported` when the backend is not a `PostgresBackend`. Database errors while
-    /// running are logged and retried, never returned.
+    /// `NotSupported` when the backend keeps no queue. Storage errors while running are logged
+    /// and retried, never returned.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<SchedulerStats> {
-        let backend = self.tasks.backend(&self.backend)?;
-        let Some(postgres) = backend.as_postgres() else {
+        let backend = std::sync::Arc::clone(self.tasks.backend(&self.backend)?);
+        let Some(queue) = backend.queue() else {
             return Err(Error::NotSupported {
                 backend: backend.name(),
                 operation: "cron schedules",
             });
         };
-        postgres.migrate().await?;
-        let pool = postgres.pool().clone();
+        let lease = self.lease.max(self.tick * 3);
         let mut stats = SchedulerStats::default();
-        // The leader holds the lock on this connection for as long as it lives.
-        let mut leader: Option<sqlx::PgConnection> = None;
+        let mut leading = false;
         let mut last: Vec<DateTime<Utc>> = Vec::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            if leader.is_none() {
-                match try_lead(&pool).await {
-                    Ok(Some(conn)) => {
-                        tracing::info!(target: "djrs_tasks", "this scheduler leads");
-                        leader = Some(conn);
-                        stats.led = true;
-                        last = vec![Utc::now(); self.entries.len()];
+            match queue.lead(LEADERSHIP, &self.holder, lease).await {
+                Ok(true) if !leading => {
+                    tracing::info!(target: "djrs_tasks", holder = %self.holder, "this scheduler leads");
+                    leading = true;
+                    stats.led = true;
+                    // Look back over a hand-over: the occurrence records keep this exact.
+                    let since = Utc::now() - chrono::Duration::from_std(lease).unwrap_or_default();
+                    last = vec![since; self.entries.len()];
+                }
+                Ok(true) => {}
+                Ok(false) => {
+                    if leading {
+                        tracing::warn!(target: "djrs_tasks", holder = %self.holder, "lost the scheduler leadership");
                     }
-                    Ok(None) => {}
-                    Err(err) => {
-                        tracing::warn!(target: "djrs_tasks", error = %err, "could not try the scheduler lock")
-                    }
+                    leading = false;
+                }
+                Err(err) => {
+                    tracing::warn!(target: "djrs_tasks", error = %err, "could not renew or take the scheduler leadership");
+                    leading = false;
                 }
             }
-            if let Some(conn) = leader.as_mut() {
-                // A dead leader connection has lost the lock: step down.
-                if let Err(err) = conn.ping().await {
-                    tracing::warn!(target: "djrs_tasks", error = %err, "lost the scheduler lock's connection");
-                    leader = None;
-                } else {
-                    let now = Utc::now();
-                    for (entry, since) in self.entries.iter().zip(last.iter_mut()) {
-                        let mut next = entry.cron.find_next_occurrence(since, false).ok();
-                        while let Some(occurrence) = next.filter(|t| *t <= now) {
-                            match self.enqueue_occurrence(postgres, entry, occurrence).await {
-                                Ok(true) => stats.enqueued += 1,
-                                Ok(false) => {}
-                                Err(err) => {
-                                    tracing::warn!(target: "djrs_tasks", schedule = %entry.name, error = %err, "could not enqueue an occurrence; retrying");
-                                    break;
-                                }
+            if leading {
+                let now = Utc::now();
+                for (entry, since) in self.entries.iter().zip(last.iter_mut()) {
+                    let mut next = entry.next_after(*since);
+                    while let Some(occurrence) = next.filter(|t| *t <= now) {
+                        match self.enqueue_occurrence(queue, entry, occurrence).await {
+                            Ok(true) => stats.enqueued += 1,
+                            Ok(false) => {}
+                            Err(err) => {
+                                tracing::warn!(target: "djrs_tasks", schedule = %entry.name, error = %err, "could not enqueue an occurrence; retrying");
+                                break;
                             }
-                            *since = occurrence;
-                            next = entry.cron.find_next_occurrence(&occurrence, false).ok();
                         }
+                        *since = occurrence;
+                        next = entry.next_after(occurrence);
                     }
                 }
             }
@@ -183,66 +241,32 @@ impl Scheduler {
                 () = tokio::time::sleep(self.tick) => {}
             }
         }
-        if let Some(conn) = leader {
-            // Closing the connection releases the session lock.
-            let _ = conn.close().await;
+        if leading && let Err(err) = queue.resign(LEADERSHIP, &self.holder).await {
+            tracing::warn!(target: "djrs_tasks", error = %err, "could not give up the scheduler leadership; it passes on when its lease expires");
         }
         Ok(stats)
     }
 
-    /// Records the occurrence and enqueues its task in one transaction; `false` when another
-    /// scheduler already did.
+    /// Enqueues the occurrence's task with its record; `false` when another scheduler already
+    /// did.
     async fn enqueue_occurrence(
         &self,
-        postgres: &crate::PostgresBackend,
+        queue: &dyn crate::Queue,
         entry: &Entry,
         occurrence: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut tx = postgres.pool().begin().await?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let recorded = sqlx::query(
-            "INSERT INTO djrs_task_schedule (name, occurrence, task_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(&entry.name)
-        .bind(occurrence)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if recorded == 0 {
-            return Ok(false);
-        }
         let (options, args) = (entry.task.options().clone(), entry.task.args().clone());
-        let result = self
-            .tasks
-            .enqueue_on_postgres(&mut tx, &options, args)
-            .await?;
-        sqlx::query(
-            "UPDATE djrs_task_schedule SET task_id = $1 WHERE name = $2 AND occurrence = $3",
-        )
-        .bind(&result.id)
-        .bind(&entry.name)
-        .bind(occurrence)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        tracing::info!(target: "djrs_tasks", schedule = %entry.name, %occurrence, id = %result.id, "scheduled task enqueued");
-        Ok(true)
-    }
-}
-
-/// Takes the leader lock on a connection of its own, or `None` when another scheduler leads.
-async fn try_lead(pool: &sqlx::PgPool) -> Result<Option<sqlx::PgConnection>> {
-    let mut conn = pool.acquire().await?.detach();
-    // One leader per schema: the queue's tables live in the connection's current schema.
-    let locked: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended('djrs_tasks.scheduler.' || current_schema(), 0))")
-            .fetch_one(&mut conn)
-            .await?;
-    if locked {
-        Ok(Some(conn))
-    } else {
-        let _ = conn.close().await;
-        Ok(None)
+        let task = self.tasks.new_task(&options, args)?;
+        match queue
+            .enqueue_occurrence(&entry.name, occurrence, task)
+            .await?
+        {
+            Some(result) => {
+                self.tasks.hooks().enqueued(&result);
+                tracing::info!(target: "djrs_tasks", schedule = %entry.name, %occurrence, id = %result.id, "scheduled task enqueued");
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }

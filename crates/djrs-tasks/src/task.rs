@@ -525,6 +525,7 @@ pub mod __private {
     where
         F: FnOnce() -> Result<Value, TaskError> + Send + 'static,
     {
+        crate::runner::mark_blocking();
         match tokio::task::spawn_blocking(f).await {
             Ok(outcome) => outcome,
             Err(join) => Err(crate::runner::panic_error(join)),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::backend::{Backend, NewTask};
+use crate::backend::{Backend, BackendContext, NewTask};
 use crate::task::StateMap;
 use crate::{
     DEFAULT_TASK_BACKEND_ALIAS, DummyBackend, Error, ImmediateBackend, PreparedTask, Result,
@@ -233,8 +233,9 @@ impl Tasks {
                 options.queue_name()
             )));
         }
+        check_storable(&args, "argument")?;
         let task = NewTask {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: crate::TaskId::new(),
             task_name: options.name().to_owned(),
             args,
             priority: options.priority(),
@@ -249,6 +250,16 @@ impl Tasks {
         Ok((configured, task))
     }
 
+    /// Django's validation of a task for its backend, and the task as a backend stores it (for
+    /// transactional enqueue, which writes it on the caller's connection).
+    pub(crate) fn new_task(
+        &self,
+        options: &TaskOptions,
+        args: serde_json::Value,
+    ) -> Result<NewTask> {
+        Ok(self.validate(options, args)?.1)
+    }
+
     /// Enqueues a task whose arguments are already JSON (what the generated `enqueue` calls).
     ///
     /// # Errors
@@ -259,37 +270,8 @@ impl Tasks {
         args: serde_json::Value,
     ) -> Result<TaskResult> {
         let (configured, task) = self.validate(options, args)?;
-        let result = configured.backend.enqueue(self, task).await?;
-        Ok(result)
-    }
-
-    /// Writes a task on the caller's PostgreSQL connection (inside its transaction): the task
-    /// exists if and only if that transaction commits, and its `NOTIFY` is sent at commit.
-    #[cfg(feature = "postgres")]
-    pub(crate) async fn enqueue_on_postgres(
-        &self,
-        conn: &mut sqlx::PgConnection,
-        options: &TaskOptions,
-        args: serde_json::Value,
-    ) -> Result<TaskResult> {
-        let (configured, task) = self.validate(options, args)?;
-        let Some(postgres) = configured.backend.as_postgres() else {
-            return Err(Error::InvalidTask(format!(
-                "enqueue_in needs a PostgresBackend, and '{}' is a {}",
-                options.backend(),
-                configured.backend.name()
-            )));
-        };
-        postgres.migrate().await?;
-        let (result, inserted) = postgres
-            .insert_on(conn, vec![task])
-            .await?
-            .pop()
-            .ok_or_else(|| Error::InvalidTask("the backend returned no result".into()))?;
-        if inserted {
-            self.hooks().enqueued(&result);
-        }
-        Ok(result)
+        let ctx = BackendContext::new(self);
+        configured.backend.enqueue(&ctx, task).await
     }
 
     /// Enqueues several prepared tasks, in one write where the backend can (`SqliteBackend`
@@ -329,7 +311,8 @@ impl Tasks {
             new_tasks.push(self.validate(&options, args)?.1);
         }
         let configured = self.configured(&alias)?;
-        configured.backend.enqueue_many(self, new_tasks).await
+        let ctx = BackendContext::new(self);
+        configured.backend.enqueue_many(&ctx, new_tasks).await
     }
 
     /// Deletes finished results of the default backend older than `older_than` with one of
@@ -509,49 +492,104 @@ impl TasksBuilder {
     }
 }
 
-/// The backend a `BACKEND` value names.
+/// A backend that `TASKS` can name: `BACKEND` → a constructor from the alias and its
+/// configuration. Backends register one with `inventory::submit!`, so `Tasks::from_config` knows
+/// every backend compiled in without naming any.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct BackendFactory {
+    name: &'static str,
+    build: fn(&str, &BackendConfig) -> Result<Arc<dyn Backend>>,
+}
+
+impl BackendFactory {
+    /// A factory for the backend called `name`.
+    #[must_use]
+    pub const fn new(
+        name: &'static str,
+        build: fn(&str, &BackendConfig) -> Result<Arc<dyn Backend>>,
+    ) -> Self {
+        BackendFactory { name, build }
+    }
+}
+
+inventory::collect!(BackendFactory);
+
+/// Refuses options for a backend that takes none.
+fn no_options(name: &str, alias: &str, config: &BackendConfig) -> Result<()> {
+    match config.options.keys().next() {
+        Some(key) => Err(Error::InvalidTaskBackend(format!(
+            "{name} takes no option {key:?} (backend '{alias}')"
+        ))),
+        None => Ok(()),
+    }
+}
+
+inventory::submit! {
+    BackendFactory::new("ImmediateBackend", |alias, config| {
+        no_options("ImmediateBackend", alias, config)?;
+        Ok(Arc::new(ImmediateBackend::new()))
+    })
+}
+
+inventory::submit! {
+    BackendFactory::new("DummyBackend", |alias, config| {
+        no_options("DummyBackend", alias, config)?;
+        Ok(Arc::new(DummyBackend::new()))
+    })
+}
+
+/// The backend a `BACKEND` value names: its last segment after `.` or `:`.
 fn backend_from_config(alias: &str, config: &BackendConfig) -> Result<Arc<dyn Backend>> {
     let name = config.backend.rsplit(['.', ':']).next().unwrap_or_default();
-    let unknown_option = |backend: &str| -> Result<()> {
-        match config.options.keys().next() {
-            Some(key) => Err(Error::InvalidTaskBackend(format!(
-                "{backend} takes no option {key:?} (backend '{alias}')"
-            ))),
-            None => Ok(()),
+    let mut known: Vec<&'static str> = Vec::new();
+    for factory in inventory::iter::<BackendFactory> {
+        if factory.name == name {
+            return (factory.build)(alias, config);
         }
-    };
-    match name {
-        "ImmediateBackend" => {
-            unknown_option(name)?;
-            Ok(Arc::new(ImmediateBackend::new()))
-        }
-        "DummyBackend" => {
-            unknown_option(name)?;
-            Ok(Arc::new(DummyBackend::new()))
-        }
-        #[cfg(feature = "sqlite")]
-        "SqliteBackend" => Ok(Arc::new(crate::SqliteBackend::from_options(
-            alias,
-            &config.options,
-        )?)),
-        #[cfg(feature = "postgres")]
-        "PostgresBackend" => Ok(Arc::new(crate::PostgresBackend::from_options(
-            alias,
-            &config.options,
-        )?)),
-        _ => Err(Error::InvalidTaskBackend(format!(
-            "Could not find backend '{}' for '{alias}': known backends are ImmediateBackend, DummyBackend{}{}",
-            config.backend,
-            if cfg!(feature = "sqlite") {
-                ", SqliteBackend"
-            } else {
-                " (SqliteBackend needs the `sqlite` feature)"
-            },
-            if cfg!(feature = "postgres") {
-                ", PostgresBackend"
-            } else {
-                " (PostgresBackend needs the `postgres` feature)"
-            }
-        ))),
+        known.push(factory.name);
     }
+    known.sort_unstable();
+    Err(Error::InvalidTaskBackend(format!(
+        "Could not find backend '{}' for '{alias}': the backends compiled in are {} \
+         (SqliteBackend, PostgresBackend and MysqlBackend need the features sqlite, postgres and mysql)",
+        config.backend,
+        known.join(", ")
+    )))
+}
+
+/// Refuses values a database cannot store, the same on every backend: a string or key holding
+/// U+0000 (PostgreSQL's `jsonb` and most drivers reject it).
+pub(crate) fn check_storable(value: &serde_json::Value, what: &str) -> Result<()> {
+    fn find(value: &serde_json::Value, path: &mut String) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, v)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = find(v, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            serde_json::Value::Object(map) => map.iter().any(|(k, v)| {
+                let len = path.len();
+                path.push_str(&format!("[{k:?}]"));
+                let found = k.contains('\0') || find(v, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    if find(value, &mut path) {
+        return Err(Error::InvalidTask(format!(
+            "Task {what}s cannot hold the character U+0000 (NUL), which databases cannot store; found at {what}s{path}"
+        )));
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! The worker: claims tasks from a queueing backend and runs them, with leases, retries and
 //! graceful shutdown.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -10,11 +10,13 @@ use chrono::Utc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::backend::{Outcome, Queue};
+use tokio::sync::Notify;
+
+use crate::backend::{Completion, Lease, Outcome, Queue};
 use crate::runner::run_attempt;
 use crate::{
-    DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskResult,
-    Tasks,
+    DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskId,
+    TaskResult, Tasks, WorkerId,
 };
 
 /// What a worker did before it stopped.
@@ -29,6 +31,9 @@ pub struct WorkerStats {
     pub failed: u64,
     /// Attempts cut short by shutdown and re-queued.
     pub interrupted: u64,
+    /// Attempts stopped because the worker lost the task's lease (it stalled past the lease and
+    /// the task was rescued); their outcome is not recorded.
+    pub lost: u64,
 }
 
 /// Runs tasks from a backend's queues: Django's missing worker.
@@ -61,7 +66,7 @@ pub struct Worker {
     backend: String,
     queues: Vec<String>,
     concurrency: usize,
-    worker_id: String,
+    worker_id: WorkerId,
     lease: Duration,
     poll_interval: Duration,
     grace_period: Duration,
@@ -77,7 +82,7 @@ impl Worker {
             backend: DEFAULT_TASK_BACKEND_ALIAS.to_owned(),
             queues: vec![DEFAULT_TASK_QUEUE_NAME.to_owned()],
             concurrency: 8,
-            worker_id: default_worker_id(),
+            worker_id: WorkerId::generate(),
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             grace_period: Duration::from_secs(10),
@@ -106,7 +111,7 @@ impl Worker {
 
     /// This worker's id, recorded in each attempt's `worker_ids` (at most 64 characters).
     pub fn worker_id(mut self, id: impl Into<String>) -> Self {
-        self.worker_id = id.into().chars().take(64).collect();
+        self.worker_id = WorkerId::from(id.into().chars().take(64).collect::<String>());
         self
     }
 
@@ -117,8 +122,9 @@ impl Worker {
         self
     }
 
-    /// How often an idle worker looks for due tasks when no local enqueue wakes it (default
-    /// 1 s).
+    /// How often an idle worker looks for due tasks when nothing wakes it (default 1 s; stores
+    /// that cannot announce enqueues from other processes, SQLite and MySQL, ask for 50 ms and
+    /// get the shorter of the two).
     pub fn poll_interval(mut self, every: Duration) -> Self {
         self.poll_interval = every;
         self
@@ -140,7 +146,7 @@ impl Worker {
 
     /// This worker's id.
     #[must_use]
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &WorkerId {
         &self.worker_id
     }
 
@@ -190,6 +196,9 @@ impl Worker {
                 .queue()
                 .unwrap_or_else(|| unreachable!("checked above"))
         };
+        let poll_interval = queue()
+            .poll_interval()
+            .map_or(this.poll_interval, |hint| hint.min(this.poll_interval));
         tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, queues = ?this.queues, concurrency = this.concurrency, "worker started");
 
         let shared = Arc::new(Shared::default());
@@ -212,9 +221,7 @@ impl Worker {
             while running.try_join_next().is_some() {}
             if last_rescue.elapsed() >= this.lease {
                 last_rescue = tokio::time::Instant::now();
-                if let Err(err) = queue().rescue_expired().await {
-                    tracing::warn!(target: "djrs_tasks", error = %err, "could not rescue expired tasks");
-                }
+                this.rescue(queue()).await;
             }
             // Claim in batches: with tasks running, wait until half the slots are free, so
             // claims do not contend with completions for the store's write lock one by one.
@@ -244,7 +251,7 @@ impl Worker {
                     () = &mut shutdown => break,
                     () = wake, if free > 0 => {}
                     // Draining (`run_until_idle`) only waits for outcomes to be recorded.
-                    () = tokio::time::sleep(if until_idle { this.poll_interval.min(Duration::from_millis(5)) } else { this.poll_interval }) => {}
+                    () = tokio::time::sleep(if until_idle { poll_interval.min(Duration::from_millis(5)) } else { poll_interval }) => {}
                     Some(_) = running.join_next(), if !running.is_empty() => {}
                     _ = heartbeat.tick() => this.renew(queue(), &shared).await,
                 }
@@ -259,20 +266,33 @@ impl Worker {
                             "djrs_tasks::Interrupted",
                             "the worker had no free slot",
                         );
-                        let _ = queue()
-                            .complete(&this.worker_id, &task.id, Outcome::Interrupted(error))
-                            .await;
+                        let back = Completion::new(
+                            task.id.clone(),
+                            task.attempts(),
+                            Outcome::Interrupted(error),
+                        );
+                        let _ = queue().complete(&this.worker_id, back).await;
                         continue;
                     }
                 };
-                shared.insert(&task.id);
+                let lost = shared.insert(&task);
                 let (this, outcomes) = (Arc::clone(&this), outcomes.clone());
                 running.spawn(async move {
-                    let id = task.id.clone();
-                    let outcome = this.attempt(&task).await;
+                    let attempt = task.attempts();
+                    let outcome = tokio::select! {
+                        outcome = this.attempt(&task) => Some(outcome),
+                        // The lease was lost: stop the attempt at its next await, record nothing
+                        // (the task belongs to another worker now).
+                        () = lost.notified() => None,
+                    };
                     drop(permit);
-                    // The completer records it; if it has stopped, the lease expires instead.
-                    let _ = outcomes.send((id, outcome));
+                    match outcome {
+                        // The completer records it; if it has stopped, the lease expires instead.
+                        Some(outcome) => {
+                            let _ = outcomes.send(Completion::new(task.id.clone(), attempt, outcome));
+                        }
+                        None => tracing::warn!(target: "djrs_tasks", id = %task.id, name = %task.task_name, attempt, "lost the task's lease (this worker stalled past it and the task was rescued); the attempt was stopped"),
+                    }
                 });
             }
             tokio::select! {
@@ -303,18 +323,26 @@ impl Worker {
         if let Err(err) = completer.await {
             tracing::error!(target: "djrs_tasks", error = %err, "the completer stopped abnormally");
         }
-        for id in shared.drain() {
-            let error = TaskError::new(
-                "djrs_tasks::Interrupted",
-                "the worker shut down before the attempt finished",
-            );
-            match queue()
-                .complete(&this.worker_id, &id, Outcome::Interrupted(error))
-                .await
-            {
-                Ok(_) => shared.count(|s| s.interrupted += 1),
+        let interrupted: Vec<Completion> = shared
+            .drain()
+            .into_iter()
+            .map(|(id, attempt)| {
+                let error = TaskError::new(
+                    "djrs_tasks::Interrupted",
+                    "the worker shut down before the attempt finished; it does not count as an attempt",
+                );
+                Completion::new(id, attempt, Outcome::Interrupted(error))
+            })
+            .collect();
+        if !interrupted.is_empty() {
+            let n = interrupted.len() as u64;
+            match queue().complete_many(&this.worker_id, interrupted).await {
+                Ok(done) => {
+                    let requeued = done.iter().flatten().count() as u64;
+                    shared.count(|s| s.interrupted += requeued);
+                }
                 Err(err) => {
-                    tracing::warn!(target: "djrs_tasks", id = %id, error = %err, "could not re-queue an interrupted task; its lease will expire")
+                    tracing::warn!(target: "djrs_tasks", tasks = n, error = %err, "could not re-queue interrupted tasks; their leases will expire")
                 }
             }
         }
@@ -323,28 +351,46 @@ impl Worker {
         Ok(stats)
     }
 
+    /// Renews the leases of the attempts in flight; stops those whose lease was lost.
     async fn renew(&self, queue: &dyn Queue, shared: &Shared) {
-        let ids = shared.in_flight_ids();
-        if let Err(err) = queue.heartbeat(&self.worker_id, &ids, self.lease).await {
-            tracing::warn!(target: "djrs_tasks", error = %err, "lease renewal failed");
+        let leases = shared.leases();
+        if leases.is_empty() {
+            return;
+        }
+        match queue.heartbeat(&self.worker_id, &leases, self.lease).await {
+            Ok(renewed) => {
+                let renewed: std::collections::HashSet<&TaskId> = renewed.iter().collect();
+                for (id, _) in &leases {
+                    if !renewed.contains(id) {
+                        shared.lose(id);
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::warn!(target: "djrs_tasks", error = %err, "lease renewal failed");
+            }
+        }
+    }
+
+    /// Rescues tasks whose worker stopped renewing their lease, firing `task_finished` for
+    /// those that ran out of attempts.
+    async fn rescue(&self, queue: &dyn Queue) {
+        match queue.rescue_expired().await {
+            Ok(rescued) => {
+                for result in rescued.iter().filter(|r| r.is_finished()) {
+                    self.tasks.hooks().finished(result);
+                }
+            }
+            Err(err) => {
+                tracing::warn!(target: "djrs_tasks", error = %err, "could not rescue expired tasks");
+            }
         }
     }
 
     /// Runs one attempt and decides what it means: success, a retry after a backoff, or a
     /// failure for good.
     async fn attempt(&self, task: &TaskResult) -> Outcome {
-        let run = run_attempt(&self.tasks, task);
-        let outcome = match task.timeout {
-            // Dropping the attempt's future on timeout aborts the task it runs in.
-            Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
-                Err(TaskError::new(
-                    "djrs_tasks::Timeout",
-                    format!("the attempt ran longer than its timeout of {limit:?}"),
-                ))
-            }),
-            None => run.await,
-        };
-        match outcome {
+        match run_attempt(&self.tasks, task).await {
             Ok(value) => Outcome::Succeeded(value),
             Err(error) if task.attempts() < task.max_attempts => {
                 let delay = chrono::Duration::from_std(self.backoff(task.attempts()))
@@ -358,12 +404,12 @@ impl Worker {
         }
     }
 
-    /// Records outcomes in batches (one write transaction for all that are waiting), so the
-    /// store's commit rate does not limit the worker.
+    /// Records outcomes in batches (one write for all that are waiting), so the store's commit
+    /// rate does not limit the worker.
     async fn complete_loop(
         self: Arc<Self>,
         backend: Arc<dyn crate::Backend>,
-        mut completions: tokio::sync::mpsc::UnboundedReceiver<(String, Outcome)>,
+        mut completions: tokio::sync::mpsc::UnboundedReceiver<Completion>,
         shared: Arc<Shared>,
     ) {
         let Some(queue) = backend.queue() else { return };
@@ -381,15 +427,18 @@ impl Worker {
         }
     }
 
-    async fn record(&self, queue: &dyn Queue, outcomes: Vec<(String, Outcome)>, shared: &Shared) {
+    async fn record(&self, queue: &dyn Queue, completions: Vec<Completion>, shared: &Shared) {
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=5 {
-            match queue.complete_many(&self.worker_id, outcomes.clone()).await {
+            match queue
+                .complete_many(&self.worker_id, completions.clone())
+                .await
+            {
                 Ok(results) => {
-                    for ((id, outcome), result) in outcomes.iter().zip(results) {
+                    for (completion, result) in completions.iter().zip(results) {
                         match result {
                             Some(result) => {
-                                shared.count(|s| match outcome {
+                                shared.count(|s| match completion.outcome {
                                     Outcome::Succeeded(_) => s.succeeded += 1,
                                     Outcome::Retry { .. } => s.retried += 1,
                                     Outcome::Interrupted(_) => s.interrupted += 1,
@@ -400,10 +449,11 @@ impl Worker {
                                 }
                             }
                             None => {
-                                tracing::warn!(target: "djrs_tasks", id = %id, "lost the task's lease before finishing; another worker owns it now")
+                                shared.count(|s| s.lost += 1);
+                                tracing::warn!(target: "djrs_tasks", id = %completion.id, "lost the task's lease before finishing; the outcome was refused and another worker owns the task now")
                             }
                         }
-                        shared.remove(id);
+                        shared.remove(&completion.id);
                     }
                     return;
                 }
@@ -413,43 +463,73 @@ impl Worker {
                     delay *= 2;
                 }
                 Err(err) => {
-                    tracing::error!(target: "djrs_tasks", error = %err, tasks = outcomes.len(), "could not record outcomes; these tasks run again after their leases expire");
+                    tracing::error!(target: "djrs_tasks", error = %err, tasks = completions.len(), "could not record outcomes; these tasks run again after their leases expire");
                     // Stop renewing their leases so they expire and are rescued.
-                    outcomes.iter().for_each(|(id, _)| shared.remove(id));
+                    completions.iter().for_each(|c| shared.remove(&c.id));
                 }
             }
         }
     }
 }
 
-/// What the worker's loops share: the tasks in flight (whose leases it renews) and the counts.
+/// An attempt in flight: its number and the signal that stops it when its lease is lost.
+struct InFlight {
+    attempt: u32,
+    lost: Arc<Notify>,
+}
+
+/// What the worker's loops share: the attempts in flight (whose leases it renews) and the
+/// counts.
 #[derive(Default)]
 struct Shared {
-    in_flight: Mutex<HashSet<String>>,
+    in_flight: Mutex<HashMap<TaskId, InFlight>>,
     stats: Mutex<WorkerStats>,
 }
 
 impl Shared {
-    fn insert(&self, id: &str) {
+    /// Tracks a claimed task; returns the signal that fires when its lease is lost.
+    fn insert(&self, task: &TaskResult) -> Arc<Notify> {
+        let lost = Arc::new(Notify::new());
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(id.to_owned());
+            .insert(
+                task.id.clone(),
+                InFlight {
+                    attempt: task.attempts(),
+                    lost: Arc::clone(&lost),
+                },
+            );
+        lost
     }
 
-    fn remove(&self, id: &str) {
+    fn remove(&self, id: &TaskId) {
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(id);
     }
 
-    fn in_flight_ids(&self) -> Vec<String> {
+    /// Stops tracking `id` and stops its attempt.
+    fn lose(&self, id: &TaskId) {
+        let removed = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+        if let Some(in_flight) = removed {
+            // `notify_one` keeps the permit if the attempt is not waiting yet.
+            in_flight.lost.notify_one();
+            self.count(|s| s.lost += 1);
+        }
+    }
+
+    fn leases(&self) -> Vec<Lease> {
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .cloned()
+            .map(|(id, f)| (id.clone(), f.attempt))
             .collect()
     }
 
@@ -460,11 +540,12 @@ impl Shared {
             .len()
     }
 
-    fn drain(&self) -> Vec<String> {
+    fn drain(&self) -> Vec<Lease> {
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .drain()
+            .map(|(id, f)| (id, f.attempt))
             .collect()
     }
 
@@ -475,10 +556,4 @@ impl Shared {
     fn stats(&self) -> WorkerStats {
         *self.stats.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// `djrs-<pid>-<random>`: unique per worker value, recognisable in results.
-fn default_worker_id() -> String {
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    format!("djrs-{}-{}", std::process::id(), &random[..12])
 }

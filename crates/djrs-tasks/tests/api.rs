@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use djrs_tasks::{
-    Backend, BoxFuture, Capabilities, DummyBackend, Error, NewTask, Result, Task, TaskContext,
-    TaskResult, TaskResultStatus, Tasks, TasksConfig, task,
+    Backend, BackendContext, BoxFuture, Capabilities, DummyBackend, Error, NewTask, Result, Task,
+    TaskContext, TaskResult, TaskResultStatus, Tasks, TasksConfig, task,
 };
 
 #[task]
@@ -249,8 +249,12 @@ impl Backend for NoPriorities {
     fn capabilities(&self) -> Capabilities {
         Capabilities::none().with_async_task()
     }
-    fn enqueue<'a>(&'a self, tasks: &'a Tasks, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
-        self.0.enqueue(tasks, task)
+    fn enqueue<'a>(
+        &'a self,
+        ctx: &'a BackendContext<'a>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<TaskResult>> {
+        self.0.enqueue(ctx, task)
     }
     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
         self.0.get_result(id)

@@ -1,7 +1,8 @@
 //! The PostgreSQL queue and the worker, on the real PostgreSQL: the shared queue suite, plus
-//! transactional enqueue, `LISTEN`/`NOTIFY` and a server restart. Each test works in a schema of
-//! its own (the restart test on a server of its own).
+//! what only PostgreSQL has (`LISTEN`/`NOTIFY`) and a server restart. Each test works in a
+//! schema of its own (the restart test on a server of its own).
 
+#[macro_use]
 mod suite;
 
 use std::path::{Path, PathBuf};
@@ -9,7 +10,10 @@ use std::process::Command;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use djrs_tasks::{Error, PostgresBackend, Task, TaskResultStatus, Tasks, Worker};
+use djrs_tasks::{
+    BoxFuture, EnqueueIn, PostgresBackend, PreparedTask, TaskResult, TaskResultStatus, Tasks,
+    TasksBuilder, Worker,
+};
 use suite::Store;
 
 struct PgStore {
@@ -37,18 +41,20 @@ impl PgStore {
         PgStore { url, schema }
     }
 
-    fn backend(&self) -> PostgresBackend {
+    fn pool(&self) -> sqlx::PgPool {
         let options = sqlx::postgres::PgConnectOptions::from_str(&self.url)
             .unwrap()
             .options([("search_path", self.schema.as_str())]);
-        PostgresBackend::from_pool(
-            sqlx::postgres::PgPoolOptions::new()
-                .max_connections(8)
-                .connect_lazy_with(options),
-        )
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .connect_lazy_with(options)
     }
 
-    async fn drop_schema(self) {
+    fn backend(&self) -> PostgresBackend {
+        PostgresBackend::from_pool(self.pool())
+    }
+
+    async fn cleanup(self) {
         let admin = sqlx::PgPool::connect(&self.url).await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP SCHEMA {} CASCADE",
@@ -59,155 +65,57 @@ impl PgStore {
         .unwrap();
         admin.close().await;
     }
-}
 
-impl Store for PgStore {
-    fn tasks(&self) -> Tasks {
-        Tasks::builder()
-            .backend("default", self.backend())
-            .queues("default", ["default", "low", "high"])
-            .build()
-            .unwrap()
+    async fn drop_schema(self) {
+        self.cleanup().await;
     }
 }
 
-#[tokio::test]
-async fn claims_in_priority_then_run_after_then_fifo_order() {
-    let store = PgStore::new().await;
-    suite::claims_in_priority_then_run_after_then_fifo_order(&store).await;
-    store.drop_schema().await;
+impl Store for PgStore {
+    fn builder(&self, limits: &[(&'static str, u32)]) -> TasksBuilder {
+        let mut backend = self.backend();
+        for (queue, limit) in limits {
+            backend = backend.queue_limit(*queue, *limit);
+        }
+        Tasks::builder()
+            .backend("default", backend)
+            .queues("default", ["default", "low", "high", "limited"])
+    }
+
+    fn enqueue_in_transaction<'a>(
+        &'a self,
+        tasks: &'a Tasks,
+        batch: Vec<PreparedTask>,
+        commit: bool,
+    ) -> BoxFuture<'a, djrs_tasks::Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let pool = self.pool();
+            let mut tx = pool.begin().await.unwrap();
+            let results = (&mut *tx).enqueue_batch_in(tasks, batch).await?;
+            if commit {
+                tx.commit().await.unwrap();
+            } else {
+                tx.rollback().await.unwrap();
+            }
+            pool.close().await;
+            Ok(results)
+        })
+    }
+
+    fn count<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, i64> {
+        Box::pin(async move {
+            let pool = self.pool();
+            let n = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            n
+        })
+    }
 }
 
-#[tokio::test]
-async fn queues_are_separate() {
-    let store = PgStore::new().await;
-    suite::queues_are_separate(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn many_worker_loops_run_every_task_exactly_once() {
-    let store = PgStore::new().await;
-    suite::many_worker_loops_run_every_task_exactly_once(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test]
-async fn failed_attempts_are_retried_with_backoff() {
-    let store = PgStore::new().await;
-    suite::failed_attempts_are_retried_with_backoff(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test]
-async fn a_panicking_task_fails_and_the_worker_goes_on() {
-    let store = PgStore::new().await;
-    suite::a_panicking_task_fails_and_the_worker_goes_on(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test]
-async fn a_dead_workers_task_runs_again_after_its_lease_expires() {
-    let store = PgStore::new().await;
-    suite::a_dead_workers_task_runs_again_after_its_lease_expires(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test]
-async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones() {
-    let store = PgStore::new().await;
-    suite::graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test]
-async fn deferred_tasks_wait_for_run_after() {
-    let store = PgStore::new().await;
-    suite::deferred_tasks_wait_for_run_after(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_unique_key_gives_one_task_under_concurrent_enqueues() {
-    let store = PgStore::new().await;
-    suite::a_unique_key_gives_one_task_under_concurrent_enqueues(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_ready_task_can_be_cancelled() {
-    let store = PgStore::new().await;
-    suite::a_ready_task_can_be_cancelled(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_attempt_past_its_timeout_fails() {
-    let store = PgStore::new().await;
-    suite::an_attempt_past_its_timeout_fails(&store).await;
-    store.drop_schema().await;
-}
-
-#[tokio::test]
-async fn transactional_enqueue_exists_only_if_the_transaction_commits() {
-    let store = PgStore::new().await;
-    let backend = store.backend();
-    backend.migrate().await.unwrap();
-    let pool = backend.pool().clone();
-    let tasks = Tasks::builder()
-        .backend("default", backend)
-        .build()
-        .unwrap();
-
-    let mut tx = pool.begin().await.unwrap();
-    let rolled_back = suite::record
-        .enqueue_in(&mut *tx, &tasks, "tx".into(), 1)
-        .await
-        .unwrap();
-    // Inside the transaction the task is there; outside it is not yet.
-    assert!(matches!(
-        tasks.get_result(&rolled_back.id).await,
-        Err(Error::TaskResultDoesNotExist(_))
-    ));
-    tx.rollback().await.unwrap();
-    assert!(matches!(
-        tasks.get_result(&rolled_back.id).await,
-        Err(Error::TaskResultDoesNotExist(_))
-    ));
-
-    let mut tx = pool.begin().await.unwrap();
-    let committed = suite::record
-        .enqueue_in(&mut *tx, &tasks, "tx".into(), 2)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(
-        tasks.get_result(&committed.id).await.unwrap().status,
-        TaskResultStatus::Ready
-    );
-    Worker::new(&tasks).run_until_idle().await.unwrap();
-    assert_eq!(
-        tasks.get_result(&committed.id).await.unwrap().status,
-        TaskResultStatus::Successful
-    );
-    assert_eq!(suite::run_count("tx", 1), 0);
-    assert_eq!(suite::run_count("tx", 2), 1);
-
-    // Only a PostgreSQL backend can share the caller's transaction.
-    let immediate = Tasks::default();
-    let mut conn = pool.acquire().await.unwrap();
-    let err = suite::record
-        .enqueue_in(&mut *conn, &immediate, "tx".into(), 3)
-        .await
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("enqueue_in needs a PostgresBackend"),
-        "{err}"
-    );
-    drop(conn);
-    store.drop_schema().await;
-}
+shared_suite!(PgStore::new().await);
 
 /// Waits for a task to succeed, or fails after `limit`.
 async fn wait_for_success(tasks: &Tasks, id: &str, limit: Duration) -> Duration {
@@ -420,7 +328,7 @@ async fn workers_survive_a_postgres_restart() {
         .map(|i| suite::record.prepare(key.clone(), i))
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
-    let ids: Vec<String> = tasks
+    let ids: Vec<djrs_tasks::TaskId> = tasks
         .enqueue_many(batch)
         .await
         .unwrap()
@@ -480,167 +388,4 @@ async fn workers_survive_a_postgres_restart() {
     }
     // At-least-once: an outcome lost in the restart means that task ran again, never zero times.
     assert!((0..N).all(|i| suite::run_count(&key, i) >= 1));
-}
-
-static IN_QUEUE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-static MOST_IN_QUEUE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-/// Counts how many of its kind run at once.
-#[djrs_tasks::task(queue_name = "limited")]
-async fn counted(millis: u64) {
-    use std::sync::atomic::Ordering;
-    let now = IN_QUEUE.fetch_add(1, Ordering::SeqCst) + 1;
-    MOST_IN_QUEUE.fetch_max(now, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(millis)).await;
-    IN_QUEUE.fetch_sub(1, Ordering::SeqCst);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_queue_limit_holds_across_workers() {
-    let store = PgStore::new().await;
-    let limited = || {
-        Tasks::builder()
-            .backend("default", store.backend().queue_limit("limited", 2))
-            .queues("default", ["default", "limited"])
-            .build()
-            .unwrap()
-    };
-    let tasks = limited();
-    let batch = (0..12)
-        .map(|_| counted.prepare(150))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    tasks.enqueue_many(batch).await.unwrap();
-    let workers: Vec<_> = (0..3)
-        .map(|_| {
-            tokio::spawn(
-                Worker::new(&limited())
-                    .queues(["default", "limited"])
-                    .concurrency(4)
-                    .poll_interval(Duration::from_millis(20))
-                    .run_until_idle(),
-            )
-        })
-        .collect();
-    let mut done = 0;
-    for worker in workers {
-        done += worker.await.unwrap().unwrap().succeeded;
-    }
-    assert_eq!(done, 12);
-    // Never more than the limit at once (how close the workers came to it depends on the load).
-    let most = MOST_IN_QUEUE.load(std::sync::atomic::Ordering::SeqCst);
-    assert!((1..=2).contains(&most), "{most} ran at once");
-    store.drop_schema().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn cron_occurrences_are_enqueued_once_and_leadership_passes_on() {
-    let store = PgStore::new().await;
-    let every_second = || {
-        djrs_tasks::Scheduler::new(&store.tasks())
-            .tick(Duration::from_millis(50))
-            .add(
-                "tick",
-                "* * * * * *",
-                suite::record.prepare("cron".into(), 0).unwrap(),
-            )
-            .unwrap()
-    };
-    // A leads first; B waits, takes over when A stops, and goes on without repeating A's work.
-    let a =
-        tokio::spawn(every_second().run_until(tokio::time::sleep(Duration::from_millis(2_300))));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let b =
-        tokio::spawn(every_second().run_until(tokio::time::sleep(Duration::from_millis(3_500))));
-    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
-    assert!(a.led && a.enqueued >= 1, "{a:?}");
-    assert!(
-        b.led && b.enqueued >= 1,
-        "the second scheduler took over: {b:?}"
-    );
-    let enqueued = a.enqueued + b.enqueued;
-
-    let backend = store.backend();
-    let pool = backend.pool();
-    let tasks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let occurrences: i64 =
-        sqlx::query_scalar("SELECT COUNT(DISTINCT occurrence) FROM djrs_task_schedule")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-    let linked: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM djrs_task_schedule s JOIN djrs_task t ON t.id = s.task_id",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        (tasks, occurrences, linked),
-        (enqueued as i64, enqueued as i64, enqueued as i64)
-    );
-
-    let bad = djrs_tasks::Scheduler::new(&store.tasks()).add(
-        "bad",
-        "not a pattern",
-        suite::record.prepare("cron".into(), 1).unwrap(),
-    );
-    assert!(
-        bad.unwrap_err()
-            .to_string()
-            .contains("invalid cron pattern")
-    );
-    let not_pg = djrs_tasks::Scheduler::new(&Tasks::default())
-        .run_until(std::future::ready(()))
-        .await;
-    assert!(matches!(not_pg, Err(Error::NotSupported { .. })));
-    store.drop_schema().await;
-}
-
-#[tokio::test]
-async fn old_results_are_pruned() {
-    let store = PgStore::new().await;
-    let tasks = store.tasks();
-    let done = suite::record
-        .enqueue(&tasks, "prune-pg".into(), 1)
-        .await
-        .unwrap();
-    let waiting = suite::record
-        .using()
-        .run_after(chrono::Utc::now() + chrono::Duration::hours(1))
-        .enqueue(&tasks, "prune-pg".into(), 2)
-        .await
-        .unwrap();
-    Worker::new(&tasks).run_until_idle().await.unwrap();
-    let statuses = [
-        TaskResultStatus::Successful,
-        TaskResultStatus::Failed,
-        TaskResultStatus::Ready,
-    ];
-    assert_eq!(
-        tasks
-            .prune_results(chrono::Utc::now() - chrono::Duration::hours(1), &statuses)
-            .await
-            .unwrap(),
-        0
-    );
-    // Only finished results go, whatever statuses are named.
-    assert_eq!(
-        tasks
-            .prune_results(chrono::Utc::now() + chrono::Duration::seconds(1), &statuses)
-            .await
-            .unwrap(),
-        1
-    );
-    assert!(matches!(
-        tasks.get_result(&done.id).await,
-        Err(Error::TaskResultDoesNotExist(_))
-    ));
-    assert_eq!(
-        tasks.get_result(&waiting.id).await.unwrap().status,
-        TaskResultStatus::Ready
-    );
-    store.drop_schema().await;
 }

@@ -1,9 +1,12 @@
-//! The embedded SQLite queue and the worker, on real SQLite files.
+//! The embedded SQLite queue and the worker, on real SQLite files: the shared queue suite, and
+//! what only SQLite has (pool checks).
 
+#[macro_use]
 mod suite;
 
-use chrono::Utc;
-use djrs_tasks::{SqliteBackend, TaskResultStatus, Tasks, TasksConfig, Worker};
+use djrs_tasks::{
+    BoxFuture, EnqueueIn, PreparedTask, SqliteBackend, TaskResult, Tasks, TasksBuilder, TasksConfig,
+};
 use suite::Store;
 
 struct SqliteStore(tempfile::TempDir);
@@ -12,116 +15,135 @@ impl SqliteStore {
     fn new() -> Self {
         SqliteStore(tempfile::tempdir().unwrap())
     }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}", self.0.path().join("tasks.sqlite3").display())
+    }
+
+    async fn pool(&self) -> sqlx::SqlitePool {
+        sqlx::sqlite::SqlitePoolOptions::new()
+            .connect_with(djrs_tasks::sqlite_connect_options(&self.url()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn cleanup(self) {}
 }
 
 impl Store for SqliteStore {
-    fn tasks(&self) -> Tasks {
+    fn builder(&self, limits: &[(&'static str, u32)]) -> TasksBuilder {
+        let mut backend = SqliteBackend::open(self.0.path().join("tasks.sqlite3")).unwrap();
+        for (queue, limit) in limits {
+            backend = backend.queue_limit(*queue, *limit);
+        }
         Tasks::builder()
-            .backend(
-                "default",
-                SqliteBackend::open(self.0.path().join("tasks.sqlite3")).unwrap(),
-            )
-            .queues("default", ["default", "low", "high"])
-            .build()
-            .unwrap()
+            .backend("default", backend)
+            .queues("default", ["default", "low", "high", "limited"])
+    }
+
+    fn enqueue_in_transaction<'a>(
+        &'a self,
+        tasks: &'a Tasks,
+        batch: Vec<PreparedTask>,
+        commit: bool,
+    ) -> BoxFuture<'a, djrs_tasks::Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let pool = self.pool().await;
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            let results = (&mut *tx).enqueue_batch_in(tasks, batch).await?;
+            if commit {
+                tx.commit().await.unwrap();
+            } else {
+                tx.rollback().await.unwrap();
+            }
+            Ok(results)
+        })
+    }
+
+    fn count<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, i64> {
+        Box::pin(async move {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&self.pool().await)
+                .await
+                .unwrap()
+        })
     }
 }
 
-#[tokio::test]
-async fn claims_in_priority_then_run_after_then_fifo_order() {
-    suite::claims_in_priority_then_run_after_then_fifo_order(&SqliteStore::new()).await;
-}
+shared_suite!(SqliteStore::new());
 
 #[tokio::test]
-async fn queues_are_separate() {
-    suite::queues_are_separate(&SqliteStore::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn many_worker_loops_run_every_task_exactly_once() {
-    suite::many_worker_loops_run_every_task_exactly_once(&SqliteStore::new()).await;
-}
-
-#[tokio::test]
-async fn failed_attempts_are_retried_with_backoff() {
-    suite::failed_attempts_are_retried_with_backoff(&SqliteStore::new()).await;
-}
-
-#[tokio::test]
-async fn a_panicking_task_fails_and_the_worker_goes_on() {
-    suite::a_panicking_task_fails_and_the_worker_goes_on(&SqliteStore::new()).await;
-}
-
-#[tokio::test]
-async fn a_dead_workers_task_runs_again_after_its_lease_expires() {
-    suite::a_dead_workers_task_runs_again_after_its_lease_expires(&SqliteStore::new()).await;
-}
-
-#[tokio::test]
-async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones() {
-    suite::graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones(&SqliteStore::new()).await;
-}
-
-#[tokio::test]
-async fn deferred_tasks_wait_for_run_after() {
-    suite::deferred_tasks_wait_for_run_after(&SqliteStore::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_unique_key_gives_one_task_under_concurrent_enqueues() {
-    suite::a_unique_key_gives_one_task_under_concurrent_enqueues(&SqliteStore::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_ready_task_can_be_cancelled() {
-    suite::a_ready_task_can_be_cancelled(&SqliteStore::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_attempt_past_its_timeout_fails() {
-    suite::an_attempt_past_its_timeout_fails(&SqliteStore::new()).await;
-}
-
-#[tokio::test]
-async fn results_are_readable_from_another_backend_value_and_pruned() {
-    let dir = tempfile::tempdir().unwrap();
-    let config: TasksConfig = serde_json::from_value(serde_json::json!({
-        "default": {"BACKEND": "SqliteBackend", "OPTIONS": {"PATH": dir.path().join("t.sqlite3")}}
-    }))
-    .unwrap();
-    let writer = Tasks::from_config(config.clone()).unwrap();
-    let reader = Tasks::from_config(config).unwrap();
-    let result = suite::record
-        .enqueue(&writer, "prune".into(), 1)
+async fn a_pool_that_would_lock_under_load_is_refused_or_fixed() {
+    let store = SqliteStore::new();
+    // No busy timeout: writers would fail at once with "database is locked".
+    let options =
+        std::str::FromStr::from_str(&store.url()).map(|o: sqlx::sqlite::SqliteConnectOptions| {
+            o.create_if_missing(true)
+                .busy_timeout(std::time::Duration::ZERO)
+        });
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect_with(options.unwrap())
         .await
         .unwrap();
-    assert_eq!(
-        reader.get_result(&result.id).await.unwrap().status,
-        TaskResultStatus::Ready
-    );
-    Worker::new(&reader).run_until_idle().await.unwrap();
-    assert_eq!(
-        writer.get_result(&result.id).await.unwrap().status,
-        TaskResultStatus::Successful
-    );
+    let err = SqliteBackend::from_pool(pool).migrate().await.unwrap_err();
+    assert!(err.to_string().contains("busy timeout is 0 ms"), "{err}");
 
-    let statuses = [TaskResultStatus::Successful, TaskResultStatus::Failed];
-    assert_eq!(
-        writer
-            .prune_results(Utc::now() - chrono::Duration::hours(1), &statuses)
-            .await
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        writer
-            .prune_results(Utc::now() + chrono::Duration::seconds(1), &statuses)
-            .await
-            .unwrap(),
-        1
-    );
-    assert!(writer.get_result(&result.id).await.is_err());
+    // A rollback-journal database (the default for a new file) with a busy timeout: switched
+    // to WAL, which the file keeps for every later connection.
+    let options: sqlx::sqlite::SqliteConnectOptions =
+        std::str::FromStr::from_str(&store.url()).unwrap();
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            options
+                .create_if_missing(true)
+                .busy_timeout(std::time::Duration::from_secs(5)),
+        )
+        .await
+        .unwrap();
+    let before: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(before, "delete");
+    let backend = SqliteBackend::from_pool(pool.clone());
+    backend.migrate().await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let tasks = Tasks::builder()
+        .backend("default", backend)
+        .build()
+        .unwrap();
+    suite::record
+        .enqueue(&tasks, "pool".into(), 1)
+        .await
+        .unwrap();
 
+    // An in-memory database cannot be shared by workers.
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .in_memory(true)
+                .busy_timeout(std::time::Duration::from_secs(5)),
+        )
+        .await
+        .unwrap();
+    let err = SqliteBackend::from_pool(pool).migrate().await.unwrap_err();
+    assert!(err.to_string().contains("cannot use WAL"), "{err}");
+}
+
+#[tokio::test]
+async fn the_sqlite_backend_is_configured_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config: TasksConfig = serde_json::from_value(serde_json::json!({
+        "default": {"BACKEND": "djrs_tasks.SqliteBackend", "OPTIONS": {"PATH": dir.path().join("t.sqlite3")}}
+    }))
+    .unwrap();
+    let tasks = Tasks::from_config(config).unwrap();
+    assert_eq!(tasks.backend("default").unwrap().name(), "SqliteBackend");
     let bad: TasksConfig =
         serde_json::from_value(serde_json::json!({"default": {"BACKEND": "SqliteBackend"}}))
             .unwrap();
@@ -131,4 +153,11 @@ async fn results_are_readable_from_another_backend_value_and_pruned() {
             .to_string()
             .contains("PATH or URL")
     );
+    let unknown: TasksConfig =
+        serde_json::from_value(serde_json::json!({"default": {"BACKEND": "NoSuchBackend"}}))
+            .unwrap();
+    let err = Tasks::from_config(unknown).unwrap_err().to_string();
+    for known in ["DummyBackend", "ImmediateBackend", "SqliteBackend"] {
+        assert!(err.contains(known), "{err}");
+    }
 }

@@ -1,17 +1,78 @@
-//! Backend-independent tests of the queue and the worker, run on SQLite and PostgreSQL.
+//! The shared queue suite: every feature of the queue engine, run unchanged on SQLite,
+//! PostgreSQL and MariaDB. Each database's test file implements [`Store`] and invokes
+//! `shared_suite!`, which makes one test per scenario below.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use djrs_tasks::{Outcome, Queue, Task, TaskContext, TaskResultStatus, Tasks, Worker, task};
+use djrs_tasks::{
+    BoxFuture, Completion, Error, Outcome, PreparedTask, Queue, Scheduler, Task, TaskContext,
+    TaskResult, TaskResultStatus, Tasks, TasksBuilder, Worker, WorkerId, task,
+};
 
 /// A queue store: each call gives a new backend value (its own pool) on the same store, as
-/// another process would have, with the queues `default`, `low` and `high`.
+/// another process would have, with the queues `default`, `low`, `high` and `limited`.
 pub(crate) trait Store: Send + Sync {
+    /// A builder with the store's backend as `default` (with these queue limits) and its queues.
+    fn builder(&self, limits: &[(&'static str, u32)]) -> TasksBuilder;
+
     /// A new task system on the store.
-    fn tasks(&self) -> Tasks;
+    fn tasks(&self) -> Tasks {
+        self.builder(&[]).build().unwrap()
+    }
+
+    /// Enqueues `batch` with `enqueue_batch_in` on a connection of the store inside a
+    /// transaction, then commits it or rolls it back.
+    fn enqueue_in_transaction<'a>(
+        &'a self,
+        tasks: &'a Tasks,
+        batch: Vec<PreparedTask>,
+        commit: bool,
+    ) -> BoxFuture<'a, djrs_tasks::Result<Vec<TaskResult>>>;
+
+    /// The value of a `SELECT COUNT(…)` on the store.
+    fn count<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, i64>;
+}
+
+/// One test per scenario, for a store made by `$new` (an expression, awaited in the test) and
+/// removed by its `cleanup()` afterwards.
+macro_rules! shared_suite {
+    ($new:expr) => {
+        shared_suite!(@each $new;
+            claims_in_priority_then_run_after_then_fifo_order,
+            queues_are_separate,
+            many_worker_loops_run_every_task_exactly_once,
+            failed_attempts_are_retried_with_backoff,
+            a_panicking_task_fails_and_the_worker_goes_on,
+            a_dead_workers_task_runs_again_after_its_lease_expires,
+            a_lost_lease_refuses_the_late_completion_and_tells_the_heartbeat,
+            graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones_without_using_an_attempt,
+            deferred_tasks_wait_for_run_after,
+            a_unique_key_gives_one_task_under_concurrent_enqueues,
+            a_ready_task_can_be_cancelled,
+            an_attempt_past_its_timeout_fails,
+            a_blocking_task_past_its_timeout_never_overlaps_its_retry,
+            a_queue_limit_holds_across_workers,
+            cron_occurrences_are_enqueued_once_and_leadership_passes_on,
+            transactional_enqueue_exists_only_if_the_transaction_commits,
+            old_results_and_occurrences_are_pruned,
+            every_transition_fires_exactly_its_hooks,
+            values_the_database_cannot_store_are_refused_the_same_way,
+            tasks_from_config_reach_the_same_store
+        );
+    };
+    (@each $new:expr; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let store = $new;
+                suite::$name(&store).await;
+                store.cleanup().await;
+            }
+        )*
+    };
 }
 
 /// Runs per (test key, item), shared by the tasks below: each test uses its own key.
@@ -62,8 +123,37 @@ async fn slow(ctx: TaskContext, millis: u64) -> u32 {
     ctx.attempt()
 }
 
+/// The start and end of each run of `blocking_sleep`, per key.
+type Spans = Mutex<HashMap<String, Vec<(Instant, Instant)>>>;
+
+fn spans() -> &'static Spans {
+    static SPANS: OnceLock<Spans> = OnceLock::new();
+    SPANS.get_or_init(Mutex::default)
+}
+
+#[task]
+fn blocking_sleep(key: String, millis: u64) {
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_millis(millis));
+    spans()
+        .lock()
+        .unwrap()
+        .entry(key)
+        .or_default()
+        .push((start, Instant::now()));
+}
+
+#[task]
+async fn returns_text(text: String) -> String {
+    text
+}
+
 pub(crate) fn queue(tasks: &Tasks) -> &dyn Queue {
     tasks.backend("default").unwrap().queue().unwrap()
+}
+
+fn worker(id: &str) -> WorkerId {
+    WorkerId::from(id)
 }
 
 pub(crate) async fn claims_in_priority_then_run_after_then_fifo_order(store: &dyn Store) {
@@ -100,7 +190,12 @@ pub(crate) async fn claims_in_priority_then_run_after_then_fifo_order(store: &dy
     let mut order = Vec::new();
     loop {
         let claimed = queue(&tasks)
-            .claim("w", &["default".into()], 1, Duration::from_secs(30))
+            .claim(
+                &worker("w"),
+                &["default".into()],
+                1,
+                Duration::from_secs(30),
+            )
             .await
             .unwrap();
         let Some(task) = claimed.into_iter().next() else {
@@ -116,6 +211,26 @@ pub(crate) async fn claims_in_priority_then_run_after_then_fifo_order(store: &dy
         tasks.get_result(&future.id).await.unwrap().status,
         TaskResultStatus::Ready
     );
+    // A batch claim returns the same order.
+    let tasks = store.tasks();
+    let x = record.enqueue(&tasks, "order".into(), 7).await.unwrap();
+    let y = record
+        .using()
+        .priority(5)
+        .enqueue(&tasks, "order".into(), 8)
+        .await
+        .unwrap();
+    let batch = queue(&tasks)
+        .claim(
+            &worker("w"),
+            &["default".into()],
+            10,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<_> = batch.into_iter().map(|t| t.id).collect();
+    assert_eq!(ids, [y.id, x.id]);
 }
 
 pub(crate) async fn queues_are_separate(store: &dyn Store) {
@@ -197,7 +312,7 @@ pub(crate) async fn failed_attempts_are_retried_with_backoff(store: &dyn Store) 
 
     let mut ok = flaky.enqueue(&tasks, "retry-ok".into(), 2).await.unwrap();
     let stats = worker()
-        .run_until(tokio::time::sleep(Duration::from_millis(600)))
+        .run_until(tokio::time::sleep(Duration::from_millis(800)))
         .await
         .unwrap();
     ok.refresh(&tasks).await.unwrap();
@@ -212,7 +327,7 @@ pub(crate) async fn failed_attempts_are_retried_with_backoff(store: &dyn Store) 
         ["attempt 1 failed", "attempt 2 failed"]
     );
     assert_eq!((stats.succeeded, stats.retried), (1, 2));
-    // Each retry waited at least the 75 % of its backoff.
+    // Each retry waited for its backoff.
     let run_after = ok.run_after.unwrap();
     assert!(ok.last_attempted_at.unwrap() >= run_after);
 
@@ -221,7 +336,7 @@ pub(crate) async fn failed_attempts_are_retried_with_backoff(store: &dyn Store) 
         .await
         .unwrap();
     worker()
-        .run_until(tokio::time::sleep(Duration::from_millis(600)))
+        .run_until(tokio::time::sleep(Duration::from_millis(800)))
         .await
         .unwrap();
     gives_up.refresh(&tasks).await.unwrap();
@@ -266,7 +381,7 @@ pub(crate) async fn a_dead_workers_task_runs_again_after_its_lease_expires(store
     // A worker claims it with a short lease and dies: it never completes or renews.
     let claimed = queue(&tasks)
         .claim(
-            "dead-worker",
+            &worker("dead-worker"),
             &["default".into()],
             10,
             Duration::from_millis(50),
@@ -277,12 +392,17 @@ pub(crate) async fn a_dead_workers_task_runs_again_after_its_lease_expires(store
     // While the lease holds, nobody else gets it.
     assert!(
         queue(&tasks)
-            .claim("other", &["default".into()], 10, Duration::from_secs(30))
+            .claim(
+                &worker("other"),
+                &["default".into()],
+                10,
+                Duration::from_secs(30)
+            )
             .await
             .unwrap()
             .is_empty()
     );
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    tokio::time::sleep(Duration::from_millis(120)).await;
 
     let stats = Worker::new(&tasks)
         .worker_id("rescuer")
@@ -301,24 +421,119 @@ pub(crate) async fn a_dead_workers_task_runs_again_after_its_lease_expires(store
     // The dead worker's late completion is refused: it no longer holds the task.
     let late = queue(&tasks)
         .complete(
-            "dead-worker",
-            &result.id,
-            Outcome::Succeeded(serde_json::json!(1)),
+            &worker("dead-worker"),
+            Completion::new(
+                result.id.clone(),
+                1,
+                Outcome::Succeeded(serde_json::json!(1)),
+            ),
         )
         .await
         .unwrap();
     assert!(late.is_none());
+    assert_eq!(
+        tasks
+            .get_result(&result.id)
+            .await
+            .unwrap()
+            .return_value::<u32>()
+            .unwrap(),
+        2
+    );
 }
 
-pub(crate) async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones(
+pub(crate) async fn a_lost_lease_refuses_the_late_completion_and_tells_the_heartbeat(
+    store: &dyn Store,
+) {
+    let tasks = store.tasks();
+    let result = record.enqueue(&tasks, "lost".into(), 1).await.unwrap();
+    let stalled = worker("stalled");
+    let first = queue(&tasks)
+        .claim(&stalled, &[], 1, Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    // While it holds the lease, its heartbeat renews it.
+    let lease = [(result.id.clone(), 1)];
+    assert_eq!(
+        queue(&tasks)
+            .heartbeat(&stalled, &lease, Duration::from_millis(50))
+            .await
+            .unwrap(),
+        std::slice::from_ref(&result.id)
+    );
+    // It stalls past the lease; the task is rescued and claimed by another worker.
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let rescued = queue(&tasks).rescue_expired().await.unwrap();
+    assert_eq!(rescued.len(), 1);
+    assert_eq!(rescued[0].status, TaskResultStatus::Ready);
+    let second = queue(&tasks)
+        .claim(&worker("healthy"), &[], 1, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(second[0].attempts(), 2);
+    // When it resumes, its heartbeat reports the lease lost, and its completion is refused.
+    assert!(
+        queue(&tasks)
+            .heartbeat(&stalled, &lease, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let late = queue(&tasks)
+        .complete(
+            &stalled,
+            Completion::new(
+                result.id.clone(),
+                1,
+                Outcome::Succeeded(serde_json::json!("late")),
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(late.is_none());
+    // The healthy worker's completion stands; a stale attempt number is refused even from it.
+    let stale = queue(&tasks)
+        .complete(
+            &worker("healthy"),
+            Completion::new(
+                result.id.clone(),
+                1,
+                Outcome::Succeeded(serde_json::json!("stale")),
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(stale.is_none());
+    let done = queue(&tasks)
+        .complete(
+            &worker("healthy"),
+            Completion::new(
+                result.id.clone(),
+                2,
+                Outcome::Succeeded(serde_json::json!("ok")),
+            ),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.return_value::<String>().unwrap(), "ok");
+}
+
+pub(crate) async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones_without_using_an_attempt(
     store: &dyn Store,
 ) {
     let tasks = store.tasks();
     let quick = slow.enqueue(&tasks, 50).await.unwrap();
-    let stuck = slow.enqueue(&tasks, 60_000).await.unwrap();
+    let stuck = slow
+        .using()
+        .max_attempts(1)
+        .enqueue(&tasks, 60_000)
+        .await
+        .unwrap();
     let stats = Worker::new(&tasks)
         .grace_period(Duration::from_millis(200))
-        .run_until(tokio::time::sleep(Duration::from_millis(100)))
+        .run_until(tokio::time::sleep(Duration::from_millis(150)))
         .await
         .unwrap();
     assert_eq!((stats.succeeded, stats.interrupted), (1, 1));
@@ -332,6 +547,13 @@ pub(crate) async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_one
         stuck.errors[0].exception_class_path,
         "djrs_tasks::Interrupted"
     );
+    // The interrupted attempt was given back: its one attempt is still there to run.
+    assert_eq!(stuck.attempts(), 0, "{stuck:?}");
+    let claimed = queue(&tasks)
+        .claim(&worker("next"), &[], 1, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(claimed[0].attempts(), 1);
 }
 
 pub(crate) async fn deferred_tasks_wait_for_run_after(store: &dyn Store) {
@@ -350,12 +572,13 @@ pub(crate) async fn deferred_tasks_wait_for_run_after(store: &dyn Store) {
     );
     Worker::new(&tasks)
         .poll_interval(Duration::from_millis(20))
-        .run_until(tokio::time::sleep(Duration::from_millis(600)))
+        .run_until(tokio::time::sleep(Duration::from_millis(800)))
         .await
         .unwrap();
     let done = tasks.get_result(&deferred.id).await.unwrap();
     assert_eq!(done.status, TaskResultStatus::Successful);
     assert!(done.started_at.unwrap() >= when);
+    assert_eq!(run_count("deferred", 1), 1);
 }
 
 pub(crate) async fn a_unique_key_gives_one_task_under_concurrent_enqueues(store: &dyn Store) {
@@ -446,7 +669,7 @@ pub(crate) async fn an_attempt_past_its_timeout_fails(store: &dyn Store) {
     Worker::new(&tasks)
         .retry_backoff(Duration::from_millis(10), Duration::from_millis(10))
         .poll_interval(Duration::from_millis(10))
-        .run_until(tokio::time::sleep(Duration::from_millis(1_000)))
+        .run_until(tokio::time::sleep(Duration::from_millis(1_200)))
         .await
         .unwrap();
     let stuck = tasks.get_result(&stuck.id).await.unwrap();
@@ -461,5 +684,484 @@ pub(crate) async fn an_attempt_past_its_timeout_fails(store: &dyn Store) {
     assert_eq!(
         tasks.get_result(&quick.id).await.unwrap().status,
         TaskResultStatus::Successful
+    );
+}
+
+pub(crate) async fn a_blocking_task_past_its_timeout_never_overlaps_its_retry(store: &dyn Store) {
+    let tasks = store.tasks();
+    let key = format!("blocking-{}", uuid_like());
+    let task = blocking_sleep
+        .using()
+        .timeout(Duration::from_millis(100))
+        .max_attempts(2)
+        .enqueue(&tasks, key.clone(), 400)
+        .await
+        .unwrap();
+    Worker::new(&tasks)
+        .concurrency(4)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(1))
+        .poll_interval(Duration::from_millis(10))
+        .run_until(tokio::time::sleep(Duration::from_millis(1_500)))
+        .await
+        .unwrap();
+    let done = tasks.get_result(&task.id).await.unwrap();
+    assert_eq!(done.status, TaskResultStatus::Failed, "{done:?}");
+    assert!(done.errors[0].message.contains("blocking call"), "{done:?}");
+    let runs = spans().lock().unwrap().get(&key).cloned().unwrap();
+    assert_eq!(runs.len(), 2);
+    // The retry started after the first blocking call had returned.
+    assert!(
+        runs[1].0 >= runs[0].1,
+        "the retry overlapped the first attempt"
+    );
+}
+
+/// A per-run unique suffix.
+fn uuid_like() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+static IN_QUEUE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+static MOST_IN_QUEUE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Counts how many of its kind run at once.
+#[task(queue_name = "limited")]
+async fn counted(millis: u64) {
+    use std::sync::atomic::Ordering;
+    let now = IN_QUEUE.fetch_add(1, Ordering::SeqCst) + 1;
+    MOST_IN_QUEUE.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    IN_QUEUE.fetch_sub(1, Ordering::SeqCst);
+}
+
+pub(crate) async fn a_queue_limit_holds_across_workers(store: &dyn Store) {
+    let limited = || store.builder(&[("limited", 2)]).build().unwrap();
+    let tasks = limited();
+    let batch = (0..12)
+        .map(|_| counted.prepare(150))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    tasks.enqueue_many(batch).await.unwrap();
+    let free = record.enqueue(&tasks, "limit".into(), 1).await.unwrap();
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            tokio::spawn(
+                Worker::new(&limited())
+                    .queues(["default", "limited"])
+                    .concurrency(4)
+                    .poll_interval(Duration::from_millis(20))
+                    .run_until_idle(),
+            )
+        })
+        .collect();
+    let mut done = 0;
+    for worker in workers {
+        done += worker.await.unwrap().unwrap().succeeded;
+    }
+    assert_eq!(done, 13);
+    assert_eq!(
+        tasks.get_result(&free.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
+    // Never more than the limit at once (how close the workers came to it depends on the load).
+    let most = MOST_IN_QUEUE.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=2).contains(&most), "{most} ran at once");
+}
+
+pub(crate) async fn cron_occurrences_are_enqueued_once_and_leadership_passes_on(store: &dyn Store) {
+    let every_second = || {
+        Scheduler::new(&store.tasks())
+            .tick(Duration::from_millis(50))
+            .leadership_lease(Duration::from_millis(600))
+            .add(
+                "tick",
+                "* * * * * *",
+                record.prepare("cron".into(), 0).unwrap(),
+            )
+            .unwrap()
+    };
+    // A leads first; B waits, takes over when A stops, and goes on without repeating A's work.
+    let a =
+        tokio::spawn(every_second().run_until(tokio::time::sleep(Duration::from_millis(2_300))));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let b =
+        tokio::spawn(every_second().run_until(tokio::time::sleep(Duration::from_millis(4_000))));
+    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    assert!(a.led && a.enqueued >= 1, "{a:?}");
+    assert!(
+        b.led && b.enqueued >= 1,
+        "the second scheduler took over: {b:?}"
+    );
+    let enqueued = i64::try_from(a.enqueued + b.enqueued).unwrap();
+    let tasks = store.count("SELECT COUNT(*) FROM djrs_task").await;
+    let occurrences = store
+        .count("SELECT COUNT(DISTINCT occurrence) FROM djrs_task_schedule")
+        .await;
+    let linked = store
+        .count("SELECT COUNT(*) FROM djrs_task_schedule s JOIN djrs_task t ON t.id = s.task_id")
+        .await;
+    assert_eq!((tasks, occurrences, linked), (enqueued, enqueued, enqueued));
+    // One occurrence per second, none missed at the hand-over: the span covers ~4 seconds.
+    assert!((3..=6).contains(&enqueued), "{enqueued} occurrences");
+
+    let bad = Scheduler::new(&store.tasks()).add(
+        "bad",
+        "not a pattern",
+        record.prepare("cron".into(), 1).unwrap(),
+    );
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("invalid cron pattern")
+    );
+    let zone = Scheduler::new(&store.tasks()).add_in_zone(
+        "zoned",
+        "0 3 * * *",
+        "Mars/Olympus",
+        record.prepare("cron".into(), 1).unwrap(),
+    );
+    assert!(zone.unwrap_err().to_string().contains("unknown time zone"));
+    let no_queue = Scheduler::new(&Tasks::default())
+        .run_until(std::future::ready(()))
+        .await;
+    assert!(matches!(no_queue, Err(Error::NotSupported { .. })));
+}
+
+pub(crate) async fn transactional_enqueue_exists_only_if_the_transaction_commits(
+    store: &dyn Store,
+) {
+    let tasks = store.tasks();
+    tasks.get_result("migrate-first").await.unwrap_err();
+    let rolled_back = store
+        .enqueue_in_transaction(&tasks, vec![record.prepare("tx".into(), 1).unwrap()], false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        tasks.get_result(&rolled_back[0].id).await,
+        Err(Error::TaskResultDoesNotExist(_))
+    ));
+    let batch = (2..=4)
+        .map(|i| record.prepare("tx".into(), i))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let committed = store
+        .enqueue_in_transaction(&tasks, batch, true)
+        .await
+        .unwrap();
+    assert_eq!(committed.len(), 3);
+    for result in &committed {
+        assert_eq!(
+            tasks.get_result(&result.id).await.unwrap().status,
+            TaskResultStatus::Ready
+        );
+    }
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    assert_eq!(run_count("tx", 1), 0);
+    assert_eq!((2..=4).map(|i| run_count("tx", i)).sum::<u32>(), 3);
+
+    // Validation applies as on any enqueue.
+    let invalid = store
+        .enqueue_in_transaction(
+            &tasks,
+            vec![
+                record
+                    .using()
+                    .priority(500)
+                    .prepare("tx".into(), 5)
+                    .unwrap(),
+            ],
+            true,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(invalid, Error::InvalidTask(_)), "{invalid}");
+    // Only this database's backend can share the caller's transaction.
+    let err = store
+        .enqueue_in_transaction(
+            &Tasks::default(),
+            vec![record.prepare("tx".into(), 6).unwrap()],
+            true,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("enqueue_in on a"), "{err}");
+}
+
+pub(crate) async fn old_results_and_occurrences_are_pruned(store: &dyn Store) {
+    let tasks = store.tasks();
+    let done = record.enqueue(&tasks, "prune".into(), 1).await.unwrap();
+    let failed = flaky
+        .using()
+        .max_attempts(1)
+        .enqueue(&tasks, "prune-fail".into(), 5)
+        .await
+        .unwrap();
+    let waiting = record
+        .using()
+        .run_after(Utc::now() + chrono::Duration::hours(1))
+        .enqueue(&tasks, "prune".into(), 2)
+        .await
+        .unwrap();
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    let all = [
+        TaskResultStatus::Successful,
+        TaskResultStatus::Failed,
+        TaskResultStatus::Ready,
+    ];
+    assert_eq!(
+        tasks
+            .prune_results(Utc::now() - chrono::Duration::hours(1), &all)
+            .await
+            .unwrap(),
+        0
+    );
+    // Per status: the successful one only.
+    let later = Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(
+        tasks
+            .prune_results(later, &[TaskResultStatus::Successful])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(matches!(
+        tasks.get_result(&done.id).await,
+        Err(Error::TaskResultDoesNotExist(_))
+    ));
+    // Only finished results go, whatever statuses are named.
+    assert_eq!(tasks.prune_results(later, &all).await.unwrap(), 1);
+    assert!(tasks.get_result(&failed.id).await.is_err());
+    assert_eq!(
+        tasks.get_result(&waiting.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
+    // Occurrence records of schedules go by age too.
+    Scheduler::new(&tasks)
+        .tick(Duration::from_millis(50))
+        .add(
+            "prune-tick",
+            "* * * * * *",
+            record.prepare("prune-cron".into(), 0).unwrap(),
+        )
+        .unwrap()
+        .run_until(tokio::time::sleep(Duration::from_millis(1_300)))
+        .await
+        .unwrap();
+    let recorded = store.count("SELECT COUNT(*) FROM djrs_task_schedule").await;
+    assert!(recorded >= 1);
+    let queue = queue(&tasks);
+    assert_eq!(
+        queue
+            .prune_occurrences(Utc::now() - chrono::Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        queue
+            .prune_occurrences(Utc::now() + chrono::Duration::seconds(2))
+            .await
+            .unwrap(),
+        u64::try_from(recorded).unwrap()
+    );
+}
+
+/// The signals one task received, in order.
+type Signals = Arc<Mutex<HashMap<String, Vec<&'static str>>>>;
+
+fn with_signal_hooks(builder: TasksBuilder, signals: &Signals) -> Tasks {
+    let (e, s, f) = (signals.clone(), signals.clone(), signals.clone());
+    let push = |signals: &Signals, id: &str, what: &'static str| {
+        signals
+            .lock()
+            .unwrap()
+            .entry(id.to_owned())
+            .or_default()
+            .push(what);
+    };
+    builder
+        .on_task_enqueued(move |r| push(&e, &r.id, "enqueued"))
+        .on_task_started(move |r| push(&s, &r.id, "started"))
+        .on_task_finished(move |r| {
+            let what = match r.status {
+                TaskResultStatus::Successful => "finished:SUCCESSFUL",
+                TaskResultStatus::Failed => "finished:FAILED",
+                _ => "finished:UNFINISHED",
+            };
+            push(&f, &r.id, what);
+        })
+        .build()
+        .unwrap()
+}
+
+pub(crate) async fn every_transition_fires_exactly_its_hooks(store: &dyn Store) {
+    let signals: Signals = Arc::default();
+    let tasks = with_signal_hooks(store.builder(&[]), &signals);
+    let succeeds = record.enqueue(&tasks, "hooks".into(), 1).await.unwrap();
+    let retried_then_succeeds = flaky
+        .enqueue(&tasks, "hooks-flaky".into(), 1)
+        .await
+        .unwrap();
+    let fails = flaky
+        .using()
+        .max_attempts(1)
+        .enqueue(&tasks, "hooks-fail".into(), 5)
+        .await
+        .unwrap();
+    let cancelled = record.enqueue(&tasks, "hooks".into(), 2).await.unwrap();
+    tasks.cancel(&cancelled.id).await.unwrap();
+    let duplicate = record
+        .using()
+        .unique_key("hooks-unique")
+        .enqueue(&tasks, "hooks".into(), 3)
+        .await
+        .unwrap();
+    let again = record
+        .using()
+        .unique_key("hooks-unique")
+        .enqueue(&tasks, "hooks".into(), 3)
+        .await
+        .unwrap();
+    assert_eq!(duplicate.id, again.id);
+    Worker::new(&tasks)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(1))
+        .poll_interval(Duration::from_millis(10))
+        .run_until(tokio::time::sleep(Duration::from_millis(600)))
+        .await
+        .unwrap();
+    // A task whose worker died on its last attempt: the rescuer fails it and fires the signal.
+    let orphan = record
+        .using()
+        .max_attempts(1)
+        .enqueue(&tasks, "hooks".into(), 4)
+        .await
+        .unwrap();
+    queue(&tasks)
+        .claim(&worker("dies"), &[], 1, Duration::from_millis(30))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    // A task interrupted by shutdown goes back to READY without finishing.
+    let interrupted = slow.enqueue(&tasks, 60_000).await.unwrap();
+    Worker::new(&tasks)
+        .grace_period(Duration::from_millis(10))
+        .run_until(tokio::time::sleep(Duration::from_millis(100)))
+        .await
+        .unwrap();
+
+    let signals = signals.lock().unwrap().clone();
+    let table: [(&TaskResult, &[&str]); 7] = [
+        (&succeeds, &["enqueued", "started", "finished:SUCCESSFUL"]),
+        (
+            &retried_then_succeeds,
+            &["enqueued", "started", "started", "finished:SUCCESSFUL"],
+        ),
+        (&fails, &["enqueued", "started", "finished:FAILED"]),
+        (&cancelled, &["enqueued", "finished:FAILED"]),
+        (&duplicate, &["enqueued", "started", "finished:SUCCESSFUL"]),
+        (&orphan, &["enqueued", "finished:FAILED"]),
+        (&interrupted, &["enqueued", "started"]),
+    ];
+    for (result, expected) in table {
+        assert_eq!(
+            signals.get(result.id.as_str()).map(Vec::as_slice),
+            Some(expected),
+            "signals of {} ({})",
+            result.id,
+            result.task_name
+        );
+    }
+    let orphan = tasks.get_result(&orphan.id).await.unwrap();
+    assert_eq!(orphan.status, TaskResultStatus::Failed);
+    assert_eq!(
+        orphan.errors[0].exception_class_path,
+        "djrs_tasks::WorkerLost"
+    );
+}
+
+pub(crate) async fn values_the_database_cannot_store_are_refused_the_same_way(store: &dyn Store) {
+    let tasks = store.tasks();
+    let err = record
+        .enqueue(&tasks, "nul\u{0}here".into(), 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidTask(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "Task arguments cannot hold the character U+0000 (NUL), which databases cannot store; found at arguments[0]"
+    );
+    let batch = vec![
+        record.prepare("ok".into(), 1).unwrap(),
+        record.prepare("bad\u{0}".into(), 2).unwrap(),
+    ];
+    assert!(matches!(
+        tasks.enqueue_many(batch).await,
+        Err(Error::InvalidTask(_))
+    ));
+    assert_eq!(queue(&tasks).counts().await.unwrap().rows, []);
+    // A return value holding one fails the task with a clear error.
+    let returned = returns_text
+        .using()
+        .max_attempts(1)
+        .enqueue(&tasks, "fine".into())
+        .await
+        .unwrap();
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    assert_eq!(
+        tasks.get_result(&returned.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
+    let json = serde_json::json!({"k": ["a", "b\u{0}"]});
+    let nul_return = returns_json
+        .using()
+        .max_attempts(1)
+        .enqueue(&tasks, json.to_string())
+        .await
+        .unwrap();
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    let failed = tasks.get_result(&nul_return.id).await.unwrap();
+    assert_eq!(failed.status, TaskResultStatus::Failed);
+    assert_eq!(
+        failed.errors[0].exception_class_path,
+        "djrs_tasks::InvalidTask"
+    );
+    assert!(
+        failed.errors[0].message.contains("return value")
+            && failed.errors[0].message.contains("[\"k\"][1]"),
+        "{failed:?}"
+    );
+}
+
+/// Returns the JSON that `text` holds (a `\\u0000` escape in it becomes a real U+0000).
+#[task]
+async fn returns_json(text: String) -> serde_json::Value {
+    serde_json::from_str(&text).unwrap()
+}
+
+pub(crate) async fn tasks_from_config_reach_the_same_store(store: &dyn Store) {
+    // Two task systems on the store see each other's tasks, as two processes would.
+    let writer = store.tasks();
+    let reader = store.tasks();
+    let result = record.enqueue(&writer, "shared".into(), 1).await.unwrap();
+    assert_eq!(
+        reader.get_result(&result.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
+    Worker::new(&reader).run_until_idle().await.unwrap();
+    assert_eq!(
+        writer.get_result(&result.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
+    assert_eq!(
+        queue(&writer)
+            .list_results(&djrs_tasks::ResultFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
     );
 }
