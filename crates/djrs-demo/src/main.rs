@@ -87,9 +87,7 @@ async fn run(args: Args) -> Result<(), djrs_demo::Error> {
             .lease(Duration::from_secs_f64(lease.clamp(0.05, 86_400.0)));
         println!("djrs-demo worker {} started", worker.id());
         let stats = worker
-            .run_until(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .run_until(djrs::tasks::shutdown_signal())
             .await?;
         println!("djrs-demo worker stopped: {stats:?}");
         return Ok(());
@@ -97,8 +95,7 @@ async fn run(args: Args) -> Result<(), djrs_demo::Error> {
     let cursor_key = args.secret.map_or_else(CursorKey::random, CursorKey::new);
     let state = AppState::with_mailer(db, cursor_key, mailer)?;
     let listener = djrs_demo::bind(args.bind).await?;
-    djrs_demo::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    // SIGTERM (what process managers send) and Ctrl-C both stop the server and the
+    // in-process worker gracefully.
+    djrs_demo::serve(listener, state, djrs::tasks::shutdown_signal()).await
 }

@@ -222,3 +222,29 @@ fn serves_paginated_articles_from_postgres() {
     drop(demo);
     psql(&format!("DROP DATABASE {database} WITH (FORCE)"));
 }
+
+#[test]
+fn sigterm_stops_the_showcase_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.sqlite3").display());
+    let mut demo = Demo::start(&url);
+    assert_eq!(demo.get("/").0, 200);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &demo.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = demo.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the showcase did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // A graceful stop returns from main: exit status 0, not death by the signal.
+    assert!(exit.success(), "{exit:?}");
+}

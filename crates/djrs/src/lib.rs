@@ -17,7 +17,7 @@
 //! | feature    | adds                                                            | default |
 //! |------------|-----------------------------------------------------------------|---------|
 //! | `paginate` | [`paginate`]: Django's `Paginator`/`AsyncPaginator`, keyset pages | yes     |
-//! | `tasks`    | [`tasks`]: Django's `django.tasks`, SQLite and PostgreSQL queues, a worker | yes |
+//! | `tasks`    | [`tasks`]: Django's `django.tasks`, one queue engine on SQLite, PostgreSQL and MySQL/MariaDB, a worker, cron | yes |
 //! | `csp`      | [`csp`]: Content Security Policy with nonces, a tower layer       | yes     |
 //! | `orm-ext`  | [`orm_ext`]: `StringAgg`, `AnyValue`, `Record` saves with `RETURNING` | yes  |
 //! | `partials` | [`partials`]: Django's template partials on Tera 2, htmx helpers  | yes     |
