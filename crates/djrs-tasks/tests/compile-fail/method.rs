@@ -1,0 +1,8 @@
+struct Mailer;
+
+impl Mailer {
+    #[djrs_tasks::task]
+    async fn send(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[djrs_tasks::task(priority = 101)]
+async fn too_urgent() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[djrs_tasks::task(takes_context)]
+async fn no_context() {}
+
+fn main() {}
