@@ -326,6 +326,8 @@ plain_output!(
     u16,
     u32,
     u64,
+    usize,
+    isize,
     f32,
     f64,
     String,
@@ -501,7 +503,81 @@ pub mod __private {
         if again != value {
             return Err(invalid(format!("{value} came back as {again}")));
         }
+        if let Some(kind) = non_string_key(args) {
+            return Err(invalid(format!(
+                "a map has {kind} keys, which JSON turns into strings (use string keys)"
+            )));
+        }
         Ok(value)
+    }
+
+    /// The kind of the first map key that is not a string, if any: serde_json writes number
+    /// and bool keys as strings, so such a map does not truly round-trip (Django refuses it).
+    fn non_string_key<T: Serialize>(value: &T) -> Option<&'static str> {
+        let mut formatter = KeyCheck::default();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(std::io::sink(), &mut formatter);
+        value.serialize(&mut serializer).ok()?;
+        formatter.found
+    }
+
+    /// A JSON formatter that notes a number or bool written as an object key.
+    #[derive(Default)]
+    struct KeyCheck {
+        in_key: bool,
+        found: Option<&'static str>,
+    }
+
+    impl KeyCheck {
+        fn note(&mut self, kind: &'static str) {
+            if self.in_key && self.found.is_none() {
+                self.found = Some(kind);
+            }
+        }
+    }
+
+    macro_rules! noting {
+        ($($method:ident($t:ty) => $kind:literal),* $(,)?) => {$(
+            fn $method<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, value: $t) -> std::io::Result<()> {
+                self.note($kind);
+                serde_json::ser::CompactFormatter.$method(writer, value)
+            }
+        )*};
+    }
+
+    impl serde_json::ser::Formatter for &mut KeyCheck {
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            self.in_key = true;
+            serde_json::ser::CompactFormatter.begin_object_key(writer, first)
+        }
+
+        fn end_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+        ) -> std::io::Result<()> {
+            self.in_key = false;
+            serde_json::ser::CompactFormatter.end_object_key(writer)
+        }
+
+        noting! {
+            write_bool(bool) => "bool",
+            write_i8(i8) => "integer",
+            write_i16(i16) => "integer",
+            write_i32(i32) => "integer",
+            write_i64(i64) => "integer",
+            write_i128(i128) => "integer",
+            write_u8(u8) => "integer",
+            write_u16(u16) => "integer",
+            write_u32(u32) => "integer",
+            write_u64(u64) => "integer",
+            write_u128(u128) => "integer",
+            write_f32(f32) => "float",
+            write_f64(f64) => "float",
+        }
     }
 
     /// Decodes the stored arguments for a run.

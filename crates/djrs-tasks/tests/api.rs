@@ -238,6 +238,108 @@ async fn arguments_must_round_trip_through_json() {
     assert!(takes_float.enqueue(&tasks, 1.5).await.is_ok());
 }
 
+#[task]
+async fn takes_map(map: std::collections::HashMap<i64, String>) -> usize {
+    map.len()
+}
+
+#[task]
+async fn takes_bool_map(map: std::collections::BTreeMap<bool, u8>) -> usize {
+    map.len()
+}
+
+#[task]
+async fn takes_text_map(map: std::collections::BTreeMap<String, u8>) -> usize {
+    map.len()
+}
+
+#[task]
+async fn takes_json(value: serde_json::Value) -> serde_json::Value {
+    value
+}
+
+#[tokio::test]
+async fn map_arguments_need_string_keys() {
+    let (dummy, tasks) = dummy_tasks();
+    let numbers = std::collections::HashMap::from([(1, "one".to_owned())]);
+    let err = takes_map.enqueue(&tasks, numbers).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidTask(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "Task arguments must round-trip through JSON: a map has integer keys, which JSON turns into strings (use string keys)"
+    );
+    let bools = std::collections::BTreeMap::from([(true, 1)]);
+    let err = takes_bool_map.enqueue(&tasks, bools).await.unwrap_err();
+    assert!(err.to_string().contains("a map has bool keys"), "{err}");
+    // Nested maps are checked too; string keys are fine, even ones that look like numbers.
+    let text = std::collections::BTreeMap::from([("1".to_owned(), 1)]);
+    assert!(takes_text_map.enqueue(&tasks, text).await.is_ok());
+    assert_eq!(dummy.results().len(), 1);
+}
+
+#[tokio::test]
+async fn arguments_holding_nul_are_refused_before_any_backend_sees_them() {
+    let (dummy, tasks) = dummy_tasks();
+    let value = serde_json::json!({"ok": [1, "fine"], "deep": {"list": ["a", "b\u{0}c"]}});
+    let err = takes_json.enqueue(&tasks, value).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Task arguments cannot hold the character U+0000 (NUL), which databases cannot store; \
+         found at arguments[0][\"deep\"][\"list\"][1]"
+    );
+    let key = serde_json::json!({"k\u{0}": 1});
+    assert!(takes_json.enqueue(&tasks, key).await.is_err());
+    assert!(dummy.results().is_empty());
+}
+
+/// Any JSON value: nested arrays and objects of strings (some with U+0000), numbers, bools.
+fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        "[a-z\u{0}é]{0,6}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            proptest::collection::btree_map("[a-z\u{0}]{0,3}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+proptest::proptest! {
+    /// Any JSON argument is either stored or refused with `InvalidTask`, refused exactly when it
+    /// holds a U+0000 somewhere; nothing panics.
+    #[test]
+    fn any_json_argument_is_stored_or_refused_by_the_nul_rule(value in json_value()) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (_, tasks) = dummy_tasks();
+        let outcome = runtime.block_on(takes_json.enqueue(&tasks, value.clone()));
+        match outcome {
+            Ok(result) => {
+                proptest::prop_assert!(!holds_nul(&value));
+                proptest::prop_assert_eq!(&result.args, &serde_json::json!([value]));
+            }
+            Err(Error::InvalidTask(message)) => {
+                proptest::prop_assert!(holds_nul(&value), "{}", message);
+            }
+            Err(other) => proptest::prop_assert!(false, "unexpected error {other:?}"),
+        }
+    }
+}
+
 /// A backend without priorities, as Django's RQ backend.
 #[derive(Debug)]
 struct NoPriorities(DummyBackend);
