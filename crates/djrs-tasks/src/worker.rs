@@ -123,7 +123,7 @@ impl Worker {
     }
 
     /// How often an idle worker looks for due tasks when nothing wakes it (default 1 s; stores
-    /// that cannot announce enqueues from other processes, SQLite and MySQL, ask for 50 ms and
+    /// that cannot announce enqueues from other processes, SQLite and MySQL, ask for 25 ms and
     /// get the shorter of the two).
     pub fn poll_interval(mut self, every: Duration) -> Self {
         self.poll_interval = every;

@@ -94,7 +94,7 @@ impl super::sealed::Sealed for MySql {}
 /// The task queue on MySQL 8 or MariaDB ≥ 10.6 (`BACKEND: "MysqlBackend"`,
 /// `OPTIONS: {"URL": "mysql://…"}`): many workers on many machines.
 ///
-/// Workers in other processes find new tasks by polling every 50 ms (workers of the enqueuing
+/// Workers in other processes find new tasks by polling every 25 ms (workers of the enqueuing
 /// process wake at once).
 ///
 /// ```no_run
@@ -642,6 +642,6 @@ impl Dialect for MySql {
     }
 
     fn poll_interval(&self) -> Option<Duration> {
-        Some(Duration::from_millis(50))
+        Some(Duration::from_millis(25))
     }
 }

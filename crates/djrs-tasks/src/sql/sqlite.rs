@@ -668,6 +668,6 @@ impl Dialect for Sqlite {
 
     fn poll_interval(&self) -> Option<Duration> {
         // Other processes on the same file cannot announce their enqueues.
-        Some(Duration::from_millis(50))
+        Some(Duration::from_millis(25))
     }
 }

@@ -1,0 +1,159 @@
+//! What the queue benchmarks share: the same figures on every database, measured the same way.
+//!
+//! - `enqueue_per_s`: single enqueues, one after another.
+//! - `enqueue_batch_per_s`: `enqueue_many` in batches of 5,000.
+//! - `ceiling_per_s`: the engine's own claim and complete statements in a tight loop, 100 tasks
+//!   at a time from two concurrent loops, without the worker: what the database allows.
+//! - `worked_per_s`: no-op tasks run by one `Worker` (concurrency 256) until the queue is empty.
+//! - `worked_vs_ceiling`: the ratio of the two, measured in the same run.
+//! - `pickup_p50_ms` / `pickup_p99_ms`: how long after its enqueue (from another pool, as
+//!   another process would) an idle worker starts a task.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use djrs_tasks::{Completion, Outcome, Tasks, Worker, WorkerId, task};
+
+#[task]
+pub(crate) async fn noop(n: u64) {
+    let _ = n;
+}
+
+static PICKUPS: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
+
+/// Records how long after `sent_micros` (Unix time) the task started.
+#[task]
+pub(crate) async fn pickup(sent_micros: i64) {
+    let now = chrono::Utc::now().timestamp_micros();
+    let waited = Duration::from_micros(u64::try_from(now - sent_micros).unwrap_or(0));
+    PICKUPS.lock().unwrap().push(waited);
+}
+
+/// Enqueues `n` no-op tasks in batches of 5,000.
+pub(crate) async fn enqueue_noops(tasks: &Tasks, n: u64) {
+    let prepared: Vec<_> = (0..n).map(|i| noop.prepare(i).unwrap()).collect();
+    for chunk in prepared.chunks(5_000) {
+        tasks.enqueue_many(chunk.to_vec()).await.unwrap();
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Runs every due task, which must be `n`.
+async fn drain(tasks: &Tasks, n: u64) {
+    let stats = Worker::new(tasks).concurrency(256).run_until_idle().await.unwrap();
+    assert_eq!(stats.succeeded, n);
+}
+
+/// Sizes of one run.
+pub(crate) struct Sizes {
+    pub(crate) single: u64,
+    pub(crate) batch: u64,
+    pub(crate) ceiling: u64,
+    pub(crate) worked: u64,
+    pub(crate) pickups: usize,
+}
+
+/// Runs every figure on the store `tasks` makes (each call a new pool, as another process
+/// would have) and prints `BENCH <prefix>.<figure>` lines; returns worked per second.
+pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) -> f64 {
+    let main = tasks();
+    noop.enqueue(&main, 0).await.unwrap(); // migrates
+    let queue = || main.backend("default").unwrap().queue().unwrap();
+    drain(&main, 1).await;
+
+    let start = Instant::now();
+    for i in 0..sizes.single {
+        noop.enqueue(&main, i).await.unwrap();
+    }
+    let single = sizes.single as f64 / start.elapsed().as_secs_f64();
+    drain(&main, sizes.single).await;
+
+    let start = Instant::now();
+    enqueue_noops(&main, sizes.batch).await;
+    let batch = sizes.batch as f64 / start.elapsed().as_secs_f64();
+    drain(&main, sizes.batch).await;
+
+    // The ceiling: claim 100, complete 100, from two loops at once, until none is left.
+    enqueue_noops(&main, sizes.ceiling).await;
+    let start = Instant::now();
+    let loops: Vec<_> = (0..2)
+        .map(|i| {
+            let tasks = main.clone();
+            tokio::spawn(async move {
+                let queue = tasks.backend("default").unwrap().queue().unwrap();
+                let worker = WorkerId::from(format!("ceiling-{i}"));
+                let queues = vec!["default".to_owned()];
+                let mut done = 0u64;
+                loop {
+                    let claimed = queue
+                        .claim(&worker, &queues, 100, Duration::from_secs(60))
+                        .await
+                        .unwrap();
+                    if claimed.is_empty() {
+                        return done;
+                    }
+                    done += claimed.len() as u64;
+                    let completions = claimed
+                        .into_iter()
+                        .map(|t| {
+                            let attempt = t.attempts();
+                            Completion::new(t.id, attempt, Outcome::Succeeded(serde_json::Value::Null))
+                        })
+                        .collect();
+                    queue.complete_many(&worker, completions).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut ceiling_done = 0;
+    for handle in loops {
+        ceiling_done += handle.await.unwrap();
+    }
+    assert_eq!(ceiling_done, sizes.ceiling);
+    let ceiling = sizes.ceiling as f64 / start.elapsed().as_secs_f64();
+
+    enqueue_noops(&main, sizes.worked).await;
+    let start = Instant::now();
+    let stats = Worker::new(&main).concurrency(256).run_until_idle().await.unwrap();
+    assert_eq!(stats.succeeded, sizes.worked);
+    let worked = sizes.worked as f64 / start.elapsed().as_secs_f64();
+    assert!(queue().counts().await.unwrap().rows.iter().all(|(_, status, _)| status.is_finished()));
+
+    // Pickup latency of an idle worker; tasks come from another pool.
+    let worker_tasks = tasks();
+    let worker = tokio::spawn(
+        Worker::new(&worker_tasks)
+            .poll_interval(Duration::from_secs(60))
+            .run_until(std::future::pending()),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sender = tasks();
+    for _ in 0..sizes.pickups {
+        pickup
+            .enqueue(&sender, chrono::Utc::now().timestamp_micros())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while PICKUPS.lock().unwrap().len() < sizes.pickups && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    worker.abort();
+    let mut pickups = std::mem::take(&mut *PICKUPS.lock().unwrap());
+    assert_eq!(pickups.len(), sizes.pickups);
+    pickups.sort();
+
+    println!("BENCH {prefix}.enqueue_per_s {single:.0} per_s");
+    println!("BENCH {prefix}.enqueue_batch_per_s {batch:.0} per_s");
+    println!("BENCH {prefix}.ceiling_per_s {ceiling:.0} per_s");
+    println!("BENCH {prefix}.worked_per_s {worked:.0} per_s");
+    println!("BENCH {prefix}.worked_vs_ceiling {:.2} ratio", worked / ceiling);
+    println!("BENCH {prefix}.pickup_p50_ms {:.3} ms", percentile(&pickups, 0.50));
+    println!("BENCH {prefix}.pickup_p99_ms {:.3} ms", percentile(&pickups, 0.99));
+    worked
+}
