@@ -40,9 +40,11 @@ impl WorkerProcess {
                 }
             }
         });
+        // Owned before waiting: a start that fails still kills the process.
+        let process = WorkerProcess { child };
         rx.recv_timeout(Duration::from_secs(60))
             .expect("the worker started within 60 s");
-        WorkerProcess { child }
+        process
     }
 }
 

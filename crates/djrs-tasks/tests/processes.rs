@@ -107,6 +107,8 @@ impl WorkerProcess {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        // Owned from here: a start that fails below still kills the process.
+        let process = WorkerProcess(child);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -123,7 +125,7 @@ impl WorkerProcess {
                 break;
             }
         }
-        WorkerProcess(child)
+        process
     }
 
     fn signal(&self, signal: &str) {
