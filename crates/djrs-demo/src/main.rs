@@ -86,9 +86,7 @@ async fn run(args: Args) -> Result<(), djrs_demo::Error> {
             .concurrency(concurrency)
             .lease(Duration::from_secs_f64(lease.clamp(0.05, 86_400.0)));
         println!("djrs-demo worker {} started", worker.id());
-        let stats = worker
-            .run_until(djrs::tasks::shutdown_signal())
-            .await?;
+        let stats = worker.run_until(djrs::tasks::shutdown_signal()).await?;
         println!("djrs-demo worker stopped: {stats:?}");
         return Ok(());
     }

@@ -20,7 +20,10 @@ async fn main() {
         .execute(&admin)
         .await
         .unwrap();
-    let (server, _) = url().rsplit_once('/').map(|(s, d)| (s.to_owned(), d.to_owned())).unwrap();
+    let (server, _) = url()
+        .rsplit_once('/')
+        .map(|(s, d)| (s.to_owned(), d.to_owned()))
+        .unwrap();
     let db_url = format!("{server}/{database}");
     let sizes = common::Sizes {
         single: 2_000,

@@ -384,7 +384,7 @@ pub trait Queue: Send + Sync {
     fn complete_many<'a>(
         &'a self,
         worker_id: &'a WorkerId,
-        completions: Vec<Completion>,
+        completions: &'a [Completion],
     ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>>;
 
     /// Records how one attempt ended; `None` when the lease was lost.
@@ -395,7 +395,7 @@ pub trait Queue: Send + Sync {
     ) -> BoxFuture<'a, Result<Option<TaskResult>>> {
         Box::pin(async move {
             Ok(self
-                .complete_many(worker_id, vec![completion])
+                .complete_many(worker_id, std::slice::from_ref(&completion))
                 .await?
                 .pop()
                 .flatten())

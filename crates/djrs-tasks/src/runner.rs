@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Utc;
+use futures_util::FutureExt as _;
 
 use crate::task::find_registration;
 use crate::{TaskContext, TaskError, TaskResult, Tasks};
@@ -20,12 +21,16 @@ pub(crate) fn mark_blocking() {
     let _ = BLOCKING.try_with(|flag| flag.store(true, Ordering::SeqCst));
 }
 
-/// A panic as a task error, with the panic message.
-pub(crate) fn panic_error(join: tokio::task::JoinError) -> TaskError {
+/// A panic of a blocking task as a task error.
+pub(crate) fn join_error(join: tokio::task::JoinError) -> TaskError {
     if join.is_cancelled() {
         return TaskError::new("djrs_tasks::Cancelled", "the attempt was cancelled");
     }
-    let payload = join.into_panic();
+    panic_error(join.into_panic())
+}
+
+/// A panic as a task error, with the panic message.
+pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> TaskError {
     let message = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -72,13 +77,17 @@ async fn attempt(tasks: &Tasks, running: &TaskResult) -> Result<serde_json::Valu
     tracing::debug!(target: "djrs_tasks", id = %running.id, name = %running.task_name, attempt = running.attempts(), "task started");
     let ctx = TaskContext::new(running.clone(), tasks.clone());
     let blocking = Arc::new(AtomicBool::new(false));
-    let future = BLOCKING.scope(
+    // A panic in the task is caught where the attempt is polled; dropping this future (a
+    // worker shutting down past its grace period, a lost lease) stops the attempt.
+    let attempt = BLOCKING.scope(
         Arc::clone(&blocking),
-        tracing::Instrument::instrument((registration.run)(ctx, running.args.clone()), span),
+        tracing::Instrument::instrument(
+            std::panic::AssertUnwindSafe((registration.run)(ctx, running.args.clone()))
+                .catch_unwind(),
+            span,
+        ),
     );
-    // The attempt runs in its own tokio task so a panic is caught; the guard aborts it when
-    // this future is dropped (a worker shutting down past its grace period, a lost lease).
-    let mut handle = AbortOnDrop(tokio::spawn(future));
+    let mut attempt = std::pin::pin!(attempt);
     let deadline = async {
         match running.timeout {
             Some(limit) => tokio::time::sleep(limit).await,
@@ -86,12 +95,12 @@ async fn attempt(tasks: &Tasks, running: &TaskResult) -> Result<serde_json::Valu
         }
     };
     let outcome = tokio::select! {
-        joined = &mut handle.0 => joined.unwrap_or_else(|join| Err(panic_error(join))),
+        caught = &mut attempt => caught.unwrap_or_else(|panic| Err(panic_error(panic))),
         () = deadline => {
             let limit = running.timeout.unwrap_or_default();
             if blocking.load(Ordering::SeqCst) {
                 tracing::warn!(target: "djrs_tasks", id = %running.id, name = %running.task_name, ?limit, "a blocking task ran past its timeout; waiting for it to return before it is retried");
-                let _ = (&mut handle.0).await;
+                let _ = (&mut attempt).await;
                 Err(TaskError::new(
                     "djrs_tasks::Timeout",
                     format!("the attempt ran longer than its timeout of {limit:?}; it was a blocking call, so it ran to its end before the task was retried"),
@@ -114,13 +123,4 @@ async fn attempt(tasks: &Tasks, running: &TaskResult) -> Result<serde_json::Valu
         }
     }
     outcome
-}
-
-/// Aborts a spawned attempt when dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

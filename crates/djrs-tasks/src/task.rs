@@ -604,7 +604,7 @@ pub mod __private {
         crate::runner::mark_blocking();
         match tokio::task::spawn_blocking(f).await {
             Ok(outcome) => outcome,
-            Err(join) => Err(crate::runner::panic_error(join)),
+            Err(join) => Err(crate::runner::join_error(join)),
         }
     }
 }

@@ -229,6 +229,7 @@ impl Worker {
                 free if running.is_empty() || free >= this.concurrency.div_ceil(2) => free,
                 _ => 0,
             };
+            let mut claim_failed = false;
             let claimed = if free == 0 {
                 Vec::new()
             } else {
@@ -239,12 +240,19 @@ impl Worker {
                     Ok(claimed) => claimed,
                     Err(err) => {
                         tracing::warn!(target: "djrs_tasks", error = %err, "claiming failed; retrying after the poll interval");
+                        claim_failed = true;
                         Vec::new()
                     }
                 }
             };
             if claimed.is_empty() {
-                if until_idle && running.is_empty() && free > 0 && shared.in_flight_count() == 0 {
+                // Idle means the store said there is nothing to claim, not that it failed.
+                if until_idle
+                    && !claim_failed
+                    && running.is_empty()
+                    && free > 0
+                    && shared.in_flight_count() == 0
+                {
                     break;
                 }
                 tokio::select! {
@@ -336,7 +344,7 @@ impl Worker {
             .collect();
         if !interrupted.is_empty() {
             let n = interrupted.len() as u64;
-            match queue().complete_many(&this.worker_id, interrupted).await {
+            match queue().complete_many(&this.worker_id, &interrupted).await {
                 Ok(done) => {
                     let requeued = done.iter().flatten().count() as u64;
                     shared.count(|s| s.interrupted += requeued);
@@ -430,10 +438,7 @@ impl Worker {
     async fn record(&self, queue: &dyn Queue, completions: Vec<Completion>, shared: &Shared) {
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=5 {
-            match queue
-                .complete_many(&self.worker_id, completions.clone())
-                .await
-            {
+            match queue.complete_many(&self.worker_id, &completions).await {
                 Ok(results) => {
                     for (completion, result) in completions.iter().zip(results) {
                         match result {

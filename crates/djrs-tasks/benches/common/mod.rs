@@ -44,7 +44,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Runs every due task, which must be `n`.
 async fn drain(tasks: &Tasks, n: u64) {
-    let stats = Worker::new(tasks).concurrency(256).run_until_idle().await.unwrap();
+    let stats = Worker::new(tasks)
+        .concurrency(256)
+        .run_until_idle()
+        .await
+        .unwrap();
     assert_eq!(stats.succeeded, n);
 }
 
@@ -97,14 +101,18 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
                         return done;
                     }
                     done += claimed.len() as u64;
-                    let completions = claimed
+                    let completions: Vec<Completion> = claimed
                         .into_iter()
                         .map(|t| {
                             let attempt = t.attempts();
-                            Completion::new(t.id, attempt, Outcome::Succeeded(serde_json::Value::Null))
+                            Completion::new(
+                                t.id,
+                                attempt,
+                                Outcome::Succeeded(serde_json::Value::Null),
+                            )
                         })
                         .collect();
-                    queue.complete_many(&worker, completions).await.unwrap();
+                    queue.complete_many(&worker, &completions).await.unwrap();
                 }
             })
         })
@@ -118,10 +126,22 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
 
     enqueue_noops(&main, sizes.worked).await;
     let start = Instant::now();
-    let stats = Worker::new(&main).concurrency(256).run_until_idle().await.unwrap();
+    let stats = Worker::new(&main)
+        .concurrency(256)
+        .run_until_idle()
+        .await
+        .unwrap();
     assert_eq!(stats.succeeded, sizes.worked);
     let worked = sizes.worked as f64 / start.elapsed().as_secs_f64();
-    assert!(queue().counts().await.unwrap().rows.iter().all(|(_, status, _)| status.is_finished()));
+    assert!(
+        queue()
+            .counts()
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .all(|(_, status, _)| status.is_finished())
+    );
 
     // Pickup latency of an idle worker; tasks come from another pool.
     let worker_tasks = tasks();
@@ -152,8 +172,17 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
     println!("BENCH {prefix}.enqueue_batch_per_s {batch:.0} per_s");
     println!("BENCH {prefix}.ceiling_per_s {ceiling:.0} per_s");
     println!("BENCH {prefix}.worked_per_s {worked:.0} per_s");
-    println!("BENCH {prefix}.worked_vs_ceiling {:.2} ratio", worked / ceiling);
-    println!("BENCH {prefix}.pickup_p50_ms {:.3} ms", percentile(&pickups, 0.50));
-    println!("BENCH {prefix}.pickup_p99_ms {:.3} ms", percentile(&pickups, 0.99));
+    println!(
+        "BENCH {prefix}.worked_vs_ceiling {:.2} ratio",
+        worked / ceiling
+    );
+    println!(
+        "BENCH {prefix}.pickup_p50_ms {:.3} ms",
+        percentile(&pickups, 0.50)
+    );
+    println!(
+        "BENCH {prefix}.pickup_p99_ms {:.3} ms",
+        percentile(&pickups, 0.99)
+    );
     worked
 }

@@ -278,12 +278,12 @@ pub struct Transition {
 
 impl Transition {
     /// What a worker's completion does.
-    pub(crate) fn completion(worker_id: &WorkerId, completion: Completion) -> Transition {
+    pub(crate) fn completion(worker_id: &WorkerId, completion: &Completion) -> Transition {
         let guard = Guard::Running {
             worker_id: worker_id.clone(),
             attempt: completion.attempt,
         };
-        let id = completion.id;
+        let id = &completion.id;
         let base = |status| Transition {
             id: id.clone(),
             guard: guard.clone(),
@@ -293,22 +293,22 @@ impl Transition {
             run_after: None,
             refund: false,
         };
-        match completion.outcome {
+        match &completion.outcome {
             Outcome::Succeeded(value) => Transition {
                 return_value: Some(value.to_string()),
                 ..base(TaskResultStatus::Successful)
             },
             Outcome::Failed(error) => Transition {
-                error: Some(error_json(&error)),
+                error: Some(error_json(error)),
                 ..base(TaskResultStatus::Failed)
             },
             Outcome::Retry { error, run_after } => Transition {
-                error: Some(error_json(&error)),
-                run_after: Some(run_after),
+                error: Some(error_json(error)),
+                run_after: Some(*run_after),
                 ..base(TaskResultStatus::Ready)
             },
             Outcome::Interrupted(error) => Transition {
-                error: Some(error_json(&error)),
+                error: Some(error_json(error)),
                 refund: true,
                 ..base(TaskResultStatus::Ready)
             },
@@ -716,11 +716,11 @@ impl<D: Dialect> Queue for SqlBackend<D> {
     fn complete_many<'a>(
         &'a self,
         worker_id: &'a WorkerId,
-        completions: Vec<Completion>,
+        completions: &'a [Completion],
     ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>> {
         Box::pin(async move {
             let transitions = completions
-                .into_iter()
+                .iter()
                 .map(|c| Transition::completion(worker_id, c))
                 .collect();
             self.apply(transitions).await
