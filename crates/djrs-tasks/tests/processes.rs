@@ -2,28 +2,35 @@
 //! a worker stopped (SIGSTOP) past its lease and continued stops the attempt it lost. The
 //! worker process is this test binary run again with `worker_process` selected; it binds
 //! nothing, and every test bounds its time and kills what it started by its own handle.
+//!
+//! The queue is PostgreSQL (a schema per test): the worker's own statements there are single
+//! statements, so a process stopped at any moment holds no lock that others wait for. (On
+//! SQLite a process stopped inside a write transaction holds the file's one write lock until it
+//! resumes or dies; see the guide.)
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::str::FromStr;
+
 use djrs_tasks::{
-    SqliteBackend, TaskContext, TaskResultStatus, Tasks, Worker, shutdown_signal, task,
+    PostgresBackend, TaskContext, TaskResultStatus, Tasks, Worker, shutdown_signal, task,
 };
 
-const CHILD_DB: &str = "DJRS_TASKS_TEST_CHILD_DB";
+const CHILD_DB: &str = "DJRS_TASKS_TEST_CHILD_SCHEMA";
 const CHILD_LEASE_MS: &str = "DJRS_TASKS_TEST_CHILD_LEASE_MS";
 const CHILD_GRACE_MS: &str = "DJRS_TASKS_TEST_CHILD_GRACE_MS";
 
 /// Writes `steps` side effects, one every `every_ms`, each a row naming its attempt.
 #[task(takes_context, max_attempts = 3)]
 async fn steps(ctx: TaskContext, key: String, count: u32, every_ms: u64) -> u32 {
-    let pool = ctx.state::<sqlx::SqlitePool>().expect("a pool");
+    let pool = ctx.state::<sqlx::PgPool>().expect("a pool");
     for step in 0..count {
-        sqlx::query("INSERT INTO side_effect (key, attempt, step, at_ms) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO side_effect (key, attempt, step, at_ms) VALUES ($1, $2, $3, $4)")
             .bind(&key)
-            .bind(ctx.attempt())
-            .bind(step)
+            .bind(i64::from(ctx.attempt()))
+            .bind(i64::from(step))
             .bind(now_ms())
             .execute(pool)
             .await
@@ -43,21 +50,55 @@ fn now_ms() -> i64 {
     .unwrap()
 }
 
-fn url(dir: &tempfile::TempDir) -> String {
-    format!("sqlite://{}", dir.path().join("q.sqlite3").display())
+fn server_url() -> String {
+    std::env::var("DJRS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-async fn pool(url: &str) -> sqlx::SqlitePool {
-    sqlx::sqlite::SqlitePoolOptions::new()
-        .connect_with(djrs_tasks::sqlite_connect_options(url).unwrap())
-        .await
+/// A schema of its own, dropped when the test ends (also when it fails).
+struct Schema(String);
+
+impl Schema {
+    async fn create() -> Schema {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("djrs_tasks_proc_{}_{nanos}", std::process::id());
+        let admin = sqlx::PgPool::connect(&server_url())
+            .await
+            .expect("PostgreSQL is reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        Schema(name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
+        let _ = Command::new("psql")
+            .args([server_url().as_str(), "-q", "-c", &sql])
+            .output();
+    }
+}
+
+fn pool(schema: &str) -> sqlx::PgPool {
+    let options = sqlx::postgres::PgConnectOptions::from_str(&server_url())
         .unwrap()
+        .options([("search_path", schema)]);
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(6)
+        .connect_lazy_with(options)
 }
 
-async fn tasks_on(url: &str) -> Tasks {
-    let pool = pool(url).await;
+fn tasks_on(schema: &str) -> Tasks {
+    let pool = pool(schema);
     Tasks::builder()
-        .backend("default", SqliteBackend::from_pool(pool.clone()))
+        .backend("default", PostgresBackend::from_pool(pool.clone()))
         .state(pool)
         .build()
         .unwrap()
@@ -67,13 +108,13 @@ async fn tasks_on(url: &str) -> Tasks {
 /// environment; works until SIGTERM or SIGINT.
 #[test]
 fn worker_process() {
-    let Ok(url) = std::env::var(CHILD_DB) else {
+    let Ok(schema) = std::env::var(CHILD_DB) else {
         return;
     };
     let ms = |var: &str| Duration::from_millis(std::env::var(var).unwrap().parse().unwrap());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let tasks = tasks_on(&url).await;
+        let tasks = tasks_on(&schema);
         let worker = Worker::new(&tasks)
             .worker_id("child")
             .lease(ms(CHILD_LEASE_MS))
@@ -89,7 +130,7 @@ fn worker_process() {
 struct WorkerProcess(Child);
 
 impl WorkerProcess {
-    fn start(url: &str, lease_ms: u64, grace_ms: u64) -> WorkerProcess {
+    fn start(schema: &str, lease_ms: u64, grace_ms: u64) -> WorkerProcess {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
@@ -98,7 +139,7 @@ impl WorkerProcess {
                 "--test-threads",
                 "1",
             ])
-            .env(CHILD_DB, url)
+            .env(CHILD_DB, schema)
             .env(CHILD_LEASE_MS, lease_ms.to_string())
             .env(CHILD_GRACE_MS, grace_ms.to_string())
             .env("RUST_LOG", "warn")
@@ -159,20 +200,18 @@ impl Drop for WorkerProcess {
     }
 }
 
-async fn create_side_effects(url: &str) -> sqlx::SqlitePool {
-    let pool = pool(url).await;
-    sqlx::query(
-        "CREATE TABLE side_effect (key TEXT, attempt INTEGER, step INTEGER, at_ms INTEGER)",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+async fn create_side_effects(schema: &str) -> sqlx::PgPool {
+    let pool = pool(schema);
+    sqlx::query("CREATE TABLE side_effect (key TEXT, attempt BIGINT, step BIGINT, at_ms BIGINT)")
+        .execute(&pool)
+        .await
+        .unwrap();
     pool
 }
 
 /// `(attempt, step, at_ms)` of each side effect of `key`.
-async fn side_effects(pool: &sqlx::SqlitePool, key: &str) -> Vec<(i64, i64, i64)> {
-    sqlx::query_as("SELECT attempt, step, at_ms FROM side_effect WHERE key = ? ORDER BY at_ms")
+async fn side_effects(pool: &sqlx::PgPool, key: &str) -> Vec<(i64, i64, i64)> {
+    sqlx::query_as("SELECT attempt, step, at_ms FROM side_effect WHERE key = $1 ORDER BY at_ms")
         .bind(key)
         .fetch_all(pool)
         .await
@@ -189,14 +228,13 @@ async fn wait_until(limit: Duration, mut done: impl AsyncFnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_is_a_graceful_shutdown_that_gives_the_attempt_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = url(&dir);
-    let side = create_side_effects(&url).await;
-    let tasks = tasks_on(&url).await;
+    let schema = Schema::create().await;
+    let side = create_side_effects(&schema.0).await;
+    let tasks = tasks_on(&schema.0);
     // A long task (10 s) and a short one (300 ms), both running when SIGTERM arrives.
     let long = steps.enqueue(&tasks, "long".into(), 50, 200).await.unwrap();
     let short = steps.enqueue(&tasks, "short".into(), 3, 100).await.unwrap();
-    let mut child = WorkerProcess::start(&url, 30_000, 1_000);
+    let mut child = WorkerProcess::start(&schema.0, 30_000, 1_000);
     wait_until(Duration::from_secs(20), async || {
         !side_effects(&side, "long").await.is_empty()
             && !side_effects(&side, "short").await.is_empty()
@@ -229,16 +267,15 @@ async fn sigterm_is_a_graceful_shutdown_that_gives_the_attempt_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_stopped_past_its_lease_stops_the_attempt_it_lost() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = url(&dir);
-    let side = create_side_effects(&url).await;
-    let tasks = tasks_on(&url).await;
+    let schema = Schema::create().await;
+    let side = create_side_effects(&schema.0).await;
+    let tasks = tasks_on(&schema.0);
     let task = steps
         .enqueue(&tasks, "stalled".into(), 12, 150)
         .await
         .unwrap();
     // The child's lease is 600 ms: it renews every 200 ms while it runs.
-    let mut child = WorkerProcess::start(&url, 600, 5_000);
+    let mut child = WorkerProcess::start(&schema.0, 600, 5_000);
     wait_until(Duration::from_secs(20), async || {
         !side_effects(&side, "stalled").await.is_empty()
     })
