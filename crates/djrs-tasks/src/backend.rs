@@ -204,7 +204,8 @@ impl<'a> BackendContext<'a> {
         &'b self,
         running: &'b TaskResult,
     ) -> BoxFuture<'b, std::result::Result<serde_json::Value, TaskError>> {
-        Box::pin(crate::runner::run_attempt(self.tasks, running))
+        let running = std::sync::Arc::new(running.clone());
+        Box::pin(async move { crate::runner::run_attempt(self.tasks, &running).await })
     }
 
     /// The current time.

@@ -129,7 +129,7 @@ impl TaskError {
     ///
     /// let huge = TaskError::new("E", "x".repeat(100_000)).bounded();
     /// assert!(huge.traceback.len() <= TaskError::TRACEBACK_LIMIT + 64);
-    /// assert!(huge.traceback.ends_with("[… 91856 more bytes cut]"));
+    /// assert!(huge.traceback.ends_with("[… 91808 more bytes cut]"));
     /// ```
     #[must_use]
     pub fn bounded(mut self) -> Self {

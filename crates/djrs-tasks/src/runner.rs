@@ -49,7 +49,7 @@ pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> TaskError {
 /// never overlaps it.
 pub(crate) async fn run_attempt(
     tasks: &Tasks,
-    running: &TaskResult,
+    running: &Arc<TaskResult>,
 ) -> Result<serde_json::Value, TaskError> {
     let outcome = attempt(tasks, running).await;
     match outcome {
@@ -61,7 +61,7 @@ pub(crate) async fn run_attempt(
     }
 }
 
-async fn attempt(tasks: &Tasks, running: &TaskResult) -> Result<serde_json::Value, TaskError> {
+async fn attempt(tasks: &Tasks, running: &Arc<TaskResult>) -> Result<serde_json::Value, TaskError> {
     let Some(registration) = find_registration(&running.task_name) else {
         return Err(TaskError::new(
             "djrs_tasks::TaskDoesNotExist",
@@ -75,7 +75,7 @@ async fn attempt(tasks: &Tasks, running: &TaskResult) -> Result<serde_json::Valu
     let started = Utc::now();
     let span = tracing::info_span!("task", id = %running.id, name = %running.task_name, attempt = running.attempts());
     tracing::debug!(target: "djrs_tasks", id = %running.id, name = %running.task_name, attempt = running.attempts(), "task started");
-    let ctx = TaskContext::new(running.clone(), tasks.clone());
+    let ctx = TaskContext::new(Arc::clone(running), tasks.clone());
     let blocking = Arc::new(AtomicBool::new(false));
     // A panic in the task is caught where the attempt is polled; dropping this future (a
     // worker shutting down past its grace period, a lost lease) stops the attempt.

@@ -383,12 +383,12 @@ impl<K: Serialize + Send, V: Serialize + Send, S: Send> TaskOutput
 /// ```
 #[derive(Debug, Clone)]
 pub struct TaskContext {
-    task_result: TaskResult,
+    task_result: Arc<TaskResult>,
     tasks: Tasks,
 }
 
 impl TaskContext {
-    pub(crate) fn new(task_result: TaskResult, tasks: Tasks) -> Self {
+    pub(crate) fn new(task_result: Arc<TaskResult>, tasks: Tasks) -> Self {
         TaskContext { task_result, tasks }
     }
 

@@ -284,6 +284,7 @@ impl Worker {
                     }
                 };
                 let lost = shared.insert(&task);
+                let task = Arc::new(task);
                 let (this, outcomes) = (Arc::clone(&this), outcomes.clone());
                 running.spawn(async move {
                     let attempt = task.attempts();
@@ -397,7 +398,7 @@ impl Worker {
 
     /// Runs one attempt and decides what it means: success, a retry after a backoff, or a
     /// failure for good.
-    async fn attempt(&self, task: &TaskResult) -> Outcome {
+    async fn attempt(&self, task: &Arc<TaskResult>) -> Outcome {
         match run_attempt(&self.tasks, task).await {
             Ok(value) => Outcome::Succeeded(value),
             Err(error) if task.attempts() < task.max_attempts => {
