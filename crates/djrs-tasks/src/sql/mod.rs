@@ -221,6 +221,8 @@ pub struct Claim<'a> {
     pub(crate) queues: QueueSet<'a>,
     pub(crate) limit: i64,
     pub(crate) lease: Duration,
+    /// This process's clock, for the databases that use it (SQLite).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) now: DateTime<Utc>,
 }
 
@@ -928,6 +930,7 @@ pub(crate) async fn enqueue_in<D: Dialect>(
 }
 
 /// Microseconds since the epoch.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
@@ -987,6 +990,7 @@ where
 }
 
 /// Placeholders `?, ?, …` for `n` values.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }

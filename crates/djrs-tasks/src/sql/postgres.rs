@@ -157,6 +157,31 @@ impl SqlBackend<Postgres> {
         }
     }
 
+    /// Gives the space of deleted rows back to the operating system, online: `VACUUM` of the
+    /// task table (which truncates its empty tail) and `REINDEX TABLE CONCURRENTLY` (which
+    /// rebuilds its indexes without blocking enqueues or claims). Autovacuum keeps a churning
+    /// queue's size stable but never shrinks it; run this after a burst (a backlog of millions
+    /// worked off), in a quiet moment, for example from a weekly schedule.
+    ///
+    /// ```no_run
+    /// # async fn demo(backend: djrs_tasks::PostgresBackend) -> djrs_tasks::Result<()> {
+    /// backend.compact().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// A storage error (for example when another `REINDEX` runs).
+    pub async fn compact(&self) -> Result<()> {
+        self.migrate().await?;
+        sqlx::raw_sql("VACUUM djrs_task")
+            .execute(self.pool())
+            .await?;
+        sqlx::raw_sql("REINDEX TABLE CONCURRENTLY djrs_task")
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub(crate) fn from_options(
         alias: &str,
         options: &serde_json::Map<String, serde_json::Value>,

@@ -1,0 +1,159 @@
+//! `cargo xtask bench tasks-soak`: 2,000,000 no-op tasks through the PostgreSQL queue with
+//! pruning on, to show that the queue does not slow down or grow under churn.
+//!
+//! A producer enqueues in batches of 5,000 while one worker (concurrency 256) works and a pruner
+//! deletes finished results every half second; the backlog stays under 50,000. Prints
+//! `BENCH tasks_soak.first_tenth_per_s` and `last_tenth_per_s` (tasks finished per second over
+//! the first and the last tenth), `empty_bytes` (table and indexes after migration) and
+//! `after_prune_bytes` (after the last prune and a plain `VACUUM`, as autovacuum would run) and
+//! `after_compact_bytes` (after `PostgresBackend::compact`, the online maintenance step).
+//! `DJRS_BENCH_SOAK_TASKS` sets another total for a shorter run.
+
+// Only the no-op task and its batch enqueue are used here.
+#[allow(dead_code)]
+mod common;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use djrs_tasks::{PostgresBackend, TaskResultStatus, Tasks, Worker};
+
+fn url() -> String {
+    std::env::var("DJRS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn table_bytes(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT pg_total_relation_size('djrs_task')")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    let total: u64 = std::env::var("DJRS_BENCH_SOAK_TASKS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000_000);
+    let tenth = total / 10;
+    let schema = format!("djrs_bench_soak_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&url())
+        .await
+        .expect("PostgreSQL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options = sqlx::postgres::PgConnectOptions::from_str(&url())
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(10)
+        .connect_lazy_with(options);
+    let finished = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&finished);
+    let backend = PostgresBackend::from_pool(pool.clone());
+    backend.migrate().await.unwrap();
+    let tasks = Tasks::builder()
+        .backend("default", backend.clone())
+        .on_task_finished(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        })
+        .build()
+        .unwrap();
+    let empty_bytes = table_bytes(&pool).await;
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let worker = tokio::spawn(
+        Worker::new(&tasks)
+            .concurrency(256)
+            .run_until(until(stopped.clone())),
+    );
+    let pruner = {
+        let tasks = tasks.clone();
+        let stopped = stopped.clone();
+        tokio::spawn(async move {
+            let mut pruned = 0;
+            while !*stopped.borrow() {
+                let older = chrono::Utc::now() - chrono::Duration::seconds(1);
+                pruned += tasks
+                    .prune_results(
+                        older,
+                        &[TaskResultStatus::Successful, TaskResultStatus::Failed],
+                    )
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            pruned
+        })
+    };
+
+    let start = Instant::now();
+    let mut marks = Vec::with_capacity(11);
+    marks.push(start);
+    let mut enqueued = 0;
+    while finished.load(Ordering::Relaxed) < total {
+        let done = finished.load(Ordering::Relaxed);
+        if enqueued < total && enqueued - done < 50_000 {
+            let n = 5_000.min(total - enqueued);
+            common::enqueue_noops(&tasks, n).await;
+            enqueued += n;
+        } else {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        while marks.len() <= 10 && finished.load(Ordering::Relaxed) >= tenth * marks.len() as u64 {
+            marks.push(Instant::now());
+        }
+    }
+    while marks.len() <= 10 {
+        marks.push(Instant::now());
+    }
+    let _ = stop.send(true);
+    worker.await.unwrap().unwrap();
+    pruner.await.unwrap();
+    let rate = |from: usize| tenth as f64 / (marks[from + 1] - marks[from]).as_secs_f64();
+    let (first, last) = (rate(0), rate(9));
+
+    tasks
+        .prune_results(
+            chrono::Utc::now() + chrono::Duration::seconds(1),
+            &[TaskResultStatus::Successful, TaskResultStatus::Failed],
+        )
+        .await
+        .unwrap();
+    sqlx::query("VACUUM djrs_task")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let after = table_bytes(&pool).await;
+    backend.compact().await.unwrap();
+    let compacted = table_bytes(&pool).await;
+
+    println!("BENCH tasks_soak.tasks {total} tasks");
+    println!("BENCH tasks_soak.first_tenth_per_s {first:.0} per_s");
+    println!("BENCH tasks_soak.last_tenth_per_s {last:.0} per_s");
+    println!("BENCH tasks_soak.last_vs_first {:.2} ratio", last / first);
+    println!("BENCH tasks_soak.empty_bytes {empty_bytes} bytes");
+    println!("BENCH tasks_soak.after_prune_bytes {after} bytes");
+    println!(
+        "BENCH tasks_soak.after_prune_vs_empty {:.2} ratio",
+        after as f64 / empty_bytes as f64
+    );
+    println!("BENCH tasks_soak.after_compact_bytes {compacted} bytes");
+    println!(
+        "BENCH tasks_soak.after_compact_vs_empty {:.2} ratio",
+        compacted as f64 / empty_bytes as f64
+    );
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
