@@ -26,11 +26,11 @@ pub(crate) fn join_error(join: tokio::task::JoinError) -> TaskError {
     if join.is_cancelled() {
         return TaskError::new("djrs_tasks::Cancelled", "the attempt was cancelled");
     }
-    panic_error(join.into_panic())
+    panic_error(&*join.into_panic())
 }
 
 /// A panic as a task error, with the panic message.
-pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> TaskError {
+pub(crate) fn panic_error(payload: &(dyn std::any::Any + Send)) -> TaskError {
     let message = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -95,7 +95,7 @@ async fn attempt(tasks: &Tasks, running: &Arc<TaskResult>) -> Result<serde_json:
         }
     };
     let outcome = tokio::select! {
-        caught = &mut attempt => caught.unwrap_or_else(|panic| Err(panic_error(panic))),
+        caught = &mut attempt => caught.unwrap_or_else(|panic| Err(panic_error(&*panic))),
         () = deadline => {
             let limit = running.timeout.unwrap_or_default();
             if blocking.load(Ordering::SeqCst) {

@@ -35,6 +35,11 @@ async fn boom() -> Result<(), std::io::Error> {
 }
 
 #[task]
+fn blocking_panics(message: String) {
+    panic!("{message}");
+}
+
+#[task]
 async fn panics(message: String) {
     panic!("{message}");
 }
@@ -120,6 +125,14 @@ async fn failures_and_panics_are_recorded() {
     assert_eq!(panicked.status, TaskResultStatus::Failed);
     assert_eq!(panicked.errors[0].exception_class_path, "panic");
     assert_eq!(panicked.errors[0].message, "kaboom");
+    // A synchronous task's panic, caught on the blocking pool, keeps its message too.
+    let blocking = blocking_panics
+        .enqueue(&tasks, "sync kaboom".into())
+        .await
+        .unwrap();
+    assert_eq!(blocking.status, TaskResultStatus::Failed);
+    assert_eq!(blocking.errors[0].exception_class_path, "panic");
+    assert_eq!(blocking.errors[0].message, "sync kaboom");
 
     let anyhow_failed = anyhow_task.enqueue(&tasks, true).await.unwrap();
     assert_eq!(anyhow_failed.errors[0].message, "nope: 42");
