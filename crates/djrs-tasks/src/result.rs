@@ -356,3 +356,38 @@ impl TaskResult {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backtraces_keep_the_tasks_own_frames() {
+        let traceback = "Error: disk full\n\nStack backtrace:\n   0: anyhow::error::<impl anyhow::Error>::msg\n             at /cargo/anyhow/src/error.rs:83:36\n   1: my_app::jobs::export\n             at ./src/jobs.rs:12:9\n   2: <core::pin::Pin<P> as core::future::future::Future>::poll\n             at /rustc/library/core/src/future/future.rs:124:9\n   3: tokio::runtime::task::core::Core<T,S>::poll\n   4: djrs_tasks::runner::attempt\n   5: my_app::jobs::run\n   6: std::rt::lang_start\n";
+        let trimmed = trim_backtrace(traceback);
+        assert_eq!(
+            trimmed,
+            "Error: disk full\n\nStack backtrace:\n   1: my_app::jobs::export\n             at ./src/jobs.rs:12:9\n   5: my_app::jobs::run\n[5 frames of the runtime, std and djrs left out]"
+        );
+        // Text without frames is kept as it is.
+        assert_eq!(
+            trim_backtrace("plain: message\n  12 apples"),
+            "plain: message\n  12 apples"
+        );
+    }
+
+    #[test]
+    fn caps_cut_at_a_character_boundary_and_say_so() {
+        assert_eq!(cap("short", 5), "short");
+        assert_eq!(cap("abcdef", 5), "abcde[… 1 more bytes cut]");
+        // "é" is two bytes: a cut inside it moves back to the boundary.
+        assert_eq!(cap("aaaaé", 5), "aaaa[… 2 more bytes cut]");
+        let error = TaskError::new("x".repeat(600), "m").bounded();
+        assert!(error.exception_class_path.starts_with(&"x".repeat(512)));
+        assert!(
+            error
+                .exception_class_path
+                .ends_with("[… 88 more bytes cut]")
+        );
+    }
+}

@@ -270,3 +270,91 @@ impl Scheduler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn entry(pattern: &str, zone: &str) -> Entry {
+        let options = crate::TaskOptions::from_attribute("t", 0, "default", "default", 1, false, 0);
+        let task = PreparedTask::new(options, serde_json::json!([]));
+        let scheduler = Scheduler::new(&Tasks::default())
+            .add_in_zone("e", pattern, zone, task)
+            .unwrap();
+        scheduler.entries[0].clone()
+    }
+
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    /// Every occurrence in `[from, to)`, in UTC.
+    fn occurrences(entry: &Entry, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let mut out = Vec::new();
+        let mut since = from;
+        while let Some(next) = entry.next_after(since).filter(|t| *t < to) {
+            out.push(next);
+            since = next;
+        }
+        out
+    }
+
+    #[test]
+    fn a_time_in_the_spring_forward_gap_runs_once_right_after_the_gap() {
+        // New York, 2026-03-08: 02:00 EST jumps to 03:00 EDT; 02:30 does not exist.
+        let daily = entry("30 2 * * *", "America/New_York");
+        let runs = occurrences(&daily, utc(2026, 3, 7, 0, 0), utc(2026, 3, 10, 0, 0));
+        assert_eq!(
+            runs,
+            [
+                utc(2026, 3, 7, 7, 30), // 02:30 EST
+                utc(2026, 3, 8, 7, 0),  // 03:00 EDT, the first minute after the gap
+                utc(2026, 3, 9, 6, 30), // 02:30 EDT
+            ]
+        );
+    }
+
+    #[test]
+    fn a_time_in_the_fall_back_overlap_runs_once_and_intervals_run_in_both_halves() {
+        // New York, 2026-11-01: 02:00 EDT falls back to 01:00 EST; 01:30 happens twice.
+        let daily = entry("30 1 * * *", "America/New_York");
+        let runs = occurrences(&daily, utc(2026, 11, 1, 0, 0), utc(2026, 11, 2, 0, 0));
+        assert_eq!(runs, [utc(2026, 11, 1, 5, 30)]); // 01:30 EDT only
+        let every_half_hour = entry("*/30 1 * * *", "America/New_York");
+        let runs = occurrences(
+            &every_half_hour,
+            utc(2026, 11, 1, 0, 0),
+            utc(2026, 11, 2, 0, 0),
+        );
+        assert_eq!(
+            runs,
+            [
+                utc(2026, 11, 1, 5, 0),
+                utc(2026, 11, 1, 5, 30),
+                utc(2026, 11, 1, 6, 0),
+                utc(2026, 11, 1, 6, 30),
+            ]
+        );
+    }
+
+    #[test]
+    fn patterns_are_read_in_their_zone() {
+        let paris = entry("0 8 * * *", "Europe/Paris");
+        // 08:00 in Paris is 07:00 UTC in winter and 06:00 UTC in summer.
+        assert_eq!(
+            paris.next_after(utc(2026, 1, 15, 0, 0)),
+            Some(utc(2026, 1, 15, 7, 0))
+        );
+        assert_eq!(
+            paris.next_after(utc(2026, 7, 15, 0, 0)),
+            Some(utc(2026, 7, 15, 6, 0))
+        );
+        let plain = entry("0 8 * * *", "UTC");
+        assert_eq!(
+            plain.next_after(utc(2026, 7, 15, 0, 0)),
+            Some(utc(2026, 7, 15, 8, 0))
+        );
+    }
+}
