@@ -379,27 +379,30 @@ pub trait Queue: Send + Sync {
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>>;
 
-    /// Records how attempts ended, in one write where the store can; the results are in the
-    /// order given, `None` where the worker no longer holds that attempt's lease (it was
-    /// rescued meanwhile, and another worker may own the task now).
+    /// Records how attempts ended, in one write where the store can. The answer is in the order
+    /// given: `true` where the outcome was recorded, `false` where the worker no longer holds
+    /// that attempt's lease (it was rescued meanwhile, and another worker may own the task now),
+    /// so the outcome was refused. The worker knows the task it ran; it builds the final result
+    /// for the signals itself, so the store need not send rows back.
     fn complete_many<'a>(
         &'a self,
         worker_id: &'a WorkerId,
         completions: &'a [Completion],
-    ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>>;
+    ) -> BoxFuture<'a, Result<Vec<bool>>>;
 
-    /// Records how one attempt ended; `None` when the lease was lost.
+    /// Records how one attempt ended; `false` when the lease was lost.
     fn complete<'a>(
         &'a self,
         worker_id: &'a WorkerId,
         completion: Completion,
-    ) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+    ) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             Ok(self
                 .complete_many(worker_id, std::slice::from_ref(&completion))
                 .await?
-                .pop()
-                .flatten())
+                .first()
+                .copied()
+                .unwrap_or(false))
         })
     }
 

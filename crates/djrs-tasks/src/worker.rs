@@ -298,7 +298,7 @@ impl Worker {
                     match outcome {
                         // The completer records it; if it has stopped, the lease expires instead.
                         Some(outcome) => {
-                            let _ = outcomes.send(Completion::new(task.id.clone(), attempt, outcome));
+                            let _ = outcomes.send((Completion::new(task.id.clone(), attempt, outcome), task));
                         }
                         None => tracing::warn!(target: "djrs_tasks", id = %task.id, name = %task.task_name, attempt, "lost the task's lease (this worker stalled past it and the task was rescued); the attempt was stopped"),
                     }
@@ -347,7 +347,7 @@ impl Worker {
             let n = interrupted.len() as u64;
             match queue().complete_many(&this.worker_id, &interrupted).await {
                 Ok(done) => {
-                    let requeued = done.iter().flatten().count() as u64;
+                    let requeued = done.iter().filter(|recorded| **recorded).count() as u64;
                     shared.count(|s| s.interrupted += requeued);
                 }
                 Err(err) => {
@@ -418,7 +418,7 @@ impl Worker {
     async fn complete_loop(
         self: Arc<Self>,
         backend: Arc<dyn crate::Backend>,
-        mut completions: tokio::sync::mpsc::UnboundedReceiver<Completion>,
+        mut completions: tokio::sync::mpsc::UnboundedReceiver<(Completion, Arc<TaskResult>)>,
         shared: Arc<Shared>,
     ) {
         let Some(queue) = backend.queue() else { return };
@@ -436,28 +436,32 @@ impl Worker {
         }
     }
 
-    async fn record(&self, queue: &dyn Queue, completions: Vec<Completion>, shared: &Shared) {
+    async fn record(
+        &self,
+        queue: &dyn Queue,
+        batch: Vec<(Completion, Arc<TaskResult>)>,
+        shared: &Shared,
+    ) {
+        let (completions, ran): (Vec<Completion>, Vec<Arc<TaskResult>>) = batch.into_iter().unzip();
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=5 {
             match queue.complete_many(&self.worker_id, &completions).await {
-                Ok(results) => {
-                    for (completion, result) in completions.iter().zip(results) {
-                        match result {
-                            Some(result) => {
-                                shared.count(|s| match completion.outcome {
-                                    Outcome::Succeeded(_) => s.succeeded += 1,
-                                    Outcome::Retry { .. } => s.retried += 1,
-                                    Outcome::Interrupted(_) => s.interrupted += 1,
-                                    Outcome::Failed(_) => s.failed += 1,
-                                });
-                                if result.is_finished() {
-                                    self.tasks.hooks().finished(&result);
-                                }
+                Ok(recorded) => {
+                    for ((completion, task), recorded) in completions.iter().zip(&ran).zip(recorded)
+                    {
+                        if recorded {
+                            shared.count(|s| match completion.outcome {
+                                Outcome::Succeeded(_) => s.succeeded += 1,
+                                Outcome::Retry { .. } => s.retried += 1,
+                                Outcome::Interrupted(_) => s.interrupted += 1,
+                                Outcome::Failed(_) => s.failed += 1,
+                            });
+                            if let Some(finished) = finished_result(task, &completion.outcome) {
+                                self.tasks.hooks().finished(&finished);
                             }
-                            None => {
-                                shared.count(|s| s.lost += 1);
-                                tracing::warn!(target: "djrs_tasks", id = %completion.id, "lost the task's lease before finishing; the outcome was refused and another worker owns the task now")
-                            }
+                        } else {
+                            shared.count(|s| s.lost += 1);
+                            tracing::warn!(target: "djrs_tasks", id = %completion.id, "lost the task's lease before finishing; the outcome was refused and another worker owns the task now");
                         }
                         shared.remove(&completion.id);
                     }
@@ -476,6 +480,19 @@ impl Worker {
             }
         }
     }
+}
+
+/// The task as it ends, for `task_finished`: the task the worker ran with the outcome the store
+/// recorded; `None` for outcomes that do not finish it.
+fn finished_result(task: &TaskResult, outcome: &Outcome) -> Option<TaskResult> {
+    let now = Utc::now();
+    let mut finished = task.clone();
+    match outcome {
+        Outcome::Succeeded(value) => finished.mark_successful(value.clone(), now),
+        Outcome::Failed(error) => finished.mark_failed(error.clone(), now),
+        Outcome::Retry { .. } | Outcome::Interrupted(_) => return None,
+    }
+    Some(finished)
 }
 
 /// An attempt in flight: its number and the signal that stops it when its lease is lost.

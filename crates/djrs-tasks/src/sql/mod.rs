@@ -124,6 +124,24 @@ pub trait Dialect: sealed::Sealed + Send + Sync + fmt::Debug + 'static {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>>;
 
+    /// As [`apply`](Self::apply), returning only the ids of the changed tasks (completions need
+    /// no rows back).
+    #[doc(hidden)]
+    fn apply_ids<'a>(
+        &'a self,
+        transitions: &'a [Transition],
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(async move {
+            Ok(self
+                .apply(transitions, now)
+                .await?
+                .into_iter()
+                .map(|t| t.id)
+                .collect())
+        })
+    }
+
     /// Extends the leases `worker_id` still holds; returns their tasks.
     #[doc(hidden)]
     fn renew<'a>(
@@ -719,13 +737,31 @@ impl<D: Dialect> Queue for SqlBackend<D> {
         &'a self,
         worker_id: &'a WorkerId,
         completions: &'a [Completion],
-    ) -> BoxFuture<'a, Result<Vec<Option<TaskResult>>>> {
+    ) -> BoxFuture<'a, Result<Vec<bool>>> {
         Box::pin(async move {
-            let transitions = completions
+            if completions.is_empty() {
+                return Ok(Vec::new());
+            }
+            let transitions: Vec<Transition> = completions
                 .iter()
                 .map(|c| Transition::completion(worker_id, c))
                 .collect();
-            self.apply(transitions).await
+            let applied: HashSet<TaskId> = self
+                .dialect
+                .apply_ids(&transitions, Utc::now())
+                .await?
+                .into_iter()
+                .collect();
+            if transitions
+                .iter()
+                .any(|t| t.status == TaskResultStatus::Ready && applied.contains(&t.id))
+            {
+                self.notify.notify_waiters();
+            }
+            Ok(transitions
+                .iter()
+                .map(|t| applied.contains(&t.id))
+                .collect())
         })
     }
 

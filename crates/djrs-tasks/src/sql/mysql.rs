@@ -188,6 +188,65 @@ async fn by_ids(conn: &mut sqlx::MySqlConnection, ids: &[String]) -> Result<Vec<
     Ok(found)
 }
 
+impl MySql {
+    /// Applies `transitions` in one transaction; returns the ids of the changed tasks and, when
+    /// `rows`, the tasks as they now are.
+    async fn run_apply(
+        &self,
+        transitions: &[Transition],
+        rows: bool,
+    ) -> Result<(Vec<String>, Vec<TaskResult>)> {
+        // MySQL assigns left to right, and later assignments see earlier ones: `status`
+        // comes last, after everything that reads the old row.
+        let sql = format!(
+            "UPDATE djrs_task SET \
+               errors = IF(? IS NULL, errors, JSON_ARRAY_APPEND(errors, '$', JSON_EXTRACT(?, '$'))), \
+               return_value = COALESCE(?, return_value), \
+               run_after = IF(? = 'READY', ?, run_after), \
+               finished_at = IF(? IN ('FAILED', 'SUCCESSFUL'), {NOW}, finished_at), \
+               worker_ids = IF(?, JSON_REMOVE(worker_ids, CONCAT('$[', JSON_LENGTH(worker_ids) - 1, ']')), worker_ids), \
+               attempts = IF(?, attempts - 1, attempts), \
+               worker_id = NULL, lease_expires_at = NULL, status = ? \
+             WHERE id = ? AND status = ? AND (? IS NULL OR worker_id = ?) \
+               AND (? IS NULL OR attempts = ?) AND (NOT ? OR lease_expires_at < {NOW})"
+        );
+        let mut tx = self.pool.begin().await?;
+        let mut changed = Vec::with_capacity(transitions.len());
+        for t in transitions {
+            let (status, worker, attempt, expired) = t.guard.parts();
+            let done = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(t.error.as_deref())
+                .bind(t.error.as_deref())
+                .bind(t.return_value.as_deref())
+                .bind(t.status.as_str())
+                .bind(t.run_after.map(micros))
+                .bind(t.status.as_str())
+                .bind(t.refund)
+                .bind(t.refund)
+                .bind(t.status.as_str())
+                .bind(t.id.as_str())
+                .bind(status)
+                .bind(worker)
+                .bind(worker)
+                .bind(attempt)
+                .bind(attempt)
+                .bind(expired)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 1 {
+                changed.push(t.id.as_str().to_owned());
+            }
+        }
+        let results = if rows {
+            by_ids(&mut tx, &changed).await?
+        } else {
+            Vec::new()
+        };
+        tx.commit().await?;
+        Ok((changed, results))
+    }
+}
+
 impl Dialect for MySql {
     type Db = sqlx::MySql;
 
@@ -403,51 +462,17 @@ impl Dialect for MySql {
         transitions: &'a [Transition],
         _now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move { Ok(self.run_apply(transitions, true).await?.1) })
+    }
+
+    fn apply_ids<'a>(
+        &'a self,
+        transitions: &'a [Transition],
+        _now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<TaskId>>> {
         Box::pin(async move {
-            // MySQL assigns left to right, and later assignments see earlier ones: `status`
-            // comes last, after everything that reads the old row.
-            let sql = format!(
-                "UPDATE djrs_task SET \
-                   errors = IF(? IS NULL, errors, JSON_ARRAY_APPEND(errors, '$', JSON_EXTRACT(?, '$'))), \
-                   return_value = COALESCE(?, return_value), \
-                   run_after = IF(? = 'READY', ?, run_after), \
-                   finished_at = IF(? IN ('FAILED', 'SUCCESSFUL'), {NOW}, finished_at), \
-                   worker_ids = IF(?, JSON_REMOVE(worker_ids, CONCAT('$[', JSON_LENGTH(worker_ids) - 1, ']')), worker_ids), \
-                   attempts = IF(?, attempts - 1, attempts), \
-                   worker_id = NULL, lease_expires_at = NULL, status = ? \
-                 WHERE id = ? AND status = ? AND (? IS NULL OR worker_id = ?) \
-                   AND (? IS NULL OR attempts = ?) AND (NOT ? OR lease_expires_at < {NOW})"
-            );
-            let mut tx = self.pool.begin().await?;
-            let mut changed = Vec::with_capacity(transitions.len());
-            for t in transitions {
-                let (status, worker, attempt, expired) = t.guard.parts();
-                let done = sqlx::query(AssertSqlSafe(sql.as_str()))
-                    .bind(t.error.as_deref())
-                    .bind(t.error.as_deref())
-                    .bind(t.return_value.as_deref())
-                    .bind(t.status.as_str())
-                    .bind(t.run_after.map(micros))
-                    .bind(t.status.as_str())
-                    .bind(t.refund)
-                    .bind(t.refund)
-                    .bind(t.status.as_str())
-                    .bind(t.id.as_str())
-                    .bind(status)
-                    .bind(worker)
-                    .bind(worker)
-                    .bind(attempt)
-                    .bind(attempt)
-                    .bind(expired)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() == 1 {
-                    changed.push(t.id.as_str().to_owned());
-                }
-            }
-            let results = by_ids(&mut tx, &changed).await?;
-            tx.commit().await?;
-            Ok(results)
+            let (ids, _) = self.run_apply(transitions, false).await?;
+            Ok(ids.into_iter().map(TaskId::from).collect())
         })
     }
 

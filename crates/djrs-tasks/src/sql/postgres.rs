@@ -262,6 +262,80 @@ impl Postgres {
             .await?;
         rows(&found)
     }
+    /// Applies `transitions` in one statement, returning `returning` of each changed row; wakes
+    /// other processes' workers when a task became due again at once (rescued, interrupted).
+    async fn run_apply(
+        &self,
+        transitions: &[Transition],
+        returning: &str,
+    ) -> Result<Vec<sqlx::postgres::PgRow>> {
+        let n = transitions.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut statuses = Vec::with_capacity(n);
+        let mut values = Vec::with_capacity(n);
+        let mut errors = Vec::with_capacity(n);
+        let mut run_after = Vec::with_capacity(n);
+        let mut refunds = Vec::with_capacity(n);
+        let mut guard_statuses = Vec::with_capacity(n);
+        let mut guard_workers = Vec::with_capacity(n);
+        let mut guard_attempts = Vec::with_capacity(n);
+        let mut guard_expired = Vec::with_capacity(n);
+        for t in transitions {
+            let (status, worker, attempt, expired) = t.guard.parts();
+            ids.push(t.id.as_str());
+            statuses.push(t.status.as_str());
+            values.push(t.return_value.as_deref());
+            errors.push(t.error.as_deref());
+            run_after.push(t.run_after);
+            refunds.push(t.refund);
+            guard_statuses.push(status);
+            guard_workers.push(worker);
+            guard_attempts.push(attempt.and_then(|a| i32::try_from(a).ok()));
+            guard_expired.push(expired);
+        }
+        let sql = format!(
+            "UPDATE djrs_task t SET status = u.status, \
+               return_value = COALESCE(u.return_value::jsonb, t.return_value), \
+               errors = CASE WHEN u.error IS NULL THEN t.errors ELSE t.errors || jsonb_build_array(u.error::jsonb) END, \
+               run_after = CASE WHEN u.status = 'READY' THEN u.run_after ELSE t.run_after END, \
+               finished_at = CASE WHEN u.status IN ('SUCCESSFUL', 'FAILED') THEN now() ELSE t.finished_at END, \
+               worker_ids = CASE WHEN u.refund THEN t.worker_ids - (jsonb_array_length(t.worker_ids) - 1) ELSE t.worker_ids END, \
+               attempts = CASE WHEN u.refund THEN t.attempts - 1 ELSE t.attempts END, \
+               worker_id = NULL, lease_expires_at = NULL \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bool[], \
+               $7::text[], $8::text[], $9::int[], $10::bool[]) \
+               AS u(id, status, return_value, error, run_after, refund, guard_status, guard_worker, guard_attempt, guard_expired) \
+             WHERE t.id = u.id AND t.status = u.guard_status \
+               AND (u.guard_worker IS NULL OR t.worker_id = u.guard_worker) \
+               AND (u.guard_attempt IS NULL OR t.attempts = u.guard_attempt) \
+               AND (NOT u.guard_expired OR t.lease_expires_at < now()) \
+             RETURNING {returning}"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(&ids)
+            .bind(&statuses)
+            .bind(&values)
+            .bind(&errors)
+            .bind(&run_after)
+            .bind(&refunds)
+            .bind(&guard_statuses)
+            .bind(&guard_workers)
+            .bind(&guard_attempts)
+            .bind(&guard_expired)
+            .fetch_all(&self.pool)
+            .await?;
+        if self.send_notifications
+            && transitions
+                .iter()
+                .any(|t| t.status == crate::TaskResultStatus::Ready && t.run_after.is_none())
+        {
+            sqlx::query("SELECT pg_notify($1, 'requeued')")
+                .bind(CHANNEL)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(found)
+    }
 }
 
 impl Dialect for Postgres {
@@ -438,76 +512,20 @@ impl Dialect for Postgres {
         transitions: &'a [Transition],
         _now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move { rows(&self.run_apply(transitions, &self.t_columns).await?) })
+    }
+
+    fn apply_ids<'a>(
+        &'a self,
+        transitions: &'a [Transition],
+        _now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<TaskId>>> {
         Box::pin(async move {
-            let n = transitions.len();
-            let mut ids = Vec::with_capacity(n);
-            let mut statuses = Vec::with_capacity(n);
-            let mut values = Vec::with_capacity(n);
-            let mut errors = Vec::with_capacity(n);
-            let mut run_after = Vec::with_capacity(n);
-            let mut refunds = Vec::with_capacity(n);
-            let mut guard_statuses = Vec::with_capacity(n);
-            let mut guard_workers = Vec::with_capacity(n);
-            let mut guard_attempts = Vec::with_capacity(n);
-            let mut guard_expired = Vec::with_capacity(n);
-            for t in transitions {
-                let (status, worker, attempt, expired) = t.guard.parts();
-                ids.push(t.id.as_str());
-                statuses.push(t.status.as_str());
-                values.push(t.return_value.as_deref());
-                errors.push(t.error.as_deref());
-                run_after.push(t.run_after);
-                refunds.push(t.refund);
-                guard_statuses.push(status);
-                guard_workers.push(worker);
-                guard_attempts.push(attempt.and_then(|a| i32::try_from(a).ok()));
-                guard_expired.push(expired);
-            }
-            let sql = format!(
-                "UPDATE djrs_task t SET status = u.status, \
-                   return_value = COALESCE(u.return_value::jsonb, t.return_value), \
-                   errors = CASE WHEN u.error IS NULL THEN t.errors ELSE t.errors || jsonb_build_array(u.error::jsonb) END, \
-                   run_after = CASE WHEN u.status = 'READY' THEN u.run_after ELSE t.run_after END, \
-                   finished_at = CASE WHEN u.status IN ('SUCCESSFUL', 'FAILED') THEN now() ELSE t.finished_at END, \
-                   worker_ids = CASE WHEN u.refund THEN t.worker_ids - (jsonb_array_length(t.worker_ids) - 1) ELSE t.worker_ids END, \
-                   attempts = CASE WHEN u.refund THEN t.attempts - 1 ELSE t.attempts END, \
-                   worker_id = NULL, lease_expires_at = NULL \
-                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bool[], \
-                   $7::text[], $8::text[], $9::int[], $10::bool[]) \
-                   AS u(id, status, return_value, error, run_after, refund, guard_status, guard_worker, guard_attempt, guard_expired) \
-                 WHERE t.id = u.id AND t.status = u.guard_status \
-                   AND (u.guard_worker IS NULL OR t.worker_id = u.guard_worker) \
-                   AND (u.guard_attempt IS NULL OR t.attempts = u.guard_attempt) \
-                   AND (NOT u.guard_expired OR t.lease_expires_at < now()) \
-                 RETURNING {}",
-                self.t_columns
-            );
-            let found = sqlx::query(AssertSqlSafe(sql))
-                .bind(&ids)
-                .bind(&statuses)
-                .bind(&values)
-                .bind(&errors)
-                .bind(&run_after)
-                .bind(&refunds)
-                .bind(&guard_statuses)
-                .bind(&guard_workers)
-                .bind(&guard_attempts)
-                .bind(&guard_expired)
-                .fetch_all(&self.pool)
-                .await?;
-            let changed = rows(&found)?;
-            // Tasks due again at once (rescued, interrupted) wake the other processes' workers.
-            if self.send_notifications
-                && changed
-                    .iter()
-                    .any(|t| t.status == crate::TaskResultStatus::Ready && t.run_after.is_none())
-            {
-                sqlx::query("SELECT pg_notify($1, 'requeued')")
-                    .bind(CHANNEL)
-                    .execute(&self.pool)
-                    .await?;
-            }
-            Ok(changed)
+            self.run_apply(transitions, "t.id")
+                .await?
+                .iter()
+                .map(|row| Ok(TaskId::from(row.try_get::<String, _>(0)?)))
+                .collect()
         })
     }
 

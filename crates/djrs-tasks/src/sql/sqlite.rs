@@ -262,6 +262,56 @@ fn rows(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<TaskResult>> {
     rows.iter().map(decode).collect()
 }
 
+impl Sqlite {
+    /// Applies `transitions` in one write transaction, returning `returning` of each changed
+    /// row.
+    async fn run_apply(
+        &self,
+        transitions: &[Transition],
+        now: DateTime<Utc>,
+        returning: &str,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
+        let sql = format!(
+            "UPDATE djrs_task SET status = ?1, \
+               return_value = COALESCE(?2, return_value), \
+               errors = CASE WHEN ?3 IS NULL THEN errors ELSE json_insert(errors, '$[#]', json(?3)) END, \
+               run_after = CASE WHEN ?1 = 'READY' THEN ?4 ELSE run_after END, \
+               finished_at = CASE WHEN ?1 IN ('FAILED', 'SUCCESSFUL') THEN ?5 ELSE finished_at END, \
+               worker_ids = CASE WHEN ?6 THEN json_remove(worker_ids, '$[#-1]') ELSE worker_ids END, \
+               worker_id = NULL, lease_expires_at = NULL \
+             WHERE id = ?7 AND status = ?8 AND (?9 IS NULL OR worker_id = ?9) \
+               AND (?10 IS NULL OR json_array_length(worker_ids) = ?10) \
+               AND (NOT ?11 OR lease_expires_at < ?5) \
+             RETURNING {returning}"
+        );
+        let now = micros(now);
+        let mut changed = Vec::with_capacity(transitions.len());
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for t in transitions {
+            let (status, worker, attempt, expired) = t.guard.parts();
+            let row = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(t.status.as_str())
+                .bind(t.return_value.as_deref())
+                .bind(t.error.as_deref())
+                .bind(t.run_after.map(micros))
+                .bind(now)
+                .bind(t.refund)
+                .bind(t.id.as_str())
+                .bind(status)
+                .bind(worker)
+                .bind(attempt)
+                .bind(expired)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = row {
+                changed.push(row);
+            }
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+}
+
 impl Dialect for Sqlite {
     type Db = sqlx::Sqlite;
 
@@ -436,45 +486,20 @@ impl Dialect for Sqlite {
         transitions: &'a [Transition],
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move { rows(&self.run_apply(transitions, now, COLUMNS).await?) })
+    }
+
+    fn apply_ids<'a>(
+        &'a self,
+        transitions: &'a [Transition],
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<TaskId>>> {
         Box::pin(async move {
-            let sql = format!(
-                "UPDATE djrs_task SET status = ?1, \
-                   return_value = COALESCE(?2, return_value), \
-                   errors = CASE WHEN ?3 IS NULL THEN errors ELSE json_insert(errors, '$[#]', json(?3)) END, \
-                   run_after = CASE WHEN ?1 = 'READY' THEN ?4 ELSE run_after END, \
-                   finished_at = CASE WHEN ?1 IN ('FAILED', 'SUCCESSFUL') THEN ?5 ELSE finished_at END, \
-                   worker_ids = CASE WHEN ?6 THEN json_remove(worker_ids, '$[#-1]') ELSE worker_ids END, \
-                   worker_id = NULL, lease_expires_at = NULL \
-                 WHERE id = ?7 AND status = ?8 AND (?9 IS NULL OR worker_id = ?9) \
-                   AND (?10 IS NULL OR json_array_length(worker_ids) = ?10) \
-                   AND (NOT ?11 OR lease_expires_at < ?5) \
-                 RETURNING {COLUMNS}"
-            );
-            let now = micros(now);
-            let mut changed = Vec::with_capacity(transitions.len());
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            for t in transitions {
-                let (status, worker, attempt, expired) = t.guard.parts();
-                let row = sqlx::query(AssertSqlSafe(sql.as_str()))
-                    .bind(t.status.as_str())
-                    .bind(t.return_value.as_deref())
-                    .bind(t.error.as_deref())
-                    .bind(t.run_after.map(micros))
-                    .bind(now)
-                    .bind(t.refund)
-                    .bind(t.id.as_str())
-                    .bind(status)
-                    .bind(worker)
-                    .bind(attempt)
-                    .bind(expired)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some(row) = row {
-                    changed.push(decode(&row)?);
-                }
-            }
-            tx.commit().await?;
-            Ok(changed)
+            self.run_apply(transitions, now, "id")
+                .await?
+                .iter()
+                .map(|row| Ok(TaskId::from(row.try_get::<String, _>(0)?)))
+                .collect()
         })
     }
 

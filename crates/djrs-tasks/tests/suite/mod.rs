@@ -430,7 +430,7 @@ pub(crate) async fn a_dead_workers_task_runs_again_after_its_lease_expires(store
         )
         .await
         .unwrap();
-    assert!(late.is_none());
+    assert!(!late);
     assert_eq!(
         tasks
             .get_result(&result.id)
@@ -491,7 +491,7 @@ pub(crate) async fn a_lost_lease_refuses_the_late_completion_and_tells_the_heart
         )
         .await
         .unwrap();
-    assert!(late.is_none());
+    assert!(!late);
     // The healthy worker's completion stands; a stale attempt number is refused even from it.
     let stale = queue(&tasks)
         .complete(
@@ -504,8 +504,8 @@ pub(crate) async fn a_lost_lease_refuses_the_late_completion_and_tells_the_heart
         )
         .await
         .unwrap();
-    assert!(stale.is_none());
-    let done = queue(&tasks)
+    assert!(!stale);
+    let recorded = queue(&tasks)
         .complete(
             &worker("healthy"),
             Completion::new(
@@ -515,9 +515,12 @@ pub(crate) async fn a_lost_lease_refuses_the_late_completion_and_tells_the_heart
             ),
         )
         .await
-        .unwrap()
         .unwrap();
+    assert!(recorded);
+    let done = tasks.get_result(&result.id).await.unwrap();
     assert_eq!(done.return_value::<String>().unwrap(), "ok");
+    assert_eq!(done.status, TaskResultStatus::Successful);
+    assert!(done.finished_at.is_some());
 }
 
 pub(crate) async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_ones_without_using_an_attempt(
