@@ -28,7 +28,7 @@ async fn main() {
     let sizes = common::Sizes {
         single: 2_000,
         batch: 50_000,
-        ceiling: 30_000,
+        ceiling: 20_000,
         worked: 30_000,
         pickups: 200,
     };

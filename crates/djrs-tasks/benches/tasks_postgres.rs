@@ -54,7 +54,7 @@ async fn main() {
     let sizes = common::Sizes {
         single: 2_000,
         batch: 100_000,
-        ceiling: 100_000,
+        ceiling: 50_000,
         worked: 100_000,
         pickups: 300,
     };

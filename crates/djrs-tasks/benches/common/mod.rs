@@ -2,8 +2,9 @@
 //!
 //! - `enqueue_per_s`: single enqueues, one after another.
 //! - `enqueue_batch_per_s`: `enqueue_many` in batches of 5,000.
-//! - `ceiling_per_s`: the engine's own claim and complete statements in a tight loop, 100 tasks
-//!   at a time from two concurrent loops, without the worker: what the database allows.
+//! - `ceiling_per_s`: the engine's own claim and complete statements in tight loops, 100 tasks
+//!   at a time, without the worker: the best of 2, 4 and 8 concurrent loops (`ceiling_loops`),
+//!   what the database and the statements allow.
 //! - `worked_per_s`: no-op tasks run by one `Worker` (concurrency 256) until the queue is empty.
 //! - `worked_vs_ceiling`: the ratio of the two, measured in the same run.
 //! - `pickup_p50_ms` / `pickup_p99_ms`: how long after its enqueue (from another pool, as
@@ -52,6 +53,48 @@ async fn drain(tasks: &Tasks, n: u64) {
     assert_eq!(stats.succeeded, n);
 }
 
+/// Works `n` no-op tasks with the engine's claim and complete statements only: `loops` loops at
+/// once, each claiming 100 and completing them, until none is left. Tasks per second.
+async fn ceiling_run(tasks: &Tasks, n: u64, loops: usize) -> f64 {
+    enqueue_noops(tasks, n).await;
+    let start = Instant::now();
+    let handles: Vec<_> = (0..loops)
+        .map(|i| {
+            let tasks = tasks.clone();
+            tokio::spawn(async move {
+                let queue = tasks.backend("default").unwrap().queue().unwrap();
+                let worker = WorkerId::from(format!("ceiling-{i}"));
+                let queues = vec!["default".to_owned()];
+                let mut done = 0u64;
+                loop {
+                    let claimed = queue
+                        .claim(&worker, &queues, 100, Duration::from_secs(60))
+                        .await
+                        .unwrap();
+                    if claimed.is_empty() {
+                        return done;
+                    }
+                    done += claimed.len() as u64;
+                    let completions: Vec<Completion> = claimed
+                        .into_iter()
+                        .map(|t| {
+                            let attempt = t.attempts();
+                            Completion::new(t.id, attempt, Outcome::Succeeded(serde_json::Value::Null))
+                        })
+                        .collect();
+                    queue.complete_many(&worker, &completions).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for handle in handles {
+        done += handle.await.unwrap();
+    }
+    assert_eq!(done, n);
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
 /// Sizes of one run.
 pub(crate) struct Sizes {
     pub(crate) single: u64,
@@ -81,48 +124,16 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
     let batch = sizes.batch as f64 / start.elapsed().as_secs_f64();
     drain(&main, sizes.batch).await;
 
-    // The ceiling: claim 100, complete 100, from two loops at once, until none is left.
-    enqueue_noops(&main, sizes.ceiling).await;
-    let start = Instant::now();
-    let loops: Vec<_> = (0..2)
-        .map(|i| {
-            let tasks = main.clone();
-            tokio::spawn(async move {
-                let queue = tasks.backend("default").unwrap().queue().unwrap();
-                let worker = WorkerId::from(format!("ceiling-{i}"));
-                let queues = vec!["default".to_owned()];
-                let mut done = 0u64;
-                loop {
-                    let claimed = queue
-                        .claim(&worker, &queues, 100, Duration::from_secs(60))
-                        .await
-                        .unwrap();
-                    if claimed.is_empty() {
-                        return done;
-                    }
-                    done += claimed.len() as u64;
-                    let completions: Vec<Completion> = claimed
-                        .into_iter()
-                        .map(|t| {
-                            let attempt = t.attempts();
-                            Completion::new(
-                                t.id,
-                                attempt,
-                                Outcome::Succeeded(serde_json::Value::Null),
-                            )
-                        })
-                        .collect();
-                    queue.complete_many(&worker, &completions).await.unwrap();
-                }
-            })
-        })
-        .collect();
-    let mut ceiling_done = 0;
-    for handle in loops {
-        ceiling_done += handle.await.unwrap();
+    // The ceiling: claim 100, complete 100, from 2, 4 and 8 loops at once, until none is left;
+    // the best of the three.
+    let mut ceiling: f64 = 0.0;
+    let mut ceiling_loops = 0;
+    for loops in [2, 4, 8] {
+        let rate = ceiling_run(&main, sizes.ceiling, loops).await;
+        if rate > ceiling {
+            (ceiling, ceiling_loops) = (rate, loops);
+        }
     }
-    assert_eq!(ceiling_done, sizes.ceiling);
-    let ceiling = sizes.ceiling as f64 / start.elapsed().as_secs_f64();
 
     enqueue_noops(&main, sizes.worked).await;
     let start = Instant::now();
@@ -171,6 +182,7 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
     println!("BENCH {prefix}.enqueue_per_s {single:.0} per_s");
     println!("BENCH {prefix}.enqueue_batch_per_s {batch:.0} per_s");
     println!("BENCH {prefix}.ceiling_per_s {ceiling:.0} per_s");
+    println!("BENCH {prefix}.ceiling_loops {ceiling_loops} loops");
     println!("BENCH {prefix}.worked_per_s {worked:.0} per_s");
     println!(
         "BENCH {prefix}.worked_vs_ceiling {:.2} ratio",
