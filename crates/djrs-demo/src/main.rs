@@ -7,11 +7,12 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use djrs::paginate::CursorKey;
 use djrs::tasks::Worker;
+use djrs_demo::security::redact_url;
 use djrs_demo::server::ServerLimits;
 use djrs_demo::{AppState, DEFAULT_DATABASE_URL, Db};
 
 /// The djrs showcase: Django 6.0's batteries on axum.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(version, about)]
 struct Args {
     #[command(subcommand)]
@@ -45,6 +46,22 @@ struct Args {
         hide_env_values = true
     )]
     smtp_url: Option<String>,
+}
+
+impl std::fmt::Debug for Args {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // URLs without their passwords, the secret not at all.
+        f.debug_struct("Args")
+            .field("command", &self.command)
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("secret", &self.secret.as_ref().map(|_| "***"))
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("header_timeout", &self.header_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
 }
 
 #[derive(Debug, Subcommand)]

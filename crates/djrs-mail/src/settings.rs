@@ -205,10 +205,10 @@ impl MailSettings {
         if self.email_pool_size == 0 {
             return Err(Error::Config("EMAIL_POOL_SIZE must be at least 1".into()));
         }
-        if self
-            .email_timeout
-            .is_some_and(|t| !(t.is_finite() && t > 0.0))
-        {
+        // A timeout must also fit a `Duration` (1e300 seconds does not).
+        if self.email_timeout.is_some_and(|t| {
+            !(t.is_finite() && t > 0.0) || std::time::Duration::try_from_secs_f64(t).is_err()
+        }) {
             return Err(Error::Config(
                 "EMAIL_TIMEOUT must be a positive number of seconds".into(),
             ));

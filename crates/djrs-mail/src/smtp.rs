@@ -250,7 +250,10 @@ impl SmtpConfig {
         }
         // EMAIL_TIMEOUT = None keeps the bounded default.
         if let Some(seconds) = settings.email_timeout {
-            config.timeout = Some(Duration::from_secs_f64(seconds));
+            // `validate` refused what does not fit a `Duration`.
+            config.timeout = Duration::try_from_secs_f64(seconds)
+                .ok()
+                .or(config.timeout);
         }
         match (&settings.email_ssl_certfile, &settings.email_ssl_keyfile) {
             (Some(cert), Some(key)) => config.client_identity = Some((read(cert)?, read(key)?)),
@@ -763,7 +766,7 @@ impl SmtpBackend {
                 None => match self.checkout().await {
                     Ok(held) => held,
                     Err(err) if options.fail_silently => {
-                        tracing::warn!(error = %err, "SMTP connection failed (fail_silently)");
+                        tracing::warn!(error = ?err.to_string(), "SMTP connection failed (fail_silently)");
                         continue;
                     }
                     Err(err) => return Err(err),
@@ -795,7 +798,7 @@ impl SmtpBackend {
                     drop(conn);
                     drop(permit);
                     if options.fail_silently {
-                        tracing::warn!(error = %err, "SMTP send failed (fail_silently)");
+                        tracing::warn!(error = ?err.to_string(), "SMTP send failed (fail_silently)");
                         continue;
                     }
                     return Err(err);

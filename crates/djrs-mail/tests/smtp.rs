@@ -718,3 +718,17 @@ fn passwords_stay_out_of_errors_and_debug_output() {
         assert!(!shown.contains("pa55word"), "{shown}");
     }
 }
+
+#[test]
+fn an_email_timeout_that_fits_no_duration_is_a_config_error() {
+    for seconds in [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e300] {
+        let settings = MailSettings {
+            email_timeout: Some(seconds),
+            ..MailSettings::default()
+        };
+        assert!(
+            matches!(SmtpConfig::from_settings(&settings), Err(Error::Config(_))),
+            "{seconds}"
+        );
+    }
+}

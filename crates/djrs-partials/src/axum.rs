@@ -377,7 +377,7 @@ impl IntoResponse for Template {
                 ([(header::CONTENT_TYPE, HeaderValue::from_static(ct))], body).into_response()
             }
             Err(err) => {
-                tracing::error!(templates = ?self.names, error = %err, "template render failed");
+                tracing::error!(templates = ?self.names, error = ?err.to_string(), "template render failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
             }
         };
