@@ -121,7 +121,10 @@ async fn drive(addr: SocketAddr, client: Client) {
         .expect("load /outbox");
     let outbox = js(&client, "return document.body.innerText;").await;
     assert!(
-        !outbox.as_str().unwrap_or_default().contains("victim@example.com"),
+        !outbox
+            .as_str()
+            .unwrap_or_default()
+            .contains("victim@example.com"),
         "{outbox}"
     );
     client.close().await.expect("end the WebDriver session");

@@ -141,7 +141,10 @@ impl std::fmt::Debug for ReportEndpoint {
         f.debug_struct("ReportEndpoint")
             .field("limit", &self.limit)
             .field("max_reports", &self.max_reports)
-            .field("rate_limit", &self.rate_limit.as_ref().map(|r| (r.reports, r.per)))
+            .field(
+                "rate_limit",
+                &self.rate_limit.as_ref().map(|r| (r.reports, r.per)),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -184,7 +184,10 @@ fn build_policy_cases() {
          {untranslatable:?}",
         cases.len()
     );
-    assert_eq!(compared + stricter_cases + untranslatable.len(), cases.len());
+    assert_eq!(
+        compared + stricter_cases + untranslatable.len(),
+        cases.len()
+    );
     assert!(compared > 0, "no case was compared");
 }
 

@@ -208,18 +208,36 @@ impl Db {
     ///
     /// # Errors
     /// When the database write fails.
-    pub async fn begin_delivery(&self, task_id: &str, message_id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn begin_delivery(
+        &self,
+        task_id: &str,
+        message_id: &str,
+    ) -> Result<bool, sqlx::Error> {
         const INSERT: &str = "INSERT INTO delivery (task_id, message_id, sent) VALUES ($1, $2, 0) \
             ON CONFLICT (task_id) DO NOTHING";
         const SENT: &str = "SELECT sent FROM delivery WHERE task_id = $1";
         let sent: i64 = match self {
             Db::Sqlite(pool) => {
-                sqlx::query(INSERT).bind(task_id).bind(message_id).execute(pool).await?;
-                sqlx::query_scalar(SENT).bind(task_id).fetch_one(pool).await?
+                sqlx::query(INSERT)
+                    .bind(task_id)
+                    .bind(message_id)
+                    .execute(pool)
+                    .await?;
+                sqlx::query_scalar(SENT)
+                    .bind(task_id)
+                    .fetch_one(pool)
+                    .await?
             }
             Db::Postgres(pool) => {
-                sqlx::query(INSERT).bind(task_id).bind(message_id).execute(pool).await?;
-                sqlx::query_scalar(SENT).bind(task_id).fetch_one(pool).await?
+                sqlx::query(INSERT)
+                    .bind(task_id)
+                    .bind(message_id)
+                    .execute(pool)
+                    .await?;
+                sqlx::query_scalar(SENT)
+                    .bind(task_id)
+                    .fetch_one(pool)
+                    .await?
             }
         };
         Ok(sent != 0)
@@ -232,8 +250,12 @@ impl Db {
     pub async fn finish_delivery(&self, task_id: &str) -> Result<(), sqlx::Error> {
         const UPDATE: &str = "UPDATE delivery SET sent = 1 WHERE task_id = $1";
         match self {
-            Db::Sqlite(pool) => drop(sqlx::query(UPDATE).bind(task_id).execute(pool).await?),
-            Db::Postgres(pool) => drop(sqlx::query(UPDATE).bind(task_id).execute(pool).await?),
+            Db::Sqlite(pool) => {
+                sqlx::query(UPDATE).bind(task_id).execute(pool).await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query(UPDATE).bind(task_id).execute(pool).await?;
+            }
         }
         Ok(())
     }
@@ -628,7 +650,7 @@ async fn welcome_submit(
     if let Err(refused) =
         security::refuse_nul("name", name).and_then(|()| security::refuse_nul("email", email))
     {
-        return Ok(refused);
+        return Ok(refused.into_response());
     }
     if name.is_empty() || name.len() > 100 || email.len() > 200 || !email.contains('@') {
         return Ok((

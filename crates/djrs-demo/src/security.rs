@@ -42,8 +42,7 @@ pub fn with_security_headers(mut router: Router) -> Router {
 }
 
 /// The body of the 403 answered to a cross-site request.
-pub const CROSS_SITE_REFUSED: &str =
-    "Forbidden: this site accepts forms and actions only from its own pages (cross-site request refused).";
+pub const CROSS_SITE_REFUSED: &str = "Forbidden: this site accepts forms and actions only from its own pages (cross-site request refused).";
 
 /// Whether a request with `method` and these headers may change state: safe methods always;
 /// unsafe ones unless the browser says they come from another origin.
@@ -100,22 +99,34 @@ pub(crate) async fn refuse_cross_site(request: Request, next: Next) -> Response 
     next.run(request).await
 }
 
-/// The answer to text input holding a NUL character, which no database text column takes.
+/// Text input holding a NUL character (U+0000), which no database text column takes: a 400
+/// with this message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("The {field} contains a NUL character (U+0000), which cannot be stored.")]
+pub struct NulInput {
+    /// The name of the field, as the form shows it.
+    pub field: &'static str,
+}
+
+impl IntoResponse for NulInput {
+    fn into_response(self) -> Response {
+        (StatusCode::BAD_REQUEST, self.to_string()).into_response()
+    }
+}
+
+/// Refuses text input holding U+0000.
 ///
 /// ```
-/// assert!(djrs_demo::security::refuse_nul("name", "Ann").is_ok());
-/// assert!(djrs_demo::security::refuse_nul("name", "A\0nn").is_err());
+/// use djrs_demo::security::{NulInput, refuse_nul};
+/// assert!(refuse_nul("name", "Ann").is_ok());
+/// assert_eq!(refuse_nul("name", "A\0nn"), Err(NulInput { field: "name" }));
 /// ```
 ///
 /// # Errors
-/// A 400 naming the field when `value` holds U+0000.
-pub fn refuse_nul(field: &str, value: &str) -> Result<(), Response> {
+/// [`NulInput`] naming the field when `value` holds U+0000.
+pub fn refuse_nul(field: &'static str, value: &str) -> Result<(), NulInput> {
     if value.contains('\0') {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            format!("The {field} contains a NUL character (U+0000), which cannot be stored."),
-        )
-            .into_response());
+        return Err(NulInput { field });
     }
     Ok(())
 }

@@ -75,7 +75,11 @@ impl Demo {
         let _ = stream.read_to_end(&mut response);
         let response = String::from_utf8_lossy(&response).into_owned();
         let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         (status, body.to_owned())
     }
 
@@ -143,8 +147,7 @@ fn slow_and_idle_connections_are_closed_and_open_connections_bounded() {
     let started = Instant::now();
     let mut closed = false;
     while started.elapsed() < Duration::from_secs(6) {
-        if slow.write_all(b"X").is_err() || closed_within(&mut slow, Duration::from_millis(300))
-        {
+        if slow.write_all(b"X").is_err() || closed_within(&mut slow, Duration::from_millis(300)) {
             closed = true;
             break;
         }
@@ -153,7 +156,12 @@ fn slow_and_idle_connections_are_closed_and_open_connections_bounded() {
 
     // A kept-alive connection that sends nothing after its first response: closed.
     let mut idle = demo.connect();
-    write!(idle, "GET /static/htmx.min.js HTTP/1.1\r\nHost: {}\r\n\r\n", demo.addr).unwrap();
+    write!(
+        idle,
+        "GET /static/htmx.min.js HTTP/1.1\r\nHost: {}\r\n\r\n",
+        demo.addr
+    )
+    .unwrap();
     let mut first = [0u8; 12];
     idle.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
@@ -234,10 +242,7 @@ fn csp_reports_cannot_flood_or_forge_the_log() {
     );
     settle(&demo);
     let lines = demo.lines();
-    assert!(
-        lines.iter().all(|l| !l.starts_with("FORGED")),
-        "{lines:#?}"
-    );
+    assert!(lines.iter().all(|l| !l.starts_with("FORGED")), "{lines:#?}");
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:#?}");
     assert!(lines.iter().any(|l| l.contains(r"\r\nFORGED")));
 
@@ -281,8 +286,18 @@ fn run(args: &[&str]) -> (Option<i32>, String) {
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut output = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut output).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut output).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut output)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut output)
+        .unwrap();
     (status.code(), output)
 }
 

@@ -261,7 +261,10 @@ async fn killed_workers_send_every_welcome_at_least_once_under_one_message_id() 
     let mut by_recipient: std::collections::HashMap<String, Vec<String>> = Default::default();
     for message in server.messages() {
         let to = message["rcpt_tos"][0].as_str().unwrap().to_owned();
-        by_recipient.entry(to).or_default().push(message_id(&message));
+        by_recipient
+            .entry(to)
+            .or_default()
+            .push(message_id(&message));
     }
     assert_eq!(by_recipient.len(), TASKS);
     let mut copies = 0;

@@ -77,9 +77,7 @@ async fn the_list_is_a_page_for_browsers_and_a_fragment_for_htmx() {
         fragment.contains(r#"<a rel="next" href="?page=3" hx-get="?page=3">next ›</a>"#),
         "{fragment}"
     );
-    assert!(fragment.contains(
-        r##"hx-target="#articles" hx-swap="outerHTML" hx-push-url="true""##
-    ));
+    assert!(fragment.contains(r##"hx-target="#articles" hx-swap="outerHTML" hx-push-url="true""##));
 
     let (status, _, card) = get(&app, "/articles/11/card", false).await;
     assert_eq!(status, 200);

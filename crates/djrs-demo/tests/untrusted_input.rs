@@ -104,15 +104,28 @@ async fn postgres_nul_input_is_a_400_and_database_errors_stay_in_the_log() {
     let app = djrs_demo::app(AppState::new(db.clone(), CursorKey::random()).unwrap());
 
     for (request, field) in [
-        (form("/welcome", "name=A%00da&email=ada%40example.com"), "name"),
-        (form("/welcome", "name=Ada&email=ada%00%40example.com"), "email"),
+        (
+            form("/welcome", "name=A%00da&email=ada%40example.com"),
+            "name",
+        ),
+        (
+            form("/welcome", "name=Ada&email=ada%00%40example.com"),
+            "email",
+        ),
     ] {
         let (status, body) = call(&app, request).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(body.contains(&format!("The {field} contains a NUL character")), "{body}");
+        assert!(
+            body.contains(&format!("The {field} contains a NUL character")),
+            "{body}"
+        );
         assert_no_database_text(&body);
     }
-    let (status, body) = call(&app, json("/api/articles/1/tags", r#"{"name": "a\u0000b"}"#)).await;
+    let (status, body) = call(
+        &app,
+        json("/api/articles/1/tags", r#"{"name": "a\u0000b"}"#),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("NUL character"), "{body}");
     assert_no_database_text(&body);
@@ -124,7 +137,9 @@ async fn postgres_nul_input_is_a_400_and_database_errors_stay_in_the_log() {
     sqlx::query("DROP TABLE tag").execute(pool).await.unwrap();
     let (status, body) = call(
         &app,
-        Request::get("/api/articles/tags").body(Body::empty()).unwrap(),
+        Request::get("/api/articles/tags")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -132,7 +147,10 @@ async fn postgres_nul_input_is_a_400_and_database_errors_stay_in_the_log() {
     let (status, body) = call(&app, json("/api/articles/1/tags", r#"{"name": "x"}"#)).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_no_database_text(&body);
-    sqlx::query("DROP TABLE outbox").execute(pool).await.unwrap();
+    sqlx::query("DROP TABLE outbox")
+        .execute(pool)
+        .await
+        .unwrap();
     let (status, body) = call(&app, Request::get("/outbox").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_no_database_text(&body);
@@ -156,10 +174,16 @@ async fn every_response_carries_djangos_default_security_headers() {
     let (app, _dir) = sqlite_app().await;
     for request in [
         Request::get("/").body(Body::empty()).unwrap(),
-        Request::get("/articles?page=2").body(Body::empty()).unwrap(),
-        Request::get("/api/articles?page=99").body(Body::empty()).unwrap(),
+        Request::get("/articles?page=2")
+            .body(Body::empty())
+            .unwrap(),
+        Request::get("/api/articles?page=99")
+            .body(Body::empty())
+            .unwrap(),
         Request::get("/no/such/page").body(Body::empty()).unwrap(),
-        Request::get("/static/htmx.min.js").body(Body::empty()).unwrap(),
+        Request::get("/static/htmx.min.js")
+            .body(Body::empty())
+            .unwrap(),
         Request::get("/tasks").body(Body::empty()).unwrap(),
         form("/welcome", "name=&email="),
     ] {
@@ -205,17 +229,16 @@ async fn cross_site_state_changing_requests_are_refused() {
     // The task console's actions are behind the same check.
     let (status, _) = call(
         &app,
-        with(
-            "/tasks/results/x",
-            "",
-            &[("sec-fetch-site", "cross-site")],
-        ),
+        with("/tasks/results/x", "", &[("sec-fetch-site", "cross-site")]),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The same form from the site's own page, and from a client that is not a browser.
     for headers in [
-        &[("sec-fetch-site", "same-origin"), ("origin", "http://127.0.0.1:8000")][..],
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://127.0.0.1:8000"),
+        ][..],
         &[("origin", "http://127.0.0.1:8000")],
         &[],
     ] {

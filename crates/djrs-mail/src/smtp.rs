@@ -251,9 +251,7 @@ impl SmtpConfig {
         // EMAIL_TIMEOUT = None keeps the bounded default.
         if let Some(seconds) = settings.email_timeout {
             // `validate` refused what does not fit a `Duration`.
-            config.timeout = Duration::try_from_secs_f64(seconds)
-                .ok()
-                .or(config.timeout);
+            config.timeout = Duration::try_from_secs_f64(seconds).ok().or(config.timeout);
         }
         match (&settings.email_ssl_certfile, &settings.email_ssl_keyfile) {
             (Some(cert), Some(key)) => config.client_identity = Some((read(cert)?, read(key)?)),

@@ -399,7 +399,8 @@ fn every_case_renders_djangos_sql() {
             };
             let built = case.statement(backend);
             if error_cannot_arise_in_rust(expected) {
-                built.unwrap_or_else(|err| panic!("{id} {column}: the Rust form must build: {err}"));
+                built
+                    .unwrap_or_else(|err| panic!("{id} {column}: the Rust form must build: {err}"));
                 cannot_arise += 1;
                 continue;
             }
@@ -435,7 +436,8 @@ fn every_case_renders_djangos_sql() {
 #[test]
 fn the_comparison_rules() {
     let field_error = serde_json::json!({"error": {"class": "FieldError", "message": "m"}});
-    let not_supported = serde_json::json!({"error": {"class": "NotSupportedError", "message": "m"}});
+    let not_supported =
+        serde_json::json!({"error": {"class": "NotSupportedError", "message": "m"}});
     assert!(error_cannot_arise_in_rust(&field_error));
     assert!(!error_cannot_arise_in_rust(&not_supported));
     let ordered = serde_json::json!({
@@ -451,7 +453,10 @@ fn the_comparison_rules() {
     assert!(item_order_unspecified(&unordered));
     assert!(item_order_unspecified(&marked));
     let result = serde_json::json!({"r": "b, a"});
-    assert_eq!(comparable(&unordered, &result), serde_json::json!({"r": "a, b"}));
+    assert_eq!(
+        comparable(&unordered, &result),
+        serde_json::json!({"r": "a, b"})
+    );
     assert_eq!(comparable(&ordered, &result), result);
 }
 
@@ -461,7 +466,10 @@ fn deprecated_postgres_string_agg_is_the_same_sql() {
     let data = data();
     let old = data["contrib_postgres_StringAgg"].as_array().unwrap();
     if old.len() > 2 {
-        println!("{} contrib.postgres cases have no Rust form yet", old.len() - 2);
+        println!(
+            "{} contrib.postgres cases have no Rust form yet",
+            old.len() - 2
+        );
     }
     let backend = Backend::postgres(17, 0);
     let aggs = [

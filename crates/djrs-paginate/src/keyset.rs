@@ -564,8 +564,7 @@ where
         }
         let first = rows.first().map(KeysetRow::key_values);
         let last = rows.last().map(KeysetRow::key_values);
-        let cursor =
-            |d: Direction, k: Option<Vec<KeyValue>>| k.map(|k| self.encode(&list, d, k));
+        let cursor = |d: Direction, k: Option<Vec<KeyValue>>| k.map(|k| self.encode(&list, d, k));
         let (has_next, has_previous) = if backward {
             (true, more)
         } else {

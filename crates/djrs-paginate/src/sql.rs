@@ -93,11 +93,7 @@ impl<DB: sqlx::Database, T> SelectSource<DB, T> {
 impl<DB: SqlDialect, T> SelectSource<DB, T> {
     /// The statement for `limit` rows from `offset` within the statement's own slice, or `None`
     /// when the slice ends before `offset`.
-    pub(crate) fn page_statement(
-        &self,
-        offset: u64,
-        limit: u64,
-    ) -> Option<SelectStatement> {
+    pub(crate) fn page_statement(&self, offset: u64, limit: u64) -> Option<SelectStatement> {
         let own = Slice::of::<DB>(&self.query);
         let start = own.offset.saturating_add(offset);
         let limit = match own.limit {

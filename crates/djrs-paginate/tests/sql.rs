@@ -269,10 +269,7 @@ where
     assert_eq!(paginator.anum_pages().await.unwrap(), 3);
     let last = paginator.apage(3).await.unwrap();
     assert_eq!(last.len(), 5);
-    assert!(matches!(
-        paginator.apage(4).await,
-        Err(Error::EmptyPage(_))
-    ));
+    assert!(matches!(paginator.apage(4).await, Err(Error::EmptyPage(_))));
     let mut expected: Vec<(i64, i64)> = (1..=ROWS).map(|i| (i % 7, i)).collect();
     expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut seen = Vec::new();
@@ -336,7 +333,12 @@ where
     let next = list(all.clone()).page(None).await.unwrap();
     let token = next.next_cursor().unwrap().to_owned();
     assert_eq!(
-        list(all.clone()).page(Some(&token)).await.unwrap().object_list()[0].id,
+        list(all.clone())
+            .page(Some(&token))
+            .await
+            .unwrap()
+            .object_list()[0]
+            .id,
         11
     );
     // Same key column, same secret, another list: refused.
@@ -354,8 +356,20 @@ where
     ));
     // Named lists: the name decides, not the statement.
     let named = list(all.clone()).name("articles");
-    let token = named.page(None).await.unwrap().next_cursor().unwrap().to_owned();
-    assert!(list(low.clone()).name("articles").page(Some(&token)).await.is_ok());
+    let token = named
+        .page(None)
+        .await
+        .unwrap()
+        .next_cursor()
+        .unwrap()
+        .to_owned();
+    assert!(
+        list(low.clone())
+            .name("articles")
+            .page(Some(&token))
+            .await
+            .is_ok()
+    );
     assert!(matches!(
         list(all.clone()).name("other").page(Some(&token)).await,
         Err(Error::InvalidCursor(_))
@@ -365,7 +379,13 @@ where
         Err(Error::InvalidCursor(_))
     ));
     // A maximum age: fresh cursors pass, old ones are refused.
-    let token = list(all.clone()).page(None).await.unwrap().next_cursor().unwrap().to_owned();
+    let token = list(all.clone())
+        .page(None)
+        .await
+        .unwrap()
+        .next_cursor()
+        .unwrap()
+        .to_owned();
     let aging = list(all.clone()).max_age(std::time::Duration::from_secs(3600));
     assert!(aging.page(Some(&token)).await.is_ok());
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -110,12 +110,8 @@ async fn one_handler_serves_the_page_or_the_fragment() {
 #[tokio::test]
 async fn a_boosted_request_gets_the_full_page() {
     let app = app();
-    let (_, headers, body) = call(
-        &app,
-        "/",
-        &[("HX-Request", "true"), ("HX-Boosted", "true")],
-    )
-    .await;
+    let (_, headers, body) =
+        call(&app, "/", &[("HX-Request", "true"), ("HX-Boosted", "true")]).await;
     assert_eq!(body, format!("<html>{LIST}</html>"));
     assert!(headers["vary"].to_str().unwrap().contains("HX-Boosted"));
     // `HX-Boosted: false` is not boosted.

@@ -321,17 +321,26 @@ fn django_partials_conformance() {
 #[test]
 fn the_shared_syntax_rule() {
     for (source, shared) in [
-        ("{% partialdef card %}{{ item.name }}{% endpartialdef %}", true),
+        (
+            "{% partialdef card %}{{ item.name }}{% endpartialdef %}",
+            true,
+        ),
         ("{% partial card %}", true),
         ("{% for x in items %}{{ loop.index }}{% endfor %}", true),
         ("{% if a == \"b\" and not c %}x{% else %}y{% endif %}", true),
-        ("{% extends \"base.html\" %}{% block content %}{% endblock content %}", true),
+        (
+            "{% extends \"base.html\" %}{% block content %}{% endblock content %}",
+            true,
+        ),
         ("{% include \"row.html\" %}", true),
         // Filters, Django-only tags and variables, and loop names left untranslated.
         ("{{ name|upper }}", false),
         ("{% with x=1 %}{{ x }}{% endwith %}", false),
         ("{{ block.super }}", false),
-        ("{% for x in items %}{{ forloop.parentloop.counter }}{% endfor %}", false),
+        (
+            "{% for x in items %}{{ forloop.parentloop.counter }}{% endfor %}",
+            false,
+        ),
         ("{% include name %}", false),
         ("{% if a > b %}x{% endif %}", false),
         ("{% for k, v in d.items %}{% endfor %}", false),
