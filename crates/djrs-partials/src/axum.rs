@@ -73,6 +73,10 @@ fn header_true(parts: &Parts, name: &str) -> bool {
 
 /// `HX-Request: true`: the request was made by htmx (django-htmx's `request.htmx`).
 ///
+/// To choose between a page and a fragment, use [`Htmx::wants_fragment`] (or
+/// [`Template::page_or_fragment`]) instead: boosted requests and history restores also carry
+/// `HX-Request: true` and need the full page.
+///
 /// ```
 /// use axum::extract::FromRequestParts;
 /// use djrs_partials::axum::HxRequest;
