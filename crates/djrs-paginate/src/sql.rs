@@ -64,18 +64,6 @@ impl<DB: sqlx::Database, T> SelectSource<DB, T> {
         &self.pool
     }
 
-    pub(crate) fn count_statement(&self) -> SelectStatement {
-        let mut inner = self.query.clone();
-        if !self.is_sliced() {
-            // The order only matters to which rows a LIMIT/OFFSET keeps.
-            inner.clear_order_by();
-        }
-        Query::select()
-            .expr_as(Func::count(Expr::col(Asterisk)), "djrs_count")
-            .from_subquery(inner, "djrs_counted")
-            .to_owned()
-    }
-
     /// True when the statement has its own `LIMIT` or `OFFSET`.
     pub(crate) fn is_sliced(&self) -> bool {
         let mut unsliced = self.query.clone();
@@ -91,6 +79,22 @@ impl<DB: sqlx::Database, T> SelectSource<DB, T> {
 }
 
 impl<DB: SqlDialect, T> SelectSource<DB, T> {
+    pub(crate) fn count_statement(&self) -> SelectStatement {
+        let mut inner = self.query.clone();
+        if !self.is_sliced() {
+            // The order only matters to which rows a LIMIT/OFFSET keeps.
+            inner.clear_order_by();
+        } else if Slice::of::<DB>(&self.query).limit.is_none() {
+            // An OFFSET alone is not valid SQL on SQLite and MySQL: give it the largest LIMIT
+            // all three take.
+            inner.limit(i64::MAX.unsigned_abs());
+        }
+        Query::select()
+            .expr_as(Func::count(Expr::col(Asterisk)), "djrs_count")
+            .from_subquery(inner, "djrs_counted")
+            .to_owned()
+    }
+
     /// The statement for `limit` rows from `offset` within the statement's own slice, or `None`
     /// when the slice ends before `offset`.
     pub(crate) fn page_statement(&self, offset: u64, limit: u64) -> Option<SelectStatement> {

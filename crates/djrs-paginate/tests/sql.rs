@@ -298,14 +298,20 @@ where
         (51..=55).collect::<Vec<_>>()
     );
 
-    // An OFFSET alone, and a LIMIT past the end of the rows.
-    let tail = articles().limit(1000).offset(90).to_owned();
-    let paginator = AsyncPaginator::new(SelectSource::<DB, Article>::new(pool.clone(), tail), 10);
-    assert_eq!(paginator.acount().await.unwrap(), 5);
-    assert_eq!(
-        ids(&paginator.apage(1).await.unwrap()),
-        (91..=95).collect::<Vec<_>>()
-    );
+    // A LIMIT past the end of the rows, and an OFFSET alone.
+    for tail in [
+        articles().limit(1000).offset(90).to_owned(),
+        articles().offset(90).to_owned(),
+    ] {
+        let paginator =
+            AsyncPaginator::new(SelectSource::<DB, Article>::new(pool.clone(), tail), 10);
+        assert_eq!(paginator.acount().await.unwrap(), 5);
+        assert_eq!(
+            ids(&paginator.apage(1).await.unwrap()),
+            (91..=95).collect::<Vec<_>>()
+        );
+        assert!(matches!(paginator.apage(2).await, Err(Error::EmptyPage(_))));
+    }
 
     let keyset = KeysetPaginator::<DB, Article>::new(pool, window, 10)
         .key("id", Order::Asc)
