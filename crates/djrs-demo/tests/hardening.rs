@@ -19,9 +19,25 @@ struct Demo {
 
 impl Demo {
     fn start(extra: &[&str]) -> Demo {
+        Self::start_with_file_limit(extra, None)
+    }
+
+    /// Starts the binary, under `ulimit -n LIMIT` when a limit is given (the shell `exec`s the
+    /// binary, so the child's handle is the binary's own).
+    fn start_with_file_limit(extra: &[&str], file_limit: Option<u32>) -> Demo {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("demo.sqlite3").display());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_djrs-demo"))
+        let mut command = match file_limit {
+            Some(limit) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(env!("CARGO_BIN_EXE_djrs-demo"));
+                sh
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_djrs-demo")),
+        };
+        let mut child = command
             .current_dir(dir.path())
             .args(["--bind", "127.0.0.1:0", "--database-url", &url])
             .args(extra)
@@ -196,6 +212,32 @@ fn slow_and_idle_connections_are_closed_and_open_connections_bounded() {
     assert_eq!(status, 200);
     assert!(started.elapsed() < Duration::from_secs(15));
     drop(crowd);
+}
+
+/// 300 idle sockets against a process allowed 256 open files: with the connection bound below
+/// the file limit and idle connections closed, a normal request is still served.
+#[test]
+fn idle_sockets_beyond_the_file_limit_do_not_starve_requests() {
+    let demo = Demo::start_with_file_limit(
+        &["--header-timeout", "1", "--max-connections", "100"],
+        Some(256),
+    );
+    let idle: Vec<TcpStream> = (0..300).map(|_| demo.connect()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let (status, body) = demo.request(&format!(
+        "GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        demo.addr
+    ));
+    assert_eq!(status, 200, "{body}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // The database and the process's own files still open: a page that reads the database.
+    let (status, _) = demo.request(&format!(
+        "GET /articles?page=3 HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        demo.addr
+    ));
+    assert_eq!(status, 200);
+    drop(idle);
 }
 
 fn violations(demo: &Demo) -> usize {
