@@ -61,6 +61,10 @@ pub fn welcome_email(name: &str, email: &str, attempt: u32) -> EmailMessage {
 
 /// The Message-ID of the welcome mail of task `task_id`: the same on every attempt, so a copy
 /// sent twice is recognisable as one message.
+///
+/// ```
+/// assert_eq!(djrs_demo::jobs::welcome_message_id("42"), "<welcome.42@djrs.invalid>");
+/// ```
 #[must_use]
 pub fn welcome_message_id(task_id: &str) -> String {
     format!("<welcome.{task_id}@djrs.invalid>")
