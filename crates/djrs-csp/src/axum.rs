@@ -1,7 +1,8 @@
 //! axum integration (feature `axum`): the [`CspNonce`] extractor and the report endpoint.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
@@ -58,11 +59,62 @@ impl<S: Send + Sync> FromRequestParts<S> for CspNonce {
 /// The default body limit of the report endpoint: 64 KiB.
 pub const DEFAULT_REPORT_BODY_LIMIT: usize = 64 * 1024;
 
+/// The default number of reports taken from one request: a `reports+json` batch can hold
+/// hundreds of small reports; the rest of the batch is dropped.
+pub const DEFAULT_MAX_REPORTS_PER_REQUEST: usize = 10;
+
+/// A token bucket: `reports` per `per`, refilled continuously.
+#[derive(Debug)]
+struct RateLimit {
+    reports: u32,
+    per: Duration,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl RateLimit {
+    /// Takes up to `wanted` tokens, returning how many were available.
+    fn take(&self, wanted: usize) -> usize {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let tokens = self.refill(&mut state);
+        // Whole tokens only; `tokens` is within 0..=reports.
+        let granted = (tokens.floor() as usize).min(wanted);
+        state.0 -= granted as f64;
+        granted
+    }
+
+    /// True when at least one token is left.
+    fn has_tokens(&self) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.refill(&mut state) >= 1.0
+    }
+
+    fn refill(&self, state: &mut (f64, Instant)) -> f64 {
+        let now = Instant::now();
+        let rate = f64::from(self.reports) / self.per.as_secs_f64().max(f64::MIN_POSITIVE);
+        state.0 = (state.0 + now.duration_since(state.1).as_secs_f64() * rate)
+            .min(f64::from(self.reports));
+        state.1 = now;
+        state.0
+    }
+
+    fn rejection(&self) -> ReportRejection {
+        ReportRejection(Error::ReportRateLimited {
+            reports: self.reports,
+            seconds: self.per.as_secs_f64(),
+        })
+    }
+}
+
 /// A report endpoint: a `POST` route that reads `application/csp-report` and
 /// `application/reports+json` bodies and hands each CSP violation to a [`ReportSink`].
 ///
-/// Answers 204 when the body was read, 400 for a malformed body, 413 past the body limit and
-/// 415 for another media type. Django has no such endpoint; point `report-uri` (and, through
+/// Answers 204 when the body was read, 400 for a malformed body, 413 past the body limit,
+/// 415 for another media type and 429 when its rate limit is spent.
+///
+/// The endpoint is open to anyone, so it bounds what one client can make it do: at most
+/// [`DEFAULT_MAX_REPORTS_PER_REQUEST`] reports of one request reach the sink (see
+/// [`max_reports_per_request`](Self::max_reports_per_request)), and
+/// [`rate_limit`](Self::rate_limit) bounds the reports taken across all requests. Django has no such endpoint; point `report-uri` (and, through
 /// [`ReportingEndpoints`](crate::ReportingEndpoints), `report-to`) at it.
 ///
 /// ```
@@ -80,12 +132,19 @@ pub const DEFAULT_REPORT_BODY_LIMIT: usize = 64 * 1024;
 pub struct ReportEndpoint {
     sink: Arc<dyn ReportSink>,
     limit: usize,
+    max_reports: usize,
+    rate_limit: Option<Arc<RateLimit>>,
 }
 
 impl std::fmt::Debug for ReportEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReportEndpoint")
             .field("limit", &self.limit)
+            .field("max_reports", &self.max_reports)
+            .field(
+                "rate_limit",
+                &self.rate_limit.as_ref().map(|r| (r.reports, r.per)),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +154,8 @@ impl Default for ReportEndpoint {
         ReportEndpoint {
             sink: Arc::new(LogReports),
             limit: DEFAULT_REPORT_BODY_LIMIT,
+            max_reports: DEFAULT_MAX_REPORTS_PER_REQUEST,
+            rate_limit: None,
         }
     }
 }
@@ -114,6 +175,37 @@ impl ReportEndpoint {
     /// The largest body read, in bytes; larger bodies are answered 413.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.limit = bytes;
+        self
+    }
+
+    /// The most reports of one request handed to the sink (default
+    /// [`DEFAULT_MAX_REPORTS_PER_REQUEST`]); the rest of a batch is dropped.
+    ///
+    /// ```
+    /// let endpoint = djrs_csp::axum::ReportEndpoint::new().max_reports_per_request(3);
+    /// # let _ = endpoint;
+    /// ```
+    pub fn max_reports_per_request(mut self, reports: usize) -> Self {
+        self.max_reports = reports;
+        self
+    }
+
+    /// Takes at most `reports` reports per `per` across all requests (a token bucket that
+    /// refills continuously and holds at most `reports`). A request that finds the bucket
+    /// empty is answered 429 before its body is read; reports of a batch beyond what is left
+    /// are dropped. Off by default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let endpoint = djrs_csp::axum::ReportEndpoint::new().rate_limit(60, Duration::from_secs(60));
+    /// # let _ = endpoint;
+    /// ```
+    pub fn rate_limit(mut self, reports: u32, per: Duration) -> Self {
+        self.rate_limit = Some(Arc::new(RateLimit {
+            reports,
+            per,
+            state: Mutex::new((f64::from(reports), Instant::now())),
+        }));
         self
     }
 
@@ -150,8 +242,14 @@ impl ReportEndpoint {
     /// ```
     ///
     /// # Errors
-    /// A [`ReportRejection`] for a body that is too large, malformed or of another media type.
+    /// A [`ReportRejection`] for a body that is too large, malformed or of another media type,
+    /// or when the rate limit is spent.
     pub async fn receive(&self, headers: &HeaderMap, body: Body) -> Result<(), ReportRejection> {
+        if let Some(limit) = &self.rate_limit
+            && !limit.has_tokens()
+        {
+            return Err(limit.rejection());
+        }
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -173,7 +271,23 @@ impl ReportEndpoint {
                 ))));
             }
         };
-        let reports = CspReport::parse(content_type, &bytes).map_err(ReportRejection)?;
+        let mut reports = CspReport::parse(content_type, &bytes).map_err(ReportRejection)?;
+        let received = reports.len();
+        reports.truncate(self.max_reports);
+        if let Some(limit) = &self.rate_limit {
+            let granted = limit.take(reports.len());
+            if granted == 0 && !reports.is_empty() {
+                return Err(limit.rejection());
+            }
+            reports.truncate(granted);
+        }
+        if reports.len() < received {
+            tracing::debug!(
+                received,
+                taken = reports.len(),
+                "CSP reports beyond the endpoint's limits were dropped"
+            );
+        }
         for report in reports {
             self.sink.report(report);
         }
@@ -203,6 +317,7 @@ impl ReportRejection {
         match self.0 {
             Error::ReportTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::ReportRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -223,7 +338,8 @@ impl ReportRejection {
 
 impl IntoResponse for ReportRejection {
     fn into_response(self) -> Response {
-        tracing::debug!(error = %self.0, "CSP report refused");
+        // The message may quote the body: recorded escaped.
+        tracing::debug!(error = ?self.0.to_string(), "CSP report refused");
         (self.status(), self.0.to_string()).into_response()
     }
 }

@@ -108,6 +108,16 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The report endpoint's rate limit is spent
+    /// ([`ReportEndpoint::rate_limit`](crate::axum::ReportEndpoint::rate_limit)); the reports
+    /// of this request were dropped. Answered 429.
+    #[error("too many CSP reports: the endpoint takes at most {reports} per {seconds} s")]
+    ReportRateLimited {
+        /// Reports taken per interval.
+        reports: u32,
+        /// The interval, in seconds.
+        seconds: f64,
+    },
     /// A violation report was sent with a media type the endpoint does not read.
     #[error(
         "unsupported media type {0:?} for a CSP report: send application/csp-report or \

@@ -240,7 +240,7 @@ impl CspReport {
         let mut reports = Vec::new();
         for entry in batch {
             if entry.kind != "csp-violation" {
-                tracing::debug!(kind = %entry.kind, "ignoring a non-CSP report");
+                tracing::debug!(kind = ?entry.kind, "ignoring a non-CSP report");
                 continue;
             }
             let body: ApiCspBody = serde_json::from_value(entry.body.unwrap_or_default())
@@ -304,6 +304,10 @@ where
 /// The default [`ReportSink`]: a `tracing` warning per report, with the page, directive and
 /// blocked resource as fields.
 ///
+/// Every field comes from the browser, so from anyone: each is recorded as a string value,
+/// which `tracing`'s formatters print quoted and escaped. A line break or an ANSI escape in a
+/// `document-uri` cannot start a log line of its own.
+///
 /// ```
 /// use djrs_csp::{CspReport, LogReports, ReportSink};
 ///
@@ -319,11 +323,11 @@ pub struct LogReports;
 impl ReportSink for LogReports {
     fn report(&self, report: CspReport) {
         tracing::warn!(
-            document_uri = %report.document_uri,
-            effective_directive = %report.effective_directive,
-            blocked_uri = report.blocked_uri.as_deref().unwrap_or(""),
+            document_uri = ?report.document_uri,
+            effective_directive = ?report.effective_directive,
+            blocked_uri = ?report.blocked_uri.as_deref().unwrap_or(""),
             disposition = ?report.disposition,
-            source_file = report.source_file.as_deref().unwrap_or(""),
+            source_file = ?report.source_file.as_deref().unwrap_or(""),
             line_number = report.line_number,
             "Content Security Policy violation"
         );

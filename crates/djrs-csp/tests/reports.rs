@@ -132,3 +132,84 @@ async fn malformed_bodies_and_other_media_types() {
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(seen.lock().unwrap().is_empty());
 }
+
+/// One `reports+json` batch as large as the body limit allows: several hundred small reports.
+fn big_batch() -> String {
+    let one = r#"{"type":"csp-violation","url":"http://a/","body":{"documentURL":"http://a/","effectiveDirective":"img-src"}}"#;
+    let n = (64 * 1024 - 2) / (one.len() + 1);
+    format!("[{}]", vec![one; n].join(","))
+}
+
+#[tokio::test]
+async fn one_request_hands_at_most_ten_reports_to_the_sink() {
+    let (app, seen) = app(64 * 1024);
+    let batch = big_batch();
+    assert!(batch.len() <= 64 * 1024);
+    let (status, _) = post(app, "application/reports+json", Body::from(batch)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        djrs_csp::axum::DEFAULT_MAX_REPORTS_PER_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limit_bounds_reports_across_requests() {
+    let seen: Arc<Mutex<Vec<CspReport>>> = Arc::default();
+    let sink = {
+        let seen = Arc::clone(&seen);
+        move |report: CspReport| seen.lock().unwrap().push(report)
+    };
+    let endpoint = ReportEndpoint::new()
+        .sink(sink)
+        .rate_limit(25, std::time::Duration::from_secs(3600));
+    let app = Router::new().route("/csp/report", endpoint.into_method_router());
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let (status, _) = post(
+            app.clone(),
+            "application/reports+json",
+            Body::from(big_batch()),
+        )
+        .await;
+        statuses.push(status.as_u16());
+    }
+    // 10 + 10 + the 5 left, then the bucket is empty.
+    assert_eq!(statuses, [204, 204, 204, 429, 429]);
+    assert_eq!(seen.lock().unwrap().len(), 25);
+}
+
+#[test]
+fn logged_report_fields_cannot_forge_log_lines() {
+    use std::io::Write;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let body = r#"{"csp-report": {"document-uri": "http://a/\r\n2026-01-01T00:00:00Z  WARN forged: admin logged in\u001b[2J", "violated-directive": "img-src\nx", "blocked-uri": "b\r\nc", "source-file": "s\nt"}}"#;
+    let reports = CspReport::parse("application/csp-report", body.as_bytes()).unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        for report in reports {
+            djrs_csp::ReportSink::report(&djrs_csp::LogReports, report);
+        }
+    });
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains(r"\r\n2026-01-01"), "{text}");
+}

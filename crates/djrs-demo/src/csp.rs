@@ -24,6 +24,11 @@ pub const REPORTS_PATH: &str = "/csp/reports";
 pub const DEMO_PATH: &str = "/csp";
 /// How many reports [`REPORTS_PATH`] keeps.
 pub const KEPT_REPORTS: usize = 100;
+/// The report endpoint takes at most this many reports per [`REPORT_RATE_PERIOD`], across all
+/// clients (and at most 10 from one request): a flood cannot fill the log.
+pub const REPORT_RATE: u32 = 120;
+/// The period of [`REPORT_RATE`].
+pub const REPORT_RATE_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The showcase's policy: scripts run only with the page's nonce (and what they load, by
 /// `'strict-dynamic'`), styles from the site or with the nonce, nothing embeds the pages.
@@ -92,7 +97,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(DEMO_PATH, get(page))
         .route(
             REPORT_PATH,
-            ReportEndpoint::new().sink(reports).into_method_router(),
+            ReportEndpoint::new()
+                .sink(reports)
+                .rate_limit(REPORT_RATE, REPORT_RATE_PERIOD)
+                .into_method_router(),
         )
         .route(
             REPORTS_PATH,

@@ -59,8 +59,20 @@ pub fn welcome_email(name: &str, email: &str, attempt: u32) -> EmailMessage {
     )
 }
 
-/// Sends the welcome mail for `name` through the [`Mailer`] registered as task state, then
-/// records it in the outbox. A failed send fails the attempt and the worker retries it.
+/// The Message-ID of the welcome mail of task `task_id`: the same on every attempt, so a copy
+/// sent twice is recognisable as one message.
+///
+/// ```
+/// assert_eq!(djrs_demo::jobs::welcome_message_id("42"), "<welcome.42@djrs.invalid>");
+/// ```
+#[must_use]
+pub fn welcome_message_id(task_id: &str) -> String {
+    format!("<welcome.{task_id}@djrs.invalid>")
+}
+
+/// Sends the welcome mail for `name` through the [`Mailer`] registered as task state and
+/// records it in the outbox ([`deliver_welcome`]). A failed send fails the attempt and the
+/// worker retries it.
 ///
 /// # Errors
 /// When sending or the database write fails; the worker retries it.
@@ -72,16 +84,57 @@ pub async fn send_welcome_message(
 ) -> Result<i64, String> {
     let db = ctx.state::<Db>().ok_or("the worker has no database")?;
     let mailer = ctx.state::<Mailer>().ok_or("the worker has no mailer")?;
-    let message = welcome_email(&name, &email, ctx.attempt());
-    message.send(mailer).await.map_err(|e| e.to_string())?;
-    db.insert_outbox(
-        &email,
-        &message.subject,
-        &message.body,
+    deliver_welcome(
+        db,
+        mailer,
         &ctx.task_result().id,
+        &name,
+        &email,
+        ctx.attempt(),
     )
     .await
-    .map_err(|e| e.to_string())
+}
+
+/// The welcome task's body: mail sent at least once, and once only unless a worker dies in
+/// the instant between the SMTP server's acceptance and the database write.
+///
+/// 1. The intent is written first, keyed by the task id ([`Db::begin_delivery`]). If an
+///    earlier attempt already marked it sent, the send is skipped.
+/// 2. The mail goes out with a Message-ID made from the task id ([`welcome_message_id`]).
+/// 3. The delivery is marked sent, then the outbox row written (both idempotent).
+///
+/// Delivery is at-least-once: a worker killed or stalled past its lease after step 2 and
+/// before step 3 leaves the mail unmarked, and the retry sends it again, with the same
+/// Message-ID, by which mail clients and archives recognise the copy. Exactly once is not
+/// possible with SMTP, which has no idempotency key.
+///
+/// # Errors
+/// When sending or a database write fails; the worker retries the task.
+pub async fn deliver_welcome(
+    db: &Db,
+    mailer: &Mailer,
+    task_id: &str,
+    name: &str,
+    email: &str,
+    attempt: u32,
+) -> Result<i64, String> {
+    let message_id = welcome_message_id(task_id);
+    let message = welcome_email(name, email, attempt).header("Message-ID", message_id.clone());
+    let already_sent = db
+        .begin_delivery(task_id, &message_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if already_sent {
+        tracing::info!(task_id, "the welcome mail was sent by an earlier attempt");
+    } else {
+        message.send(mailer).await.map_err(|e| e.to_string())?;
+        db.finish_delivery(task_id)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    db.insert_outbox(email, &message.subject, &message.body, task_id)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Builds a report slowly (it sleeps `seconds`), then records it: a long task to watch in the

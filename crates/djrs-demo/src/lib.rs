@@ -29,6 +29,8 @@ use tokio::net::TcpListener;
 pub mod csp;
 pub mod jobs;
 pub mod orm;
+pub mod security;
+pub mod server;
 
 use djrs::tasks::{SqliteBackend, Tasks, Worker};
 
@@ -43,9 +45,22 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://djrs-demo.sqlite3";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The database URL names a scheme the showcase does not support.
+    /// The database URL names a scheme the showcase does not support. Holds the URL without
+    /// its password.
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://USER@HOST/DB")]
     UnsupportedDatabase(String),
+    /// The database could not be reached or opened. Holds the URL and the reason, both without
+    /// the URL's password.
+    #[error("cannot open the database {url:?}: {reason}")]
+    Connect {
+        /// The URL, its password replaced by `***`.
+        url: String,
+        /// What failed, the password replaced by `***` wherever the driver quoted it.
+        reason: String,
+    },
+    /// The cursor secret (`--secret`) is too short to sign cursors safely.
+    #[error("the --secret is too weak: {0}")]
+    WeakSecret(#[source] djrs::paginate::Error),
     /// Connecting to, creating or seeding the database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -80,7 +95,9 @@ impl IntoResponse for Error {
         match self {
             Error::Pagination(rejection) => rejection.into_response(),
             other => {
-                tracing::error!(error = %other, "request failed");
+                // Never the error's text in the body: it may hold the database's words. In the
+                // log, escaped, since it may quote the request's input.
+                tracing::error!(error = ?other.to_string(), "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
             }
         }
@@ -103,6 +120,16 @@ impl Db {
     /// # Errors
     /// An unsupported URL, or any database failure.
     pub async fn connect(url: &str) -> Result<Db, Error> {
+        Self::open(url).await.map_err(|err| match err {
+            Error::Database(err) => Error::Connect {
+                url: security::redact_url(url),
+                reason: security::redact_password_in(&err.to_string(), url),
+            },
+            other => other,
+        })
+    }
+
+    async fn open(url: &str) -> Result<Db, Error> {
         let db = if url.starts_with("sqlite:") {
             let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
             let options = options
@@ -114,7 +141,7 @@ impl Db {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Db::Postgres(sqlx::PgPool::connect(url).await?)
         } else {
-            return Err(Error::UnsupportedDatabase(url.to_owned()));
+            return Err(Error::UnsupportedDatabase(security::redact_url(url)));
         };
         db.migrate_and_seed().await?;
         orm::migrate_and_seed(&db).await?;
@@ -140,8 +167,8 @@ impl Db {
         }
     }
 
-    /// Writes an outbox message, returning its key. The task id makes the write idempotent:
-    /// a retried task does not send twice.
+    /// Writes an outbox message, returning its key. The task id makes the write idempotent: a
+    /// retried task writes one row. (Sending the mail once is [`Db::begin_delivery`]'s part.)
     ///
     /// # Errors
     /// When the database write fails.
@@ -176,6 +203,63 @@ impl Db {
         }
     }
 
+    /// Records the intent to send the mail of task `task_id` with `message_id`, before it is
+    /// sent, and says whether an earlier attempt already sent it (then skip the send).
+    ///
+    /// # Errors
+    /// When the database write fails.
+    pub async fn begin_delivery(
+        &self,
+        task_id: &str,
+        message_id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        const INSERT: &str = "INSERT INTO delivery (task_id, message_id, sent) VALUES ($1, $2, 0) \
+            ON CONFLICT (task_id) DO NOTHING";
+        const SENT: &str = "SELECT sent FROM delivery WHERE task_id = $1";
+        let sent: i64 = match self {
+            Db::Sqlite(pool) => {
+                sqlx::query(INSERT)
+                    .bind(task_id)
+                    .bind(message_id)
+                    .execute(pool)
+                    .await?;
+                sqlx::query_scalar(SENT)
+                    .bind(task_id)
+                    .fetch_one(pool)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query(INSERT)
+                    .bind(task_id)
+                    .bind(message_id)
+                    .execute(pool)
+                    .await?;
+                sqlx::query_scalar(SENT)
+                    .bind(task_id)
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        Ok(sent != 0)
+    }
+
+    /// Marks the mail of task `task_id` sent: later attempts skip the send.
+    ///
+    /// # Errors
+    /// When the database write fails.
+    pub async fn finish_delivery(&self, task_id: &str) -> Result<(), sqlx::Error> {
+        const UPDATE: &str = "UPDATE delivery SET sent = 1 WHERE task_id = $1";
+        match self {
+            Db::Sqlite(pool) => {
+                sqlx::query(UPDATE).bind(task_id).execute(pool).await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query(UPDATE).bind(task_id).execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// One article by key.
     ///
     /// # Errors
@@ -205,10 +289,14 @@ impl Db {
         const CREATE: &str = "CREATE TABLE IF NOT EXISTS article (\
             id BIGINT PRIMARY KEY, title TEXT NOT NULL, published_at TEXT NOT NULL)";
         const COUNT: &str = "SELECT COUNT(*) FROM article";
+        // One row per welcome task, written before its mail is sent (see `jobs`).
+        const DELIVERY: &str = "CREATE TABLE IF NOT EXISTS delivery (task_id TEXT PRIMARY KEY, \
+            message_id TEXT NOT NULL, sent BIGINT NOT NULL DEFAULT 0)";
         let insert = seed_sql();
         match self {
             Db::Sqlite(pool) => {
                 sqlx::query(CREATE).execute(pool).await?;
+                sqlx::query(DELIVERY).execute(pool).await?;
                 sqlx::query(
                     "CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL, \
                      subject TEXT NOT NULL, body TEXT NOT NULL, task_id TEXT NOT NULL UNIQUE)",
@@ -224,6 +312,7 @@ impl Db {
             }
             Db::Postgres(pool) => {
                 sqlx::query(CREATE).execute(pool).await?;
+                sqlx::query(DELIVERY).execute(pool).await?;
                 sqlx::query(
                     "CREATE TABLE IF NOT EXISTS outbox (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, \
                      recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, task_id TEXT NOT NULL UNIQUE)",
@@ -558,6 +647,11 @@ async fn welcome_submit(
     axum::Form(form): axum::Form<WelcomeForm>,
 ) -> Result<Response, Error> {
     let (name, email) = (form.name.trim(), form.email.trim());
+    if let Err(refused) =
+        security::refuse_nul("name", name).and_then(|()| security::refuse_nul("email", email))
+    {
+        return Ok(refused.into_response());
+    }
     if name.is_empty() || name.len() > 100 || email.len() > 200 || !email.contains('@') {
         return Ok((
             StatusCode::BAD_REQUEST,
@@ -591,9 +685,11 @@ async fn outbox(State(state): State<AppState>) -> Result<Html<String>, Error> {
     state.render("outbox.html", "Outbox", &messages)
 }
 
-/// The showcase's router.
+/// The showcase's router: the pages, the task dashboard and the APIs, behind the CSP layer,
+/// Django's default security headers ([`security::SECURITY_HEADERS`]) and a refusal of
+/// cross-site state-changing requests ([`security::is_same_origin_request`]).
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/", get(home))
         .route("/welcome", get(welcome_form).post(welcome_submit))
         .route("/outbox", get(outbox))
@@ -612,16 +708,33 @@ pub fn app(state: AppState) -> Router {
         .merge(csp::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn(csp::nonce_scope))
-        .layer(csp::layer())
+        .layer(axum::middleware::from_fn(security::refuse_cross_site))
+        .layer(csp::layer());
+    security::with_security_headers(router)
 }
 
-/// Serves the showcase on `listener` until `shutdown` resolves.
+/// Serves the showcase on `listener` until `shutdown` resolves, with the default
+/// [`server::ServerLimits`].
 ///
 /// # Errors
 /// When serving fails.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    serve_with_limits(listener, state, server::ServerLimits::default(), shutdown).await
+}
+
+/// Serves the showcase on `listener` with `limits` (timeouts and the connection bound) until
+/// `shutdown` resolves; the in-process worker stops with it.
+///
+/// # Errors
+/// When serving fails.
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    state: AppState,
+    limits: server::ServerLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     // One shutdown signal for the server and the in-process worker.
@@ -638,9 +751,7 @@ pub async fn serve(
             .concurrency(4)
             .run_until(until(stopped.clone())),
     );
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(until(stopped))
-        .await?;
+    server::serve_router(listener, app(state), limits, until(stopped)).await?;
     match worker.await {
         Ok(Ok(stats)) => tracing::info!(?stats, "in-process worker stopped"),
         Ok(Err(err)) => tracing::error!(error = %err, "in-process worker failed"),

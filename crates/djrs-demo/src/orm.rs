@@ -58,7 +58,7 @@ pub enum OrmError {
     /// The article already has this tag.
     #[error("the article already has this tag")]
     Conflict,
-    /// The database failed.
+    /// The database failed. Holds the database's message, which is logged and never sent.
     #[error("database error: {0}")]
     Database(String),
 }
@@ -81,20 +81,20 @@ impl From<sqlx::Error> for OrmError {
 
 impl IntoResponse for OrmError {
     fn into_response(self) -> Response {
-        let status = match self {
-            OrmError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            OrmError::NotFound => StatusCode::NOT_FOUND,
-            OrmError::Conflict => StatusCode::CONFLICT,
-            OrmError::Database(_) => {
-                tracing::error!(error = %self, "ORM request failed");
-                StatusCode::INTERNAL_SERVER_ERROR
+        let (status, message) = match &self {
+            OrmError::BadRequest(_) => (StatusCode::BAD_REQUEST, self.to_string()),
+            OrmError::NotFound => (StatusCode::NOT_FOUND, self.to_string()),
+            OrmError::Conflict => (StatusCode::CONFLICT, self.to_string()),
+            OrmError::Database(detail) => {
+                // The database's words stay in the log (escaped: they may quote the input).
+                tracing::error!(error = ?detail, "ORM request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the request could not be completed; the error was logged".to_owned(),
+                )
             }
         };
-        (
-            status,
-            Json(serde_json::json!({ "error": self.to_string() })),
-        )
-            .into_response()
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
     }
 }
 
@@ -244,6 +244,11 @@ pub async fn article_tags(db: &Db, limit: u64) -> Result<Vec<ArticleTags>, OrmEr
 /// unknown article, or a database failure.
 pub async fn add_tag(db: &Db, article_id: i64, name: &str) -> Result<Tag, OrmError> {
     let name = name.trim();
+    if name.contains('\0') {
+        return Err(OrmError::BadRequest(
+            "a tag name cannot contain a NUL character (U+0000)".into(),
+        ));
+    }
     if name.is_empty() || name.chars().count() > 50 {
         return Err(OrmError::BadRequest(
             "a tag name of 1 to 50 characters is required".into(),

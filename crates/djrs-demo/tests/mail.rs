@@ -127,3 +127,154 @@ async fn a_name_that_would_inject_a_header_is_refused() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{form}");
     }
 }
+
+/// The Message-ID header of an accepted message (the server's JSON holds the data in base64).
+fn message_id(message: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(message["data"].as_str().unwrap())
+        .unwrap();
+    let text = String::from_utf8_lossy(&data);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .expect("a Message-ID header")
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_retried_welcome_task_sends_its_mail_once() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("retry.sqlite3").display()
+    ))
+    .await
+    .unwrap();
+    let mailer = jobs::mailer(Some(&format!("smtp://127.0.0.1:{}", server.port))).unwrap();
+
+    // The first attempt sends and records; a retry of the same task (its worker died after
+    // the send, say) finds the delivery recorded and does not send again.
+    let first = jobs::deliver_welcome(&db, &mailer, "task-1", "Ada", "ada@example.com", 1)
+        .await
+        .unwrap();
+    let again = jobs::deliver_welcome(&db, &mailer, "task-1", "Ada", "ada@example.com", 2)
+        .await
+        .unwrap();
+    assert_eq!(first, again, "one outbox row");
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(message_id(&messages[0]), jobs::welcome_message_id("task-1"));
+
+    // An attempt that recorded its intent and died before marking the mail sent: the retry
+    // sends (at least once), under the same Message-ID.
+    db.begin_delivery("task-2", &jobs::welcome_message_id("task-2"))
+        .await
+        .unwrap();
+    jobs::deliver_welcome(&db, &mailer, "task-2", "Bob", "bob@example.com", 2)
+        .await
+        .unwrap();
+    let messages = server.messages();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(message_id(&messages[1]), "<welcome.task-2@djrs.invalid>");
+}
+
+/// A `djrs-demo worker` process sending over SMTP; killed (SIGKILL) and reaped when dropped.
+struct WorkerProcess(Child);
+
+impl WorkerProcess {
+    fn start(database_url: &str, smtp_url: &str) -> WorkerProcess {
+        let child = Command::new(env!("CARGO_BIN_EXE_djrs-demo"))
+            .args([
+                "worker",
+                "--database-url",
+                database_url,
+                "--smtp-url",
+                smtp_url,
+                "--lease",
+                "1",
+                "--concurrency",
+                "8",
+            ])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start djrs-demo worker");
+        WorkerProcess(child)
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_workers_send_every_welcome_at_least_once_under_one_message_id() {
+    const TASKS: usize = 200;
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("kill.sqlite3").display());
+    let smtp = format!("smtp://127.0.0.1:{}", server.port);
+    let db = Db::connect(&url).await.unwrap();
+    let tasks = djrs_demo::tasks_for(&db).unwrap();
+    let mut ids = std::collections::HashMap::new();
+    for i in 0..TASKS {
+        let result = jobs::send_welcome_message
+            .enqueue(&tasks, format!("user {i}"), format!("user{i}@example.com"))
+            .await
+            .unwrap();
+        ids.insert(format!("user{i}@example.com"), result.id.clone());
+    }
+    let started = Instant::now();
+    let limit = Duration::from_secs(120);
+    let survivor = WorkerProcess::start(&url, &smtp);
+    // Kill workers mid-run, three times, each time starting a fresh one.
+    for round in 0..3 {
+        let doomed = WorkerProcess::start(&url, &smtp);
+        let target = (round + 1) * TASKS / 5;
+        while server.messages().len() < target {
+            assert!(started.elapsed() < limit, "mail stopped arriving");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        drop(doomed); // SIGKILL, with sends in flight
+    }
+    loop {
+        let done = db.outbox(TASKS as i64 + 10).await.unwrap().len();
+        if done == TASKS {
+            break;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{done} of {TASKS} welcome tasks finished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(survivor);
+
+    // Every recipient got its mail; every copy of one recipient's mail carries the task's
+    // Message-ID, so copies are recognisable as one message.
+    let mut by_recipient: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for message in server.messages() {
+        let to = message["rcpt_tos"][0].as_str().unwrap().to_owned();
+        by_recipient
+            .entry(to)
+            .or_default()
+            .push(message_id(&message));
+    }
+    assert_eq!(by_recipient.len(), TASKS);
+    let mut copies = 0;
+    for (recipient, message_ids) in &by_recipient {
+        let expected = jobs::welcome_message_id(&ids[recipient]);
+        assert!(
+            message_ids.iter().all(|id| *id == expected),
+            "{recipient}: {message_ids:?}"
+        );
+        copies += message_ids.len() - 1;
+    }
+    println!("{copies} copies of {TASKS} mails, each under its task's Message-ID");
+}

@@ -34,7 +34,10 @@ async fn the_list_is_a_page_for_browsers_and_a_fragment_for_htmx() {
 
     let (status, headers, page) = get(&app, "/articles?page=2", false).await;
     assert_eq!(status, 200);
-    assert_eq!(headers["vary"], "HX-Request");
+    assert_eq!(
+        headers["vary"],
+        "HX-Request, HX-Boosted, HX-History-Restore-Request"
+    );
     let nonce = headers["content-security-policy"]
         .to_str()
         .unwrap()
@@ -56,7 +59,10 @@ async fn the_list_is_a_page_for_browsers_and_a_fragment_for_htmx() {
 
     let (status, headers, fragment) = get(&app, "/articles?page=2", true).await;
     assert_eq!(status, 200);
-    assert_eq!(headers["vary"], "HX-Request");
+    assert_eq!(
+        headers["vary"],
+        "HX-Request, HX-Boosted, HX-History-Restore-Request"
+    );
     assert!(
         fragment.starts_with(r#"<section id="articles">"#),
         "{fragment}"
@@ -68,10 +74,10 @@ async fn the_list_is_a_page_for_browsers_and_a_fragment_for_htmx() {
     assert_eq!(fragment.matches("<li id=\"article-").count(), 10);
     assert!(fragment.contains(r#"<li id="article-11">"#), "{fragment}");
     assert!(
-        fragment.contains(r#"<a rel="next" href="?page=3">next ›</a>"#),
+        fragment.contains(r#"<a rel="next" href="?page=3" hx-get="?page=3">next ›</a>"#),
         "{fragment}"
     );
-    assert!(fragment.contains(r##"hx-boost="true" hx-target="#articles" hx-swap="outerHTML""##));
+    assert!(fragment.contains(r##"hx-target="#articles" hx-swap="outerHTML" hx-push-url="true""##));
 
     let (status, _, card) = get(&app, "/articles/11/card", false).await;
     assert_eq!(status, 200);

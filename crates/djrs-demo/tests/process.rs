@@ -26,7 +26,7 @@ impl Demo {
                 "--database-url",
                 database_url,
                 "--secret",
-                "test secret",
+                "a test secret of at least 32 bytes",
             ])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -110,8 +110,14 @@ fn check_showcase(demo: &Demo) {
     );
     assert!(page.contains("(#61)") && page.contains("(#70)") && !page.contains("(#71)"));
     assert!(page.contains(r#"<strong aria-current="page">7</strong>"#));
-    assert!(page.contains(r#"<a href="?page=10">10</a>"#) && page.contains("<span>…</span>"));
-    assert!(page.contains(r#"<a href="?page=29">29</a>"#) && !page.contains(r#"?page=11""#));
+    assert!(
+        page.contains(r#"<a href="?page=10" hx-get="?page=10">10</a>"#)
+            && page.contains("<span>…</span>")
+    );
+    assert!(
+        page.contains(r#"<a href="?page=29" hx-get="?page=29">29</a>"#)
+            && !page.contains(r#"?page=11""#)
+    );
 
     // get_page semantics: garbage is page 1, too far is the last page.
     assert!(demo.get("/articles?page=abc").1.contains("page 1 of 30"));

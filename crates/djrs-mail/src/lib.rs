@@ -85,6 +85,6 @@ pub use message::{
     AttachmentContent, EmailAlternative, EmailAttachment, EmailMessage, EmailMultiAlternatives,
     MessageDefaults, Policy, dns_name,
 };
-pub use settings::{BackendKind, MailSettings};
+pub use settings::{BackendKind, MailSettings, REDACTED};
 #[cfg(feature = "smtp")]
 pub use smtp::{Security, SmtpBackend, SmtpConfig};

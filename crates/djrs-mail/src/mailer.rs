@@ -171,7 +171,7 @@ impl Mailer {
     pub async fn open(&self) -> Result<()> {
         match self.backend.open().await {
             Err(err) if self.options.fail_silently && !err.is_bad_message() => {
-                tracing::warn!(error = %err, "opening the mail backend failed (fail_silently)");
+                tracing::warn!(error = ?err.to_string(), "opening the mail backend failed (fail_silently)");
                 Ok(())
             }
             other => other,
@@ -223,7 +223,7 @@ impl Mailer {
     pub async fn send_messages(&self, messages: &[EmailMessage]) -> Result<usize> {
         match self.backend.send_messages(messages, &self.options).await {
             Err(err) if self.options.fail_silently && !err.is_bad_message() => {
-                tracing::warn!(error = %err, "sending mail failed (fail_silently)");
+                tracing::warn!(error = ?err.to_string(), "sending mail failed (fail_silently)");
                 Ok(0)
             }
             other => other,

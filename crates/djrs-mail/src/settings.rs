@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 /// on open SMTP connections, default 4), `EMAIL_SSL_CAFILE` (an extra trusted root, for a
 /// self-signed server) and `DNS_NAME` (the Message-ID domain).
 ///
+/// `Debug` and `Serialize` print `EMAIL_HOST_PASSWORD` as [`REDACTED`], so settings can be
+/// logged or shown; it is only ever read, never written out.
+///
 /// ```
 /// use djrs_mail::MailSettings;
 ///
@@ -27,9 +30,13 @@ use crate::error::{Error, Result};
 ///
 /// let both: MailSettings = serde_json::from_str(r#"{"EMAIL_USE_TLS": true, "EMAIL_USE_SSL": true}"#)?;
 /// assert!(both.validate().is_err());
+///
+/// let secret = MailSettings { email_host_password: "hunter2".into(), ..Default::default() };
+/// assert!(!format!("{secret:?}").contains("hunter2"));
+/// assert!(!serde_json::to_string(&secret)?.contains("hunter2"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "UPPERCASE", deny_unknown_fields)]
 pub struct MailSettings {
     /// `EMAIL_BACKEND` (default `smtp`).
@@ -41,6 +48,7 @@ pub struct MailSettings {
     /// `EMAIL_HOST_USER`; logs in only when user and password are both set.
     pub email_host_user: String,
     /// `EMAIL_HOST_PASSWORD`.
+    #[serde(serialize_with = "redacted")]
     pub email_host_password: String,
     /// `EMAIL_USE_TLS`: STARTTLS, required (a failed upgrade never sends).
     pub email_use_tls: bool,
@@ -103,6 +111,47 @@ impl Default for MailSettings {
     }
 }
 
+/// What `Debug` and `Serialize` print instead of a password (Django's `cleanse_setting`).
+pub const REDACTED: &str = "********************";
+
+/// Serialises a secret as [`REDACTED`] (or `""` when empty): settings are serialised to be
+/// shown or logged, never to carry the password.
+fn redacted<S: serde::Serializer>(secret: &str, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(if secret.is_empty() { "" } else { REDACTED })
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let password = if self.email_host_password.is_empty() {
+            ""
+        } else {
+            REDACTED
+        };
+        f.debug_struct("MailSettings")
+            .field("email_backend", &self.email_backend)
+            .field("email_host", &self.email_host)
+            .field("email_port", &self.email_port)
+            .field("email_host_user", &self.email_host_user)
+            .field("email_host_password", &password)
+            .field("email_use_tls", &self.email_use_tls)
+            .field("email_use_ssl", &self.email_use_ssl)
+            .field("email_ssl_certfile", &self.email_ssl_certfile)
+            .field("email_ssl_keyfile", &self.email_ssl_keyfile)
+            .field("email_ssl_cafile", &self.email_ssl_cafile)
+            .field("email_timeout", &self.email_timeout)
+            .field("email_pool_size", &self.email_pool_size)
+            .field("email_subject_prefix", &self.email_subject_prefix)
+            .field("email_use_localtime", &self.email_use_localtime)
+            .field("email_file_path", &self.email_file_path)
+            .field("default_from_email", &self.default_from_email)
+            .field("server_email", &self.server_email)
+            .field("admins", &self.admins)
+            .field("managers", &self.managers)
+            .field("dns_name", &self.dns_name)
+            .finish()
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum AddressSetting {
@@ -156,10 +205,10 @@ impl MailSettings {
         if self.email_pool_size == 0 {
             return Err(Error::Config("EMAIL_POOL_SIZE must be at least 1".into()));
         }
-        if self
-            .email_timeout
-            .is_some_and(|t| !(t.is_finite() && t > 0.0))
-        {
+        // A timeout must also fit a `Duration` (1e300 seconds does not).
+        if self.email_timeout.is_some_and(|t| {
+            !(t.is_finite() && t > 0.0) || std::time::Duration::try_from_secs_f64(t).is_err()
+        }) {
             return Err(Error::Config(
                 "EMAIL_TIMEOUT must be a positive number of seconds".into(),
             ));

@@ -59,14 +59,20 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     /// Plain, STARTTLS or implicit TLS.
     pub security: Security,
-    /// The limit on every step: connecting, greeting, STARTTLS, AUTH, each message.
+    /// The limit on every step: connecting, greeting, STARTTLS, AUTH, each message. `None`
+    /// means [`SmtpConfig::DEFAULT_TIMEOUT`]: no step waits without a bound.
     pub timeout: Option<Duration>,
     /// A client certificate and key (PEM), for servers that ask for one.
     pub client_identity: Option<(Vec<u8>, Vec<u8>)>,
     /// Extra trusted root certificates (PEM), e.g. a test server's self-signed one.
     pub root_certificates: Vec<Vec<u8>>,
-    /// The most connections open at once; senders beyond it wait for one to be free.
+    /// The most connections open at once; senders beyond it wait for one to be free, up to
+    /// [`SmtpConfig::pool_timeout`].
     pub max_connections: usize,
+    /// How long a sender waits for a free connection when [`SmtpConfig::max_connections`] are
+    /// in use, before failing with [`Error::Timeout`]. Default
+    /// [`SmtpConfig::DEFAULT_POOL_TIMEOUT`].
+    pub pool_timeout: Duration,
     /// How long an unused connection stays open in the pool.
     pub idle_timeout: Duration,
     /// The name sent in EHLO (default: this host's name).
@@ -85,17 +91,27 @@ impl fmt::Debug for SmtpConfig {
             .field("client_identity", &self.client_identity.is_some())
             .field("root_certificates", &self.root_certificates.len())
             .field("max_connections", &self.max_connections)
+            .field("pool_timeout", &self.pool_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl SmtpConfig {
-    /// Plain SMTP to `host:port`, no login, no timeout, at most 4 connections.
+    /// The limit on each network step when none is configured (Django's `EMAIL_TIMEOUT = None`
+    /// still gets it): 30 seconds.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// The default limit on waiting for a pooled connection: 60 seconds.
+    pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// Plain SMTP to `host:port`, no login, the default timeouts, at most 4 connections.
     ///
     /// ```
-    /// let config = djrs_mail::SmtpConfig::new("localhost", 25);
+    /// use djrs_mail::SmtpConfig;
+    /// let config = SmtpConfig::new("localhost", 25);
     /// assert_eq!(config.max_connections, 4);
+    /// assert_eq!(config.timeout, Some(SmtpConfig::DEFAULT_TIMEOUT));
     /// ```
     #[must_use]
     pub fn new(host: impl Into<String>, port: u16) -> Self {
@@ -105,10 +121,11 @@ impl SmtpConfig {
             username: None,
             password: None,
             security: Security::None,
-            timeout: None,
+            timeout: Some(Self::DEFAULT_TIMEOUT),
             client_identity: None,
             root_certificates: Vec::new(),
             max_connections: 4,
+            pool_timeout: Self::DEFAULT_POOL_TIMEOUT,
             idle_timeout: Duration::from_secs(60),
             hello_name: None,
         }
@@ -159,6 +176,19 @@ impl SmtpConfig {
     #[must_use]
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max.max(1);
+        self
+    }
+
+    /// Sets how long a sender waits for a free pooled connection.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let c = djrs_mail::SmtpConfig::new("h", 25).pool_timeout(Duration::from_secs(5));
+    /// assert_eq!(c.pool_timeout, Duration::from_secs(5));
+    /// ```
+    #[must_use]
+    pub fn pool_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_timeout = timeout;
         self
     }
 
@@ -218,7 +248,11 @@ impl SmtpConfig {
                 settings.email_host_password.clone(),
             );
         }
-        config.timeout = settings.email_timeout.map(Duration::from_secs_f64);
+        // EMAIL_TIMEOUT = None keeps the bounded default.
+        if let Some(seconds) = settings.email_timeout {
+            // `validate` refused what does not fit a `Duration`.
+            config.timeout = Duration::try_from_secs_f64(seconds).ok().or(config.timeout);
+        }
         match (&settings.email_ssl_certfile, &settings.email_ssl_keyfile) {
             (Some(cert), Some(key)) => config.client_identity = Some((read(cert)?, read(key)?)),
             (Some(cert), None) => {
@@ -253,7 +287,9 @@ impl SmtpConfig {
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
     pub fn from_url(url: &str) -> Result<Self> {
-        let bad = |why: &str| Error::Config(format!("invalid SMTP URL {url:?}: {why}").into());
+        // The message names the URL without its password: errors are printed and logged.
+        let shown = redact_url_password(url);
+        let bad = |why: &str| Error::Config(format!("invalid SMTP URL {shown:?}: {why}").into());
         let (scheme, rest) = url
             .split_once("://")
             .ok_or_else(|| bad("expected smtp:// or smtps://"))?;
@@ -298,6 +334,22 @@ impl SmtpConfig {
             config = config.credentials(user, password);
         }
         Ok(config)
+    }
+}
+
+/// `url` with the password of its user info replaced by `***`.
+fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
     }
 }
 
@@ -520,16 +572,22 @@ impl SmtpBackend {
     where
         E: std::error::Error + Send + Sync + 'static,
     {
-        match self.inner.config.timeout {
-            Some(limit) => match tokio::time::timeout(limit, fut).await {
-                Ok(result) => result.map_err(|e| smtp_err(step, e)),
-                Err(_) => Err(Error::Timeout {
-                    step,
-                    seconds: limit.as_secs_f64(),
-                }),
-            },
-            None => fut.await.map_err(|e| smtp_err(step, e)),
+        let limit = self.step_timeout();
+        match tokio::time::timeout(limit, fut).await {
+            Ok(result) => result.map_err(|e| smtp_err(step, e)),
+            Err(_) => Err(Error::Timeout {
+                step,
+                seconds: limit.as_secs_f64(),
+            }),
         }
+    }
+
+    /// The bound on one network step: the configured timeout or the default.
+    fn step_timeout(&self) -> Duration {
+        self.inner
+            .config
+            .timeout
+            .unwrap_or(SmtpConfig::DEFAULT_TIMEOUT)
     }
 
     /// Ends a connection that must not be used again, without waiting long.
@@ -553,7 +611,7 @@ impl SmtpBackend {
                 "connecting",
                 AsyncSmtpConnection::connect_tokio1(
                     (config.host.as_str(), config.port),
-                    config.timeout,
+                    Some(self.step_timeout()),
                     &hello,
                     implicit,
                     None,
@@ -627,9 +685,13 @@ impl SmtpBackend {
     /// exist.
     async fn checkout(&self) -> Result<(Conn, OwnedSemaphorePermit)> {
         let pool = &self.inner.pool;
-        let permit = Arc::clone(&pool.permits)
-            .acquire_owned()
+        let limit = self.inner.config.pool_timeout;
+        let permit = tokio::time::timeout(limit, Arc::clone(&pool.permits).acquire_owned())
             .await
+            .map_err(|_| Error::Timeout {
+                step: "waiting for a free connection of the pool",
+                seconds: limit.as_secs_f64(),
+            })?
             .map_err(|_| refused("connecting", "the connection pool is closed"))?;
         loop {
             let idle = pool
@@ -654,8 +716,9 @@ impl SmtpBackend {
     }
 
     async fn step_ok(&self, fut: impl Future<Output = bool>) -> bool {
-        let limit = self.inner.config.timeout.unwrap_or(Duration::from_secs(10));
-        tokio::time::timeout(limit, fut).await.unwrap_or(false)
+        tokio::time::timeout(self.step_timeout(), fut)
+            .await
+            .unwrap_or(false)
     }
 
     fn checkin(&self, mut conn: Conn) {
@@ -701,7 +764,7 @@ impl SmtpBackend {
                 None => match self.checkout().await {
                     Ok(held) => held,
                     Err(err) if options.fail_silently => {
-                        tracing::warn!(error = %err, "SMTP connection failed (fail_silently)");
+                        tracing::warn!(error = ?err.to_string(), "SMTP connection failed (fail_silently)");
                         continue;
                     }
                     Err(err) => return Err(err),
@@ -733,7 +796,7 @@ impl SmtpBackend {
                     drop(conn);
                     drop(permit);
                     if options.fail_silently {
-                        tracing::warn!(error = %err, "SMTP send failed (fail_silently)");
+                        tracing::warn!(error = ?err.to_string(), "SMTP send failed (fail_silently)");
                         continue;
                     }
                     return Err(err);

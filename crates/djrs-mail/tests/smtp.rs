@@ -628,3 +628,107 @@ async fn dkim_signed_messages_arrive_signed_and_intact() {
     })
     .await;
 }
+
+/// A listener that accepts connections and never says a word; aborted by the returned handle.
+async fn silent_server() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (port, hold)
+}
+
+#[tokio::test]
+async fn without_a_configured_timeout_a_stuck_send_still_ends() {
+    bounded(async {
+        let (port, hold) = silent_server().await;
+        // Django's EMAIL_TIMEOUT = None, through the settings and through the config.
+        let settings = MailSettings {
+            email_host: "127.0.0.1".into(),
+            email_port: port,
+            ..MailSettings::default()
+        };
+        let from_settings = SmtpConfig::from_settings(&settings).unwrap();
+        assert_eq!(from_settings.timeout, Some(SmtpConfig::DEFAULT_TIMEOUT));
+        let mut config = SmtpConfig::new("127.0.0.1", port);
+        config.timeout = None;
+        let mailer = Mailer::new(SmtpBackend::new(config).unwrap());
+        let started = std::time::Instant::now();
+        let err = sample().send(&mailer).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < SmtpConfig::DEFAULT_TIMEOUT + Duration::from_secs(5));
+        hold.abort();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn waiting_for_a_pooled_connection_is_bounded() {
+    bounded(async {
+        let (port, hold) = silent_server().await;
+        let config = SmtpConfig::new("127.0.0.1", port)
+            .max_connections(1)
+            .timeout(Duration::from_secs(20))
+            .pool_timeout(Duration::from_millis(500));
+        let mailer = Mailer::new(SmtpBackend::new(config).unwrap());
+        // The first send holds the only connection slot while it waits for a greeting.
+        let first = tokio::spawn({
+            let mailer = mailer.clone();
+            async move { sample().send(&mailer).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        let err = sample().send(&mailer).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Timeout {
+                    step: "waiting for a free connection of the pool",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        first.abort();
+        hold.abort();
+    })
+    .await;
+}
+
+#[test]
+fn passwords_stay_out_of_errors_and_debug_output() {
+    let err = SmtpConfig::from_url("smtp://user:pa55word@host:bad").unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("pa55word"), "{text}");
+    assert!(text.contains("user:***@host"), "{text}");
+    let settings = MailSettings {
+        email_host_password: "pa55word".into(),
+        ..MailSettings::default()
+    };
+    for shown in [
+        format!("{settings:?}"),
+        serde_json::to_string(&settings).unwrap(),
+        format!("{:?}", SmtpConfig::from_settings(&settings).unwrap()),
+    ] {
+        assert!(!shown.contains("pa55word"), "{shown}");
+    }
+}
+
+#[test]
+fn an_email_timeout_that_fits_no_duration_is_a_config_error() {
+    for seconds in [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e300] {
+        let settings = MailSettings {
+            email_timeout: Some(seconds),
+            ..MailSettings::default()
+        };
+        assert!(
+            matches!(SmtpConfig::from_settings(&settings), Err(Error::Config(_))),
+            "{seconds}"
+        );
+    }
+}

@@ -297,10 +297,11 @@ impl IntoResponse for PaginationRejection {
                     format!("Invalid page ({page}): {error}")
                 }
             };
-            tracing::debug!(error = %self.error, "invalid page requested");
+            tracing::debug!(error = ?self.error.to_string(), "invalid page requested");
             (status, body).into_response()
         } else {
-            tracing::error!(error = %self.error, "pagination failed");
+            // Recorded escaped: a source error may quote the request's input.
+            tracing::error!(error = ?self.error.to_string(), "pagination failed");
             (status, "Internal Server Error").into_response()
         }
     }

@@ -39,6 +39,18 @@ pub enum Error {
     /// match the cursor. Give it the ordered unique key of the query.
     #[error("invalid keyset configuration: {0}")]
     Keyset(Cow<'static, str>),
+    /// A cursor key shorter than [`CursorKey::MIN_LEN`](crate::CursorKey::MIN_LEN) bytes was
+    /// given to [`CursorKey::try_new`](crate::CursorKey::try_new). Use 32 random bytes.
+    #[error(
+        "the cursor key is {len} bytes long; a key of at least {min} random bytes is required, \
+         or anyone who guesses it can forge cursors"
+    )]
+    WeakCursorKey {
+        /// The length given.
+        len: usize,
+        /// The shortest length accepted.
+        min: usize,
+    },
     /// The data source failed (for SQL sources: the database query). The source error says why.
     #[error("the object list could not be read: {0}")]
     Source(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -102,19 +102,62 @@ pub trait KeysetRow {
 /// ```
 /// use djrs_paginate::CursorKey;
 ///
-/// let key = CursorKey::new(b"a secret of at least 32 bytes, from config");
+/// let key = CursorKey::try_new(b"a secret of at least 32 bytes, from config")?;
 /// let random = CursorKey::random(); // valid only for paginators given this key
 /// let process = CursorKey::process(); // shared by every paginator of this process
+/// assert!(CursorKey::try_new(b"short").is_err());
 /// # let _ = (key, random);
+/// # Ok::<(), djrs_paginate::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct CursorKey(Vec<u8>);
 
 impl CursorKey {
-    /// A key from secret bytes (use at least 32 random bytes).
+    /// The shortest secret [`CursorKey::try_new`] accepts: 32 bytes, the size of the HMAC-SHA-256
+    /// output.
+    pub const MIN_LEN: usize = 32;
+
+    /// A key from secret bytes. Use at least [`CursorKey::MIN_LEN`] random bytes: a shorter
+    /// secret is accepted (for tests) but logged as an error, since anyone who guesses it can
+    /// forge cursors. [`CursorKey::try_new`] refuses it instead.
+    ///
+    /// ```
+    /// let key = djrs_paginate::CursorKey::new([7u8; 32]);
+    /// # let _ = key;
+    /// ```
     #[must_use]
     pub fn new(secret: impl AsRef<[u8]>) -> Self {
-        CursorKey(secret.as_ref().to_vec())
+        let secret = secret.as_ref();
+        if secret.len() < Self::MIN_LEN {
+            tracing::error!(
+                len = secret.len(),
+                min = Self::MIN_LEN,
+                "a cursor key shorter than 32 bytes can be guessed and cursors forged; use 32 random bytes"
+            );
+        }
+        CursorKey(secret.to_vec())
+    }
+
+    /// A key from secret bytes, refusing secrets shorter than [`CursorKey::MIN_LEN`].
+    ///
+    /// # Errors
+    /// [`Error::WeakCursorKey`] for a secret under 32 bytes.
+    ///
+    /// ```
+    /// use djrs_paginate::{CursorKey, Error};
+    ///
+    /// assert!(matches!(CursorKey::try_new("a"), Err(Error::WeakCursorKey { len: 1, .. })));
+    /// assert!(CursorKey::try_new("x".repeat(32)).is_ok());
+    /// ```
+    pub fn try_new(secret: impl AsRef<[u8]>) -> Result<Self> {
+        let secret = secret.as_ref();
+        if secret.len() < Self::MIN_LEN {
+            return Err(Error::WeakCursorKey {
+                len: secret.len(),
+                min: Self::MIN_LEN,
+            });
+        }
+        Ok(CursorKey(secret.to_vec()))
     }
 
     /// A fresh random key: cursors it signs are valid only for paginators that share it.
@@ -161,8 +204,20 @@ enum Direction {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct CursorPayload {
+    /// Which way from the key.
     d: Direction,
+    /// The key values.
     k: Vec<KeyValue>,
+    /// The list the cursor belongs to: its name or a fingerprint of its query and key.
+    l: String,
+    /// When it was signed, in seconds since the Unix epoch.
+    t: u64,
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn encode_cursor(key: &CursorKey, payload: &CursorPayload) -> String {
@@ -198,6 +253,26 @@ fn decode_cursor(key: &CursorKey, token: &str) -> Result<CursorPayload> {
         .map_err(|_| Error::InvalidCursor("the cursor signature does not match"))?;
     serde_json::from_slice(&json)
         .map_err(|_| Error::InvalidCursor("the cursor payload is malformed"))
+}
+
+/// Decodes `token` and checks that it belongs to `list` and is not older than `max_age`.
+fn decode_cursor_for(
+    key: &CursorKey,
+    token: &str,
+    list: &str,
+    max_age: Option<std::time::Duration>,
+) -> Result<CursorPayload> {
+    let payload = decode_cursor(key, token)?;
+    if payload.l != list {
+        return Err(Error::InvalidCursor("the cursor belongs to another list"));
+    }
+    if let Some(max_age) = max_age {
+        let age = now_unix().saturating_sub(payload.t);
+        if age > max_age.as_secs() {
+            return Err(Error::InvalidCursor("the cursor has expired"));
+        }
+    }
+    Ok(payload)
 }
 
 /// One keyset page: its rows and the cursors to the pages around it.
@@ -296,6 +371,8 @@ pub struct KeysetPaginator<DB: sqlx::Database, T> {
     keys: Vec<KeyColumn>,
     per_page: u64,
     cursor_key: CursorKey,
+    name: Option<String>,
+    max_age: Option<std::time::Duration>,
     _row: PhantomData<fn() -> T>,
 }
 
@@ -305,6 +382,8 @@ impl<DB: sqlx::Database, T> fmt::Debug for KeysetPaginator<DB, T> {
             .field("database", &DB::NAME)
             .field("keys", &self.keys)
             .field("per_page", &self.per_page)
+            .field("name", &self.name)
+            .field("max_age", &self.max_age)
             .finish_non_exhaustive()
     }
 }
@@ -324,8 +403,78 @@ where
             keys: Vec::new(),
             per_page,
             cursor_key: CursorKey::process(),
+            name: None,
+            max_age: None,
             _row: PhantomData,
         }
+    }
+
+    /// Names the list. Cursors carry the list they came from, signed: by default a fingerprint
+    /// of the statement (its SQL with values) and the key columns, so a cursor of one list is
+    /// refused by a list with another query. A name binds cursors to it instead, and keeps them
+    /// valid when the statement changes shape between releases.
+    ///
+    /// ```
+    /// # fn demo(pool: sqlx::PgPool) {
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// # #[derive(sqlx::FromRow)] struct Article { id: i64 }
+    /// # impl KeysetRow for Article { fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] } }
+    /// let query = sea_query::Query::select().column("id").from("article").to_owned();
+    /// let paginator = KeysetPaginator::<sqlx::Postgres, Article>::new(pool, query, 20)
+    ///     .key("id", sea_query::Order::Desc)
+    ///     .name("articles-newest-first");
+    /// # let _ = paginator; }
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Refuses cursors signed longer than `max_age` ago ([`Error::InvalidCursor`]). Cursors do
+    /// not expire by default.
+    ///
+    /// ```
+    /// # fn demo(pool: sqlx::PgPool) {
+    /// use std::time::Duration;
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// # #[derive(sqlx::FromRow)] struct Article { id: i64 }
+    /// # impl KeysetRow for Article { fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] } }
+    /// let query = sea_query::Query::select().column("id").from("article").to_owned();
+    /// let paginator = KeysetPaginator::<sqlx::Postgres, Article>::new(pool, query, 20)
+    ///     .key("id", sea_query::Order::Desc)
+    ///     .max_age(Duration::from_secs(3600));
+    /// # let _ = paginator; }
+    /// ```
+    pub fn max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// The list cursors are bound to: the name, or a fingerprint of the statement and the key.
+    fn list_id(&self) -> String {
+        use sha2::Digest as _;
+        if let Some(name) = &self.name {
+            return format!("n:{name}");
+        }
+        let mut hash = Sha256::new();
+        hash.update(DB::to_sql(&self.query).as_bytes());
+        for key in &self.keys {
+            hash.update(format!("\0{:?}\0{:?}", key.column, key.order).as_bytes());
+        }
+        let digest = hash.finalize();
+        URL_SAFE_NO_PAD.encode(&digest[..12])
+    }
+
+    fn encode(&self, list: &str, d: Direction, k: Vec<KeyValue>) -> String {
+        encode_cursor(
+            &self.cursor_key,
+            &CursorPayload {
+                d,
+                k,
+                l: list.to_owned(),
+                t: now_unix(),
+            },
+        )
     }
 
     /// Appends a key column and its direction. The columns together must be unique (end with
@@ -351,13 +500,7 @@ where
     /// [`Error::Keyset`] when the number of values differs from the number of key columns.
     pub fn cursor_after(&self, values: Vec<KeyValue>) -> Result<String> {
         self.check_arity(values.len())?;
-        Ok(encode_cursor(
-            &self.cursor_key,
-            &CursorPayload {
-                d: Direction::After,
-                k: values,
-            },
-        ))
+        Ok(self.encode(&self.list_id(), Direction::After, values))
     }
 
     fn check_arity(&self, n: usize) -> Result<()> {
@@ -381,12 +524,24 @@ where
     /// The page a cursor points to; `None` for the first page.
     ///
     /// # Errors
-    /// [`Error::InvalidCursor`] for a malformed, tampered or foreign cursor, [`Error::Keyset`]
-    /// for a paginator without key columns, [`Error::Source`] when the query fails.
+    /// [`Error::InvalidCursor`] for a malformed, tampered, expired or foreign cursor (one of
+    /// another list), [`Error::Keyset`] for a paginator without key columns or over a
+    /// statement with its own `LIMIT`/`OFFSET`, [`Error::Source`] when the query fails.
     pub async fn page(&self, cursor: Option<&str>) -> Result<KeysetPage<T>> {
+        let mut unsliced = self.query.clone();
+        unsliced.reset_limit().reset_offset();
+        if unsliced != self.query {
+            // The paginator owns LIMIT; an OFFSET would skip rows on every page.
+            return Err(Error::Keyset(
+                "the statement has its own LIMIT or OFFSET; keyset pagination sets the limit \
+                 itself: filter the statement with a WHERE instead"
+                    .into(),
+            ));
+        }
+        let list = self.list_id();
         let payload = match cursor {
             Some(token) => {
-                let payload = decode_cursor(&self.cursor_key, token)?;
+                let payload = decode_cursor_for(&self.cursor_key, token, &list, self.max_age)?;
                 if payload.k.len() != self.keys.len() {
                     return Err(Error::InvalidCursor(
                         "the cursor does not match this list's key columns",
@@ -409,9 +564,7 @@ where
         }
         let first = rows.first().map(KeysetRow::key_values);
         let last = rows.last().map(KeysetRow::key_values);
-        let cursor = |d: Direction, k: Option<Vec<KeyValue>>| {
-            k.map(|k| encode_cursor(&self.cursor_key, &CursorPayload { d, k }))
-        };
+        let cursor = |d: Direction, k: Option<Vec<KeyValue>>| k.map(|k| self.encode(&list, d, k));
         let (has_next, has_previous) = if backward {
             (true, more)
         } else {
@@ -492,6 +645,8 @@ mod tests {
         let payload = CursorPayload {
             d: Direction::After,
             k: vec![KeyValue::Int(5), "x".into()],
+            l: "list".into(),
+            t: now_unix(),
         };
         let token = encode_cursor(&key, &payload);
         let back = decode_cursor(&key, &token).unwrap();
@@ -507,7 +662,7 @@ mod tests {
         let (_, tag) = token.split_once('.').unwrap();
         let forged = format!(
             "{}.{tag}",
-            URL_SAFE_NO_PAD.encode(br#"{"d":"a","k":[6,"x"]}"#)
+            URL_SAFE_NO_PAD.encode(br#"{"d":"a","k":[6,"x"],"l":"list","t":0}"#)
         );
         assert!(matches!(
             decode_cursor(&key, &forged),

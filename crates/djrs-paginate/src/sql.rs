@@ -12,7 +12,8 @@ use sea_query::{Asterisk, Expr, Func, Query, SelectStatement};
 ///
 /// The statement should have an `ORDER BY` on a unique key; without one Django's
 /// `UnorderedObjectListWarning` is logged, since rows may then repeat or go missing between
-/// pages. Its own `LIMIT`/`OFFSET` are replaced by the paginator's.
+/// pages. A statement with its own `LIMIT`/`OFFSET` is a slice of its rows, as
+/// `Paginator(qs[5:30], 10)` is in Django: the count and every page stay inside it.
 ///
 /// ```no_run
 /// use djrs_paginate::{AsyncPaginator, SelectSource};
@@ -63,25 +64,49 @@ impl<DB: sqlx::Database, T> SelectSource<DB, T> {
         &self.pool
     }
 
-    pub(crate) fn count_statement(&self) -> SelectStatement {
-        let mut inner = self.query.clone();
-        inner.clear_order_by().reset_limit().reset_offset();
-        Query::select()
-            .expr_as(Func::count(Expr::col(Asterisk)), "djrs_count")
-            .from_subquery(inner, "djrs_counted")
-            .to_owned()
-    }
-
-    pub(crate) fn page_statement(&self, offset: u64, limit: u64) -> SelectStatement {
-        let mut page = self.query.clone();
-        page.limit(limit).offset(offset);
-        page
+    /// True when the statement has its own `LIMIT` or `OFFSET`.
+    pub(crate) fn is_sliced(&self) -> bool {
+        let mut unsliced = self.query.clone();
+        unsliced.reset_limit().reset_offset();
+        unsliced != self.query
     }
 
     pub(crate) fn has_order(&self) -> bool {
         let mut unordered = self.query.clone();
         unordered.clear_order_by();
         unordered != self.query
+    }
+}
+
+impl<DB: SqlDialect, T> SelectSource<DB, T> {
+    pub(crate) fn count_statement(&self) -> SelectStatement {
+        let mut inner = self.query.clone();
+        if !self.is_sliced() {
+            // The order only matters to which rows a LIMIT/OFFSET keeps.
+            inner.clear_order_by();
+        } else if Slice::of::<DB>(&self.query).limit.is_none() {
+            // An OFFSET alone is not valid SQL on SQLite and MySQL: give it the largest LIMIT
+            // all three take.
+            inner.limit(i64::MAX.unsigned_abs());
+        }
+        Query::select()
+            .expr_as(Func::count(Expr::col(Asterisk)), "djrs_count")
+            .from_subquery(inner, "djrs_counted")
+            .to_owned()
+    }
+
+    /// The statement for `limit` rows from `offset` within the statement's own slice, or `None`
+    /// when the slice ends before `offset`.
+    pub(crate) fn page_statement(&self, offset: u64, limit: u64) -> Option<SelectStatement> {
+        let own = Slice::of::<DB>(&self.query);
+        let start = own.offset.saturating_add(offset);
+        let limit = match own.limit {
+            Some(own_limit) => limit.min(own_limit.checked_sub(offset).filter(|n| *n > 0)?),
+            None => limit,
+        };
+        let mut page = self.query.clone();
+        page.limit(limit).offset(start);
+        Some(page)
     }
 }
 
@@ -114,7 +139,10 @@ where
     }
 
     async fn fetch(&self, offset: u64, limit: u64) -> crate::Result<Vec<T>> {
-        DB::fetch_rows(&self.pool, &self.page_statement(offset, limit)).await
+        match self.page_statement(offset, limit) {
+            Some(stmt) => DB::fetch_rows(&self.pool, &stmt).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     fn is_ordered(&self) -> Option<bool> {
@@ -123,6 +151,58 @@ where
 
     fn describe(&self) -> String {
         DB::to_sql(&self.query)
+    }
+}
+
+/// A statement's own `LIMIT` and `OFFSET`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slice {
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: u64,
+}
+
+impl Slice {
+    /// Reads the statement's `LIMIT` and `OFFSET`. sea-query keeps them private, so each is
+    /// found as the one value its removal takes out of the statement's bound values.
+    pub(crate) fn of<DB: SqlDialect>(stmt: &SelectStatement) -> Slice {
+        let mut bare = stmt.clone();
+        bare.reset_limit().reset_offset();
+        let bare_values = DB::values(&bare);
+        let only = |keep_limit: bool| {
+            let mut one = stmt.clone();
+            if keep_limit {
+                one.reset_offset();
+            } else {
+                one.reset_limit();
+            }
+            if one == bare {
+                return None;
+            }
+            let values = DB::values(&one);
+            // One value was inserted into `bare_values`: the first place they differ holds it
+            // (when it equals its neighbours, any of them is the same value).
+            let at = bare_values
+                .iter()
+                .zip(&values)
+                .position(|(a, b)| a != b)
+                .unwrap_or(bare_values.len());
+            values.get(at).and_then(value_as_u64)
+        };
+        Slice {
+            limit: only(true),
+            offset: only(false).unwrap_or(0),
+        }
+    }
+}
+
+fn value_as_u64(value: &sea_query::Value) -> Option<u64> {
+    use sea_query::Value;
+    match value {
+        Value::BigUnsigned(Some(n)) => Some(*n),
+        Value::Unsigned(Some(n)) => Some(u64::from(*n)),
+        Value::BigInt(Some(n)) => u64::try_from(*n).ok(),
+        Value::Int(Some(n)) => u64::try_from(*n).ok(),
+        _ => None,
     }
 }
 
@@ -144,6 +224,10 @@ pub trait SqlDialect: sqlx::Database + sealed::Sealed {
     where
         T: for<'r> sqlx::FromRow<'r, Self::Row> + Send + Unpin + 'static;
 
+    /// The values the statement binds, in order.
+    #[doc(hidden)]
+    fn values(stmt: &SelectStatement) -> Vec<sea_query::Value>;
+
     /// Runs a `SELECT` of one integer (a count).
     fn fetch_count(
         pool: &sqlx::Pool<Self>,
@@ -160,6 +244,10 @@ macro_rules! dialect {
         impl SqlDialect for $db {
             fn to_sql(stmt: &SelectStatement) -> String {
                 stmt.to_string($builder)
+            }
+
+            fn values(stmt: &SelectStatement) -> Vec<sea_query::Value> {
+                stmt.build($builder).1.into_iter().collect()
             }
 
             async fn fetch_rows<T>(

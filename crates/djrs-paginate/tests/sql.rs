@@ -252,6 +252,250 @@ where
     assert!(matches!(keyless.page(None).await, Err(Error::Keyset(_))));
 }
 
+/// `Paginator(qs[:25], 10)` in Django counts 25 rows and 3 pages: a statement's own
+/// `LIMIT`/`OFFSET` bound the count and the pages. Keyset pagination refuses such a statement.
+async fn check_own_limit_and_offset<DB: SqlDialect>(pool: sqlx::Pool<DB>)
+where
+    Article: for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let top = articles()
+        .clear_order_by()
+        .order_by("score", Order::Desc)
+        .order_by("id", Order::Asc)
+        .limit(25)
+        .to_owned();
+    let paginator = AsyncPaginator::new(SelectSource::<DB, Article>::new(pool.clone(), top), 10);
+    assert_eq!(paginator.acount().await.unwrap(), 25);
+    assert_eq!(paginator.anum_pages().await.unwrap(), 3);
+    let last = paginator.apage(3).await.unwrap();
+    assert_eq!(last.len(), 5);
+    assert!(matches!(paginator.apage(4).await, Err(Error::EmptyPage(_))));
+    let mut expected: Vec<(i64, i64)> = (1..=ROWS).map(|i| (i % 7, i)).collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut seen = Vec::new();
+    for number in 1..=3 {
+        let page = paginator.apage(number).await.unwrap();
+        seen.extend(page.object_list().iter().map(|a| (a.score, a.id)));
+    }
+    assert_eq!(seen, expected[..25]);
+
+    // LIMIT and OFFSET: rows 31..=55 by id.
+    let window = articles().limit(25).offset(30).to_owned();
+    let paginator = AsyncPaginator::new(
+        SelectSource::<DB, Article>::new(pool.clone(), window.clone()),
+        10,
+    );
+    assert_eq!(paginator.acount().await.unwrap(), 25);
+    let ids = |page: &djrs_paginate::AsyncPage<Article>| -> Vec<i64> {
+        page.object_list().iter().map(|a| a.id).collect()
+    };
+    assert_eq!(
+        ids(&paginator.apage(1).await.unwrap()),
+        (31..=40).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(&paginator.apage(3).await.unwrap()),
+        (51..=55).collect::<Vec<_>>()
+    );
+
+    // A LIMIT past the end of the rows, and an OFFSET alone.
+    for tail in [
+        articles().limit(1000).offset(90).to_owned(),
+        articles().offset(90).to_owned(),
+    ] {
+        let paginator =
+            AsyncPaginator::new(SelectSource::<DB, Article>::new(pool.clone(), tail), 10);
+        assert_eq!(paginator.acount().await.unwrap(), 5);
+        assert_eq!(
+            ids(&paginator.apage(1).await.unwrap()),
+            (91..=95).collect::<Vec<_>>()
+        );
+        assert!(matches!(paginator.apage(2).await, Err(Error::EmptyPage(_))));
+    }
+
+    let keyset = KeysetPaginator::<DB, Article>::new(pool, window, 10)
+        .key("id", Order::Asc)
+        .cursor_key(CursorKey::new(b"test key"));
+    assert!(matches!(keyset.page(None).await, Err(Error::Keyset(_))));
+}
+
+/// A cursor belongs to the list that signed it (its statement and key, or its name) and may
+/// be given a maximum age.
+async fn check_cursor_binding<DB: SqlDialect>(pool: sqlx::Pool<DB>)
+where
+    Article: for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let key = CursorKey::new(b"test key");
+    let all = Query::select()
+        .columns(["id", "title", "score"])
+        .from("article")
+        .to_owned();
+    let low = all.clone().and_where(Expr::col("score").lt(3)).to_owned();
+    let list = |query: SelectStatement| {
+        KeysetPaginator::<DB, Article>::new(pool.clone(), query, 10)
+            .key("id", Order::Asc)
+            .cursor_key(key.clone())
+    };
+    let next = list(all.clone()).page(None).await.unwrap();
+    let token = next.next_cursor().unwrap().to_owned();
+    assert_eq!(
+        list(all.clone())
+            .page(Some(&token))
+            .await
+            .unwrap()
+            .object_list()[0]
+            .id,
+        11
+    );
+    // Same key column, same secret, another list: refused.
+    assert!(matches!(
+        list(low.clone()).page(Some(&token)).await,
+        Err(Error::InvalidCursor("the cursor belongs to another list"))
+    ));
+    // The same key column in the other direction is another list too.
+    let descending = KeysetPaginator::<DB, Article>::new(pool.clone(), all.clone(), 10)
+        .key("id", Order::Desc)
+        .cursor_key(key.clone());
+    assert!(matches!(
+        descending.page(Some(&token)).await,
+        Err(Error::InvalidCursor(_))
+    ));
+    // Named lists: the name decides, not the statement.
+    let named = list(all.clone()).name("articles");
+    let token = named
+        .page(None)
+        .await
+        .unwrap()
+        .next_cursor()
+        .unwrap()
+        .to_owned();
+    assert!(
+        list(low.clone())
+            .name("articles")
+            .page(Some(&token))
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        list(all.clone()).name("other").page(Some(&token)).await,
+        Err(Error::InvalidCursor(_))
+    ));
+    assert!(matches!(
+        list(all.clone()).page(Some(&token)).await,
+        Err(Error::InvalidCursor(_))
+    ));
+    // A maximum age: fresh cursors pass, old ones are refused.
+    let token = list(all.clone())
+        .page(None)
+        .await
+        .unwrap()
+        .next_cursor()
+        .unwrap()
+        .to_owned();
+    let aging = list(all.clone()).max_age(std::time::Duration::from_secs(3600));
+    assert!(aging.page(Some(&token)).await.is_ok());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let strict = list(all).max_age(std::time::Duration::ZERO);
+    assert!(matches!(
+        strict.page(Some(&token)).await,
+        Err(Error::InvalidCursor("the cursor has expired"))
+    ));
+}
+
+#[tokio::test]
+async fn own_limit_and_offset_bound_the_count_and_pages() {
+    let (admin, schema, pool) = postgres_pools().await;
+    check_own_limit_and_offset(pool.clone()).await;
+    pool.close().await;
+    drop_schema(&admin, &schema).await;
+    let (admin, database, pool) = mariadb_pools().await;
+    check_own_limit_and_offset(pool.clone()).await;
+    pool.close().await;
+    drop_database(&admin, &database).await;
+    let (_dir, pool) = sqlite_pool().await;
+    check_own_limit_and_offset(pool).await;
+}
+
+#[tokio::test]
+async fn cursors_are_bound_to_their_list_and_may_expire() {
+    let (admin, schema, pool) = postgres_pools().await;
+    check_cursor_binding(pool.clone()).await;
+    pool.close().await;
+    drop_schema(&admin, &schema).await;
+    let (admin, database, pool) = mariadb_pools().await;
+    check_cursor_binding(pool.clone()).await;
+    pool.close().await;
+    drop_database(&admin, &database).await;
+    let (_dir, pool) = sqlite_pool().await;
+    check_cursor_binding(pool).await;
+}
+
+#[test]
+fn cursor_keys_under_32_bytes_are_refused() {
+    for short in [&b""[..], b"a", &[0u8; 31]] {
+        assert!(matches!(
+            CursorKey::try_new(short),
+            Err(Error::WeakCursorKey { min: 32, .. })
+        ));
+    }
+    assert!(CursorKey::try_new([0u8; 32]).is_ok());
+}
+
+async fn drop_schema(admin: &sqlx::PgPool, schema: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(admin)
+        .await
+        .unwrap();
+}
+
+async fn drop_database(admin: &sqlx::MySqlPool, database: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
+        .execute(admin)
+        .await
+        .unwrap();
+}
+
+/// An admin pool, a fresh database's name, and a pool on that database, with the rows.
+async fn mariadb_pools() -> (sqlx::MySqlPool, String, sqlx::MySqlPool) {
+    let admin = sqlx::MySqlPool::connect(&mysql_url())
+        .await
+        .expect("MariaDB is reachable");
+    let database = unique_name();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options = sqlx::mysql::MySqlConnectOptions::from_str(&mysql_url())
+        .unwrap()
+        .database(&database);
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    (admin, database, pool)
+}
+
+/// A SQLite file in a fresh temp dir, with the rows.
+async fn sqlite_pool() -> (tempfile::TempDir, sqlx::SqlitePool) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("paginate.sqlite3"))
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    (dir, pool)
+}
+
 fn postgres_url() -> String {
     std::env::var("DJRS_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())

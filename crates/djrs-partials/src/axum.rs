@@ -11,8 +11,8 @@
 //! async fn articles(State(t): State<Arc<Templates>>, htmx: Htmx) -> Template {
 //!     let mut ctx = tera::Context::new();
 //!     ctx.insert("articles", &["a", "b"]);
-//!     // htmx (and not a history restore) gets `articles.html#list`, everyone else the page;
-//!     // the response carries `Vary: HX-Request` either way.
+//!     // htmx (neither boosted nor a history restore) gets `articles.html#list`, everyone else
+//!     // the page; the response says `Vary: HX-Request, HX-Boosted, …` either way.
 //!     Template::page_or_fragment(t, &htmx, "articles.html", "list", ctx)
 //! }
 //!
@@ -72,6 +72,10 @@ fn header_true(parts: &Parts, name: &str) -> bool {
 }
 
 /// `HX-Request: true`: the request was made by htmx (django-htmx's `request.htmx`).
+///
+/// To choose between a page and a fragment, use [`Htmx::wants_fragment`] (or
+/// [`Template::page_or_fragment`]) instead: boosted requests and history restores also carry
+/// `HX-Request: true` and need the full page.
 ///
 /// ```
 /// use axum::extract::FromRequestParts;
@@ -134,16 +138,22 @@ pub struct Htmx {
 }
 
 impl Htmx {
-    /// Whether to answer with a fragment: an htmx request that is not a history restore (for
-    /// which htmx needs the whole page).
+    /// Whether to answer with a fragment: an htmx request that is neither boosted nor a history
+    /// restore. htmx swaps a boosted request's response into `<body>` and a history restore's
+    /// into the whole page, so both need the full page; a fragment would drop the page's
+    /// navigation.
     ///
     /// ```
-    /// let htmx = djrs_partials::axum::Htmx::default();
+    /// let mut htmx = djrs_partials::axum::Htmx::default();
     /// assert!(!htmx.wants_fragment());
+    /// htmx.request = true;
+    /// assert!(htmx.wants_fragment());
+    /// htmx.boosted = true;
+    /// assert!(!htmx.wants_fragment(), "a boosted link or form gets the full page");
     /// ```
     #[must_use]
     pub fn wants_fragment(&self) -> bool {
-        self.request && !self.history_restore_request
+        self.request && !self.boosted && !self.history_restore_request
     }
 }
 
@@ -165,6 +175,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Htmx {
         })
     }
 }
+
+/// The request headers [`Template::page_or_fragment`] chooses by, named in its `Vary`.
+const VARY_HTMX: &str = "HX-Request, HX-Boosted, HX-History-Restore-Request";
 
 /// A response rendering templates: `200` with a content type from the first name's suffix
 /// (`text/html; charset=utf-8` unless it ends in `.txt`, `.xml`, `.json`, `.css` or `.js`). A
@@ -246,7 +259,7 @@ impl Template {
     }
 
     /// The whole `page`, or only `page#fragment` when [`Htmx::wants_fragment`]; adds
-    /// `Vary: HX-Request` so caches keep both apart.
+    /// `Vary: HX-Request, HX-Boosted, HX-History-Restore-Request` so caches keep them apart.
     ///
     /// ```
     /// use axum::response::IntoResponse;
@@ -255,7 +268,7 @@ impl Template {
     /// templates.add_raw_template("p.html", "<h1>{% partialdef f inline %}F{% endpartialdef %}</h1>")?;
     /// let res = Template::page_or_fragment(std::sync::Arc::new(templates), &Htmx::default(), "p.html", "f", tera::Context::new())
     ///     .into_response();
-    /// assert_eq!(res.headers()["vary"], "HX-Request");
+    /// assert_eq!(res.headers()["vary"], "HX-Request, HX-Boosted, HX-History-Restore-Request");
     /// # Ok::<(), djrs_partials::Error>(())
     /// ```
     pub fn page_or_fragment(
@@ -368,14 +381,14 @@ impl IntoResponse for Template {
                 ([(header::CONTENT_TYPE, HeaderValue::from_static(ct))], body).into_response()
             }
             Err(err) => {
-                tracing::error!(templates = ?self.names, error = %err, "template render failed");
+                tracing::error!(templates = ?self.names, error = ?err.to_string(), "template render failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
             }
         };
         if self.vary {
             response
                 .headers_mut()
-                .append(header::VARY, HeaderValue::from_static("HX-Request"));
+                .append(header::VARY, HeaderValue::from_static(VARY_HTMX));
         }
         response
     }

@@ -80,12 +80,18 @@ async fn one_handler_serves_the_page_or_the_fragment() {
     let (status, headers, body) = call(&app, "/", &[]).await;
     assert_eq!(status, 200);
     assert_eq!(body, format!("<html>{LIST}</html>"));
-    assert_eq!(headers["vary"], "HX-Request");
+    assert_eq!(
+        headers["vary"],
+        "HX-Request, HX-Boosted, HX-History-Restore-Request"
+    );
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
 
     let (_, headers, body) = call(&app, "/", &[("HX-Request", "true")]).await;
     assert_eq!(body, LIST);
-    assert_eq!(headers["vary"], "HX-Request");
+    assert_eq!(
+        headers["vary"],
+        "HX-Request, HX-Boosted, HX-History-Restore-Request"
+    );
 
     // A history restore needs the whole page.
     let (_, _, body) = call(
@@ -98,6 +104,24 @@ async fn one_handler_serves_the_page_or_the_fragment() {
     )
     .await;
     assert_eq!(body, format!("<html>{LIST}</html>"));
+}
+
+/// htmx swaps a boosted response into `<body>`: a fragment would drop the page around it.
+#[tokio::test]
+async fn a_boosted_request_gets_the_full_page() {
+    let app = app();
+    let (_, headers, body) =
+        call(&app, "/", &[("HX-Request", "true"), ("HX-Boosted", "true")]).await;
+    assert_eq!(body, format!("<html>{LIST}</html>"));
+    assert!(headers["vary"].to_str().unwrap().contains("HX-Boosted"));
+    // `HX-Boosted: false` is not boosted.
+    let (_, _, body) = call(
+        &app,
+        "/",
+        &[("HX-Request", "true"), ("HX-Boosted", "false")],
+    )
+    .await;
+    assert_eq!(body, LIST);
 }
 
 #[tokio::test]
