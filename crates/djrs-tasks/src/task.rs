@@ -503,12 +503,23 @@ pub mod __private {
         if again != value {
             return Err(invalid(format!("{value} came back as {again}")));
         }
-        if let Some(kind) = non_string_key(args) {
+        if has_object(&value)
+            && let Some(kind) = non_string_key(args)
+        {
             return Err(invalid(format!(
                 "a map has {kind} keys, which JSON turns into strings (use string keys)"
             )));
         }
         Ok(value)
+    }
+
+    /// Whether `value` holds a JSON object anywhere (only maps can have non-string keys).
+    fn has_object(value: &Value) -> bool {
+        match value {
+            Value::Object(_) => true,
+            Value::Array(items) => items.iter().any(has_object),
+            _ => false,
+        }
     }
 
     /// The kind of the first map key that is not a string, if any: serde_json writes number

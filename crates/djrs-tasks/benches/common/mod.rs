@@ -79,7 +79,11 @@ async fn ceiling_run(tasks: &Tasks, n: u64, loops: usize) -> f64 {
                         .into_iter()
                         .map(|t| {
                             let attempt = t.attempts();
-                            Completion::new(t.id, attempt, Outcome::Succeeded(serde_json::Value::Null))
+                            Completion::new(
+                                t.id,
+                                attempt,
+                                Outcome::Succeeded(serde_json::Value::Null),
+                            )
                         })
                         .collect();
                     queue.complete_many(&worker, &completions).await.unwrap();
