@@ -103,3 +103,39 @@ impl Store for MyStore {
 }
 
 shared_suite!(MyStore::new().await);
+
+#[tokio::test]
+async fn the_mysql_backend_is_configured_by_name() {
+    let config = |options: serde_json::Value| -> djrs_tasks::TasksConfig {
+        serde_json::from_value(serde_json::json!({
+            "default": {"BACKEND": "djrs_tasks.MysqlBackend", "OPTIONS": options}
+        }))
+        .unwrap()
+    };
+    let tasks = Tasks::from_config(config(serde_json::json!({"URL": "mysql://root@127.0.0.1:3306/test"})))
+        .unwrap();
+    assert_eq!(tasks.backend("default").unwrap().name(), "MysqlBackend");
+    let missing = Tasks::from_config(config(serde_json::json!({}))).unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "MysqlBackend needs the option URL as a string (backend 'default')"
+    );
+    let extra = Tasks::from_config(config(serde_json::json!({"URL": "mysql://x/y", "POOL": 3})))
+        .unwrap_err();
+    assert_eq!(
+        extra.to_string(),
+        "MysqlBackend takes the option URL, not \"POOL\" (backend 'default')"
+    );
+    let bad = Tasks::from_config(config(serde_json::json!({"URL": "not a url"}))).unwrap_err();
+    assert!(bad.to_string().starts_with("invalid MySQL URL"), "{bad}");
+}
+
+#[test]
+fn a_backend_made_outside_a_runtime_is_an_error_not_a_panic() {
+    let config: djrs_tasks::TasksConfig = serde_json::from_value(serde_json::json!({
+        "default": {"BACKEND": "MysqlBackend", "OPTIONS": {"URL": "mysql://root@127.0.0.1:3306/test"}}
+    }))
+    .unwrap();
+    let err = Tasks::from_config(config).unwrap_err();
+    assert!(err.to_string().contains("inside a Tokio runtime"), "{err}");
+}

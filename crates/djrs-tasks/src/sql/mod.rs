@@ -965,6 +965,41 @@ pub(crate) async fn enqueue_in<D: Dialect>(
     sql.enqueue_batch_on(conn, tasks, batch).await
 }
 
+/// Refuses to make a pool outside a Tokio runtime (sqlx's pools start a background task, and
+/// would panic).
+pub(crate) fn needs_runtime(backend: &str) -> Result<()> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(Error::InvalidTaskBackend(format!(
+            "{backend} makes its connection pool inside a Tokio runtime: build the task system \
+             (Tasks::from_config, {backend}::connect_lazy, ::open) from async code or inside \
+             Runtime::block_on"
+        )));
+    }
+    Ok(())
+}
+
+/// The `URL` option of a backend that takes only that one.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn url_option<'a>(
+    backend: &str,
+    alias: &str,
+    options: &'a serde_json::Map<String, serde_json::Value>,
+) -> Result<&'a str> {
+    if let Some(key) = options.keys().find(|k| k.as_str() != "URL") {
+        return Err(Error::InvalidTaskBackend(format!(
+            "{backend} takes the option URL, not {key:?} (backend '{alias}')"
+        )));
+    }
+    options
+        .get("URL")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| {
+            Error::InvalidTaskBackend(format!(
+                "{backend} needs the option URL as a string (backend '{alias}')"
+            ))
+        })
+}
+
 /// Microseconds since the epoch.
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) fn micros(t: DateTime<Utc>) -> i64 {

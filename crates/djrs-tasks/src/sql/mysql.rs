@@ -114,6 +114,7 @@ impl SqlBackend<MySql> {
     /// # Errors
     /// `InvalidTaskBackend` for a URL sqlx cannot parse.
     pub fn connect_lazy(url: &str) -> Result<Self> {
+        super::needs_runtime("MysqlBackend")?;
         let pool = MySqlPoolOptions::new()
             .max_connections(10)
             .connect_lazy(url)
@@ -132,17 +133,7 @@ impl SqlBackend<MySql> {
         alias: &str,
         options: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Self> {
-        if let Some(key) = options.keys().find(|k| k.as_str() != "URL") {
-            return Err(Error::InvalidTaskBackend(format!(
-                "MysqlBackend takes the option URL, not {key:?} (backend '{alias}')"
-            )));
-        }
-        match options.get("URL").and_then(serde_json::Value::as_str) {
-            Some(url) => Self::connect_lazy(url),
-            None => Err(Error::InvalidTaskBackend(format!(
-                "MysqlBackend needs the option URL as a string (backend '{alias}')"
-            ))),
-        }
+        Self::connect_lazy(super::url_option("MysqlBackend", alias, options)?)
     }
 }
 

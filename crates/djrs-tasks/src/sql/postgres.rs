@@ -73,6 +73,19 @@ const MIGRATIONS: &[(i64, &str)] = &[
         expires_at TIMESTAMPTZ NOT NULL
     );",
     ),
+    (
+        4,
+        // A queue table turns over all of its rows again and again: vacuum it after 1 % of its
+        // rows (not the default 20 %) and without the cost delay, so dead rows are reused
+        // before the table grows.
+        "ALTER TABLE djrs_task SET (
+        autovacuum_vacuum_scale_factor = 0.01,
+        autovacuum_vacuum_threshold = 1000,
+        autovacuum_vacuum_insert_scale_factor = 0.01,
+        autovacuum_analyze_scale_factor = 0.02,
+        autovacuum_vacuum_cost_delay = 0
+    );",
+    ),
 ];
 
 /// The selected columns in the engine's order and types, for the table alias `t`.
@@ -122,6 +135,7 @@ impl SqlBackend<Postgres> {
     /// # Errors
     /// `InvalidTaskBackend` for a URL sqlx cannot parse.
     pub fn connect_lazy(url: &str) -> Result<Self> {
+        super::needs_runtime("PostgresBackend")?;
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .connect_lazy(url)
@@ -186,17 +200,7 @@ impl SqlBackend<Postgres> {
         alias: &str,
         options: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Self> {
-        if let Some(key) = options.keys().find(|k| k.as_str() != "URL") {
-            return Err(Error::InvalidTaskBackend(format!(
-                "PostgresBackend takes the option URL, not {key:?} (backend '{alias}')"
-            )));
-        }
-        match options.get("URL").and_then(serde_json::Value::as_str) {
-            Some(url) => Self::connect_lazy(url),
-            None => Err(Error::InvalidTaskBackend(format!(
-                "PostgresBackend needs the option URL as a string (backend '{alias}')"
-            ))),
-        }
+        Self::connect_lazy(super::url_option("PostgresBackend", alias, options)?)
     }
 }
 

@@ -127,8 +127,9 @@ impl SqlBackend<Sqlite> {
     /// A backend on the file at `path`, created if missing. Connects lazily.
     ///
     /// # Errors
-    /// Never for a path; kept fallible for symmetry with [`from_url`](Self::from_url).
+    /// `InvalidTaskBackend` outside a Tokio runtime (the pool needs one).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        super::needs_runtime("SqliteBackend")?;
         Ok(Self::with_options(
             SqliteConnectOptions::new().filename(path),
         ))
@@ -139,6 +140,7 @@ impl SqlBackend<Sqlite> {
     /// # Errors
     /// `InvalidTaskBackend` for a URL sqlx cannot parse.
     pub fn from_url(url: &str) -> Result<Self> {
+        super::needs_runtime("SqliteBackend")?;
         let options = SqliteConnectOptions::from_str(url).map_err(|err| {
             Error::InvalidTaskBackend(format!("invalid SQLite URL {url:?}: {err}"))
         })?;
