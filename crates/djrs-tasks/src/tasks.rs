@@ -234,6 +234,16 @@ impl Tasks {
             )));
         }
         check_storable(&args, "argument")?;
+        for (what, text) in [
+            ("queue name", Some(options.queue_name())),
+            ("unique key", options.unique_key()),
+        ] {
+            if text.is_some_and(|t| t.contains('\0')) {
+                return Err(Error::InvalidTask(format!(
+                    "A task's {what} cannot hold the character U+0000 (NUL), which databases cannot store."
+                )));
+            }
+        }
         let task = NewTask {
             id: crate::TaskId::new(),
             task_name: options.name().to_owned(),

@@ -389,3 +389,42 @@ async fn workers_survive_a_postgres_restart() {
     // At-least-once: an outcome lost in the restart means that task ran again, never zero times.
     assert!((0..N).all(|i| suite::run_count(&key, i) >= 1));
 }
+
+#[tokio::test]
+async fn the_dashboard_answers_nul_in_urls_without_database_text() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    let store = PgStore::new().await;
+    let tasks = store.tasks();
+    suite::record.enqueue(&tasks, "dashboard-nul".into(), 1).await.unwrap();
+    let app: axum::Router = axum::Router::new()
+        .nest("/tasks", djrs_tasks::axum::dashboard(|_| true))
+        .with_state(tasks);
+    for (uri, expected) in [
+        ("/tasks/results/%00", StatusCode::NOT_FOUND),
+        ("/tasks/api/results/%00", StatusCode::NOT_FOUND),
+        ("/tasks/api/results?queue_name=%00", StatusCode::OK),
+        ("/tasks/?task_name=a%00b", StatusCode::OK),
+    ] {
+        let response = app
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, expected, "{uri}: {body}");
+        for database_text in ["invalid byte sequence", "0x00", "SQLSTATE", "unsupported Unicode"] {
+            assert!(!body.contains(database_text), "{uri}: {body}");
+        }
+        if uri == "/tasks/api/results?queue_name=%00" {
+            assert_eq!(body, "[]");
+        }
+    }
+    store.cleanup().await;
+}

@@ -709,6 +709,10 @@ impl<D: Dialect> Backend for SqlBackend<D> {
 
     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
         Box::pin(async move {
+            // Untrusted ids (a URL, a form): one no database can store names no task.
+            if !storable(id) {
+                return Err(Error::TaskResultDoesNotExist(id.to_owned()));
+            }
             self.migrate().await?;
             self.dialect
                 .get(id)
@@ -849,6 +853,10 @@ impl<D: Dialect> Queue for SqlBackend<D> {
         filter: &'a ResultFilter,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
+            let texts = [filter.queue_name.as_deref(), filter.task_name.as_deref()];
+            if !texts.into_iter().flatten().all(storable) {
+                return Ok(Vec::new());
+            }
             self.migrate().await?;
             self.dialect.list(filter).await
         })
@@ -869,6 +877,9 @@ impl<D: Dialect> Queue for SqlBackend<D> {
 
     fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>> {
         Box::pin(async move {
+            if !storable(id) {
+                return Ok(None);
+            }
             self.migrate().await?;
             Ok(self
                 .apply(vec![Transition::cancel(id)])
@@ -963,6 +974,12 @@ pub(crate) async fn enqueue_in<D: Dialect>(
         )));
     };
     sql.enqueue_batch_on(conn, tasks, batch).await
+}
+
+/// Whether a database can hold `text` (no U+0000); a lookup by text it cannot hold finds
+/// nothing.
+fn storable(text: &str) -> bool {
+    !text.contains('\0')
 }
 
 /// Refuses to make a pool outside a Tokio runtime (sqlx's pools start a background task, and

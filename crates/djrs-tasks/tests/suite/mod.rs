@@ -1132,6 +1132,25 @@ pub(crate) async fn values_the_database_cannot_store_are_refused_the_same_way(st
         failed.errors[0].exception_class_path,
         "djrs_tasks::InvalidTask"
     );
+    // Keys and queue names holding one are refused too; lookups by such text find nothing.
+    let err = record
+        .using()
+        .unique_key("k\u{0}")
+        .enqueue(&tasks, "ok".into(), 2)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "A task's unique key cannot hold the character U+0000 (NUL), which databases cannot store."
+    );
+    assert!(matches!(
+        tasks.get_result("\u{0}").await,
+        Err(Error::TaskResultDoesNotExist(_))
+    ));
+    assert!(tasks.cancel("a\u{0}").await.is_err());
+    let mut filter = djrs_tasks::ResultFilter::default();
+    filter.queue_name = Some("default\u{0}".into());
+    assert!(queue(&tasks).list_results(&filter).await.unwrap().is_empty());
     assert!(
         failed.errors[0].message.contains("return value")
             && failed.errors[0].message.contains("[\"k\"][1]"),
