@@ -90,6 +90,15 @@ impl Cmd {
         }
     }
 
+    /// Runs the command with inherited stdio and returns its exit code, `None` when a signal
+    /// ended it; fails only when it could not be started.
+    pub(crate) fn exit_code(&self) -> Result<Option<i32>> {
+        self.command()
+            .status()
+            .map(|status| status.code())
+            .map_err(|err| format!("could not run `{self}`: {err}"))
+    }
+
     /// Runs the command with all output discarded and tells whether it exited successfully
     /// (`false` also when it could not be started).
     #[must_use]
