@@ -134,6 +134,8 @@ fn output_dir(package: &str) -> PathBuf {
 
 /// The cargo-mutants command for one run.
 fn command(run: &Run, lib_only: bool, output: &Path, extra: &[String]) -> Cmd {
+    // A proptest that fails under a mutant would save its case into the crate's
+    // `proptest-regressions`, a file meant for real failures.
     let mut cmd = Cmd::cargo(["mutants", "--in-place", "--package"])
         .args([
             &run.package,
@@ -141,7 +143,8 @@ fn command(run: &Run, lib_only: bool, output: &Path, extra: &[String]) -> Cmd {
             &run.package,
             "--all-features",
         ])
-        .args([std::ffi::OsStr::new("--output"), output.as_os_str()]);
+        .args([std::ffi::OsStr::new("--output"), output.as_os_str()])
+        .env("PROPTEST_DISABLE_FAILURE_PERSISTENCE", "1");
     for file in &run.files {
         cmd = cmd.args(["--file", file]);
     }
@@ -491,7 +494,7 @@ mod tests {
         );
         assert_eq!(
             cmd.to_string(),
-            "cargo mutants --in-place --package djrs-mail --test-package djrs-mail \
+            "PROPTEST_DISABLE_FAILURE_PERSISTENCE=1 cargo mutants --in-place --package djrs-mail --test-package djrs-mail \
              --all-features --output /t/mutants/djrs-mail --file crates/djrs-mail/src/address.rs \
              --cargo-arg=--lib --iterate"
         );
