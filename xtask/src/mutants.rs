@@ -99,6 +99,12 @@ pub(crate) fn run(args: &[String]) -> Result {
             format_duration(started.elapsed())
         );
         let tally = read_outcomes(&output.join("mutants.out"))?;
+        if args.extra.iter().any(|arg| arg == "--iterate") {
+            println!(
+                "==> mutants {}: --iterate: the counts cover only the mutants tested in this run",
+                run.package
+            );
+        }
         lines.extend(summary_lines(&tally, &run.files));
     }
     for line in lines {
@@ -279,24 +285,21 @@ struct Counts {
     viable: usize,
 }
 
-/// Reads the outcome lists cargo-mutants writes into `mutants.out`: caught, timed-out, missed
-/// and (after `--iterate`) previously caught mutants, one per line. Unviable mutants (those that
-/// do not build) are not counted.
+/// Reads the outcome lists cargo-mutants writes into `mutants.out`: caught, timed-out and
+/// missed mutants, one per line. Unviable mutants (those that do not build) are not counted,
+/// nor, after `--iterate`, the ones skipped because an earlier run caught them or found them
+/// unviable (`previously_caught.txt` mixes both).
 fn read_outcomes(dir: &Path) -> Result<BTreeMap<String, Counts>> {
     let mut tally = BTreeMap::new();
     for (list, caught) in [
         ("caught.txt", true),
         ("timeout.txt", true),
-        ("previously_caught.txt", true),
         ("missed.txt", false),
     ] {
         let path = dir.join(list);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => count_outcomes(&mut tally, &text, caught),
-            // previously_caught.txt is only written by `--iterate`.
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound && list != "caught.txt" => {}
-            Err(err) => return Err(format!("could not read {}: {err}", path.display())),
-        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|err| format!("could not read {}: {err}", path.display()))?;
+        count_outcomes(&mut tally, &text, caught);
     }
     Ok(tally)
 }

@@ -351,7 +351,8 @@ mod tests {
     #[test]
     fn bounds_table() {
         // (count, per_page, orphans, page, [start, stop))
-        let cases: &[(u64, u64, u64, u64, (u64, u64))] = &[
+        type Case = (u64, u64, u64, u64, (u64, u64));
+        let cases: &[Case] = &[
             (0, 10, 0, 1, (0, 0)),
             (25, 10, 0, 1, (0, 10)),
             (25, 10, 0, 2, (10, 20)),
@@ -379,6 +380,11 @@ mod tests {
         // `get_elided_page_range` (one object per page).
         let cases: &[(u64, i128, u64, u64, &str)] = &[
             (10, 5, 3, 2, "1 2 3 4 5 6 7 8 9 10"),
+            // Up to (on_each_side + on_ends) * 2 pages, all of them, even from the first or
+            // the last page.
+            (10, 1, 3, 2, "1 2 3 4 5 6 7 8 9 10"),
+            (10, 10, 3, 2, "1 2 3 4 5 6 7 8 9 10"),
+            (6, 1, 1, 2, "1 2 3 4 5 6"),
             (11, 1, 3, 2, "1 2 3 4 … 10 11"),
             (11, 7, 3, 2, "1 2 3 4 5 6 7 8 9 10 11"),
             (11, 8, 3, 2, "1 2 … 5 6 7 8 9 10 11"),
@@ -453,6 +459,10 @@ mod tests {
             // quotient rounds down to the integer.
             (1_125_899_906_842_624_003, 1000, 1_125_899_906_842_624),
             (1_152_921_504_606_846_977, 1024, 1_125_899_906_842_624),
+            // A quotient a quarter above 2^50 is exact: its ceiling is the next integer.
+            (4_503_599_627_370_497, 4, 1_125_899_906_842_625),
+            // Ties between two floats go to the even significand, before or after the guess.
+            (9_007_199_254_740_997, 2, 4_503_599_627_370_498),
         ];
         for &(a, b, want) in cases {
             assert_eq!(ceil_of_true_division(a, b), want, "ceil({a} / {b})");
