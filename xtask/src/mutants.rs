@@ -98,13 +98,8 @@ pub(crate) fn run(args: &[String]) -> Result {
             run.package,
             format_duration(started.elapsed())
         );
-        let tally = read_outcomes(&output.join("mutants.out"))?;
-        if args.extra.iter().any(|arg| arg == "--iterate") {
-            println!(
-                "==> mutants {}: --iterate: the counts cover only the mutants tested in this run",
-                run.package
-            );
-        }
+        let iterate = args.extra.iter().any(|arg| arg == "--iterate");
+        let tally = read_outcomes(&output.join("mutants.out"), iterate)?;
         lines.extend(summary_lines(&tally, &run.files));
     }
     for line in lines {
@@ -286,20 +281,38 @@ struct Counts {
 }
 
 /// Reads the outcome lists cargo-mutants writes into `mutants.out`: caught, timed-out and
-/// missed mutants, one per line. Unviable mutants (those that do not build) are not counted,
-/// nor, after `--iterate`, the ones skipped because an earlier run caught them or found them
-/// unviable (`previously_caught.txt` mixes both).
-fn read_outcomes(dir: &Path) -> Result<BTreeMap<String, Counts>> {
+/// missed mutants, one per line. Unviable mutants (those that do not build) are not counted.
+///
+/// After `--iterate`, `previously_caught.txt` lists the mutants skipped because the run before
+/// caught them or found them unviable; those that the run before (kept in `mutants.out.old`)
+/// lists as unviable are left out, the others count as caught. That is exact when the run
+/// before was a full one.
+fn read_outcomes(dir: &Path, iterate: bool) -> Result<BTreeMap<String, Counts>> {
+    let read = |path: PathBuf| {
+        std::fs::read_to_string(&path)
+            .map_err(|err| format!("could not read {}: {err}", path.display()))
+    };
     let mut tally = BTreeMap::new();
     for (list, caught) in [
         ("caught.txt", true),
         ("timeout.txt", true),
         ("missed.txt", false),
     ] {
-        let path = dir.join(list);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|err| format!("could not read {}: {err}", path.display()))?;
-        count_outcomes(&mut tally, &text, caught);
+        count_outcomes(&mut tally, &read(dir.join(list))?, caught);
+    }
+    if iterate {
+        let skipped = read(dir.join("previously_caught.txt"))?;
+        let old_unviable = dir
+            .parent()
+            .map(|parent| parent.join("mutants.out.old").join("unviable.txt"))
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default();
+        let unviable: Vec<&str> = old_unviable.lines().collect();
+        let caught: Vec<&str> = skipped
+            .lines()
+            .filter(|line| !unviable.contains(line))
+            .collect();
+        count_outcomes(&mut tally, &caught.join("\n"), true);
     }
     Ok(tally)
 }
@@ -398,19 +411,35 @@ mod tests {
 
     #[test]
     fn reads_the_outcome_files() {
-        let dir = std::env::temp_dir().join(format!("xtask-mutants-{}", std::process::id()));
+        let root = std::env::temp_dir().join(format!("xtask-mutants-{}", std::process::id()));
+        let dir = root.join("mutants.out");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("caught.txt"), "src/a.rs:1:1: replace f with g\n").unwrap();
         std::fs::write(dir.join("timeout.txt"), "src/a.rs:2:1: replace + with *\n").unwrap();
         std::fs::write(dir.join("missed.txt"), "src/b.rs:3:1: delete !\n").unwrap();
         std::fs::write(dir.join("unviable.txt"), "src/b.rs:4:1: replace f with x\n").unwrap();
-        let tally = read_outcomes(&dir);
-        std::fs::remove_dir_all(&dir).unwrap();
+        let tally = read_outcomes(&dir, false);
+        // After `--iterate`: skipped mutants count as caught unless the run before found
+        // them unviable.
+        std::fs::write(
+            dir.join("previously_caught.txt"),
+            "src/a.rs:5:1: replace g with h\nsrc/b.rs:6:1: replace f with y\n",
+        )
+        .unwrap();
+        let old = root.join("mutants.out.old");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join("unviable.txt"), "src/b.rs:6:1: replace f with y\n").unwrap();
+        let iterated = read_outcomes(&dir, true);
+        std::fs::remove_dir_all(&root).unwrap();
         assert_eq!(
             summary_lines(&tally.unwrap(), &[]),
             ["MUTANTS src/a.rs 2 2", "MUTANTS src/b.rs 0 1"]
         );
-        let err = read_outcomes(&dir).unwrap_err();
+        assert_eq!(
+            summary_lines(&iterated.unwrap(), &[]),
+            ["MUTANTS src/a.rs 3 3", "MUTANTS src/b.rs 0 1"]
+        );
+        let err = read_outcomes(&dir, false).unwrap_err();
         assert!(err.contains("caught.txt"), "{err}");
     }
 
