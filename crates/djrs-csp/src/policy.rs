@@ -1356,6 +1356,60 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "toml")]
+    #[test]
+    fn loads_toml() {
+        let policy = Policy::from_toml(
+            "default-src = [\"'self'\"]\nimg-src = { set = [\"b\", \"a\"] }\nupgrade-insecure-requests = true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            policy.to_string(),
+            "default-src 'self'; img-src a b; upgrade-insecure-requests"
+        );
+        let err = Policy::from_toml("default-src = [1]").unwrap_err();
+        assert!(err.to_string().contains("item 0"), "{err}");
+        assert!(matches!(Policy::from_toml("= ="), Err(Error::Parse(_))));
+    }
+
+    /// Counts the events logged while it is the current subscriber.
+    struct CountEvents(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl tracing::Subscriber for CountEvents {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, _: &tracing::Event<'_>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn warns_once_per_directive_left_unrestricted() {
+        let warnings = |builder: PolicyBuilder| {
+            let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            tracing::subscriber::with_default(CountEvents(Arc::clone(&count)), || {
+                builder.build().unwrap();
+            });
+            count.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        let only_nonce = Policy::builder()
+            .directive("script-src", [Csp::NONCE])
+            .directive("style-src", [Csp::NONCE]);
+        assert_eq!(warnings(only_nonce.clone()), 2);
+        assert_eq!(
+            warnings(only_nonce.directive("default-src", [Csp::SELF])),
+            0
+        );
+    }
+
     #[test]
     fn loads_every_json_shape() {
         let policy = Policy::from_json(
