@@ -905,6 +905,22 @@ mod tests {
 
     #[test]
     fn custom_delimiters() {
+        let d = Delims::from(&tera::Delimiters {
+            block_start: "<%".into(),
+            block_end: "%>".into(),
+            variable_start: "<<".into(),
+            variable_end: ">>".into(),
+            comment_start: "<#".into(),
+            comment_end: "#>".into(),
+        });
+        assert_eq!(
+            (d.block, d.var, d.comment),
+            (
+                ("<%".to_owned(), "%>".to_owned()),
+                ("<<".to_owned(), ">>".to_owned()),
+                ("<#".to_owned(), "#>".to_owned())
+            )
+        );
         let d = Delims {
             block: ("<%".into(), "%>".into()),
             var: ("<<".into(), ">>".into()),
