@@ -99,6 +99,21 @@ impl Cmd {
             .map_err(|err| format!("could not run `{self}`: {err}"))
     }
 
+    /// Runs the command with its standard output captured (standard error inherited) and
+    /// returns that output; fails unless it exits successfully.
+    pub(crate) fn stdout_text(&self) -> Result<String> {
+        let output = self
+            .command()
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|err| format!("could not run `{self}`: {err}"))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(format!("`{self}` failed ({})", output.status))
+        }
+    }
+
     /// Runs the command with all output discarded and tells whether it exited successfully
     /// (`false` also when it could not be started).
     #[must_use]

@@ -98,8 +98,14 @@ pub(crate) fn run(args: &[String]) -> Result {
             run.package,
             format_duration(started.elapsed())
         );
-        let iterate = args.extra.iter().any(|arg| arg == "--iterate");
-        let tally = read_outcomes(&output.join("mutants.out"), iterate)?;
+        // After `--iterate`, the mutants skipped as caught are counted among those that still
+        // exist (a mutant whose line moved has a new name and was tested again).
+        let current = if args.extra.iter().any(|arg| arg == "--iterate") {
+            Some(list_mutants(run)?)
+        } else {
+            None
+        };
+        let tally = read_outcomes(&output.join("mutants.out"), current.as_deref())?;
         lines.extend(summary_lines(&tally, &run.files));
     }
     for line in lines {
@@ -280,14 +286,24 @@ struct Counts {
     viable: usize,
 }
 
+/// The mutants cargo-mutants would make for one run, one `file:line:column: description` per
+/// line (`cargo mutants --list`, which builds nothing).
+fn list_mutants(run: &Run) -> Result<String> {
+    let mut cmd = Cmd::cargo(["mutants", "--list", "--package", &run.package]);
+    for file in &run.files {
+        cmd = cmd.args(["--file", file]);
+    }
+    cmd.stdout_text()
+}
+
 /// Reads the outcome lists cargo-mutants writes into `mutants.out`: caught, timed-out and
 /// missed mutants, one per line. Unviable mutants (those that do not build) are not counted.
 ///
-/// After `--iterate`, `previously_caught.txt` lists the mutants skipped because the run before
-/// caught them or found them unviable; those that the run before (kept in `mutants.out.old`)
-/// lists as unviable are left out, the others count as caught. That is exact when the run
-/// before was a full one.
-fn read_outcomes(dir: &Path, iterate: bool) -> Result<BTreeMap<String, Counts>> {
+/// After `--iterate`, `current` lists the mutants that exist now, and `previously_caught.txt`
+/// the ones skipped because the run before caught them or found them unviable: those that
+/// still exist and that the run before (kept in `mutants.out.old`) does not list as unviable
+/// count as caught. That is exact when the run before was a full one.
+fn read_outcomes(dir: &Path, current: Option<&str>) -> Result<BTreeMap<String, Counts>> {
     let read = |path: PathBuf| {
         std::fs::read_to_string(&path)
             .map_err(|err| format!("could not read {}: {err}", path.display()))
@@ -300,17 +316,18 @@ fn read_outcomes(dir: &Path, iterate: bool) -> Result<BTreeMap<String, Counts>> 
     ] {
         count_outcomes(&mut tally, &read(dir.join(list))?, caught);
     }
-    if iterate {
+    if let Some(current) = current {
         let skipped = read(dir.join("previously_caught.txt"))?;
         let old_unviable = dir
             .parent()
             .map(|parent| parent.join("mutants.out.old").join("unviable.txt"))
             .and_then(|path| std::fs::read_to_string(path).ok())
             .unwrap_or_default();
+        let current: Vec<&str> = current.lines().map(str::trim).collect();
         let unviable: Vec<&str> = old_unviable.lines().collect();
         let caught: Vec<&str> = skipped
             .lines()
-            .filter(|line| !unviable.contains(line))
+            .filter(|line| current.contains(line) && !unviable.contains(line))
             .collect();
         count_outcomes(&mut tally, &caught.join("\n"), true);
     }
@@ -418,18 +435,20 @@ mod tests {
         std::fs::write(dir.join("timeout.txt"), "src/a.rs:2:1: replace + with *\n").unwrap();
         std::fs::write(dir.join("missed.txt"), "src/b.rs:3:1: delete !\n").unwrap();
         std::fs::write(dir.join("unviable.txt"), "src/b.rs:4:1: replace f with x\n").unwrap();
-        let tally = read_outcomes(&dir, false);
+        let tally = read_outcomes(&dir, None);
         // After `--iterate`: skipped mutants count as caught unless the run before found
-        // them unviable.
+        // them unviable, or they no longer exist (their line moved).
         std::fs::write(
             dir.join("previously_caught.txt"),
-            "src/a.rs:5:1: replace g with h\nsrc/b.rs:6:1: replace f with y\n",
+            "src/a.rs:5:1: replace g with h\nsrc/b.rs:6:1: replace f with y\n\
+             src/a.rs:7:1: replace h with i\n",
         )
         .unwrap();
+        let current = "src/a.rs:5:1: replace g with h\nsrc/b.rs:6:1: replace f with y\n";
         let old = root.join("mutants.out.old");
         std::fs::create_dir_all(&old).unwrap();
         std::fs::write(old.join("unviable.txt"), "src/b.rs:6:1: replace f with y\n").unwrap();
-        let iterated = read_outcomes(&dir, true);
+        let iterated = read_outcomes(&dir, Some(current));
         std::fs::remove_dir_all(&root).unwrap();
         assert_eq!(
             summary_lines(&tally.unwrap(), &[]),
@@ -439,7 +458,7 @@ mod tests {
             summary_lines(&iterated.unwrap(), &[]),
             ["MUTANTS src/a.rs 3 3", "MUTANTS src/b.rs 0 1"]
         );
-        let err = read_outcomes(&dir, false).unwrap_err();
+        let err = read_outcomes(&dir, None).unwrap_err();
         assert!(err.contains("caught.txt"), "{err}");
     }
 
