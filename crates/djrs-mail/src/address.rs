@@ -569,6 +569,32 @@ mod tests {
              =?utf-8?b?w7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69j?=\n \
              =?utf-8?b?w7Zkw6k=?= <u@example.com>"
         );
+        // Two long encoded names: the second starts its own encoded words, not joined to the
+        // first one's. (Python 3.11 splits it into short encoded words after a trailing space;
+        // both decode to the same text.)
+        let second = unquoted_unicode.replace("long@", "b@");
+        assert_eq!(
+            fold("To", &[&unquoted_unicode.replace("long@", "a@"), &second]),
+            "To: =?utf-8?b?w5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zk?=\n \
+             =?utf-8?b?w6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zk?=\n \
+             =?utf-8?q?=C3=A9?= <a@example.com>, =?utf-8?b?w5xuw69jw7Zkw6kgw5xuw69jw7Zk?=\n \
+             =?utf-8?b?w6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zk?=\n \
+             =?utf-8?b?w6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6k=?= <b@example.com>"
+        );
+        // An encoded local part ends its encoded word: the next address's name does not
+        // join it.
+        assert_eq!(
+            fold(
+                "To",
+                &[
+                    "jörg@example.com",
+                    "Ünïcödé Ünïcödé Ünïcödé Ünïcödé Ünïcödé Ünïcödé <b@example.com>"
+                ]
+            ),
+            "To: =?utf-8?q?j=C3=B6rg?=@example.com, =?utf-8?b?w5xuw69jw7Zkw6kgw5xuw69j?=\n \
+             =?utf-8?b?w7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69jw7Zkw6kgw5xuw69j?=\n \
+             =?utf-8?b?w7Zkw6k=?= <b@example.com>"
+        );
     }
 
     #[test]
