@@ -1411,6 +1411,23 @@ mod tests {
     }
 
     #[test]
+    fn visitors_say_what_they_expect() {
+        use serde::Deserialize as _;
+        use serde::de::value::{BytesDeserializer, Error as ValueError};
+
+        let bytes = || BytesDeserializer::<ValueError>::new(b"x");
+        let err = RawPolicy::deserialize(bytes()).unwrap_err().to_string();
+        assert!(
+            err.ends_with("expected a mapping of directive names to values"),
+            "{err}"
+        );
+        let err = RawValue::deserialize(bytes()).unwrap_err().to_string();
+        assert!(err.ends_with("expected a directive value"), "{err}");
+        let err = RawItem::deserialize(bytes()).unwrap_err().to_string();
+        assert!(err.ends_with("expected a source string"), "{err}");
+    }
+
+    #[test]
     fn loads_every_json_shape() {
         let policy = Policy::from_json(
             r#"{"a-src": true, "b-src": 0.0, "c-src": {"set": ["y", "x", "y"]}, "d-src": ["p", "q"], "e-src": "r"}"#,
