@@ -668,6 +668,28 @@ mod tests {
     }
 
     #[test]
+    fn loop_fields_inside_strings_are_left_alone() {
+        for quote in ['"', '\'', '`'] {
+            let source = format!(
+                "{{% partialdef a %}}{{{{ {quote} loop.index{quote} ~ loop.index }}}}{{% endpartialdef %}}"
+            );
+            assert_eq!(
+                pp(&source).partials[0].tera_source,
+                format!("{{{{ {quote} loop.index{quote} ~ __tera_loop_index }}}}"),
+                "{quote}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_comment_ends_at_its_own_end_delimiter() {
+        // A tag opener just before the comment's end is part of the comment.
+        let p = pp("x{# {%#}{% partialdef a %}A{% endpartialdef %}");
+        assert_eq!(p.main, "x{# {%#}");
+        assert_eq!(p.partials[0].tera_source, "A");
+    }
+
+    #[test]
     fn raw_and_comments_are_left_alone() {
         let src = "{% raw %}{% partial x %}{% endraw %}{# {% partialdef y %} #}";
         assert_eq!(pp(src).main, src);
@@ -878,6 +900,23 @@ mod tests {
             matches!(err, Err(Error::TemplateDoesNotExist { ref name, ref tried }) if name == "other.html#frag" && tried == &["t.html"]),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn split_contents_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("", &[]),
+            ("   ", &[]),
+            ("partialdef a", &["partialdef", "a"]),
+            ("  a \t\n b  ", &["a", "b"]),
+            ("a \"b c\" 'd e'", &["a", "\"b c\"", "'d e'"]),
+            ("a\"b c\"d e", &["a\"b c\"d", "e"]),
+            ("\"it's\" x", &["\"it's\"", "x"]),
+            ("'unclosed x", &["'unclosed x"]),
+        ];
+        for (content, want) in cases {
+            assert_eq!(split_contents(content), *want, "{content:?}");
+        }
     }
 
     #[test]
