@@ -690,6 +690,37 @@ mod tests {
     }
 
     #[test]
+    fn rewrite_loop_vars_table() {
+        for (text, want) in [
+            ("loop", "loop"),
+            ("loop ", "loop "),
+            ("loop.", "loop."),
+            ("loop. ", "loop. "),
+            ("loop.index", "__tera_loop_index"),
+            ("loop  .  first", "__tera_loop_first"),
+            ("{{ loop.length }}", "{{ __tera_loop_length }}"),
+            (
+                "x.loop.index my_loop.index loop.indexes",
+                "x.loop.index my_loop.index loop.indexes",
+            ),
+            ("'loop.index' loop.last", "'loop.index' __tera_loop_last"),
+        ] {
+            assert_eq!(rewrite_loop_vars(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn loop_fields_outside_partials_are_left_alone() {
+        for source in [
+            "{{ loop.index }}",
+            "{% if loop.first %}x{% endif %}",
+            "{% for x in xs %}{{ loop.index }}{% endfor %}{{ loop.last }}",
+        ] {
+            assert_eq!(pp(source).main, source);
+        }
+    }
+
+    #[test]
     fn raw_and_comments_are_left_alone() {
         let src = "{% raw %}{% partial x %}{% endraw %}{# {% partialdef y %} #}";
         assert_eq!(pp(src).main, src);
