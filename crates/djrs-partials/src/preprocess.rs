@@ -721,6 +721,22 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_block_ends_at_endraw_only() {
+        // A tag inside the raw block that ends with a tag opener is skipped whole.
+        for source in [
+            "{% raw %}{% a {%%}{% endraw %}b",
+            "{% raw %}{% a %}{%- endraw -%}b",
+        ] {
+            let p = pp(source);
+            assert_eq!(p.main, source);
+            assert!(p.partials.is_empty());
+        }
+        let p = pp("{% raw %}{% partialdef a %}{% endraw %}{% partialdef b %}B{% endpartialdef %}");
+        assert_eq!(p.main, "{% raw %}{% partialdef a %}{% endraw %}");
+        assert_eq!(p.partials[0].name, "b");
+    }
+
+    #[test]
     fn raw_and_comments_are_left_alone() {
         let src = "{% raw %}{% partial x %}{% endraw %}{# {% partialdef y %} #}";
         assert_eq!(pp(src).main, src);
