@@ -90,6 +90,30 @@ impl Cmd {
         }
     }
 
+    /// Runs the command with inherited stdio and returns its exit code, `None` when a signal
+    /// ended it; fails only when it could not be started.
+    pub(crate) fn exit_code(&self) -> Result<Option<i32>> {
+        self.command()
+            .status()
+            .map(|status| status.code())
+            .map_err(|err| format!("could not run `{self}`: {err}"))
+    }
+
+    /// Runs the command with its standard output captured (standard error inherited) and
+    /// returns that output; fails unless it exits successfully.
+    pub(crate) fn stdout_text(&self) -> Result<String> {
+        let output = self
+            .command()
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|err| format!("could not run `{self}`: {err}"))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(format!("`{self}` failed ({})", output.status))
+        }
+    }
+
     /// Runs the command with all output discarded and tells whether it exited successfully
     /// (`false` also when it could not be started).
     #[must_use]

@@ -11,12 +11,16 @@
 //!   PyPI, in `target/smtp-venv`).
 //! * `cargo xtask bench [NAME...]` runs the named benchmarks (all of them when no name is given)
 //!   against the real services.
+//! * `cargo xtask mutants [--lib] [CRATE | FILE...]` runs cargo-mutants (installed when missing)
+//!   on the named crates or files and prints `MUTANTS <file> <caught> <viable>` per file. It is
+//!   not part of `ci`: it takes minutes per file.
 //!
 //! The crate uses only `std` so that it compiles in seconds on a fresh clone.
 
 mod bench;
 mod ci;
 mod cmd;
+mod mutants;
 mod services;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +46,11 @@ commands:
                   aiosmtpd (in target/smtp-venv) for the mail tests
   bench [NAME..]  run the named benchmarks (all of them without a name) in release
                   mode against the real services
+  mutants [--lib] [CRATE | FILE..] [-- ARGS..]
+                  mutation-test the named crates or files with cargo-mutants, in
+                  place, against the crate's unit and integration tests (unit
+                  tests only with --lib); prints MUTANTS <file> <caught> <viable>
+                  per file; ARGS go to cargo-mutants (e.g. --iterate)
   help            print this text
 
 environment:
@@ -82,6 +91,7 @@ fn run(args: &[String]) -> Result {
             services::ensure_browser()
         }
         "bench" => bench::run(rest),
+        "mutants" => mutants::run(rest),
         other => {
             eprint!("{USAGE}");
             Err(format!("unknown command `{other}`; see `cargo xtask help`"))

@@ -261,6 +261,59 @@ mod tests {
     }
 
     #[test]
+    fn generated_on_first_use_only() {
+        let nonce = CspNonce::new();
+        assert!(!nonce.is_generated());
+        assert_eq!(nonce.get(), None);
+        let value = nonce.as_str().to_owned();
+        assert!(nonce.is_generated());
+        assert_eq!(nonce.get(), Some(value.as_str()));
+        assert_eq!(nonce.as_str(), value);
+        assert_eq!(format!("{nonce:?}"), "CspNonce(\"generated\")");
+    }
+
+    #[test]
+    fn each_random_byte_is_handed_out_once_and_wiped() {
+        // A fresh thread has a fresh batch.
+        std::thread::spawn(|| {
+            let state = || RANDOM.with_borrow(|batch| (batch.next, batch.bytes));
+            assert_eq!(state().0, BATCH);
+            let mut seen = std::collections::HashSet::new();
+            for taken in 1..=BATCH / 16 {
+                assert!(seen.insert(random_16()));
+                let (next, bytes) = state();
+                assert_eq!(next, taken * 16);
+                assert!(
+                    bytes[..next].iter().all(|b| *b == 0),
+                    "taken bytes are wiped"
+                );
+            }
+            // The batch is used up exactly: the next call reads a new one.
+            assert!(seen.insert(random_16()));
+            let (next, bytes) = state();
+            assert_eq!(next, 16);
+            assert!(bytes[16..].iter().any(|b| *b != 0));
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn scoped_futures_see_the_nonce_while_polled() {
+        let nonce = CspNonce::new();
+        let future = nonce
+            .clone()
+            .scoped(async { CspNonce::current().map(|n| n.as_str().to_owned()) });
+        let mut future = std::pin::pin!(future);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert_eq!(
+            future.as_mut().poll(&mut cx),
+            Poll::Ready(Some(nonce.as_str().to_owned()))
+        );
+        assert!(CspNonce::current().is_none());
+    }
+
+    #[test]
     fn debug_does_not_leak_the_value() {
         let nonce = CspNonce::new();
         assert_eq!(format!("{nonce:?}"), "CspNonce(\"not generated\")");

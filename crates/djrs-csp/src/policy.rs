@@ -1097,6 +1097,361 @@ mod tests {
     }
 
     #[test]
+    fn source_checks_table() {
+        // (directive, source, None when accepted or part of the error message)
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("img-src", "https:", None),
+            ("img-src", "https: data:", None),
+            ("img-src", "https:\tdata:", None),
+            ("img-src", "https: ", None),
+            ("img-src", "''", None),
+            ("img-src", "'self'", None),
+            ("img-src", Csp::NONCE, None),
+            ("img-src", "a;b", Some("`;` ends a directive")),
+            ("img-src", "a,b", Some("`,` separates policies")),
+            ("img-src", "a\rb", Some("CR and LF cannot appear")),
+            ("img-src", "a\nb", Some("CR and LF cannot appear")),
+            ("img-src", "a\u{1}b", Some("the control character '\\u{1}'")),
+            (
+                "img-src",
+                "a\u{7f}",
+                Some("the control character '\\u{7f}'"),
+            ),
+            (
+                "img-src",
+                "'self",
+                Some("`'self` has an unbalanced single quote"),
+            ),
+            (
+                "img-src",
+                "self'",
+                Some("`self'` has an unbalanced single quote"),
+            ),
+            ("img-src", "'", Some("`'` has an unbalanced single quote")),
+            ("img-src", "https: 'none", Some("`'none` has an unbalanced")),
+            (
+                "img-src",
+                "'self' <CSP_NONCE_SENTINEL>",
+                Some("Csp::NONCE must be an item"),
+            ),
+            // Unquoted keywords, in every directive that takes a source list.
+            ("script-src", "self", Some("unquoted")),
+            ("Script-Src", "NONE", Some("unquoted")),
+            ("base-uri", "self", Some("unquoted")),
+            ("form-action", "none", Some("unquoted")),
+            ("frame-ancestors", "none", Some("unquoted")),
+            ("navigate-to", "self", Some("unquoted")),
+            ("script-src", "sha384-abc", Some("unquoted")),
+            ("script-src", "nonce-", None),
+            ("script-src", "selfish.example", None),
+            // Directives that take tokens accept the same words.
+            ("sandbox", "self", None),
+            ("report-to", "none", None),
+            ("require-trusted-types-for", "script", None),
+        ];
+        for (directive, source, want) in cases {
+            let got = Policy::builder().directive(*directive, [*source]).build();
+            match (got, want) {
+                (Ok(_), None) => {}
+                (Err(err), Some(part)) => {
+                    let text = match &err {
+                        Error::UnquotedKeyword { .. } => format!("unquoted: {err}"),
+                        _ => err.to_string(),
+                    };
+                    assert!(text.contains(part), "{directive} {source:?}: {text}");
+                }
+                (got, want) => panic!("{directive} {source:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unquoted_keyword_errors_name_the_quoted_form() {
+        let err = build_err(Policy::builder().directive("script-src", ["https: Self"]));
+        match err {
+            Error::UnquotedKeyword {
+                directive,
+                value,
+                quoted,
+            } => {
+                assert_eq!((directive.as_str(), value.as_str()), ("script-src", "Self"));
+                assert_eq!(quoted, "'Self'");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn name_checks_table() {
+        for (name, want) in [
+            ("default-src", None),
+            ("A-1", None),
+            ("", Some("a directive name cannot be empty")),
+            ("script src", Some("' ' is not allowed")),
+            ("script_src", Some("'_' is not allowed")),
+            ("script-src;", Some("';' is not allowed")),
+            ("scrïpt-src", Some("'ï' is not allowed")),
+        ] {
+            match (check_name(name), want) {
+                (Ok(()), None) => {}
+                (Err(err), Some(part)) => {
+                    assert!(err.to_string().contains(part), "{name:?}: {err}");
+                    assert!(
+                        matches!(err, Error::InvalidDirectiveName { .. }),
+                        "{name:?}"
+                    );
+                }
+                (got, want) => panic!("{name:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn renders_each_kind_of_value() {
+        let policy = build(
+            Policy::builder()
+                .directive("default-src", ["'self'", "https: "])
+                .directive_set("img-src", ["b", "a", "b"])
+                .valueless("upgrade-insecure-requests")
+                .value("report-uri", DirectiveValue::Omitted)
+                .directive("object-src", Vec::<String>::new()),
+        );
+        assert_eq!(
+            policy.render(None),
+            "default-src 'self' https:; img-src a b; upgrade-insecure-requests"
+        );
+        assert_eq!(policy.to_string(), policy.render(None));
+        assert_eq!(policy.render(Some("n")), policy.render(None));
+        assert!(!policy.uses_nonce() && !policy.is_empty());
+        let names: Vec<&str> = policy.directives().map(|(name, _)| name).collect();
+        assert_eq!(
+            names,
+            [
+                "default-src",
+                "img-src",
+                "upgrade-insecure-requests",
+                "report-uri",
+                "object-src"
+            ]
+        );
+        assert_eq!(
+            policy.get("IMG-SRC"),
+            Some(&DirectiveValue::Set(vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(policy.get("Report-Uri"), Some(&DirectiveValue::Omitted));
+        assert_eq!(policy.get("script-src"), None);
+        assert_eq!(DirectiveValue::Valueless.sources(), Vec::<&str>::new());
+        assert_eq!(DirectiveValue::Omitted.sources(), Vec::<&str>::new());
+        assert_eq!(
+            DirectiveValue::List(vec!["b".into(), "a".into(), "b".into()]).sources(),
+            ["b", "a", "b"]
+        );
+        assert!(Policy::empty().is_empty());
+        assert_eq!(Policy::empty().render(Some("n")), "");
+    }
+
+    #[test]
+    fn nonces_fill_every_slot() {
+        let policy = build(
+            Policy::builder()
+                .directive("script-src", [Csp::NONCE, Csp::SELF, Csp::NONCE])
+                .directive("style-src", [Csp::SELF]),
+        );
+        assert!(policy.uses_nonce());
+        for nonce in ["n", "a-much-longer-nonce-value-0123456789"] {
+            assert_eq!(
+                policy.render(Some(nonce)),
+                format!("script-src 'nonce-{nonce}' 'self' 'nonce-{nonce}'; style-src 'self'")
+            );
+        }
+        assert_eq!(policy.render(None), "script-src 'self'; style-src 'self'");
+    }
+
+    #[cfg(feature = "tower")]
+    #[test]
+    fn header_values() {
+        let policy = build(Policy::builder().directive("script-src", [Csp::SELF, Csp::NONCE]));
+        let value = |nonce| {
+            policy
+                .header_value(nonce)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(value(None).as_deref(), Some("script-src 'self'"));
+        assert_eq!(value(Some("")).as_deref(), Some("script-src 'self'"));
+        assert_eq!(
+            value(Some("abc")).as_deref(),
+            Some("script-src 'self' 'nonce-abc'")
+        );
+        assert_eq!(value(Some("a\nb")).as_deref(), Some("script-src 'self'"));
+        let only_nonce = build(Policy::builder().directive("script-src", [Csp::NONCE]));
+        assert_eq!(only_nonce.header_value(None), None);
+        assert_eq!(
+            only_nonce.header_value(Some("abc")).unwrap(),
+            "script-src 'nonce-abc'"
+        );
+        assert_eq!(Policy::empty().header_value(Some("abc")), None);
+        assert_eq!(Policy::empty().header_value(None), None);
+    }
+
+    #[test]
+    fn builder_replaces_removes_and_round_trips() {
+        let builder = Policy::builder()
+            .directive("default-src", [Csp::SELF])
+            .directive("img-src", ["*"])
+            .directive("default-src", [Csp::NONE]);
+        let policy = build(builder.clone());
+        // A repeated name replaces the value where it first was.
+        assert_eq!(policy.to_string(), "default-src 'none'; img-src *");
+        assert_eq!(policy.to_builder(), builder);
+        assert_eq!(build(policy.to_builder()), policy);
+        assert_ne!(build(builder.clone().remove("IMG-src")), policy);
+        assert_eq!(
+            build(builder.remove("IMG-src")).to_string(),
+            "default-src 'none'"
+        );
+        assert_eq!(
+            format!("{policy:?}"),
+            "Policy { directives: [(\"default-src\", List([\"'none'\"])), (\"img-src\", List([\"*\"]))] }"
+        );
+    }
+
+    #[test]
+    fn nonce_only_directives_table() {
+        // (directives, the ones left unrestricted when the nonce is not used)
+        let cases: Vec<(PolicyBuilder, Vec<&str>)> = vec![
+            (
+                Policy::builder().directive("Script-SRC", [Csp::NONCE]),
+                vec!["Script-SRC"],
+            ),
+            (Policy::builder().directive("sandbox", [Csp::NONCE]), vec![]),
+            (
+                Policy::builder().directive("script-src", Vec::<String>::new()),
+                vec![],
+            ),
+            (
+                Policy::builder()
+                    .directive("DEFAULT-SRC", [Csp::SELF])
+                    .directive("script-src", [Csp::NONCE]),
+                vec![],
+            ),
+            (
+                Policy::builder()
+                    .directive("default-src", [Csp::NONCE, Csp::NONCE])
+                    .directive("img-src", [Csp::SELF]),
+                vec!["default-src"],
+            ),
+            (
+                Policy::builder()
+                    .valueless("default-src")
+                    .directive("script-src", [Csp::NONCE]),
+                vec!["script-src"],
+            ),
+        ];
+        for (builder, want) in cases {
+            assert_eq!(
+                nonce_only_directives(&builder.directives),
+                want,
+                "{builder:?}"
+            );
+        }
+    }
+
+    #[cfg(feature = "toml")]
+    #[test]
+    fn loads_toml() {
+        let policy = Policy::from_toml(
+            "default-src = [\"'self'\"]\nimg-src = { set = [\"b\", \"a\"] }\nupgrade-insecure-requests = true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            policy.to_string(),
+            "default-src 'self'; img-src a b; upgrade-insecure-requests"
+        );
+        let err = Policy::from_toml("default-src = [1]").unwrap_err();
+        assert!(err.to_string().contains("item 0"), "{err}");
+        assert!(matches!(Policy::from_toml("= ="), Err(Error::Parse(_))));
+    }
+
+    /// Counts the events logged while it is the current subscriber.
+    struct CountEvents(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl tracing::Subscriber for CountEvents {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, _: &tracing::Event<'_>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn warns_once_per_directive_left_unrestricted() {
+        let warnings = |builder: PolicyBuilder| {
+            let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            tracing::subscriber::with_default(CountEvents(Arc::clone(&count)), || {
+                builder.build().unwrap();
+            });
+            count.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        let only_nonce = Policy::builder()
+            .directive("script-src", [Csp::NONCE])
+            .directive("style-src", [Csp::NONCE]);
+        assert_eq!(warnings(only_nonce.clone()), 2);
+        assert_eq!(
+            warnings(only_nonce.directive("default-src", [Csp::SELF])),
+            0
+        );
+    }
+
+    #[test]
+    fn visitors_say_what_they_expect() {
+        use serde::Deserialize as _;
+        use serde::de::value::{BytesDeserializer, Error as ValueError};
+
+        let bytes = || BytesDeserializer::<ValueError>::new(b"x");
+        let err = RawPolicy::deserialize(bytes()).unwrap_err().to_string();
+        assert!(
+            err.ends_with("expected a mapping of directive names to values"),
+            "{err}"
+        );
+        let err = RawValue::deserialize(bytes()).unwrap_err().to_string();
+        assert!(err.ends_with("expected a directive value"), "{err}");
+        let err = RawItem::deserialize(bytes()).unwrap_err().to_string();
+        assert!(err.ends_with("expected a source string"), "{err}");
+    }
+
+    #[test]
+    fn loads_every_json_shape() {
+        let policy = Policy::from_json(
+            r#"{"a-src": true, "b-src": 0.0, "c-src": {"set": ["y", "x", "y"]}, "d-src": ["p", "q"], "e-src": "r"}"#,
+        )
+        .unwrap();
+        assert_eq!(policy.to_string(), "a-src; c-src x y; d-src p q; e-src r");
+        assert_eq!(policy.get("b-src"), Some(&DirectiveValue::Omitted));
+        for (json, part) in [
+            (r#"{"a-src": 1.5}"#, "the number 1.5"),
+            (r#"{"a-src": -2}"#, "the number -2"),
+            (r#"{"a-src": {"set": [1]}}"#, "item 0"),
+            (r#"{"a-src": [true]}"#, "item 0"),
+            (r#"{"a-src": {"other": []}}"#, "a-src"),
+            (r#"{"a-src": {}}"#, "a-src"),
+            ("5", "mapping"),
+            ("true", "mapping"),
+            ("null", "mapping"),
+        ] {
+            let err = Policy::from_json(json).unwrap_err().to_string();
+            assert!(err.contains(part), "{json}: {err}");
+        }
+    }
+
+    #[test]
     fn loads_json_in_order_with_typed_errors() {
         let policy = Policy::from_json(
             r#"{"z-src": ["'self'"], "a-src": "x", "m-src": 0, "b-src": false, "c-src": null}"#,

@@ -176,6 +176,7 @@ mod tests {
         );
         assert_eq!(Csp::sha384("").len(), "'sha384-'".len() + 64);
         assert_eq!(Csp::sha512("").len(), "'sha512-'".len() + 88);
+        assert_eq!(Csp::nonce("r4nd0m"), "'nonce-r4nd0m'");
     }
 
     #[test]

@@ -1010,3 +1010,124 @@ impl Part {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error of `validate()` as a short tag: the variant and the header or argument.
+    fn refusal(msg: &EmailMessage) -> String {
+        match msg.validate() {
+            Ok(()) => "ok".to_owned(),
+            Err(Error::BadHeader { name }) => format!("bad header {name}"),
+            Err(Error::InvalidHeaderName(name)) => format!("invalid name {name}"),
+            Err(Error::DuplicateHeader(name)) => format!("duplicate {name}"),
+            Err(Error::InvalidAddress { address, .. }) => format!("invalid address {address}"),
+            Err(Error::InvalidArgument(reason)) => format!("invalid argument: {reason}"),
+            Err(other) => format!("{other:?}"),
+        }
+    }
+
+    fn msg() -> EmailMessage {
+        EmailMessage::new("Subject", "Body").to(["a@example.com"])
+    }
+
+    #[test]
+    fn header_injection_is_refused_everywhere() {
+        let cases: Vec<(EmailMessage, &str)> = vec![
+            (msg(), "ok"),
+            (
+                EmailMessage::new("Hi\nBcc: x@evil.example", "B"),
+                "bad header Subject",
+            ),
+            (
+                EmailMessage::new("Hi\u{2028}there", "B"),
+                "bad header Subject",
+            ),
+            (
+                msg().header("X-Tag", "a\r\nBcc: x@evil.example"),
+                "bad header X-Tag",
+            ),
+            (msg().header("X-Tag", "a\u{85}b"), "bad header X-Tag"),
+            (msg().header("X-Tag\n", "v"), "bad header X-Tag\n"),
+            (msg().header("X-Tag", "plain value"), "ok"),
+            (
+                msg().to(["a@example.com\nBcc: x@evil.example"]),
+                "bad header To",
+            ),
+            (msg().bcc(["a@example.com\rX: y"]), "bad header Bcc"),
+            (
+                msg().bcc(["not an address"]),
+                "invalid address not an address",
+            ),
+            (
+                msg().attach("a\nb.txt", "text", Some("text/plain")),
+                "bad header Content-Disposition",
+            ),
+            (msg().attach("ok.txt", "text", Some("text/plain")), "ok"),
+            (
+                msg().attach("x.bin", b"\x00".as_slice(), Some("text/plain\r\nX: y")),
+                "invalid argument: invalid MIME type \"text/plain\\r\\nX: y\": expected type/subtype",
+            ),
+            (
+                msg().attach_alternative("<p>x</p>", "text/html\nX: y"),
+                "invalid argument: invalid MIME type \"text/html\\nX: y\": expected type/subtype",
+            ),
+            (msg().attach_alternative("<p>x</p>", "text/html"), "ok"),
+            // An attached message is checked too.
+            (
+                msg().attach("fwd.eml", EmailMessage::new("a\nb", "B"), None),
+                "bad header Subject",
+            ),
+            (msg().attach("fwd.eml", msg(), None), "ok"),
+        ];
+        for (message, want) in &cases {
+            assert_eq!(refusal(message), *want, "{message:?}");
+        }
+    }
+
+    #[test]
+    fn extra_headers_are_checked() {
+        let cases: &[(&str, &str)] = &[
+            ("X-Ok", "ok"),
+            ("!", "ok"),
+            ("~", "ok"),
+            ("", "invalid name "),
+            ("X Tag", "invalid name X Tag"),
+            ("X:Tag", "invalid name X:Tag"),
+            ("X-\u{7f}", "invalid name X-\u{7f}"),
+            ("X-Tägg", "invalid name X-Tägg"),
+            ("X-Tag\r", "bad header X-Tag\r"),
+            ("Subject", "duplicate Subject"),
+            ("content-type", "duplicate Content-Type"),
+            ("MIME-Version", "duplicate MIME-Version"),
+            (
+                "BCC",
+                "invalid argument: a Bcc header would reveal the blind copies: put the addresses \
+                 in `bcc`",
+            ),
+        ];
+        for (name, want) in cases {
+            assert_eq!(refusal(&msg().header(*name, "v")), *want, "{name:?}");
+        }
+        let twice = msg().header("X-Tag", "1").header("x-tag", "2");
+        assert_eq!(refusal(&twice), "duplicate x-tag");
+    }
+
+    #[test]
+    fn mimetypes_are_checked() {
+        for (mimetype, ok) in [
+            ("text/plain", true),
+            ("application/vnd.ms-excel", true),
+            ("a!#$&-^_.+/b!#$&-^_.+", true),
+            ("text", false),
+            ("/plain", false),
+            ("text/", false),
+            ("text/pl ain", false),
+            ("text/plain;charset=utf-8", false),
+            ("tëxt/plain", false),
+        ] {
+            assert_eq!(check_mimetype(mimetype).is_ok(), ok, "{mimetype:?}");
+        }
+    }
+}

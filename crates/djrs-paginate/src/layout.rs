@@ -226,6 +226,218 @@ fn ceil_f64(x: f64) -> u64 {
 mod tests {
     use super::*;
 
+    fn layout(count: u64, per_page: u64, orphans: u64, allow_empty_first_page: bool) -> Layout {
+        Layout {
+            count,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            messages: ErrorMessages::default(),
+        }
+    }
+
+    /// A result as text: the value, or the error variant and its message.
+    fn shown<T: std::fmt::Debug>(result: Result<T>) -> String {
+        match result {
+            Ok(value) => format!("{value:?}"),
+            Err(Error::PageNotAnInteger(message)) => format!("not an integer: {message}"),
+            Err(Error::EmptyPage(message)) => format!("empty: {message}"),
+            Err(other) => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn num_pages_table() {
+        // (count, per_page, orphans, allow_empty_first_page, num_pages), as Django counts them.
+        let cases: &[(u64, u64, u64, bool, &str)] = &[
+            (0, 10, 0, true, "1"),
+            (0, 10, 0, false, "0"),
+            (5, 10, 0, false, "1"),
+            (10, 10, 0, true, "1"),
+            (11, 10, 0, true, "2"),
+            (23, 10, 2, true, "3"),
+            (23, 10, 3, true, "2"),
+            (3, 10, 5, true, "1"),
+            (5, 0, 0, true, "ZeroPerPage"),
+            // No objects and no empty first page: zero pages, whatever the page size.
+            (0, 0, 0, false, "0"),
+        ];
+        for &(count, per_page, orphans, allow_empty, want) in cases {
+            let got = shown(layout(count, per_page, orphans, allow_empty).num_pages());
+            assert_eq!(
+                got, want,
+                "{count} objects, {per_page} per page, {orphans} orphans"
+            );
+        }
+    }
+
+    #[test]
+    fn validate_and_fall_back_table() {
+        let three_pages = layout(30, 10, 0, true);
+        let no_pages = layout(0, 10, 0, false);
+        // (layout, number, validate_number, fallback_number)
+        let cases: &[(&Layout, PageNumber<'_>, &str, &str)] = &[
+            (&three_pages, PageNumber::Int(1), "1", "1"),
+            (&three_pages, PageNumber::Int(2), "2", "2"),
+            (&three_pages, PageNumber::Int(3), "3", "3"),
+            (&three_pages, PageNumber::Str("3"), "3", "3"),
+            (
+                &three_pages,
+                PageNumber::Int(4),
+                "empty: That page contains no results",
+                "3",
+            ),
+            (
+                &three_pages,
+                PageNumber::Int(0),
+                "empty: That page number is less than 1",
+                "3",
+            ),
+            (
+                &three_pages,
+                PageNumber::Int(-1),
+                "empty: That page number is less than 1",
+                "3",
+            ),
+            (
+                &three_pages,
+                PageNumber::Str("x"),
+                "not an integer: That page number is not an integer",
+                "1",
+            ),
+            (
+                &three_pages,
+                PageNumber::Missing,
+                "not an integer: That page number is not an integer",
+                "1",
+            ),
+            (
+                &no_pages,
+                PageNumber::Int(1),
+                "empty: That page contains no results",
+                // Django falls back to page num_pages = 0.
+                "empty: That page number is less than 1",
+            ),
+            (
+                &no_pages,
+                PageNumber::Str("x"),
+                "not an integer: That page number is not an integer",
+                "empty: That page contains no results",
+            ),
+        ];
+        for (layout, number, valid, fallback) in cases {
+            assert_eq!(
+                shown(layout.validate_number(*number)),
+                *valid,
+                "validate {number:?}"
+            );
+            assert_eq!(
+                shown(layout.fallback_number(*number)),
+                *fallback,
+                "fallback {number:?}"
+            );
+        }
+        let zero = layout(5, 0, 0, true);
+        assert_eq!(
+            shown(zero.validate_number(PageNumber::Int(1))),
+            "ZeroPerPage"
+        );
+        assert_eq!(
+            shown(zero.fallback_number(PageNumber::Int(9))),
+            "ZeroPerPage"
+        );
+    }
+
+    #[test]
+    fn bounds_table() {
+        // (count, per_page, orphans, page, [start, stop))
+        type Case = (u64, u64, u64, u64, (u64, u64));
+        let cases: &[Case] = &[
+            (0, 10, 0, 1, (0, 0)),
+            (25, 10, 0, 1, (0, 10)),
+            (25, 10, 0, 2, (10, 20)),
+            (25, 10, 0, 3, (20, 25)),
+            (23, 10, 2, 2, (10, 20)),
+            (23, 10, 2, 3, (20, 23)),
+            // The orphans exactly fill what is left: they join the last page.
+            (23, 10, 3, 2, (10, 23)),
+            (23, 10, 4, 2, (10, 23)),
+            (3, 10, 5, 1, (0, 3)),
+            (u64::MAX, u64::MAX / 2, 0, 3, (u64::MAX - 1, u64::MAX)),
+        ];
+        for &(count, per_page, orphans, page, want) in cases {
+            let got = layout(count, per_page, orphans, true).bounds(page);
+            assert_eq!(
+                got, want,
+                "{count} objects, {per_page} per page, {orphans} orphans, page {page}"
+            );
+        }
+    }
+
+    #[test]
+    fn elided_page_range_table() {
+        // (num_pages, number, on_each_side, on_ends, links), printed by Django's
+        // `get_elided_page_range` (one object per page).
+        let cases: &[(u64, i128, u64, u64, &str)] = &[
+            (10, 5, 3, 2, "1 2 3 4 5 6 7 8 9 10"),
+            // Up to (on_each_side + on_ends) * 2 pages, all of them, even from the first or
+            // the last page.
+            (10, 1, 3, 2, "1 2 3 4 5 6 7 8 9 10"),
+            (10, 10, 3, 2, "1 2 3 4 5 6 7 8 9 10"),
+            (6, 1, 1, 2, "1 2 3 4 5 6"),
+            (11, 1, 3, 2, "1 2 3 4 … 10 11"),
+            (11, 7, 3, 2, "1 2 3 4 5 6 7 8 9 10 11"),
+            (11, 8, 3, 2, "1 2 … 5 6 7 8 9 10 11"),
+            (20, 7, 3, 2, "1 2 3 4 5 6 7 8 9 10 … 19 20"),
+            (20, 8, 3, 2, "1 2 … 5 6 7 8 9 10 11 … 19 20"),
+            (20, 13, 3, 2, "1 2 … 10 11 12 13 14 15 16 … 19 20"),
+            (20, 14, 3, 2, "1 2 … 11 12 13 14 15 16 17 18 19 20"),
+            (20, 20, 3, 2, "1 2 … 17 18 19 20"),
+            (50, 25, 1, 1, "1 … 24 25 26 … 50"),
+            (50, 4, 1, 1, "1 2 3 4 5 … 50"),
+            (50, 5, 1, 1, "1 … 4 5 6 … 50"),
+            (50, 45, 1, 1, "1 … 44 45 46 … 50"),
+            (50, 46, 1, 1, "1 … 45 46 47 … 50"),
+            (50, 47, 1, 1, "1 … 46 47 48 49 50"),
+            (50, 48, 1, 1, "1 … 47 48 49 50"),
+            (9, 5, 2, 0, "… 3 4 5 6 7 …"),
+            (9, 5, 0, 2, "1 2 … 5 … 8 9"),
+            (30, 15, 1, 3, "1 2 3 … 14 15 16 … 28 29 30"),
+            (30, 15, 3, 1, "1 … 12 13 14 15 16 17 18 … 30"),
+            (30, 6, 0, 0, "… 6 …"),
+            (5, 1, 2, 1, "1 2 3 4 5"),
+            (1, 1, 3, 2, "1"),
+        ];
+        for &(num_pages, number, side, ends, want) in cases {
+            let links = layout(num_pages, 1, 0, true)
+                .elided(PageNumber::Int(number), side, ends)
+                .unwrap();
+            let shown: Vec<String> = links.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                shown.join(" "),
+                want,
+                "{num_pages} pages, page {number}, {side}/{ends}"
+            );
+        }
+        let err = layout(20, 1, 0, true).elided(PageNumber::Int(21), 3, 2);
+        assert_eq!(shown(err), "empty: That page contains no results");
+    }
+
+    #[test]
+    fn page_links_know_their_number() {
+        assert_eq!(PageLink::Number(7).number(), Some(7));
+        assert_eq!(PageLink::Ellipsis.number(), None);
+        assert_eq!(PageLink::Number(7).to_string(), "7");
+        assert_eq!(PageLink::Ellipsis.to_string(), ELLIPSIS);
+    }
+
+    #[test]
+    fn decompose_splits_normal_and_subnormal_floats() {
+        assert_eq!(decompose(1.0), (1 << 52, -52));
+        assert_eq!(decompose(2.5), (5 << 50, -51));
+        assert_eq!(decompose(f64::MIN_POSITIVE / 4.0), (1 << 50, -1074));
+    }
+
     #[test]
     fn true_division_matches_python() {
         // Values printed by CPython: math.ceil(a / b).
@@ -239,6 +451,18 @@ mod tests {
             (4_611_686_018_427_387_904, 3, 1_537_228_672_809_129_216),
             (1_000_000_000_000_003, 1000, 1_000_000_000_001),
             (u64::MAX, 1, 18_446_744_073_709_551_615),
+            (20, 10, 2),
+            (30, 10, 3),
+            (3, 2, 2),
+            (7, 4, 2),
+            // Just above an integer, closer to it than half a unit in the last place: the
+            // quotient rounds down to the integer.
+            (1_125_899_906_842_624_003, 1000, 1_125_899_906_842_624),
+            (1_152_921_504_606_846_977, 1024, 1_125_899_906_842_624),
+            // A quotient a quarter above 2^50 is exact: its ceiling is the next integer.
+            (4_503_599_627_370_497, 4, 1_125_899_906_842_625),
+            // Ties between two floats go to the even significand, before or after the guess.
+            (9_007_199_254_740_997, 2, 4_503_599_627_370_498),
         ];
         for &(a, b, want) in cases {
             assert_eq!(ceil_of_true_division(a, b), want, "ceil({a} / {b})");

@@ -233,6 +233,69 @@ mod tests {
     }
 
     #[test]
+    fn to_int_table() {
+        let cases: &[(PageNumber<'_>, Option<i128>)] = &[
+            (PageNumber::Int(5), Some(5)),
+            (PageNumber::Int(-5), Some(-5)),
+            (PageNumber::Str(" 7 "), Some(7)),
+            (PageNumber::Str("x"), None),
+            (PageNumber::Float(2.0), Some(2)),
+            (PageNumber::Float(-3.0), Some(-3)),
+            (PageNumber::Float(0.0), Some(0)),
+            (PageNumber::Float(2.5), None),
+            (PageNumber::Float(-0.5), None),
+            (PageNumber::Float(f64::NAN), None),
+            (PageNumber::Float(f64::INFINITY), None),
+            (PageNumber::Float(f64::NEG_INFINITY), None),
+            // Integral floats beyond i128 saturate, keeping their order.
+            (PageNumber::Float(1e40), Some(i128::MAX)),
+            (PageNumber::Missing, None),
+        ];
+        for (number, want) in cases {
+            assert_eq!(number.to_int(), *want, "{number:?}");
+        }
+    }
+
+    #[test]
+    fn the_code_point_after_a_nine_is_no_digit() {
+        // ':' follows '9' and U+066A (ARABIC PERCENT SIGN) follows U+0669 (ARABIC-INDIC NINE).
+        for c in [':', '\u{66a}', '\u{ff1a}'] {
+            assert_eq!(decimal_value(c), None, "{c:?}");
+            assert_eq!(parse_python_int(&format!("1{c}")), None, "{c:?}");
+        }
+        assert_eq!(decimal_value('/'), None);
+        assert_eq!(decimal_value('\u{65f}'), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reads_back_integers_as_python_writes_them(
+            n in proptest::prelude::any::<i64>(),
+            grouped in proptest::prelude::any::<bool>(),
+            plus in proptest::prelude::any::<bool>(),
+            pad in "[ \t\n\u{a0}\u{3000}]{0,2}",
+        ) {
+            let digits = n.unsigned_abs().to_string();
+            let digits = if grouped {
+                // Python accepts `1_000_000`: an underscore between any two digits.
+                let mut out = String::new();
+                for (i, c) in digits.chars().enumerate() {
+                    if i > 0 && (digits.len() - i) % 3 == 0 {
+                        out.push('_');
+                    }
+                    out.push(c);
+                }
+                out
+            } else {
+                digits
+            };
+            let sign = if n < 0 { "-" } else if plus { "+" } else { "" };
+            let text = format!("{pad}{sign}{digits}{pad}");
+            proptest::prop_assert_eq!(parse_python_int(&text), Some(i128::from(n)), "{:?}", text);
+        }
+    }
+
+    #[test]
     fn saturates_instead_of_overflowing() {
         let huge = "9".repeat(100);
         assert_eq!(parse_python_int(&huge), Some(i128::MAX));
