@@ -94,11 +94,17 @@ async fn main() {
             while !*stopped.borrow() {
                 let older = chrono::Utc::now() - chrono::Duration::seconds(1);
                 pruned += tasks
-                    .prune_results(older, &[TaskResultStatus::Successful, TaskResultStatus::Failed])
+                    .prune_results(
+                        older,
+                        &[TaskResultStatus::Successful, TaskResultStatus::Failed],
+                    )
                     .await
                     .unwrap();
                 if vacuum && last_vacuum.elapsed() >= Duration::from_secs(5) {
-                    sqlx::raw_sql("VACUUM djrs_task").execute(&pool).await.unwrap();
+                    sqlx::raw_sql("VACUUM djrs_task")
+                        .execute(&pool)
+                        .await
+                        .unwrap();
                     last_vacuum = Instant::now();
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;

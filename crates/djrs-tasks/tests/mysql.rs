@@ -112,8 +112,10 @@ async fn the_mysql_backend_is_configured_by_name() {
         }))
         .unwrap()
     };
-    let tasks = Tasks::from_config(config(serde_json::json!({"URL": "mysql://root@127.0.0.1:3306/test"})))
-        .unwrap();
+    let tasks = Tasks::from_config(config(
+        serde_json::json!({"URL": "mysql://root@127.0.0.1:3306/test"}),
+    ))
+    .unwrap();
     assert_eq!(tasks.backend("default").unwrap().name(), "MysqlBackend");
     let missing = Tasks::from_config(config(serde_json::json!({}))).unwrap_err();
     assert_eq!(

@@ -398,7 +398,10 @@ async fn the_dashboard_answers_nul_in_urls_without_database_text() {
 
     let store = PgStore::new().await;
     let tasks = store.tasks();
-    suite::record.enqueue(&tasks, "dashboard-nul".into(), 1).await.unwrap();
+    suite::record
+        .enqueue(&tasks, "dashboard-nul".into(), 1)
+        .await
+        .unwrap();
     let app: axum::Router = axum::Router::new()
         .nest("/tasks", djrs_tasks::axum::dashboard(|_| true))
         .with_state(tasks);
@@ -419,7 +422,12 @@ async fn the_dashboard_answers_nul_in_urls_without_database_text() {
             .unwrap();
         let body = String::from_utf8_lossy(&body);
         assert_eq!(status, expected, "{uri}: {body}");
-        for database_text in ["invalid byte sequence", "0x00", "SQLSTATE", "unsupported Unicode"] {
+        for database_text in [
+            "invalid byte sequence",
+            "0x00",
+            "SQLSTATE",
+            "unsupported Unicode",
+        ] {
             assert!(!body.contains(database_text), "{uri}: {body}");
         }
         if uri == "/tasks/api/results?queue_name=%00" {

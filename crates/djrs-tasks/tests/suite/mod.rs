@@ -1150,7 +1150,13 @@ pub(crate) async fn values_the_database_cannot_store_are_refused_the_same_way(st
     assert!(tasks.cancel("a\u{0}").await.is_err());
     let mut filter = djrs_tasks::ResultFilter::default();
     filter.queue_name = Some("default\u{0}".into());
-    assert!(queue(&tasks).list_results(&filter).await.unwrap().is_empty());
+    assert!(
+        queue(&tasks)
+            .list_results(&filter)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         failed.errors[0].message.contains("return value")
             && failed.errors[0].message.contains("[\"k\"][1]"),
