@@ -369,15 +369,74 @@ mod tests {
             trimmed,
             "Error: disk full\n\nStack backtrace:\n   1: my_app::jobs::export\n             at ./src/jobs.rs:12:9\n   5: my_app::jobs::run\n[5 frames of the runtime, std and djrs left out]"
         );
-        // Text without frames is kept as it is.
+        // Text without frames is kept as it is, also lines that only look like frames.
+        for text in [
+            "plain: message\n  12 apples",
+            ": std::looks_like_a_frame",
+            "1x: std::no",
+        ] {
+            assert_eq!(trim_backtrace(text), text);
+        }
+    }
+
+    fn running() -> TaskResult {
+        serde_json::from_value(serde_json::json!({
+            "id": "t", "task_name": "n", "status": "RUNNING", "enqueued_at": "2026-01-01T00:00:00Z",
+            "started_at": null, "finished_at": null, "last_attempted_at": null, "run_after": null,
+            "args": [], "backend": "default", "queue_name": "default", "priority": 0, "errors": [],
+            "worker_ids": ["w1", "w2"], "max_attempts": 3, "return_value": null, "timeout": null,
+            "unique_key": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn statuses_have_djangos_names_and_know_when_they_are_final() {
+        let table = [
+            (TaskResultStatus::Ready, "READY", false),
+            (TaskResultStatus::Running, "RUNNING", false),
+            (TaskResultStatus::Failed, "FAILED", true),
+            (TaskResultStatus::Successful, "SUCCESSFUL", true),
+        ];
+        for (status, name, finished) in table {
+            assert_eq!(status.as_str(), name);
+            assert_eq!(status.to_string(), name);
+            assert_eq!(name.parse::<TaskResultStatus>().unwrap(), status);
+            assert_eq!(status.is_finished(), finished, "{name}");
+        }
+        assert!("ready".parse::<TaskResultStatus>().is_err());
+        assert!("".parse::<TaskResultStatus>().is_err());
+    }
+
+    #[test]
+    fn results_record_how_a_task_ends() {
+        let now = Utc::now();
+        let mut ok = running();
+        assert_eq!(ok.attempts(), 2);
+        assert!(!ok.is_finished());
+        ok.mark_successful(serde_json::json!(7), now);
         assert_eq!(
-            trim_backtrace("plain: message\n  12 apples"),
-            "plain: message\n  12 apples"
+            (ok.status, ok.return_value.clone(), ok.finished_at),
+            (
+                TaskResultStatus::Successful,
+                Some(serde_json::json!(7)),
+                Some(now)
+            )
         );
+        assert!(ok.is_finished());
+        let mut failed = running();
+        failed.mark_failed(TaskError::new("E", "bad"), now);
+        assert_eq!(
+            (failed.status, failed.errors.len(), failed.finished_at),
+            (TaskResultStatus::Failed, 1, Some(now))
+        );
+        assert!(failed.is_finished());
+        assert_eq!(failed.errors[0].to_string(), "E: bad");
     }
 
     #[test]
     fn caps_cut_at_a_character_boundary_and_say_so() {
+        assert_eq!(TaskError::TRACEBACK_LIMIT, 8192);
         assert_eq!(cap("short", 5), "short");
         assert_eq!(cap("abcdef", 5), "abcde[… 1 more bytes cut]");
         // "é" is two bytes: a cut inside it moves back to the boundary.
