@@ -73,15 +73,35 @@ impl Hooks {
     }
 
     pub(crate) fn finished(&self, result: &TaskResult) {
-        match result.status {
-            crate::TaskResultStatus::Failed => {
-                tracing::error!(target: "djrs_tasks", id = %result.id, name = %result.task_name, attempts = result.attempts(), "task failed")
-            }
-            _ => {
-                tracing::info!(target: "djrs_tasks", id = %result.id, name = %result.task_name, status = %result.status, "task finished")
-            }
-        }
+        log_finished(result, result.status);
         self.finished.iter().for_each(|hook| hook(result));
+    }
+
+    /// `task_finished` for `task` ending with `status`; the final result is built only when a
+    /// hook wants it (the worker's hot path need not copy every task it ran).
+    pub(crate) fn finished_as(
+        &self,
+        task: &TaskResult,
+        status: crate::TaskResultStatus,
+        result: impl FnOnce() -> TaskResult,
+    ) {
+        log_finished(task, status);
+        if !self.finished.is_empty() {
+            let result = result();
+            self.finished.iter().for_each(|hook| hook(&result));
+        }
+    }
+}
+
+/// The one line a finished task logs.
+fn log_finished(task: &TaskResult, status: crate::TaskResultStatus) {
+    match status {
+        crate::TaskResultStatus::Failed => {
+            tracing::error!(target: "djrs_tasks", id = %task.id, name = %task.task_name, attempts = task.attempts(), "task failed")
+        }
+        _ => {
+            tracing::info!(target: "djrs_tasks", id = %task.id, name = %task.task_name, %status, "task finished")
+        }
     }
 }
 

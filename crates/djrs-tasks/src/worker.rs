@@ -16,7 +16,7 @@ use crate::backend::{Completion, Lease, Outcome, Queue};
 use crate::runner::run_attempt;
 use crate::{
     DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskId,
-    TaskResult, Tasks, WorkerId,
+    TaskResult, TaskResultStatus, Tasks, WorkerId,
 };
 
 /// What a worker did before it stopped.
@@ -456,8 +456,10 @@ impl Worker {
                                 Outcome::Interrupted(_) => s.interrupted += 1,
                                 Outcome::Failed(_) => s.failed += 1,
                             });
-                            if let Some(finished) = finished_result(task, &completion.outcome) {
-                                self.tasks.hooks().finished(&finished);
+                            if let Some(status) = final_status(&completion.outcome) {
+                                self.tasks.hooks().finished_as(task, status, || {
+                                    finished_result(task, &completion.outcome)
+                                });
                             }
                         } else {
                             shared.count(|s| s.lost += 1);
@@ -482,17 +484,26 @@ impl Worker {
     }
 }
 
+/// The status an outcome leaves its task in, when it finishes it.
+fn final_status(outcome: &Outcome) -> Option<TaskResultStatus> {
+    match outcome {
+        Outcome::Succeeded(_) => Some(TaskResultStatus::Successful),
+        Outcome::Failed(_) => Some(TaskResultStatus::Failed),
+        Outcome::Retry { .. } | Outcome::Interrupted(_) => None,
+    }
+}
+
 /// The task as it ends, for `task_finished`: the task the worker ran with the outcome the store
-/// recorded; `None` for outcomes that do not finish it.
-fn finished_result(task: &TaskResult, outcome: &Outcome) -> Option<TaskResult> {
+/// recorded (called for finishing outcomes only).
+fn finished_result(task: &TaskResult, outcome: &Outcome) -> TaskResult {
     let now = Utc::now();
     let mut finished = task.clone();
     match outcome {
         Outcome::Succeeded(value) => finished.mark_successful(value.clone(), now),
         Outcome::Failed(error) => finished.mark_failed(error.clone(), now),
-        Outcome::Retry { .. } | Outcome::Interrupted(_) => return None,
+        Outcome::Retry { .. } | Outcome::Interrupted(_) => {}
     }
-    Some(finished)
+    finished
 }
 
 /// An attempt in flight: its number and the signal that stops it when its lease is lost.

@@ -229,6 +229,28 @@ pub enum QueueSet<'a> {
     AllBut(&'a [String]),
 }
 
+impl<'a> QueueSet<'a> {
+    /// The claim's queue condition (`AND …`, empty for every queue) with `?` placeholders, and
+    /// the queue names to bind, in order.
+    #[cfg(any(feature = "sqlite", feature = "mysql"))]
+    pub(crate) fn placeholder_filter(self) -> (String, &'a [String]) {
+        match self {
+            QueueSet::Only([]) => ("AND 1 = 0".to_owned(), &[]),
+            QueueSet::AllBut([]) => (String::new(), &[]),
+            // One queue: an equality the index serves in claim order.
+            QueueSet::Only(queues @ [_]) => ("AND queue_name = ?".to_owned(), queues),
+            QueueSet::Only(queues) => (
+                format!("AND queue_name IN ({})", placeholders(queues.len())),
+                queues,
+            ),
+            QueueSet::AllBut(queues) => (
+                format!("AND NOT queue_name IN ({})", placeholders(queues.len())),
+                queues,
+            ),
+        }
+    }
+}
+
 /// A claim: up to `limit` due tasks of `queues` for `worker_id`.
 #[derive(Debug)]
 #[doc(hidden)]
@@ -1075,6 +1097,19 @@ where
             .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
         unique_key: row.try_get(17)?,
     })
+}
+
+/// Decodes `(queue, status, count)` rows.
+pub(crate) fn decode_counts<R>(rows: &[R]) -> Result<Vec<(String, String, i64)>>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect()
 }
 
 /// Placeholders `?, ?, …` for `n` values.

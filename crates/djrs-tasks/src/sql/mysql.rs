@@ -7,12 +7,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
-use sqlx::{AssertSqlSafe, Row};
 
-use super::{
-    Claim, Conn, Dialect, QueueSet, SqlBackend, Transition, decode, micros, millis, placeholders,
-};
+use super::{Claim, Conn, Dialect, SqlBackend, Transition, decode, micros, millis, placeholders};
 use crate::backend::{Lease, NewTask, ResultFilter};
 use crate::task::BoxFuture;
 use crate::{Error, Result, TaskId, TaskResult, WorkerId};
@@ -370,25 +368,7 @@ impl Dialect for MySql {
         claim: &'a Claim<'a>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
-            let (negate, queues) = match claim.queues {
-                QueueSet::Only(queues) => ("", queues),
-                QueueSet::AllBut(queues) => ("NOT", queues),
-            };
-            let queue_filter = if queues.is_empty() {
-                if negate.is_empty() {
-                    "AND FALSE".to_owned()
-                } else {
-                    String::new()
-                }
-            } else if negate.is_empty() && queues.len() == 1 {
-                // One queue: an equality the index serves in claim order.
-                "AND queue_name = ?".to_owned()
-            } else {
-                format!(
-                    "AND {negate} queue_name IN ({})",
-                    placeholders(queues.len())
-                )
-            };
+            let (queue_filter, queues) = claim.queues.placeholder_filter();
             let mut select = sqlx::query_scalar::<_, String>(AssertSqlSafe(format!(
                 "SELECT id FROM djrs_task WHERE status = 'READY' {queue_filter} \
                  AND (run_after IS NULL OR run_after <= {NOW}) \
@@ -551,10 +531,7 @@ impl Dialect for MySql {
             )
             .fetch_all(&self.pool)
             .await?;
-            found
-                .iter()
-                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-                .collect()
+            super::decode_counts(&found)
         })
     }
 

@@ -614,10 +614,7 @@ impl Dialect for Postgres {
             )
             .fetch_all(&self.pool)
             .await?;
-            found
-                .iter()
-                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-                .collect()
+            super::decode_counts(&found)
         })
     }
 

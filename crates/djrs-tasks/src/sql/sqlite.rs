@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::Notify;
 
-use super::{Claim, Conn, Dialect, QueueSet, SqlBackend, Transition, decode, micros, millis};
+use super::{Claim, Conn, Dialect, SqlBackend, Transition, decode, micros, millis};
 use crate::backend::{Lease, NewTask, ResultFilter};
 use crate::task::BoxFuture;
 use crate::{Error, Result, TaskId, TaskResult, WorkerId};
@@ -424,22 +424,7 @@ impl Dialect for Sqlite {
         Box::pin(async move {
             let now = micros(claim.now);
             let lease_until = now.saturating_add(millis(claim.lease).saturating_mul(1000));
-            let (negate, queues) = match claim.queues {
-                QueueSet::Only(queues) => ("", queues),
-                QueueSet::AllBut(queues) => ("NOT", queues),
-            };
-            let queue_filter = if queues.is_empty() {
-                if negate.is_empty() {
-                    "AND 0".to_owned()
-                } else {
-                    String::new()
-                }
-            } else {
-                format!(
-                    "AND {negate} queue_name IN ({})",
-                    super::placeholders(queues.len())
-                )
-            };
+            let (queue_filter, queues) = claim.queues.placeholder_filter();
             let sql = format!(
                 "UPDATE djrs_task SET status = 'RUNNING', worker_id = ?, started_at = COALESCE(started_at, ?), \
                  last_attempted_at = ?, worker_ids = json_insert(worker_ids, '$[#]', ?), lease_expires_at = ? \
@@ -586,10 +571,7 @@ impl Dialect for Sqlite {
             )
             .fetch_all(&self.pool)
             .await?;
-            found
-                .iter()
-                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-                .collect()
+            super::decode_counts(&found)
         })
     }
 
