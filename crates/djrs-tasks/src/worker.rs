@@ -229,6 +229,9 @@ impl Worker {
                 free if running.is_empty() || free >= this.concurrency.div_ceil(2) => free,
                 _ => 0,
             };
+            // Read before claiming: an outcome recorded while the claim runs frees a slot the
+            // claim may not have seen, so "nothing in flight" must hold from before the claim.
+            let quiet = running.is_empty() && shared.in_flight_count() == 0;
             let mut claim_failed = false;
             let claimed = if free == 0 {
                 Vec::new()
@@ -247,12 +250,7 @@ impl Worker {
             };
             if claimed.is_empty() {
                 // Idle means the store said there is nothing to claim, not that it failed.
-                if until_idle
-                    && !claim_failed
-                    && running.is_empty()
-                    && free > 0
-                    && shared.in_flight_count() == 0
-                {
+                if until_idle && quiet && !claim_failed && free > 0 {
                     break;
                 }
                 tokio::select! {
