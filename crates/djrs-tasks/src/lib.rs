@@ -34,6 +34,8 @@
 //! | `sqlite` | `SqliteBackend`: the embedded queue on one SQLite file               | no      |
 //! | `postgres` | `PostgresBackend`: one queue for many workers on many machines, `LISTEN`/`NOTIFY` wake-ups | no |
 //! | `mysql`  | `MysqlBackend`: the same queue on MySQL 8 and MariaDB ≥ 10.6                  | no      |
+//! | `redis`  | `RedisBackend`: the queue on Redis ≥ 7.0 and Valkey, Lua scripts, Pub/Sub wake-ups | no |
+//! | `redis-cluster` | `RedisBackend::open_cluster`: the queue on a Redis Cluster    | no      |
 //! | `axum`   | `axum::dashboard`: a read-only dashboard router; `Tasks` as state     | no      |
 //!
 //! # Beyond Django
@@ -52,6 +54,8 @@ mod backend;
 mod error;
 mod ids;
 mod immediate;
+#[cfg(feature = "redis")]
+mod redis_queue;
 mod result;
 mod runner;
 mod schedule;
@@ -71,6 +75,8 @@ pub use djrs_tasks_macros::task;
 pub use error::{Error, Result};
 pub use ids::{TaskId, WorkerId};
 pub use immediate::{DummyBackend, ImmediateBackend};
+#[cfg(feature = "redis")]
+pub use redis_queue::RedisBackend;
 pub use result::{TaskError, TaskResult, TaskResultStatus};
 pub use schedule::{Scheduler, SchedulerStats};
 pub use signal::shutdown_signal;

@@ -582,7 +582,7 @@ fn backend_from_config(alias: &str, config: &BackendConfig) -> Result<Arc<dyn Ba
     known.sort_unstable();
     Err(Error::InvalidTaskBackend(format!(
         "Could not find backend '{}' for '{alias}': the backends compiled in are {} \
-         (SqliteBackend, PostgresBackend and MysqlBackend need the features sqlite, postgres and mysql)",
+         (SqliteBackend, PostgresBackend, MysqlBackend and RedisBackend need the features sqlite, postgres, mysql and redis)",
         config.backend,
         known.join(", ")
     )))

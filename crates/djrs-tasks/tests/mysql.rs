@@ -7,7 +7,7 @@ mod suite;
 use djrs_tasks::{
     BoxFuture, EnqueueIn, MysqlBackend, PreparedTask, TaskResult, Tasks, TasksBuilder,
 };
-use suite::Store;
+use suite::{Store, Stored};
 
 struct MyStore {
     url: String,
@@ -74,8 +74,8 @@ impl Store for MyStore {
         tasks: &'a Tasks,
         batch: Vec<PreparedTask>,
         commit: bool,
-    ) -> BoxFuture<'a, djrs_tasks::Result<Vec<TaskResult>>> {
-        Box::pin(async move {
+    ) -> Option<BoxFuture<'a, djrs_tasks::Result<Vec<TaskResult>>>> {
+        Some(Box::pin(async move {
             let pool = self.pool();
             let mut tx = pool.begin().await.unwrap();
             let results = (&mut *tx).enqueue_batch_in(tasks, batch).await?;
@@ -86,11 +86,12 @@ impl Store for MyStore {
             }
             pool.close().await;
             Ok(results)
-        })
+        }))
     }
 
-    fn count<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, i64> {
+    fn stored<'a>(&'a self, what: Stored) -> BoxFuture<'a, i64> {
         Box::pin(async move {
+            let sql = what.sql();
             let pool = self.pool();
             let n = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .fetch_one(&pool)

@@ -7,7 +7,7 @@ mod suite;
 use djrs_tasks::{
     BoxFuture, EnqueueIn, PreparedTask, SqliteBackend, TaskResult, Tasks, TasksBuilder, TasksConfig,
 };
-use suite::Store;
+use suite::{Store, Stored};
 
 struct SqliteStore(tempfile::TempDir);
 
@@ -46,8 +46,8 @@ impl Store for SqliteStore {
         tasks: &'a Tasks,
         batch: Vec<PreparedTask>,
         commit: bool,
-    ) -> BoxFuture<'a, djrs_tasks::Result<Vec<TaskResult>>> {
-        Box::pin(async move {
+    ) -> Option<BoxFuture<'a, djrs_tasks::Result<Vec<TaskResult>>>> {
+        Some(Box::pin(async move {
             let pool = self.pool().await;
             let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
             let results = (&mut *tx).enqueue_batch_in(tasks, batch).await?;
@@ -57,11 +57,12 @@ impl Store for SqliteStore {
                 tx.rollback().await.unwrap();
             }
             Ok(results)
-        })
+        }))
     }
 
-    fn count<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, i64> {
+    fn stored<'a>(&'a self, what: Stored) -> BoxFuture<'a, i64> {
         Box::pin(async move {
+            let sql = what.sql();
             sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .fetch_one(&self.pool().await)
                 .await

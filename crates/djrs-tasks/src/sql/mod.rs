@@ -16,7 +16,7 @@ use tokio::sync::{Notify, OnceCell};
 
 use crate::backend::{
     Backend, BackendContext, Capabilities, Completion, Lease, NewTask, Outcome, QueueCounts,
-    ResultFilter,
+    ResultFilter, error_json,
 };
 use crate::task::BoxFuture;
 use crate::{
@@ -372,10 +372,7 @@ impl Transition {
             guard: Guard::Expired { worker_id, attempt },
             status,
             return_value: None,
-            error: Some(error_json(&TaskError::new(
-                "djrs_tasks::WorkerLost",
-                "the worker running this attempt stopped renewing its lease (it crashed, was killed or stalled)",
-            ))),
+            error: Some(error_json(&crate::backend::worker_lost())),
             run_after: None,
             refund: false,
         })
@@ -388,19 +385,11 @@ impl Transition {
             guard: Guard::Ready,
             status: TaskResultStatus::Failed,
             return_value: None,
-            error: Some(error_json(&TaskError::new(
-                "djrs_tasks::Cancelled",
-                "the task was cancelled before it ran",
-            ))),
+            error: Some(error_json(&crate::backend::cancelled_before_it_ran())),
             run_after: None,
             refund: false,
         }
     }
-}
-
-/// An error as the JSON stored in a result's `errors`.
-pub(crate) fn error_json(error: &TaskError) -> String {
-    serde_json::to_string(error).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// The task queue on a SQL database: [`SqliteBackend`] (one file, the embedded default),

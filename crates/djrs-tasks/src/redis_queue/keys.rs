@@ -1,0 +1,227 @@
+//! Key names and result ids of the Redis queue, and the decoding of what its scripts return.
+//!
+//! Every key of one queue is `<prefix>:{<queue>}:<name>`, so they share a hash tag and land on
+//! one Redis Cluster shard. A queue name is escaped to `[A-Za-z0-9-]` plus `_xx` hex escapes,
+//! which holds no brace, colon or dot. A result id is `<uuid>.<escaped queue>`: it says where
+//! the task lives, so `get_result(id)` needs nothing else.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use redis::Value;
+
+use crate::{Error, Result, TaskError, TaskId, TaskResult, TaskResultStatus};
+
+/// A queue name as it appears in keys and ids.
+pub(crate) fn escape(queue: &str) -> String {
+    let mut out = String::with_capacity(queue.len());
+    for byte in queue.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("_{byte:02x}"));
+        }
+    }
+    out
+}
+
+/// The queue name an escaped name stands for; `None` when it is not one [`escape`] makes.
+pub(crate) fn unescape(escaped: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(escaped.len());
+    let mut rest = escaped.as_bytes();
+    while let Some((&first, tail)) = rest.split_first() {
+        if first == b'_' {
+            let hex = tail.get(..2)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            if hex.bytes().any(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return None;
+            }
+            let byte = u8::from_str_radix(hex, 16).ok()?;
+            // Only what `escape` escapes: one name has one spelling.
+            if byte.is_ascii_alphanumeric() || byte == b'-' {
+                return None;
+            }
+            bytes.push(byte);
+            rest = &tail[2..];
+        } else if first.is_ascii_alphanumeric() || first == b'-' {
+            bytes.push(first);
+            rest = tail;
+        } else {
+            return None;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// The key base of a queue: `<prefix>:{<escaped queue>}:`.
+pub(crate) fn base(prefix: &str, queue: &str) -> String {
+    format!("{prefix}:{{{}}}:", escape(queue))
+}
+
+/// The result id of a new task: its uuid and its queue.
+pub(crate) fn result_id(uuid: &TaskId, queue: &str) -> TaskId {
+    TaskId::from(format!("{uuid}.{}", escape(queue)))
+}
+
+/// The queue a result id names, or `None` for an id this backend never made.
+pub(crate) fn queue_of(id: &str) -> Option<String> {
+    let (uuid, queue) = id.split_once('.')?;
+    if uuid.is_empty() || !uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return None;
+    }
+    unescape(queue)
+}
+
+/// Whether `prefix` can start key names: not empty, and no brace (it would move the hash
+/// tag), no NUL, no whitespace.
+pub(crate) fn valid_prefix(prefix: &str) -> bool {
+    !prefix.is_empty()
+        && !prefix
+            .chars()
+            .any(|c| matches!(c, '{' | '}' | '\0') || c.is_whitespace())
+}
+
+/// The text of a reply value (`None` for nil or `false`).
+pub(crate) fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::Int(n) => Some(n.to_string()),
+        Value::Okay => Some("OK".to_owned()),
+        _ => None,
+    }
+}
+
+/// The items of an array reply.
+pub(crate) fn items(value: Value) -> Result<Vec<Value>> {
+    match value {
+        Value::Array(items) | Value::Set(items) => Ok(items),
+        Value::Nil => Ok(Vec::new()),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// An integer reply.
+pub(crate) fn integer(value: &Value) -> Result<i64> {
+    match value {
+        Value::Int(n) => Ok(*n),
+        other => text(other)
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| unexpected(other)),
+    }
+}
+
+/// A reply of a shape the scripts never send.
+pub(crate) fn unexpected(value: &Value) -> Error {
+    Error::storage(Unexpected(format!("{value:?}")))
+}
+
+/// A reply the Redis queue did not expect (its scripts and the server disagree).
+#[derive(Debug, thiserror::Error)]
+#[error("unexpected reply from Redis: {0:.200}")]
+pub(crate) struct Unexpected(String);
+
+/// Decodes a `read()` row of the scripts: the id, then the fields `n b q p s a r e w m eq ra st
+/// f la to u`. `None` when the task's hash is gone (its result expired).
+pub(crate) fn decode(row: Value) -> Result<Option<TaskResult>> {
+    let row = items(row)?;
+    let field = |i: usize| row.get(i).and_then(text);
+    let Some(id) = field(0) else {
+        return Err(Error::storage(Unexpected("a row without an id".into())));
+    };
+    // `s` (the status) is always set while the hash exists.
+    let Some(status) = field(5) else {
+        return Ok(None);
+    };
+    let required = |i: usize, name: &str| {
+        field(i).ok_or_else(|| Error::storage(Unexpected(format!("task {id:.80} has no {name}"))))
+    };
+    let json = |text: String| serde_json::from_str(&text).map_err(Error::Decode);
+    let number = |i: usize| field(i).and_then(|t| t.parse::<i64>().ok());
+    let time = |i: usize| number(i).and_then(|us| Utc.timestamp_micros(us).single());
+    Ok(Some(TaskResult {
+        task_name: required(1, "name")?,
+        backend: required(2, "backend")?,
+        queue_name: required(3, "queue")?,
+        priority: number(4)
+            .and_then(|p| i32::try_from(p).ok())
+            .unwrap_or_default(),
+        status: status.parse::<TaskResultStatus>()?,
+        args: json(required(6, "arguments")?)?,
+        return_value: field(7).map(json).transpose()?,
+        errors: serde_json::from_str::<Vec<TaskError>>(&required(8, "errors")?)
+            .map_err(Error::Decode)?,
+        worker_ids: serde_json::from_str(&required(9, "worker ids")?).map_err(Error::Decode)?,
+        max_attempts: number(10).and_then(|m| u32::try_from(m).ok()).unwrap_or(1),
+        enqueued_at: time(11).unwrap_or_default(),
+        run_after: time(12),
+        started_at: time(13),
+        finished_at: time(14),
+        last_attempted_at: time(15),
+        timeout: number(16).map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
+        unique_key: field(17),
+        id: TaskId::from(id),
+    }))
+}
+
+/// Microseconds since the epoch, as the scripts store times.
+pub(crate) fn micros(t: DateTime<Utc>) -> String {
+    t.timestamp_micros().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_escape_to_one_spelling_and_back() {
+        for (queue, escaped) in [
+            ("default", "default"),
+            ("emails-high", "emails-high"),
+            ("a.b", "a_2eb"),
+            ("x_y", "x_5fy"),
+            ("{tag}", "_7btag_7d"),
+            ("a:b c", "a_3ab_20c"),
+            ("é", "_c3_a9"),
+            ("", ""),
+        ] {
+            assert_eq!(escape(queue), escaped, "{queue}");
+            assert_eq!(unescape(escaped).as_deref(), Some(queue), "{escaped}");
+        }
+        // Not spellings `escape` makes: refused, so two ids never name one task.
+        for bad in ["_2", "_zz", "_41", "_2E", "a.b", "a b", "_c3"] {
+            assert_eq!(unescape(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn result_ids_carry_their_queue() {
+        let uuid = TaskId::from("0190c3a4-0000-7000-8000-000000000000");
+        let id = result_id(&uuid, "mail.out");
+        assert_eq!(
+            id.as_str(),
+            "0190c3a4-0000-7000-8000-000000000000.mail_2eout"
+        );
+        assert_eq!(queue_of(id.as_str()).as_deref(), Some("mail.out"));
+        for bad in [
+            "",
+            "nodot",
+            ".default",
+            "xyz.default",
+            "0190c3a4.bad q",
+            "0190.a.b",
+        ] {
+            assert_eq!(queue_of(bad), None, "{bad}");
+        }
+        assert_eq!(base("djrs", "mail.out"), "djrs:{mail_2eout}:");
+    }
+
+    #[test]
+    fn prefixes_that_would_move_the_hash_tag_are_refused() {
+        assert!(valid_prefix("djrs"));
+        assert!(valid_prefix("app:tasks"));
+        for bad in ["", "a{b", "a}b", "a b", "a\0b", "a\nb"] {
+            assert!(!valid_prefix(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,1123 @@
+//! The Redis queue: `RedisBackend`, for Redis ≥ 7.0, Valkey and Redis Cluster.
+//!
+//! Every change of state is one Lua script (`lua/*.lua`, each prefixed with `lua/common.lua`),
+//! so a crash between two commands never loses or duplicates a task. Scripts read the server's
+//! clock, never a client's, and answer with codes. Per queue, under one hash tag: a sorted set
+//! of ready tasks (priority, then the time the task became due), a sorted set of deferred tasks
+//! promoted by the claim script, a sorted set of leases scored by expiry, a sorted set per
+//! status for listing and pruning, a hash per task with Django's result fields, a key per
+//! unique key, and a sorted set of cron occurrences. Workers wake through Pub/Sub.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
+use tokio::sync::{Notify, OnceCell};
+
+use crate::backend::{
+    Backend, BackendContext, Capabilities, Completion, Lease, NewTask, Outcome, QueueCounts,
+    ResultFilter, cancelled_before_it_ran, error_json, worker_lost,
+};
+use crate::task::BoxFuture;
+use crate::{Error, Queue, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};
+
+mod keys;
+
+use keys::{base, decode, integer, items, micros, queue_of, result_id, text};
+
+/// How long a reply may take before the command fails (the `redis` crate's default, 500 ms,
+/// is too short for a large batch on a busy server).
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Deferred tasks one claim promotes at most, and expired leases one rescue handles at most:
+/// every script's work is bounded.
+const SCRIPT_BATCH: u32 = 1_000;
+
+/// The statuses, as the index sets are named.
+const STATUSES: [TaskResultStatus; 4] = [
+    TaskResultStatus::Ready,
+    TaskResultStatus::Running,
+    TaskResultStatus::Successful,
+    TaskResultStatus::Failed,
+];
+
+macro_rules! script {
+    ($file:literal) => {
+        LazyLock::new(|| {
+            Script::new(concat!(
+                include_str!("lua/common.lua"),
+                include_str!(concat!("lua/", $file))
+            ))
+        })
+    };
+}
+
+static ENQUEUE: LazyLock<Script> = script!("enqueue.lua");
+static CLAIM: LazyLock<Script> = script!("claim.lua");
+static COMPLETE: LazyLock<Script> = script!("complete.lua");
+static RENEW: LazyLock<Script> = script!("renew.lua");
+static RESCUE: LazyLock<Script> = script!("rescue.lua");
+static CANCEL: LazyLock<Script> = script!("cancel.lua");
+static PRUNE: LazyLock<Script> = script!("prune.lua");
+static LEAD: LazyLock<Script> = script!("lead.lua");
+static RESIGN: LazyLock<Script> = script!("resign.lua");
+
+/// The task queue on Redis ≥ 7.0 (also Valkey, and Redis Cluster with the feature
+/// `redis-cluster`): many workers on many machines, woken through Pub/Sub.
+///
+/// Results live in Redis: a finished task's result is kept for [`result_ttl`]
+/// (default one day), then expires. Use `maxmemory-policy noeviction`: an evicted task is a
+/// lost task (the backend warns at start otherwise).
+///
+/// [`result_ttl`]: RedisBackend::result_ttl
+///
+/// ```no_run
+/// use djrs_tasks::{task, RedisBackend, Tasks, Worker};
+///
+/// #[task]
+/// async fn double(n: i64) -> i64 { n * 2 }
+///
+/// # async fn run() -> djrs_tasks::Result<()> {
+/// let backend = RedisBackend::open("redis://127.0.0.1:6379")?.prefix("myapp")?;
+/// let tasks = Tasks::builder().backend("default", backend).build()?;
+/// let result = double.enqueue(&tasks, 21).await?;
+/// Worker::new(&tasks).run_until_idle().await?;
+/// assert_eq!(tasks.get_result(&result.id).await?.return_value::<i64>()?, 42);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisBackend {
+    client: Arc<Client>,
+    conn: Arc<OnceCell<Conn>>,
+    prefix: Arc<str>,
+    result_ttl: Option<Duration>,
+    queue_limits: Arc<BTreeMap<String, u32>>,
+    notify: Arc<Notify>,
+    listener: Arc<OnceCell<ListenerTask>>,
+    next_queue: Arc<AtomicUsize>,
+}
+
+impl fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisBackend")
+            .field("prefix", &self.prefix)
+            .field("cluster", &self.client.is_cluster())
+            .field("result_ttl", &self.result_ttl)
+            .field("queue_limits", &self.queue_limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the backend connects.
+enum Client {
+    Single(redis::Client),
+    #[cfg(feature = "redis-cluster")]
+    Cluster(redis::cluster::ClusterClient, redis::Client),
+}
+
+impl Client {
+    fn is_cluster(&self) -> bool {
+        !matches!(self, Client::Single(_))
+    }
+
+    /// A node to subscribe on (a `PUBLISH` on any cluster node reaches every node).
+    fn pubsub_node(&self) -> &redis::Client {
+        match self {
+            Client::Single(client) => client,
+            #[cfg(feature = "redis-cluster")]
+            Client::Cluster(_, node) => node,
+        }
+    }
+}
+
+/// The command connection: reconnects by itself; cheap to clone.
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    #[cfg(feature = "redis-cluster")]
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(conn) => conn.req_packed_command(cmd),
+            #[cfg(feature = "redis-cluster")]
+            Conn::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(conn) => conn.req_packed_commands(pipeline, offset, count),
+            #[cfg(feature = "redis-cluster")]
+            Conn::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(conn) => conn.get_db(),
+            #[cfg(feature = "redis-cluster")]
+            Conn::Cluster(conn) => conn.get_db(),
+        }
+    }
+}
+
+/// The Pub/Sub listener; stops when the last backend value holding it is dropped.
+struct ListenerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn storage(err: redis::RedisError) -> Error {
+    Error::storage(err)
+}
+
+impl RedisBackend {
+    /// A backend on the Redis at `url` (`redis://[user:password@]host[:port][/db]`, or
+    /// `rediss://` for TLS when the `redis` crate's TLS feature is on). Connects on first use.
+    ///
+    /// ```
+    /// let backend = djrs_tasks::RedisBackend::open("redis://127.0.0.1:6379/0")?;
+    /// assert!(djrs_tasks::RedisBackend::open("http://example.com").is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidTaskBackend` when the URL is not a Redis URL.
+    pub fn open(url: &str) -> Result<Self> {
+        // The parser's message may quote the URL, password and all: say what is expected.
+        let client = redis::Client::open(url).map_err(|_| {
+            Error::InvalidTaskBackend(
+                "RedisBackend: URL must be redis://[user:password@]host[:port][/db] (or rediss://, unix://)"
+                    .into(),
+            )
+        })?;
+        Ok(Self::with_client(Client::Single(client)))
+    }
+
+    /// A backend on a Redis Cluster, given some of its nodes' URLs (feature `redis-cluster`).
+    /// Every key of one queue carries the queue's hash tag, so one queue lives on one shard.
+    ///
+    /// ```
+    /// let backend = djrs_tasks::RedisBackend::open_cluster(&["redis://127.0.0.1:7000"])?;
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidTaskBackend` for an empty list or a URL that is not a Redis URL.
+    #[cfg(feature = "redis-cluster")]
+    pub fn open_cluster(urls: &[&str]) -> Result<Self> {
+        let invalid = |_: redis::RedisError| {
+            Error::InvalidTaskBackend(
+                "RedisBackend: each cluster node URL must be redis://[user:password@]host[:port]"
+                    .into(),
+            )
+        };
+        let first = urls.first().ok_or_else(|| {
+            Error::InvalidTaskBackend("RedisBackend: a cluster needs at least one node URL".into())
+        })?;
+        let node = redis::Client::open(*first).map_err(invalid)?;
+        let cluster = redis::cluster::ClusterClient::builder(urls.iter().copied())
+            .response_timeout(RESPONSE_TIMEOUT)
+            .build()
+            .map_err(invalid)?;
+        Ok(Self::with_client(Client::Cluster(cluster, node)))
+    }
+
+    fn with_client(client: Client) -> Self {
+        RedisBackend {
+            client: Arc::new(client),
+            conn: Arc::default(),
+            prefix: Arc::from("djrs"),
+            result_ttl: Some(Duration::from_secs(24 * 60 * 60)),
+            queue_limits: Arc::default(),
+            notify: Arc::default(),
+            listener: Arc::default(),
+            next_queue: Arc::default(),
+        }
+    }
+
+    /// Starts every key with `prefix` (default `djrs`), so several applications share one
+    /// Redis.
+    ///
+    /// ```
+    /// let backend = djrs_tasks::RedisBackend::open("redis://127.0.0.1")?.prefix("shop")?;
+    /// assert!(djrs_tasks::RedisBackend::open("redis://127.0.0.1")?.prefix("a{b}").is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidTaskBackend` for an empty prefix, or one with a brace (it would move the hash
+    /// tag), whitespace or NUL.
+    pub fn prefix(mut self, prefix: &str) -> Result<Self> {
+        if !keys::valid_prefix(prefix) {
+            return Err(Error::InvalidTaskBackend(format!(
+                "RedisBackend: the key prefix {prefix:?} must be non-empty, without braces, \
+                 whitespace or NUL"
+            )));
+        }
+        self.prefix = Arc::from(prefix);
+        Ok(self)
+    }
+
+    /// How long a finished task's result is kept (default one day); `None` keeps results until
+    /// [`Tasks::prune_results`](crate::Tasks::prune_results) deletes them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let backend = djrs_tasks::RedisBackend::open("redis://127.0.0.1")?
+    ///     .result_ttl(Some(Duration::from_secs(3600)));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    #[must_use]
+    pub fn result_ttl(mut self, ttl: Option<Duration>) -> Self {
+        self.result_ttl = ttl.filter(|ttl| !ttl.is_zero());
+        self
+    }
+
+    /// Runs at most `limit` tasks of `queue` at once across every worker on every machine;
+    /// the claim script counts the queue's live leases, so the limit holds under races and a
+    /// dead worker's slot frees when its lease expires.
+    ///
+    /// ```
+    /// let backend = djrs_tasks::RedisBackend::open("redis://127.0.0.1")?.queue_limit("reports", 2);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    #[must_use]
+    pub fn queue_limit(mut self, queue: impl Into<String>, limit: u32) -> Self {
+        Arc::make_mut(&mut self.queue_limits).insert(queue.into(), limit);
+        self
+    }
+
+    /// The key prefix.
+    ///
+    /// ```
+    /// assert_eq!(djrs_tasks::RedisBackend::open("redis://127.0.0.1")?.key_prefix(), "djrs");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    #[must_use]
+    pub fn key_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Connects now (the backend otherwise connects on first use), and warns when the server
+    /// may evict keys (`maxmemory-policy` other than `noeviction`).
+    ///
+    /// # Errors
+    /// `Storage` when Redis cannot be reached.
+    pub async fn connect(&self) -> Result<()> {
+        self.conn().await.map(drop)
+    }
+
+    async fn conn(&self) -> Result<Conn> {
+        self.conn
+            .get_or_try_init(|| async {
+                if tokio::runtime::Handle::try_current().is_err() {
+                    return Err(Error::InvalidTaskBackend(
+                        "RedisBackend connects inside a Tokio runtime: use it from async code \
+                         running on Tokio"
+                            .into(),
+                    ));
+                }
+                let mut conn = match self.client.as_ref() {
+                    Client::Single(client) => {
+                        let config = ConnectionManagerConfig::new()
+                            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                            .set_connection_timeout(Some(Duration::from_secs(5)));
+                        Conn::Single(
+                            client
+                                .get_connection_manager_with_config(config)
+                                .await
+                                .map_err(storage)?,
+                        )
+                    }
+                    #[cfg(feature = "redis-cluster")]
+                    Client::Cluster(cluster, _) => {
+                        Conn::Cluster(cluster.get_async_connection().await.map_err(storage)?)
+                    }
+                };
+                warn_if_evicting(&mut conn).await;
+                Ok(conn)
+            })
+            .await
+            .cloned()
+    }
+
+    /// The key of the set of queue names that have had tasks.
+    fn registry(&self) -> String {
+        format!("{}:queues", self.prefix)
+    }
+
+    /// The Pub/Sub channel that wakes workers.
+    fn channel(&self) -> String {
+        format!("{}:wake", self.prefix)
+    }
+
+    fn ttl_ms(&self) -> u64 {
+        self.result_ttl
+            .map_or(0, |ttl| u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Every queue that has had tasks.
+    async fn known_queues(&self, conn: &mut Conn) -> Result<Vec<String>> {
+        let mut queues: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(self.registry())
+            .query_async(conn)
+            .await
+            .map_err(storage)?;
+        queues.sort_unstable();
+        Ok(queues)
+    }
+
+    /// Stores tasks (and the occurrence that made them, if any), one script per queue.
+    async fn store(
+        &self,
+        batch: Vec<NewTask>,
+        occurrence: Option<(&str, DateTime<Utc>)>,
+    ) -> Result<Vec<(TaskResult, bool)>> {
+        let mut conn = self.conn().await?;
+        let registry = self.registry();
+        // One script for the whole batch on one server; one per queue on a cluster (a
+        // script's keys must share a slot).
+        let groups: Vec<Vec<NewTask>> = if self.client.is_cluster() {
+            let mut by_queue: BTreeMap<String, Vec<NewTask>> = BTreeMap::new();
+            for task in batch {
+                by_queue
+                    .entry(task.queue_name.clone())
+                    .or_default()
+                    .push(task);
+            }
+            by_queue.into_values().collect()
+        } else {
+            vec![batch]
+        };
+        let mut stored = Vec::new();
+        for group in groups {
+            let Some(first) = group.first() else { continue };
+            let first_base = base(&self.prefix, &first.queue_name);
+            let mut names: Vec<&str> = group.iter().map(|t| t.queue_name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            redis::cmd("SADD")
+                .arg(&registry)
+                .arg(&names)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(storage)?;
+            let mut call = ENQUEUE.prepare_invoke();
+            call.key(format!("{first_base}ready")).arg(self.channel());
+            match occurrence {
+                Some((schedule, at)) => {
+                    call.arg(&first_base)
+                        .arg(format!("{}:{schedule}", at.timestamp_millis()))
+                        .arg(at.timestamp_millis());
+                }
+                None => {
+                    call.arg("").arg("").arg(0);
+                }
+            }
+            for task in &group {
+                call.arg(base(&self.prefix, &task.queue_name))
+                    .arg(task.id.as_str())
+                    .arg(&task.task_name)
+                    .arg(&task.backend)
+                    .arg(&task.queue_name)
+                    .arg(task.priority)
+                    .arg(task.args.to_string())
+                    .arg(task.max_attempts)
+                    .arg(task.run_after.map(micros).unwrap_or_default())
+                    .arg(
+                        task.timeout
+                            .map(|t| t.as_millis().to_string())
+                            .unwrap_or_default(),
+                    )
+                    .arg(task.unique_key.as_deref().unwrap_or_default());
+            }
+            let rows = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
+            if rows.len() == 1
+                && let Some(Value::Array(row)) = rows.first()
+                && row.first().and_then(text).as_deref() == Some("-1")
+            {
+                return Ok(Vec::new());
+            }
+            if rows.len() != group.len() {
+                return Err(keys::unexpected(&Value::Array(rows)));
+            }
+            for (task, row) in group.into_iter().zip(rows) {
+                let mut row = items(row)?;
+                let code = row.first().and_then(text).unwrap_or_default();
+                if code == "1" {
+                    let enqueued = row.get(2).and_then(text).and_then(|us| us.parse().ok());
+                    let mut result = task.into_ready_result();
+                    if let Some(at) = enqueued
+                        .and_then(|us| chrono::TimeZone::timestamp_micros(&Utc, us).single())
+                    {
+                        result.enqueued_at = at;
+                    }
+                    stored.push((result, true));
+                } else {
+                    row.remove(0);
+                    let holder = decode(Value::Array(row))?.ok_or_else(|| {
+                        keys::unexpected(&Value::SimpleString("an expired unique holder".into()))
+                    })?;
+                    stored.push((holder, false));
+                }
+            }
+        }
+        if stored.iter().any(|(_, new)| *new) {
+            self.notify.notify_waiters();
+        }
+        Ok(stored)
+    }
+
+    /// Gives each new task its Redis result id (the uuid and the queue).
+    fn with_ids(&self, batch: Vec<NewTask>) -> Vec<NewTask> {
+        batch
+            .into_iter()
+            .map(|mut task| {
+                task.id = result_id(&task.id, &task.queue_name);
+                task
+            })
+            .collect()
+    }
+
+    async fn claim_from(
+        &self,
+        conn: &mut Conn,
+        worker_id: &WorkerId,
+        queue: &str,
+        n: usize,
+        lease: Duration,
+    ) -> Result<Vec<TaskResult>> {
+        let base = base(&self.prefix, queue);
+        let limit = self.queue_limits.get(queue).copied().unwrap_or(0);
+        let reply: Value = CLAIM
+            .key(format!("{base}ready"))
+            .arg(&base)
+            .arg(n)
+            .arg(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX))
+            .arg(limit)
+            .arg(worker_id.as_str())
+            .arg(serde_json::to_string(worker_id.as_str()).map_err(Error::Decode)?)
+            .arg(SCRIPT_BATCH)
+            .invoke_async(conn)
+            .await
+            .map_err(storage)?;
+        rows(reply)
+    }
+}
+
+/// Decodes the rows of tasks a script returns, skipping tasks whose result expired.
+fn rows(reply: Value) -> Result<Vec<TaskResult>> {
+    let mut out = Vec::new();
+    for row in items(reply)? {
+        out.extend(decode(row)?);
+    }
+    Ok(out)
+}
+
+/// Logs a warning when Redis may evict keys: an evicted task is a lost task.
+async fn warn_if_evicting(conn: &mut Conn) {
+    let policy: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("maxmemory-policy")
+        .query_async(conn)
+        .await;
+    // Managed servers may refuse CONFIG: then there is nothing to check.
+    if let Ok(pair) = policy
+        && let Some(policy) = pair.get(1)
+        && policy != "noeviction"
+    {
+        tracing::warn!(target: "djrs_tasks", policy = %policy.escape_debug(), "Redis's maxmemory-policy is not noeviction: under memory pressure Redis may evict queued tasks and results; set `maxmemory-policy noeviction`");
+    }
+}
+
+impl Backend for RedisBackend {
+    fn name(&self) -> &'static str {
+        "RedisBackend"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all()
+    }
+
+    fn enqueue<'a>(
+        &'a self,
+        ctx: &'a BackendContext<'a>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async move { crate::store::single(self.enqueue_many(ctx, vec![task]).await) })
+    }
+
+    fn enqueue_many<'a>(
+        &'a self,
+        ctx: &'a BackendContext<'a>,
+        batch: Vec<NewTask>,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let stored = self.store(self.with_ids(batch), None).await?;
+            Ok(stored
+                .into_iter()
+                .map(|(result, new)| {
+                    if new {
+                        ctx.task_enqueued(&result);
+                    }
+                    result
+                })
+                .collect())
+        })
+    }
+
+    fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+        Box::pin(async move {
+            let missing = || Error::TaskResultDoesNotExist(id.to_owned());
+            let queue = queue_of(id).ok_or_else(missing)?;
+            let mut conn = self.conn().await?;
+            let rows = self.read(&mut conn, &queue, &[id]).await?;
+            rows.into_iter().next().flatten().ok_or_else(missing)
+        })
+    }
+
+    fn queue(&self) -> Option<&dyn Queue> {
+        Some(self)
+    }
+}
+
+impl RedisBackend {
+    /// Reads tasks of one queue by id (`None` for those that do not exist).
+    async fn read(
+        &self,
+        conn: &mut Conn,
+        queue: &str,
+        ids: &[&str],
+    ) -> Result<Vec<Option<TaskResult>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let base = base(&self.prefix, queue);
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.cmd("HMGET").arg(format!("{base}t:{id}")).arg(&[
+                "n", "b", "q", "p", "s", "a", "r", "e", "w", "m", "eq", "ra", "st", "f", "la",
+                "to", "u",
+            ]);
+        }
+        let replies: Vec<Value> = pipe.query_async(conn).await.map_err(storage)?;
+        replies
+            .into_iter()
+            .zip(ids)
+            .map(|(reply, id)| {
+                let mut row = items(reply)?;
+                row.insert(0, Value::BulkString(id.as_bytes().to_vec()));
+                decode(Value::Array(row))
+            })
+            .collect()
+    }
+
+    /// The queues a worker of `queues` claims from (every known queue for an empty list),
+    /// starting from the next one each time so no queue starves.
+    async fn claim_order(&self, conn: &mut Conn, queues: &[String]) -> Result<Vec<String>> {
+        let mut order = if queues.is_empty() {
+            self.known_queues(conn).await?
+        } else {
+            queues.to_vec()
+        };
+        if !order.is_empty() {
+            let start = self.next_queue.fetch_add(1, Ordering::Relaxed) % order.len();
+            order.rotate_left(start);
+        }
+        Ok(order)
+    }
+
+    /// Spawns the Pub/Sub listener once.
+    async fn ensure_listener(&self) {
+        let node = self.client.pubsub_node().clone();
+        let notify = Arc::clone(&self.notify);
+        let channel = self.channel();
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        self.listener
+            .get_or_init(
+                || async move { ListenerTask(tokio::spawn(listen(node, channel, notify))) },
+            )
+            .await;
+    }
+}
+
+/// Wakes workers on every message of `channel`, reconnecting when the connection drops (and
+/// waking them then too, as messages may have been missed).
+async fn listen(node: redis::Client, channel: String, notify: Arc<Notify>) {
+    use futures_util::StreamExt as _;
+    loop {
+        match node.get_async_pubsub().await {
+            Ok(mut pubsub) => {
+                if let Err(err) = pubsub.subscribe(&channel).await {
+                    tracing::warn!(target: "djrs_tasks", error = %err, "Redis SUBSCRIBE failed; workers poll meanwhile");
+                } else {
+                    let mut messages = pubsub.on_message();
+                    while messages.next().await.is_some() {
+                        notify.notify_waiters();
+                    }
+                    tracing::warn!(target: "djrs_tasks", "Redis Pub/Sub connection lost; reconnecting");
+                }
+            }
+            Err(err) => {
+                tracing::warn!(target: "djrs_tasks", error = %err, "Redis Pub/Sub connection failed; workers poll meanwhile");
+            }
+        }
+        notify.notify_waiters();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+impl Queue for RedisBackend {
+    fn claim<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        queues: &'a [String],
+        limit: usize,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut claimed = Vec::new();
+            for queue in self.claim_order(&mut conn, queues).await? {
+                let want = limit.saturating_sub(claimed.len());
+                if want == 0 {
+                    break;
+                }
+                claimed.extend(
+                    self.claim_from(&mut conn, worker_id, &queue, want, lease)
+                        .await?,
+                );
+            }
+            Ok(claimed)
+        })
+    }
+
+    fn complete_many<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        completions: &'a [Completion],
+    ) -> BoxFuture<'a, Result<Vec<bool>>> {
+        Box::pin(async move {
+            let mut recorded = vec![false; completions.len()];
+            // One script per queue; an id this backend never made names no task.
+            let mut by_queue: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for (i, completion) in completions.iter().enumerate() {
+                if let Some(queue) = queue_of(completion.id.as_str()) {
+                    by_queue.entry(queue).or_default().push(i);
+                }
+            }
+            if by_queue.is_empty() {
+                return Ok(recorded);
+            }
+            let mut conn = self.conn().await?;
+            let now = Utc::now();
+            for (queue, indexes) in by_queue {
+                let base = base(&self.prefix, &queue);
+                let mut call = COMPLETE.prepare_invoke();
+                call.key(format!("{base}ready"))
+                    .arg(&base)
+                    .arg(self.ttl_ms())
+                    .arg(self.channel())
+                    .arg(worker_id.as_str());
+                for &i in &indexes {
+                    let completion = &completions[i];
+                    let (kind, payload, delay) = match &completion.outcome {
+                        Outcome::Succeeded(value) => ("S", value.to_string(), 0),
+                        Outcome::Failed(error) => ("F", error_json(error), 0),
+                        // The delay, not the time: the server's clock decides when it is due.
+                        Outcome::Retry { error, run_after } => (
+                            "R",
+                            error_json(error),
+                            (*run_after - now).num_milliseconds().max(0),
+                        ),
+                        Outcome::Interrupted(error) => ("I", error_json(error), 0),
+                    };
+                    call.arg(completion.id.as_str())
+                        .arg(completion.attempt)
+                        .arg(kind)
+                        .arg(payload)
+                        .arg(delay);
+                }
+                let answers = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
+                if answers.len() != indexes.len() {
+                    return Err(keys::unexpected(&Value::Array(answers)));
+                }
+                for (i, answer) in indexes.into_iter().zip(answers) {
+                    recorded[i] = integer(&answer)? == 1;
+                }
+            }
+            if recorded.iter().any(|r| *r) {
+                self.notify.notify_waiters();
+            }
+            Ok(recorded)
+        })
+    }
+
+    fn heartbeat<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        leases: &'a [Lease],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(async move {
+            let mut by_queue: BTreeMap<String, Vec<&Lease>> = BTreeMap::new();
+            for held in leases {
+                if let Some(queue) = queue_of(held.0.as_str()) {
+                    by_queue.entry(queue).or_default().push(held);
+                }
+            }
+            if by_queue.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut conn = self.conn().await?;
+            let mut still = Vec::new();
+            for (queue, held) in by_queue {
+                let base = base(&self.prefix, &queue);
+                let mut call = RENEW.prepare_invoke();
+                call.key(format!("{base}ready"))
+                    .arg(&base)
+                    .arg(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX))
+                    .arg(worker_id.as_str());
+                for (id, attempt) in held {
+                    call.arg(id.as_str()).arg(*attempt);
+                }
+                for id in items(call.invoke_async(&mut conn).await.map_err(storage)?)? {
+                    still.extend(text(&id).map(TaskId::from));
+                }
+            }
+            Ok(still)
+        })
+    }
+
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let error = error_json(&worker_lost());
+            let mut rescued = Vec::new();
+            for queue in self.known_queues(&mut conn).await? {
+                let base = base(&self.prefix, &queue);
+                let reply: Value = RESCUE
+                    .key(format!("{base}ready"))
+                    .arg(&base)
+                    .arg(self.ttl_ms())
+                    .arg(&error)
+                    .arg(self.channel())
+                    .arg(SCRIPT_BATCH)
+                    .invoke_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                rescued.extend(rows(reply)?);
+            }
+            if !rescued.is_empty() {
+                tracing::warn!(target: "djrs_tasks", rescued = rescued.len(), "rescued tasks of workers that stopped renewing their leases");
+                self.notify.notify_waiters();
+            }
+            Ok(rescued)
+        })
+    }
+
+    fn notified(&self) -> BoxFuture<'_, ()> {
+        // Registered now, not when first polled, so a message during a claim is not missed.
+        let notified = self.notify.notified();
+        Box::pin(async move {
+            self.ensure_listener().await;
+            notified.await;
+        })
+    }
+
+    fn prune_results<'a>(
+        &'a self,
+        older_than: DateTime<Utc>,
+        statuses: &'a [TaskResultStatus],
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut deleted = 0;
+            for queue in self.known_queues(&mut conn).await? {
+                let base = base(&self.prefix, &queue);
+                for status in statuses.iter().filter(|s| s.is_finished()) {
+                    loop {
+                        let reply: Value = PRUNE
+                            .key(format!("{base}ready"))
+                            .arg(&base)
+                            .arg(status.as_str())
+                            .arg(older_than.timestamp_millis())
+                            .arg(SCRIPT_BATCH)
+                            .invoke_async(&mut conn)
+                            .await
+                            .map_err(storage)?;
+                        let n = u64::try_from(integer(&reply)?).unwrap_or(0);
+                        deleted += n;
+                        if n < u64::from(SCRIPT_BATCH) {
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn list_results<'a>(
+        &'a self,
+        filter: &'a ResultFilter,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let limit = usize::try_from(filter.limit.unwrap_or(50).min(500)).unwrap_or(500);
+            let mut conn = self.conn().await?;
+            let queues = match &filter.queue_name {
+                Some(queue) => vec![queue.clone()],
+                None => self.known_queues(&mut conn).await?,
+            };
+            let statuses: Vec<TaskResultStatus> = match filter.status {
+                Some(status) => vec![status],
+                None => STATUSES.to_vec(),
+            };
+            let mut found = Vec::new();
+            for queue in &queues {
+                let base = base(&self.prefix, queue);
+                for status in &statuses {
+                    // A name filter reads further down the index, in pages.
+                    let mut start = 0isize;
+                    loop {
+                        let page = limit.max(100);
+                        let ids: Vec<String> = redis::cmd("ZREVRANGE")
+                            .arg(format!("{base}s:{}", status.as_str()))
+                            .arg(start)
+                            .arg(start + isize::try_from(page).unwrap_or(isize::MAX) - 1)
+                            .query_async(&mut conn)
+                            .await
+                            .map_err(storage)?;
+                        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+                        let mut matched = 0;
+                        for task in self
+                            .read(&mut conn, queue, &refs)
+                            .await?
+                            .into_iter()
+                            .flatten()
+                        {
+                            if filter
+                                .task_name
+                                .as_ref()
+                                .is_none_or(|name| *name == task.task_name)
+                            {
+                                matched += 1;
+                                found.push(task);
+                            }
+                        }
+                        if ids.len() < page || matched >= limit || filter.task_name.is_none() {
+                            break;
+                        }
+                        start += isize::try_from(page).unwrap_or(isize::MAX);
+                    }
+                }
+            }
+            found.sort_by_key(|t| std::cmp::Reverse(t.enqueued_at));
+            found.truncate(limit);
+            Ok(found)
+        })
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<QueueCounts>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let queues = self.known_queues(&mut conn).await?;
+            if queues.is_empty() {
+                return Ok(QueueCounts::default());
+            }
+            let mut pipe = redis::pipe();
+            for queue in &queues {
+                let base = base(&self.prefix, queue);
+                for status in STATUSES {
+                    pipe.cmd("ZCARD")
+                        .arg(format!("{base}s:{}", status.as_str()));
+                }
+            }
+            let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(storage)?;
+            let mut rows = Vec::new();
+            for (queue, counts) in queues.iter().zip(counts.chunks(STATUSES.len())) {
+                let mut by_status: Vec<(TaskResultStatus, u64)> = STATUSES
+                    .iter()
+                    .copied()
+                    .zip(counts.iter().copied())
+                    .collect();
+                by_status.sort_by_key(|(status, _)| status.as_str());
+                rows.extend(
+                    by_status
+                        .into_iter()
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(status, n)| (queue.clone(), status, n)),
+                );
+            }
+            Ok(QueueCounts { rows })
+        })
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        Box::pin(async move {
+            let Some(queue) = queue_of(id) else {
+                return Ok(None);
+            };
+            let mut conn = self.conn().await?;
+            let base = base(&self.prefix, &queue);
+            let reply: Value = CANCEL
+                .key(format!("{base}ready"))
+                .arg(&base)
+                .arg(self.ttl_ms())
+                .arg(id)
+                .arg(error_json(&cancelled_before_it_ran()))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            match reply {
+                Value::Array(row) if !row.is_empty() => decode(Value::Array(row)),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn lead<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let reply: Value = LEAD
+                .key(format!("{}:lead:{name}", self.prefix))
+                .arg(holder)
+                .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            Ok(integer(&reply)? == 1)
+        })
+    }
+
+    fn resign<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            RESIGN
+                .key(format!("{}:lead:{name}", self.prefix))
+                .arg(holder)
+                .invoke_async::<Value>(&mut conn)
+                .await
+                .map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    fn enqueue_occurrence<'a>(
+        &'a self,
+        schedule: &'a str,
+        occurrence: DateTime<Utc>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        Box::pin(async move {
+            let stored = self
+                .store(self.with_ids(vec![task]), Some((schedule, occurrence)))
+                .await?;
+            Ok(stored.into_iter().next().map(|(result, _)| result))
+        })
+    }
+
+    fn prune_occurrences(&self, older_than: DateTime<Utc>) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut deleted = 0;
+            for queue in self.known_queues(&mut conn).await? {
+                let n: u64 = redis::cmd("ZREMRANGEBYSCORE")
+                    .arg(format!("{}occ", base(&self.prefix, &queue)))
+                    .arg("-inf")
+                    .arg(format!("({}", older_than.timestamp_millis()))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                deleted += n;
+            }
+            Ok(deleted)
+        })
+    }
+}
+
+impl RedisBackend {
+    /// A backend from `TASKS` options: `URL` (required), `PREFIX`, `RESULT_TTL` (seconds;
+    /// `0` or `null` keeps results) and `QUEUE_LIMITS` (an object of queue name to limit).
+    pub(crate) fn from_options(
+        alias: &str,
+        options: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
+        let invalid = |what: &str| {
+            Error::InvalidTaskBackend(format!("RedisBackend: {what} (backend '{alias}')"))
+        };
+        if let Some(key) = options
+            .keys()
+            .find(|k| !matches!(k.as_str(), "URL" | "PREFIX" | "RESULT_TTL" | "QUEUE_LIMITS"))
+        {
+            return Err(invalid(&format!(
+                "takes the options URL, PREFIX, RESULT_TTL and QUEUE_LIMITS, not {key:?}"
+            )));
+        }
+        let url = options
+            .get("URL")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| invalid("needs the option URL as a string"))?;
+        let mut backend = Self::open(url)?;
+        if let Some(prefix) = options.get("PREFIX") {
+            let prefix = prefix
+                .as_str()
+                .ok_or_else(|| invalid("PREFIX must be a string"))?;
+            backend = backend.prefix(prefix)?;
+        }
+        match options.get("RESULT_TTL") {
+            None => {}
+            Some(serde_json::Value::Null) => backend = backend.result_ttl(None),
+            Some(ttl) => {
+                let seconds = ttl
+                    .as_f64()
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e12)
+                    .ok_or_else(|| invalid("RESULT_TTL must be a number of seconds"))?;
+                backend = backend.result_ttl(Some(Duration::from_secs_f64(seconds)));
+            }
+        }
+        if let Some(limits) = options.get("QUEUE_LIMITS") {
+            let limits = limits
+                .as_object()
+                .ok_or_else(|| invalid("QUEUE_LIMITS must map queue names to limits"))?;
+            for (queue, limit) in limits {
+                let limit = limit
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| invalid("each queue limit must be a whole number"))?;
+                backend = backend.queue_limit(queue.clone(), limit);
+            }
+        }
+        Ok(backend)
+    }
+}
+
+inventory::submit! {
+    crate::tasks::BackendFactory::new("RedisBackend", |alias, config| {
+        Ok(Arc::new(RedisBackend::from_options(alias, &config.options)?))
+    })
+}
