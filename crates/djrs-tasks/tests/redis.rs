@@ -267,3 +267,371 @@ async fn finished_results_expire_with_their_index_entries() {
     );
     store.cleanup().await;
 }
+
+/// The store's index sets agree with each other and with the tasks' own statuses: every
+/// enqueued task is in exactly one status, and READY and RUNNING tasks are where claims and
+/// rescue look for them.
+async fn assert_accounted(store: &RedisStore, enqueued: usize) {
+    let mut conn = store.conn().await;
+    let base = format!("{}:{{default}}:", store.prefix);
+    let mut card = async |name: &str| -> usize {
+        redis::cmd("ZCARD")
+            .arg(format!("{base}{name}"))
+            .query_async(&mut conn)
+            .await
+            .unwrap()
+    };
+    let (ready, delayed, leases) = (
+        card("ready").await,
+        card("delayed").await,
+        card("leases").await,
+    );
+    let (r, running, ok, failed) = (
+        card("s:READY").await,
+        card("s:RUNNING").await,
+        card("s:SUCCESSFUL").await,
+        card("s:FAILED").await,
+    );
+    assert_eq!(
+        r + running + ok + failed,
+        enqueued,
+        "every task in one status"
+    );
+    assert_eq!(ready + delayed, r, "every READY task is ready or deferred");
+    assert_eq!(leases, running, "every RUNNING task holds a lease");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claims_cut_off_at_random_points_lose_no_task() {
+    use rand::Rng as _;
+    let store = RedisStore::new();
+    let backend = store.backend();
+    let tasks = Tasks::builder()
+        .backend("default", backend.clone())
+        .build()
+        .unwrap();
+    let key = format!("cut-{}", store.prefix);
+    const N: u32 = 10_000;
+    for chunk in (0..N).collect::<Vec<_>>().chunks(1_000) {
+        let batch = chunk
+            .iter()
+            .map(|i| suite::record.prepare(key.clone(), *i))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        tasks.enqueue_many(batch).await.unwrap();
+    }
+    // 10,000 claims, each given a random time between nothing and a little more than a claim
+    // takes: some finish, some are dropped before they are sent, some after the script ran.
+    let worker = djrs_tasks::WorkerId::from("cut");
+    let queues = ["default".to_owned()];
+    let mut answered = 0;
+    for i in 0..10_000u32 {
+        let budget = Duration::from_micros(rand::rng().random_range(0..1_500));
+        let claim =
+            djrs_tasks::Queue::claim(&backend, &worker, &queues, 1, Duration::from_millis(300));
+        if let Ok(result) = tokio::time::timeout(budget, claim).await {
+            answered += result.unwrap().len();
+        }
+        if i % 2_500 == 0 {
+            assert_accounted(&store, N as usize).await;
+        }
+    }
+    assert_accounted(&store, N as usize).await;
+    assert!(answered > 0, "some claims finished");
+    // Every task runs exactly once: claimed ones once their lease expires (nobody ran them).
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    djrs_tasks::Worker::new(&tasks)
+        .concurrency(32)
+        .lease(Duration::from_secs(5))
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_accounted(&store, N as usize).await;
+    for i in 0..N {
+        assert_eq!(suite::run_count(&key, i), 1, "item {i}");
+    }
+    store.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_task_deferred_far_beyond_the_lease_runs_once() {
+    let store = RedisStore::new();
+    let tasks = store.tasks();
+    let key = format!("far-{}", store.prefix);
+    let task = suite::record
+        .using()
+        .run_after(chrono::Utc::now() + chrono::Duration::milliseconds(1_200))
+        .enqueue(&tasks, key.clone(), 1)
+        .await
+        .unwrap();
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            tokio::spawn(
+                djrs_tasks::Worker::new(&store.tasks())
+                    .lease(Duration::from_millis(150))
+                    .poll_interval(Duration::from_millis(20))
+                    .run_until(tokio::time::sleep(Duration::from_millis(2_500))),
+            )
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap().unwrap();
+    }
+    assert_eq!(suite::run_count(&key, 1), 1);
+    let done = tasks.get_result(&task.id).await.unwrap();
+    assert_eq!(done.status, djrs_tasks::TaskResultStatus::Successful);
+    assert_eq!(done.attempts(), 1);
+    store.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_workers_concurrency_slot_frees_when_its_lease_expires() {
+    let store = RedisStore::new();
+    let backend = store.backend().queue_limit("limited", 1);
+    let tasks = Tasks::builder()
+        .backend("default", backend.clone())
+        .queues("default", ["limited"])
+        .build()
+        .unwrap();
+    for i in 0..2 {
+        suite::record
+            .using()
+            .queue_name("limited")
+            .enqueue(&tasks, "slot".into(), i)
+            .await
+            .unwrap();
+    }
+    let queues = ["limited".to_owned()];
+    let claim = |who: &'static str| {
+        let backend = backend.clone();
+        let queues = queues.clone();
+        async move {
+            djrs_tasks::Queue::claim(
+                &backend,
+                &djrs_tasks::WorkerId::from(who),
+                &queues,
+                5,
+                Duration::from_millis(300),
+            )
+            .await
+            .unwrap()
+            .len()
+        }
+    };
+    // The first worker takes the one slot and dies holding it.
+    assert_eq!(claim("dead").await, 1);
+    assert_eq!(claim("alive").await, 0, "the slot is taken");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    // Its lease expired: the slot is free again, even before anyone rescues its task.
+    assert_eq!(claim("alive").await, 1);
+    store.cleanup().await;
+}
+
+/// The URL of database `db` on the test server (a database only one test uses, so it can
+/// count its keys and kill its connections without touching other tests').
+fn url_of_db(db: u8) -> String {
+    let url = redis_url();
+    let server = match url.rsplit_once('/') {
+        Some((server, last))
+            if last.chars().all(|c| c.is_ascii_digit()) && !server.ends_with('/') =>
+        {
+            server.to_owned()
+        }
+        _ => url,
+    };
+    format!("{server}/{db}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_connections_and_flushed_scripts_under_load_lose_nothing() {
+    let url = url_of_db(9);
+    let prefix = format!("djrs-kill-{}", std::process::id());
+    let backend = || RedisBackend::open(&url).unwrap().prefix(&prefix).unwrap();
+    let tasks = Tasks::builder()
+        .backend("default", backend())
+        .build()
+        .unwrap();
+    let key = format!("kill-{prefix}");
+    const N: u32 = 2_000;
+    let batch = (0..N)
+        .map(|i| suite::record.prepare(key.clone(), i))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    tasks.enqueue_many(batch).await.unwrap();
+    let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            let tasks = Tasks::builder()
+                .backend("default", backend())
+                .build()
+                .unwrap();
+            tokio::spawn(async move {
+                djrs_tasks::Worker::new(&tasks)
+                    .lease(Duration::from_millis(800))
+                    .concurrency(8)
+                    .poll_interval(Duration::from_millis(20))
+                    .run_until(async move { stop.notified().await })
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    // Kill every connection on this database (the workers', their Pub/Sub listeners') and
+    // flush the scripts, again and again while they work.
+    let admin = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = admin.get_multiplexed_async_connection().await.unwrap();
+    let me: i64 = redis::cmd("CLIENT")
+        .arg("ID")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut kills = 0;
+    for round in 0..12 {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        for line in list.lines().filter(|l| l.contains(" db=9 ")) {
+            let id: i64 = line
+                .split(' ')
+                .find_map(|f| f.strip_prefix("id="))
+                .and_then(|id| id.parse().ok())
+                .unwrap();
+            if id != me {
+                let killed: i64 = redis::cmd("CLIENT")
+                    .arg("KILL")
+                    .arg("ID")
+                    .arg(id)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap_or(0);
+                kills += killed;
+            }
+        }
+        if round % 3 == 0 {
+            redis::cmd("SCRIPT")
+                .arg("FLUSH")
+                .query_async::<()>(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+    assert!(kills > 0, "connections were killed");
+    // The workers reconnect, reload the scripts and finish everything.
+    let start = std::time::Instant::now();
+    loop {
+        let counts = djrs_tasks::Queue::counts(&backend()).await.unwrap();
+        let ok = counts
+            .rows
+            .iter()
+            .find(|(_, s, _)| *s == djrs_tasks::TaskResultStatus::Successful)
+            .map_or(0, |(_, _, n)| *n);
+        if ok == u64::from(N) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{counts:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.notify_waiters();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    for i in 0..N {
+        assert_eq!(suite::run_count(&key, i), 1, "item {i}");
+    }
+    redis::cmd("FLUSHDB")
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_and_keys_return_to_the_baseline_when_results_expire() {
+    let url = url_of_db(10);
+    let admin = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = admin.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("FLUSHDB")
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    let used = async |conn: &mut redis::aio::MultiplexedConnection| -> i64 {
+        let info: String = redis::cmd("INFO")
+            .arg("memory")
+            .query_async(conn)
+            .await
+            .unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("used_memory:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap()
+    };
+    let dbsize = async |conn: &mut redis::aio::MultiplexedConnection| -> i64 {
+        redis::cmd("DBSIZE").query_async(conn).await.unwrap()
+    };
+    let backend = RedisBackend::open(&url)
+        .unwrap()
+        .prefix("djrs-ttl")
+        .unwrap()
+        .result_ttl(Some(Duration::from_secs(1)));
+    let tasks = Tasks::builder()
+        .backend("default", backend.clone())
+        .build()
+        .unwrap();
+    // The baseline: the queue known, nothing in it.
+    let warm = suite::record
+        .enqueue(&tasks, "ttl-warm".into(), 0)
+        .await
+        .unwrap();
+    djrs_tasks::Worker::new(&tasks)
+        .run_until_idle()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    djrs_tasks::Queue::rescue_expired(&backend).await.unwrap();
+    assert!(tasks.get_result(&warm.id).await.is_err());
+    let (keys_before, memory_before) = (dbsize(&mut conn).await, used(&mut conn).await);
+
+    const N: u32 = 100_000;
+    for start in (0..N).step_by(2_000) {
+        let batch = (start..start + 2_000)
+            .map(|i| suite::record.prepare("ttl".into(), i))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        tasks.enqueue_many(batch).await.unwrap();
+    }
+    let peak = used(&mut conn).await;
+    djrs_tasks::Worker::new(&tasks)
+        .concurrency(64)
+        .run_until_idle()
+        .await
+        .unwrap();
+    // Results expire one second after they finish; the worker's upkeep drops their entries.
+    let start = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        djrs_tasks::Queue::rescue_expired(&backend).await.unwrap();
+        if dbsize(&mut conn).await == keys_before {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{} keys left",
+            dbsize(&mut conn).await
+        );
+    }
+    let memory_after = used(&mut conn).await;
+    // Memory is server-wide (other tests run meanwhile): most of what the tasks took is back.
+    let grew = peak - memory_before;
+    assert!(grew > 10_000_000, "100,000 tasks took {grew} bytes");
+    assert!(
+        memory_after - memory_before < grew / 4,
+        "before {memory_before}, peak {peak}, after {memory_after}"
+    );
+    redis::cmd("FLUSHDB")
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+}

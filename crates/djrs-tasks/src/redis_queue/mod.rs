@@ -815,17 +815,27 @@ impl Queue for RedisBackend {
             let mut rescued = Vec::new();
             for queue in self.known_queues(&mut conn).await? {
                 let base = base(&self.prefix, &queue);
-                let reply: Value = RESCUE
-                    .key(format!("{base}ready"))
-                    .arg(&base)
-                    .arg(self.ttl_ms())
-                    .arg(&error)
-                    .arg(self.channel())
-                    .arg(SCRIPT_BATCH)
-                    .invoke_async(&mut conn)
-                    .await
-                    .map_err(storage)?;
-                rescued.extend(rows(reply)?);
+                // Bounded scripts, as many as it takes.
+                loop {
+                    let reply: Value = RESCUE
+                        .key(format!("{base}ready"))
+                        .arg(&base)
+                        .arg(self.ttl_ms())
+                        .arg(&error)
+                        .arg(self.channel())
+                        .arg(SCRIPT_BATCH)
+                        .invoke_async(&mut conn)
+                        .await
+                        .map_err(storage)?;
+                    let batch = items(reply)?;
+                    let full = u32::try_from(batch.len()).unwrap_or(u32::MAX) >= SCRIPT_BATCH;
+                    for row in batch {
+                        rescued.extend(decode(row)?);
+                    }
+                    if !full {
+                        break;
+                    }
+                }
             }
             if !rescued.is_empty() {
                 tracing::warn!(target: "djrs_tasks", rescued = rescued.len(), "rescued tasks of workers that stopped renewing their leases");

@@ -799,15 +799,21 @@ impl<D: Dialect> Queue for SqlBackend<D> {
     fn rescue_expired(&self) -> BoxFuture<'_, Result<Vec<TaskResult>>> {
         Box::pin(async move {
             self.migrate().await?;
-            let expired = self.dialect.expired(Utc::now(), 1000).await?;
-            let transitions: Vec<Transition> =
-                expired.iter().filter_map(Transition::rescue).collect();
-            let rescued: Vec<TaskResult> = self
-                .apply(transitions)
-                .await?
-                .into_iter()
-                .flatten()
-                .collect();
+            let mut rescued: Vec<TaskResult> = Vec::new();
+            // Bounded batches, as many as it takes.
+            loop {
+                let expired = self.dialect.expired(Utc::now(), RESCUE_BATCH).await?;
+                let transitions: Vec<Transition> =
+                    expired.iter().filter_map(Transition::rescue).collect();
+                let before = rescued.len();
+                rescued.extend(self.apply(transitions).await?.into_iter().flatten());
+                // A full batch may have more behind it; one that changed nothing would repeat.
+                if i64::try_from(expired.len()).unwrap_or(0) < RESCUE_BATCH
+                    || rescued.len() == before
+                {
+                    break;
+                }
+            }
             if !rescued.is_empty() {
                 tracing::warn!(target: "djrs_tasks", rescued = rescued.len(), "rescued tasks of workers that stopped renewing their leases");
             }
@@ -954,6 +960,9 @@ impl<D: Dialect> Queue for SqlBackend<D> {
         })
     }
 }
+
+/// Expired leases one rescue statement handles at most.
+const RESCUE_BATCH: i64 = 1_000;
 
 /// Rows one pruning statement deletes at most.
 const PRUNE_BATCH: i64 = 5_000;
