@@ -20,8 +20,7 @@ use crate::backend::{
 };
 use crate::task::BoxFuture;
 use crate::{
-    Error, PreparedTask, Queue, Result, TaskError, TaskId, TaskResult, TaskResultStatus, Tasks,
-    WorkerId,
+    Error, PreparedTask, Queue, Result, TaskId, TaskResult, TaskResultStatus, Tasks, WorkerId,
 };
 
 #[cfg(feature = "mysql")]
