@@ -26,6 +26,7 @@ const BENCHES: &[Bench] = &[
     Bench { name: "tasks-sqlite", package: "djrs-tasks", target: "tasks_sqlite", features: &["sqlite"] },
     Bench { name: "tasks-postgres", package: "djrs-tasks", target: "tasks_postgres", features: &["postgres"] },
     Bench { name: "tasks-mysql", package: "djrs-tasks", target: "tasks_mysql", features: &["mysql"] },
+    Bench { name: "tasks-redis", package: "djrs-tasks", target: "tasks_redis", features: &["redis"] },
     Bench { name: "tasks-soak", package: "djrs-tasks", target: "tasks_soak", features: &["postgres"] },
     Bench { name: "orm-ext", package: "djrs-orm-ext", target: "orm_ext", features: &["derive", "postgres", "mysql"] },
     Bench { name: "csp", package: "djrs-csp", target: "csp", features: &["axum"] },

@@ -2,7 +2,8 @@
 //!
 //! Each service is checked by opening a TCP connection to the host and port of its URL. When that
 //! fails and the URL points at this machine, the service is started with the machine's usual
-//! commands (Debian's `pg_ctlcluster` for PostgreSQL, `start-stop-daemon` for MariaDB) and polled
+//! commands (Debian's `pg_ctlcluster` for PostgreSQL, `start-stop-daemon` for MariaDB,
+//! `redis-server --daemonize yes --bind 127.0.0.1` for Redis, keeping nothing on disk) and polled
 //! until it accepts connections. A service that cannot be had fails the check with a message
 //! saying how to start it.
 //!
@@ -36,6 +37,9 @@ const POSTGRES_CONFIG_DIR: &str = "/etc/postgresql";
 /// The MariaDB server binary.
 const MARIADBD: &str = "/usr/sbin/mariadbd";
 
+/// The Redis server binary.
+const REDIS_SERVER: &str = "/usr/bin/redis-server";
+
 /// The directory MariaDB puts its socket and pid file in; systemd normally creates it.
 const MARIADB_RUN_DIR: &str = "/run/mysqld";
 
@@ -46,17 +50,20 @@ enum Service {
     Postgres,
     /// MariaDB (or MySQL).
     Mariadb,
+    /// Redis (or Valkey).
+    Redis,
 }
 
 impl Service {
     /// Every service, in the order they are checked.
-    const ALL: [Self; 2] = [Self::Postgres, Self::Mariadb];
+    const ALL: [Self; 3] = [Self::Postgres, Self::Mariadb, Self::Redis];
 
     /// The name used in progress lines.
     const fn short_name(self) -> &'static str {
         match self {
             Self::Postgres => "postgres",
             Self::Mariadb => "mariadb",
+            Self::Redis => "redis",
         }
     }
 
@@ -65,6 +72,7 @@ impl Service {
         match self {
             Self::Postgres => "PostgreSQL",
             Self::Mariadb => "MariaDB",
+            Self::Redis => "Redis",
         }
     }
 
@@ -73,6 +81,7 @@ impl Service {
         match self {
             Self::Postgres => "DJRS_TEST_POSTGRES_URL",
             Self::Mariadb => "DJRS_TEST_MYSQL_URL",
+            Self::Redis => "DJRS_TEST_REDIS_URL",
         }
     }
 
@@ -81,6 +90,7 @@ impl Service {
         match self {
             Self::Postgres => "postgres://postgres@127.0.0.1:5432/test",
             Self::Mariadb => "mysql://root@127.0.0.1:3306/test",
+            Self::Redis => "redis://127.0.0.1:6379",
         }
     }
 
@@ -89,6 +99,7 @@ impl Service {
         match self {
             Self::Postgres => 5432,
             Self::Mariadb => 3306,
+            Self::Redis => 6379,
         }
     }
 
@@ -107,6 +118,7 @@ impl Service {
         match self {
             Self::Postgres => start_postgres(),
             Self::Mariadb => start_mariadb(),
+            Self::Redis => start_redis(),
         }
     }
 
@@ -123,6 +135,7 @@ impl Service {
             Self::Mariadb => {
                 format!("start-stop-daemon --start --oknodo --background --exec {MARIADBD}")
             }
+            Self::Redis => format!("{REDIS_SERVER} --daemonize yes --bind 127.0.0.1"),
         }
     }
 
@@ -131,6 +144,7 @@ impl Service {
         match self {
             Self::Postgres => "postgresql",
             Self::Mariadb => "mariadb-server",
+            Self::Redis => "redis-server",
         }
     }
 }
@@ -459,6 +473,33 @@ fn start_mariadb() -> bool {
         Ok(()) => true,
         Err(err) => {
             println!("mariadb: {err}");
+            false
+        }
+    }
+}
+
+/// Starts a Redis server in the background, bound to 127.0.0.1 and keeping nothing on disk;
+/// returns whether the start command was issued.
+fn start_redis() -> bool {
+    if !Path::new(REDIS_SERVER).exists() {
+        println!("redis: {REDIS_SERVER} not found; is Redis installed?");
+        return false;
+    }
+    let cmd = Cmd::new(REDIS_SERVER).args([
+        "--daemonize",
+        "yes",
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]);
+    println!("redis: running `{cmd}`");
+    match cmd.run() {
+        Ok(()) => true,
+        Err(err) => {
+            println!("redis: {err}");
             false
         }
     }

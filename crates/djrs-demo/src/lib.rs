@@ -49,6 +49,11 @@ pub enum Error {
     /// its password.
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://USER@HOST/DB")]
     UnsupportedDatabase(String),
+    /// `--tasks-url` names no queue the showcase knows (shown without its password).
+    #[error(
+        "unsupported tasks URL {0:?}: use redis://HOST[:PORT][/DB] or rediss://…, or leave it out to keep the queue in the database"
+    )]
+    UnsupportedTasksUrl(String),
     /// The database could not be reached or opened. Holds the URL and the reason, both without
     /// the URL's password.
     #[error("cannot open the database {url:?}: {reason}")]
@@ -424,11 +429,43 @@ pub fn tasks_for(db: &Db) -> Result<Tasks, Error> {
 /// # Errors
 /// When the queue cannot be opened.
 pub fn tasks_with_mailer(db: &Db, mailer: djrs_mail::Mailer) -> Result<Tasks, Error> {
+    tasks_on(db, db.tasks_backend(), mailer)
+}
+
+/// The task system on `queue`, with the database and `mailer` as the tasks' state.
+///
+/// # Errors
+/// When the task system cannot be built.
+pub fn tasks_on(
+    db: &Db,
+    queue: Arc<dyn djrs::tasks::Backend>,
+    mailer: djrs_mail::Mailer,
+) -> Result<Tasks, Error> {
     Ok(Tasks::builder()
-        .backend_arc("default", db.tasks_backend())
+        .backend_arc("default", queue)
         .state(db.clone())
         .state(mailer)
         .build()?)
+}
+
+/// The queue `--tasks-url` names: Redis (`redis://…`, `rediss://…`) with keys under `prefix`,
+/// or, without a URL, the database's own ([`Db::tasks_backend`]).
+///
+/// # Errors
+/// A URL of another kind (shown without its password), or a prefix Redis keys cannot start
+/// with.
+pub fn queue_for(
+    db: &Db,
+    tasks_url: Option<&str>,
+    prefix: &str,
+) -> Result<Arc<dyn djrs::tasks::Backend>, Error> {
+    match tasks_url {
+        None => Ok(db.tasks_backend()),
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => Ok(Arc::new(
+            djrs::tasks::RedisBackend::open(url)?.prefix(prefix)?,
+        )),
+        Some(url) => Err(Error::UnsupportedTasksUrl(security::redact_url(url))),
+    }
 }
 
 impl AppState {
@@ -453,6 +490,15 @@ impl AppState {
         cursor_key: CursorKey,
         mailer: djrs_mail::Mailer,
     ) -> Result<Self, Error> {
+        let tasks = tasks_with_mailer(&db, mailer)?;
+        Self::with_tasks(db, cursor_key, tasks)
+    }
+
+    /// State whose handlers enqueue on `tasks` (the binary: the queue `--tasks-url` names).
+    ///
+    /// # Errors
+    /// When an embedded template does not parse.
+    pub fn with_tasks(db: Db, cursor_key: CursorKey, tasks: Tasks) -> Result<Self, Error> {
         // `djrs-partials` (feature `csp`) registers `csp_nonce()` in every template.
         let mut templates = djrs_partials::Templates::new();
         templates.add_raw_templates(vec![
@@ -464,7 +510,6 @@ impl AppState {
             ("welcome.html", include_str!("../templates/welcome.html")),
             ("outbox.html", include_str!("../templates/outbox.html")),
         ])?;
-        let tasks = tasks_with_mailer(&db, mailer)?;
         Ok(AppState {
             db,
             templates: Arc::new(templates),

@@ -46,6 +46,18 @@ struct Args {
         hide_env_values = true
     )]
     smtp_url: Option<String>,
+    /// Keep the task queue on Redis (`redis://HOST:6379`, `rediss://…`) instead of in the
+    /// database.
+    #[arg(
+        long,
+        global = true,
+        env = "DJRS_DEMO_TASKS_URL",
+        hide_env_values = true
+    )]
+    tasks_url: Option<String>,
+    /// The prefix of the queue's Redis keys.
+    #[arg(long, global = true, default_value = "djrs-demo")]
+    tasks_prefix: String,
 }
 
 impl std::fmt::Debug for Args {
@@ -57,6 +69,8 @@ impl std::fmt::Debug for Args {
             .field("database_url", &redact_url(&self.database_url))
             .field("secret", &self.secret.as_ref().map(|_| "***"))
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("tasks_url", &self.tasks_url.as_deref().map(redact_url))
+            .field("tasks_prefix", &self.tasks_prefix)
             .field("header_timeout", &self.header_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
@@ -134,13 +148,15 @@ async fn run(args: Args) -> Result<(), djrs_demo::Error> {
     let mailer = djrs_demo::jobs::mailer(args.smtp_url.as_deref())?;
     let db = Db::connect(&args.database_url).await?;
     tracing::info!(engine = db.engine(), "database ready");
+    let queue = djrs_demo::queue_for(&db, args.tasks_url.as_deref(), &args.tasks_prefix)?;
+    tracing::info!(queue = queue.name(), "task queue ready");
     if let Some(Command::Worker {
         concurrency,
         lease,
         queues,
     }) = args.command
     {
-        let tasks = djrs_demo::tasks_with_mailer(&db, mailer)?;
+        let tasks = djrs_demo::tasks_on(&db, queue, mailer)?;
         let worker = Worker::new(&tasks)
             .queues(queues)
             .concurrency(concurrency)
@@ -150,7 +166,8 @@ async fn run(args: Args) -> Result<(), djrs_demo::Error> {
         println!("djrs-demo worker stopped: {stats:?}");
         return Ok(());
     }
-    let state = AppState::with_mailer(db, cursor_key, mailer)?;
+    let tasks = djrs_demo::tasks_on(&db, queue, mailer)?;
+    let state = AppState::with_tasks(db, cursor_key, tasks)?;
     let limits = ServerLimits::default()
         .header_read_timeout(args.header_timeout)
         .idle_timeout(args.idle_timeout)

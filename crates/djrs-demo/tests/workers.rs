@@ -16,6 +16,10 @@ struct WorkerProcess {
 
 impl WorkerProcess {
     fn start(database_url: &str, lease_seconds: &str) -> WorkerProcess {
+        Self::start_with(database_url, lease_seconds, &[])
+    }
+
+    fn start_with(database_url: &str, lease_seconds: &str, more: &[&str]) -> WorkerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_djrs-demo"))
             .args([
                 "worker",
@@ -26,6 +30,7 @@ impl WorkerProcess {
                 "--concurrency",
                 "8",
             ])
+            .args(more)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -245,6 +250,99 @@ async fn postgres_tasks_of_a_killed_worker_all_finish() {
     assert!(rescued >= 1, "the killed worker had tasks running");
     pool.close().await;
     database.drop_database().await;
+}
+
+/// Removes the Redis keys under a prefix when dropped (also when the test fails).
+struct RedisKeys(String);
+
+impl RedisKeys {
+    fn url() -> String {
+        std::env::var("DJRS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+    }
+}
+
+impl Drop for RedisKeys {
+    fn drop(&mut self) {
+        let Ok(mut conn) = redis::Client::open(Self::url()).and_then(|c| c.get_connection()) else {
+            return;
+        };
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}:*", self.0))
+            .query(&mut conn)
+            .unwrap_or_default();
+        if !keys.is_empty() {
+            let _ = redis::cmd("DEL").arg(&keys).query::<()>(&mut conn);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_queue_worker_processes_finish_every_task_when_one_is_killed() {
+    let (_dir, url, db, _) = setup().await;
+    let keys = RedisKeys(format!("djrs-demo-test-{}", std::process::id()));
+    let redis_url = RedisKeys::url();
+    let queue = djrs_demo::queue_for(&db, Some(&redis_url), &keys.0).unwrap();
+    assert_eq!(queue.name(), "RedisBackend");
+    let tasks = djrs_demo::tasks_on(
+        &db,
+        queue,
+        djrs_mail::Mailer::new(djrs_mail::LocmemBackend::new()),
+    )
+    .unwrap();
+    const N: usize = 2_000;
+    enqueue_welcomes(&tasks, N).await;
+    let flags = [
+        "--tasks-url",
+        redis_url.as_str(),
+        "--tasks-prefix",
+        keys.0.as_str(),
+    ];
+    let doomed = WorkerProcess::start_with(&url, "1", &flags);
+    wait_until(
+        Duration::from_secs(60),
+        "the first worker to be mid-run",
+        async || {
+            status_counts(&tasks)
+                .await
+                .get(&TaskResultStatus::Successful)
+                .copied()
+                .unwrap_or(0)
+                > 0
+        },
+    )
+    .await;
+    drop(doomed); // SIGKILL
+    {
+        let _a = WorkerProcess::start_with(&url, "1", &flags);
+        let _b = WorkerProcess::start_with(&url, "1", &flags);
+        wait_until(
+            Duration::from_secs(120),
+            "every task to finish",
+            async || {
+                status_counts(&tasks)
+                    .await
+                    .get(&TaskResultStatus::Successful)
+                    .copied()
+                    .unwrap_or(0)
+                    == N as u64
+            },
+        )
+        .await;
+    }
+    let counts = status_counts(&tasks).await;
+    assert_eq!(counts.len(), 1, "{counts:?}");
+    // One outbox row per task (the task id keys the write), in the showcase's own database.
+    let Db::Sqlite(pool) = &db else {
+        unreachable!("a sqlite URL")
+    };
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, N as i64);
+    // A URL of another kind is refused without echoing its password.
+    let err = djrs_demo::queue_for(&db, Some("amqp://u:hunter2@host"), "x").unwrap_err();
+    assert!(!err.to_string().contains("hunter2"), "{err}");
 }
 
 async fn wait_until<F: AsyncFnMut() -> bool>(limit: Duration, what: &str, mut done: F) {

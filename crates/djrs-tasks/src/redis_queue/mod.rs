@@ -117,7 +117,7 @@ impl fmt::Debug for RedisBackend {
 enum Client {
     Single(redis::Client),
     #[cfg(feature = "redis-cluster")]
-    Cluster(redis::cluster::ClusterClient, redis::Client),
+    Cluster(Box<(redis::cluster::ClusterClient, redis::Client)>),
 }
 
 impl Client {
@@ -130,7 +130,7 @@ impl Client {
         match self {
             Client::Single(client) => client,
             #[cfg(feature = "redis-cluster")]
-            Client::Cluster(_, node) => node,
+            Client::Cluster(cluster) => &cluster.1,
         }
     }
 }
@@ -236,7 +236,9 @@ impl RedisBackend {
             .response_timeout(RESPONSE_TIMEOUT)
             .build()
             .map_err(invalid)?;
-        Ok(Self::with_client(Client::Cluster(cluster, node)))
+        Ok(Self::with_client(Client::Cluster(Box::new((
+            cluster, node,
+        )))))
     }
 
     fn with_client(client: Client) -> Self {
@@ -347,8 +349,8 @@ impl RedisBackend {
                         )
                     }
                     #[cfg(feature = "redis-cluster")]
-                    Client::Cluster(cluster, _) => {
-                        Conn::Cluster(cluster.get_async_connection().await.map_err(storage)?)
+                    Client::Cluster(cluster) => {
+                        Conn::Cluster(cluster.0.get_async_connection().await.map_err(storage)?)
                     }
                 };
                 warn_if_evicting(&mut conn).await;
