@@ -2,6 +2,8 @@
 //!
 //! - `enqueue_per_s`: single enqueues, one after another.
 //! - `enqueue_batch_per_s`: `enqueue_many` in batches of 5,000.
+//! - `enqueue_batch_in_memory_per_s`: the same batches into a `DummyBackend`: the cost of
+//!   preparing, validating and encoding tasks, without a store.
 //! - `ceiling_per_s`: the engine's own claim and complete statements in tight loops, 100 tasks
 //!   at a time, without the worker: the best of 2, 4 and 8 concurrent loops (`ceiling_loops`),
 //!   what the database and the statements allow.
@@ -128,6 +130,15 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
     let batch = sizes.batch as f64 / start.elapsed().as_secs_f64();
     drain(&main, sizes.batch).await;
 
+    // The same batches into memory (`DummyBackend`): what validation and encoding alone allow.
+    let dummy = Tasks::builder()
+        .backend("default", djrs_tasks::DummyBackend::new())
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    enqueue_noops(&dummy, sizes.batch).await;
+    let batch_in_memory = sizes.batch as f64 / start.elapsed().as_secs_f64();
+
     // The ceiling: claim 100, complete 100, from 2, 4 and 8 loops at once, until none is left;
     // the best of the three.
     let mut ceiling: f64 = 0.0;
@@ -185,6 +196,7 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
 
     println!("BENCH {prefix}.enqueue_per_s {single:.0} per_s");
     println!("BENCH {prefix}.enqueue_batch_per_s {batch:.0} per_s");
+    println!("BENCH {prefix}.enqueue_batch_in_memory_per_s {batch_in_memory:.0} per_s");
     println!("BENCH {prefix}.ceiling_per_s {ceiling:.0} per_s");
     println!("BENCH {prefix}.ceiling_loops {ceiling_loops} loops");
     println!("BENCH {prefix}.worked_per_s {worked:.0} per_s");

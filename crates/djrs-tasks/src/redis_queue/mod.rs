@@ -450,34 +450,33 @@ impl RedisBackend {
                     )
                     .arg(task.unique_key.as_deref().unwrap_or_default());
             }
-            let rows = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
-            if rows.len() == 1
-                && let Some(Value::Array(row)) = rows.first()
-                && row.first().and_then(text).as_deref() == Some("-1")
-            {
+            let reply = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
+            let mut reply = reply.into_iter();
+            let first = reply.next().as_ref().and_then(text).unwrap_or_default();
+            if first == "-1" {
                 return Ok(Vec::new());
             }
-            if rows.len() != group.len() {
-                return Err(keys::unexpected(&Value::Array(rows)));
+            let enqueued_at = first
+                .parse()
+                .ok()
+                .and_then(|us| chrono::TimeZone::timestamp_micros(&Utc, us).single())
+                .ok_or_else(|| keys::unexpected(&Value::SimpleString(first.clone())))?;
+            // The tasks whose unique key another task holds, by position in the group.
+            let mut holders = BTreeMap::new();
+            while let (Some(position), Some(row)) = (reply.next(), reply.next()) {
+                let holder = decode(row)?.ok_or_else(|| {
+                    keys::unexpected(&Value::SimpleString("an expired unique holder".into()))
+                })?;
+                holders.insert(integer(&position)?, holder);
             }
-            for (task, row) in group.into_iter().zip(rows) {
-                let mut row = items(row)?;
-                let code = row.first().and_then(text).unwrap_or_default();
-                if code == "1" {
-                    let enqueued = row.get(2).and_then(text).and_then(|us| us.parse().ok());
-                    let mut result = task.into_ready_result();
-                    if let Some(at) = enqueued
-                        .and_then(|us| chrono::TimeZone::timestamp_micros(&Utc, us).single())
-                    {
-                        result.enqueued_at = at;
+            for (position, task) in (1..).zip(group) {
+                match holders.remove(&position) {
+                    Some(holder) => stored.push((holder, false)),
+                    None => {
+                        let mut result = task.into_ready_result();
+                        result.enqueued_at = enqueued_at;
+                        stored.push((result, true));
                     }
-                    stored.push((result, true));
-                } else {
-                    row.remove(0);
-                    let holder = decode(Value::Array(row))?.ok_or_else(|| {
-                        keys::unexpected(&Value::SimpleString("an expired unique holder".into()))
-                    })?;
-                    stored.push((holder, false));
                 }
             }
         }

@@ -63,10 +63,18 @@ impl Stored {
 }
 
 /// One test per scenario, for a store made by `$new` (an expression, awaited in the test) and
-/// removed by its `cleanup()` afterwards.
+/// removed by its `cleanup()` afterwards; or, with `one_test NAME, SETUP, NEW`, every scenario
+/// in turn in one test (for a server that is costly to start, such as a Redis Cluster): `SETUP`
+/// is made once and dropped when the test ends, `NEW` makes each scenario's store from it.
 macro_rules! shared_suite {
     ($new:expr) => {
-        shared_suite!(@each $new;
+        shared_suite!(@names [@each $new]);
+    };
+    (one_test $test:ident, $setup:expr, $new:expr) => {
+        shared_suite!(@names [@one $test, $setup, $new]);
+    };
+    (@names [$($head:tt)*]) => {
+        shared_suite!($($head)*;
             claims_in_priority_then_run_after_then_fifo_order,
             queues_are_separate,
             many_worker_loops_run_every_task_exactly_once,
@@ -88,6 +96,17 @@ macro_rules! shared_suite {
             values_the_database_cannot_store_are_refused_the_same_way,
             tasks_from_config_reach_the_same_store
         );
+    };
+    (@one $test:ident, $setup:expr, $new:expr; $($name:ident),*) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $test() {
+            let setup = $setup;
+            $(
+                let store = ($new)(&setup);
+                suite::$name(&store).await;
+                store.cleanup().await;
+            )*
+        }
     };
     (@each $new:expr; $($name:ident),*) => {
         $(

@@ -72,3 +72,21 @@ local function sweep(base, now_ms, ttl_ms)
     redis.call('ZREMRANGEBYSCORE', index(base, 'FAILED'), '-inf', '(' .. int(now_ms - ttl_ms))
   end
 end
+-- Sorted-set additions gathered per key ({key = {score, member, …}}) and sent in a few
+-- commands: one ZADD per key and 4,000 arguments, which Lua's unpack can take.
+local function zadd_later(pending, key, score, member)
+  local args = pending[key]
+  if not args then
+    args = {}
+    pending[key] = args
+  end
+  args[#args + 1] = score
+  args[#args + 1] = member
+end
+local function zadd_now(pending)
+  for key, args in pairs(pending) do
+    for i = 1, #args, 4000 do
+      redis.call('ZADD', key, unpack(args, i, math.min(i + 3999, #args)))
+    end
+  end
+end
