@@ -10,12 +10,12 @@ use crate::{Error, Result};
 /// a Python dict key.
 ///
 /// ```
-/// use djrs_csp::{Csp, Policy};
+/// use djrs_csp::{CspSource, Policy};
 ///
 /// let policy = Policy::builder()
-///     .directive("default-src", [Csp::SELF])
-///     .directive("img-src", [Csp::SELF])
-///     .directive("default-src", [Csp::NONE]) // replaces, keeps its place
+///     .directive("default-src", [CspSource::SELF])
+///     .directive("img-src", [CspSource::SELF])
+///     .directive("default-src", [CspSource::NONE]) // replaces, keeps its place
 ///     .build()?;
 /// assert_eq!(policy.to_string(), "default-src 'none'; img-src 'self'");
 /// # Ok::<(), djrs_csp::Error>(())
@@ -43,10 +43,10 @@ impl PolicyBuilder {
     /// Sets a directive to sources sorted by code point without duplicates (a Python set).
     ///
     /// ```
-    /// use djrs_csp::{Csp, Policy};
+    /// use djrs_csp::{CspSource, Policy};
     ///
     /// let policy = Policy::builder()
-    ///     .directive_set("font-src", ["https://fonts.gstatic.com", Csp::SELF])
+    ///     .directive_set("font-src", ["https://fonts.gstatic.com", CspSource::SELF])
     ///     .build()?;
     /// assert_eq!(policy.to_string(), "font-src 'self' https://fonts.gstatic.com");
     /// # Ok::<(), djrs_csp::Error>(())
@@ -99,10 +99,10 @@ impl PolicyBuilder {
     /// Removes a directive (any case), if present.
     ///
     /// ```
-    /// use djrs_csp::{Csp, Policy};
+    /// use djrs_csp::{CspSource, Policy};
     ///
     /// let policy = Policy::builder()
-    ///     .directive("default-src", [Csp::SELF])
+    ///     .directive("default-src", [CspSource::SELF])
     ///     .directive("img-src", ["*"])
     ///     .remove("IMG-SRC")
     ///     .build()?;
@@ -132,7 +132,7 @@ impl PolicyBuilder {
     ///   `-`;
     /// - [`Error::DuplicateDirective`]: two names differing only in case;
     /// - [`Error::InvalidSource`]: a source holding `;`, `,`, CR, LF or another control
-    ///   character, unbalanced single quotes, or [`Csp::NONCE`] inside a longer string;
+    ///   character, unbalanced single quotes, or [`CspSource::NONCE`](crate::CspSource::NONCE) inside a longer string;
     /// - [`Error::UnquotedKeyword`]: `self`, `none`, `nonce-…`, `sha256-…` and the other
     ///   keywords written without single quotes in a source list.
     pub fn build(self) -> Result<Policy> {
@@ -174,7 +174,7 @@ impl PolicyBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Csp;
+    use crate::CspSource;
 
     fn build(b: PolicyBuilder) -> Policy {
         b.build().unwrap()
@@ -183,9 +183,9 @@ mod tests {
     #[test]
     fn builder_replaces_removes_and_round_trips() {
         let builder = Policy::builder()
-            .directive("default-src", [Csp::SELF])
+            .directive("default-src", [CspSource::SELF])
             .directive("img-src", ["*"])
-            .directive("default-src", [Csp::NONE]);
+            .directive("default-src", [CspSource::NONE]);
         let policy = build(builder.clone());
         // A repeated name replaces the value where it first was.
         assert_eq!(policy.to_string(), "default-src 'none'; img-src *");

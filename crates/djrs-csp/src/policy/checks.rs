@@ -3,7 +3,7 @@
 
 use super::DirectiveValue;
 use crate::sources::{takes_source_list, unquoted_keyword};
-use crate::{Csp, Error, Result};
+use crate::{CspSource, Error, Result};
 
 /// Logs a warning for each fetch directive holding nothing but the nonce in a policy without
 /// `default-src`: on responses that do not use the nonce the directive disappears (Django's rule)
@@ -12,7 +12,7 @@ pub(super) fn warn_about_nonce_only(directives: &[(String, DirectiveValue)]) {
     for name in nonce_only_directives(directives) {
         tracing::warn!(
             directive = %name,
-            "CSP directive holds only Csp::NONCE and the policy has no default-src: on responses \
+            "CSP directive holds only CspSource::NONCE and the policy has no default-src: on responses \
              that do not use the nonce the directive is left out and nothing restricts it; add \
              default-src or another source"
         );
@@ -22,7 +22,8 @@ pub(super) fn warn_about_nonce_only(directives: &[(String, DirectiveValue)]) {
 /// The fetch directives that hold only the nonce, when no `default-src` backs them up.
 fn nonce_only_directives(directives: &[(String, DirectiveValue)]) -> impl Iterator<Item = &str> {
     let has_default = directives.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("default-src") && value.items().iter().any(|s| s != Csp::NONCE)
+        name.eq_ignore_ascii_case("default-src")
+            && value.items().iter().any(|s| s != CspSource::NONCE)
     });
     directives
         .iter()
@@ -32,7 +33,7 @@ fn nonce_only_directives(directives: &[(String, DirectiveValue)]) -> impl Iterat
                 && name.len() >= "-src".len()
                 && name.as_bytes()[name.len() - "-src".len()..].eq_ignore_ascii_case(b"-src")
                 && !sources.is_empty()
-                && sources.iter().all(|s| s == Csp::NONCE)
+                && sources.iter().all(|s| s == CspSource::NONCE)
         })
         .map(|(name, _)| name.as_str())
 }
@@ -79,9 +80,9 @@ pub(super) fn check_source(directive: &str, source: &str) -> Result<()> {
         return Err(invalid(reason));
     }
     for token in source.split_ascii_whitespace() {
-        if token == Csp::NONCE && source != Csp::NONCE {
+        if token == CspSource::NONCE && source != CspSource::NONCE {
             return Err(invalid(
-                "Csp::NONCE must be an item of its own, not part of a longer string, or it \
+                "CspSource::NONCE must be an item of its own, not part of a longer string, or it \
                  would be sent as written"
                     .to_owned(),
             ));
@@ -138,7 +139,7 @@ mod tests {
             build_err(Policy::builder().directive("script-src", ["'self' <CSP_NONCE_SENTINEL>"]));
         assert!(
             err.to_string()
-                .contains("Csp::NONCE must be an item of its own"),
+                .contains("CspSource::NONCE must be an item of its own"),
             "{err}"
         );
     }
@@ -146,7 +147,7 @@ mod tests {
     #[test]
     fn rejects_bad_names_and_case_duplicates() {
         for bad in ["", "script src", "script-src;", "scrïpt-src"] {
-            let err = build_err(Policy::builder().directive(bad, [Csp::SELF]));
+            let err = build_err(Policy::builder().directive(bad, [CspSource::SELF]));
             assert!(
                 matches!(err, Error::InvalidDirectiveName { .. }),
                 "{bad:?}: {err}"
@@ -154,8 +155,8 @@ mod tests {
         }
         let err = build_err(
             Policy::builder()
-                .directive("script-src", [Csp::SELF])
-                .directive("Script-Src", [Csp::NONE]),
+                .directive("script-src", [CspSource::SELF])
+                .directive("Script-Src", [CspSource::NONE]),
         );
         assert_eq!(
             err.to_string(),
@@ -195,7 +196,7 @@ mod tests {
             ("img-src", "https: ", None),
             ("img-src", "''", None),
             ("img-src", "'self'", None),
-            ("img-src", Csp::NONCE, None),
+            ("img-src", CspSource::NONCE, None),
             ("img-src", "a;b", Some("`;` ends a directive")),
             ("img-src", "a,b", Some("`,` separates policies")),
             ("img-src", "a\rb", Some("CR and LF cannot appear")),
@@ -221,7 +222,7 @@ mod tests {
             (
                 "img-src",
                 "'self' <CSP_NONCE_SENTINEL>",
-                Some("Csp::NONCE must be an item"),
+                Some("CspSource::NONCE must be an item"),
             ),
             // Unquoted keywords, in every directive that takes a source list.
             ("script-src", "self", Some("unquoted")),
@@ -298,22 +299,23 @@ mod tests {
     #[test]
     fn finds_directives_left_unrestricted_by_an_unused_nonce() {
         let directives = |b: PolicyBuilder| b.directives;
-        let only = directives(Policy::builder().directive("script-src", [Csp::NONCE]));
+        let only = directives(Policy::builder().directive("script-src", [CspSource::NONCE]));
         assert_eq!(nonce_only(&only), ["script-src"]);
         let backed = directives(
             Policy::builder()
-                .directive("default-src", [Csp::SELF])
-                .directive("script-src", [Csp::NONCE]),
+                .directive("default-src", [CspSource::SELF])
+                .directive("script-src", [CspSource::NONCE]),
         );
         assert!(nonce_only(&backed).is_empty());
         let with_other_source = directives(
-            Policy::builder().directive("script-src", [Csp::NONCE, Csp::STRICT_DYNAMIC]),
+            Policy::builder()
+                .directive("script-src", [CspSource::NONCE, CspSource::STRICT_DYNAMIC]),
         );
         assert!(nonce_only(&with_other_source).is_empty());
         let default_only_nonce = directives(
             Policy::builder()
-                .directive("default-src", [Csp::NONCE])
-                .directive_set("style-src", [Csp::NONCE]),
+                .directive("default-src", [CspSource::NONCE])
+                .directive_set("style-src", [CspSource::NONCE]),
         );
         assert_eq!(
             nonce_only(&default_only_nonce),
@@ -326,30 +328,33 @@ mod tests {
         // (directives, the ones left unrestricted when the nonce is not used)
         let cases: Vec<(PolicyBuilder, Vec<&str>)> = vec![
             (
-                Policy::builder().directive("Script-SRC", [Csp::NONCE]),
+                Policy::builder().directive("Script-SRC", [CspSource::NONCE]),
                 vec!["Script-SRC"],
             ),
-            (Policy::builder().directive("sandbox", [Csp::NONCE]), vec![]),
+            (
+                Policy::builder().directive("sandbox", [CspSource::NONCE]),
+                vec![],
+            ),
             (
                 Policy::builder().directive("script-src", Vec::<String>::new()),
                 vec![],
             ),
             (
                 Policy::builder()
-                    .directive("DEFAULT-SRC", [Csp::SELF])
-                    .directive("script-src", [Csp::NONCE]),
+                    .directive("DEFAULT-SRC", [CspSource::SELF])
+                    .directive("script-src", [CspSource::NONCE]),
                 vec![],
             ),
             (
                 Policy::builder()
-                    .directive("default-src", [Csp::NONCE, Csp::NONCE])
-                    .directive("img-src", [Csp::SELF]),
+                    .directive("default-src", [CspSource::NONCE, CspSource::NONCE])
+                    .directive("img-src", [CspSource::SELF]),
                 vec!["default-src"],
             ),
             (
                 Policy::builder()
                     .valueless("default-src")
-                    .directive("script-src", [Csp::NONCE]),
+                    .directive("script-src", [CspSource::NONCE]),
                 vec!["script-src"],
             ),
         ];
@@ -387,11 +392,11 @@ mod tests {
             count.load(std::sync::atomic::Ordering::Relaxed)
         };
         let only_nonce = Policy::builder()
-            .directive("script-src", [Csp::NONCE])
-            .directive("style-src", [Csp::NONCE]);
+            .directive("script-src", [CspSource::NONCE])
+            .directive("style-src", [CspSource::NONCE]);
         assert_eq!(warnings(only_nonce.clone()), 2);
         assert_eq!(
-            warnings(only_nonce.directive("default-src", [Csp::SELF])),
+            warnings(only_nonce.directive("default-src", [CspSource::SELF])),
             0
         );
     }

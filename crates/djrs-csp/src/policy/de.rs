@@ -32,7 +32,7 @@ impl Policy {
     ///
     /// # Errors
     /// [`Error::Parse`] for invalid JSON, [`Error::NotAMapping`] when the document is not an
-    /// object, and the errors of [`PolicyBuilder::build`].
+    /// object, and the errors of [`PolicyBuilder::build`](super::PolicyBuilder::build).
     pub fn from_json(json: &str) -> Result<Self> {
         serde_json::from_str::<RawPolicy>(json)
             .map_err(Error::parse)?
@@ -59,7 +59,7 @@ impl Policy {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Parse`] for invalid TOML, and the errors of [`PolicyBuilder::build`].
+    /// [`Error::Parse`] for invalid TOML, and the errors of [`PolicyBuilder::build`](super::PolicyBuilder::build).
     #[cfg(feature = "toml")]
     pub fn from_toml(toml: &str) -> Result<Self> {
         toml::from_str::<RawPolicy>(toml)

@@ -84,11 +84,11 @@ impl DirectiveValue {
 /// Cloning is cheap (one reference count).
 ///
 /// ```
-/// use djrs_csp::{Csp, Policy};
+/// use djrs_csp::{CspSource, Policy};
 ///
 /// let policy = Policy::builder()
-///     .directive("default-src", [Csp::SELF])
-///     .directive("script-src", [Csp::SELF, Csp::NONCE])
+///     .directive("default-src", [CspSource::SELF])
+///     .directive("script-src", [CspSource::SELF, CspSource::NONCE])
 ///     .valueless("upgrade-insecure-requests")
 ///     .build()?;
 /// // Django's rule: an unused nonce disappears from the header.
@@ -123,9 +123,9 @@ impl Policy {
     /// A builder for a policy.
     ///
     /// ```
-    /// use djrs_csp::{Csp, Policy};
+    /// use djrs_csp::{CspSource, Policy};
     ///
-    /// let policy = Policy::builder().directive("default-src", [Csp::NONE]).build()?;
+    /// let policy = Policy::builder().directive("default-src", [CspSource::NONE]).build()?;
     /// assert_eq!(policy.to_string(), "default-src 'none'");
     /// # Ok::<(), djrs_csp::Error>(())
     /// ```
@@ -150,9 +150,9 @@ impl Policy {
     /// A builder holding this policy's directives, to derive a policy from it.
     ///
     /// ```
-    /// use djrs_csp::{Csp, Policy};
+    /// use djrs_csp::{CspSource, Policy};
     ///
-    /// let base = Policy::builder().directive("default-src", [Csp::SELF]).build()?;
+    /// let base = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
     /// let embed = base.to_builder().directive("frame-ancestors", ["https://partner.example"]).build()?;
     /// assert_eq!(embed.to_string(), "default-src 'self'; frame-ancestors https://partner.example");
     /// # Ok::<(), djrs_csp::Error>(())
@@ -170,12 +170,12 @@ impl Policy {
     }
 
     /// Whether rendering depends on the request's nonce (some rendered directive holds
-    /// [`Csp::NONCE`]).
+    /// [`CspSource::NONCE`](crate::CspSource::NONCE)).
     ///
     /// ```
-    /// use djrs_csp::{Csp, Policy};
+    /// use djrs_csp::{CspSource, Policy};
     ///
-    /// let policy = Policy::builder().directive("script-src", [Csp::SELF, Csp::NONCE]).build()?;
+    /// let policy = Policy::builder().directive("script-src", [CspSource::SELF, CspSource::NONCE]).build()?;
     /// assert!(policy.uses_nonce());
     /// assert!(!Policy::empty().uses_nonce());
     /// # Ok::<(), djrs_csp::Error>(())
@@ -188,9 +188,9 @@ impl Policy {
     /// The directives in order, with their values as given (sets sorted and de-duplicated).
     ///
     /// ```
-    /// use djrs_csp::{Csp, DirectiveValue, Policy};
+    /// use djrs_csp::{CspSource, DirectiveValue, Policy};
     ///
-    /// let policy = Policy::builder().directive("default-src", [Csp::SELF]).build()?;
+    /// let policy = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
     /// let names: Vec<&str> = policy.directives().map(|(name, _)| name).collect();
     /// assert_eq!(names, ["default-src"]);
     /// # Ok::<(), djrs_csp::Error>(())
@@ -206,9 +206,9 @@ impl Policy {
     /// The value of a directive, looked up without regard to case.
     ///
     /// ```
-    /// use djrs_csp::{Csp, DirectiveValue, Policy};
+    /// use djrs_csp::{CspSource, DirectiveValue, Policy};
     ///
-    /// let policy = Policy::builder().directive("default-src", [Csp::SELF]).build()?;
+    /// let policy = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
     /// assert_eq!(policy.get("Default-Src"), Some(&DirectiveValue::List(vec!["'self'".into()])));
     /// assert_eq!(policy.get("script-src"), None);
     /// # Ok::<(), djrs_csp::Error>(())

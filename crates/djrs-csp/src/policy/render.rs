@@ -5,21 +5,21 @@ use std::sync::Arc;
 
 use super::model::Inner;
 use super::{DirectiveValue, Policy};
-use crate::Csp;
+use crate::CspSource;
 
 /// Stands for the nonce source while rendering; sources cannot hold control characters.
 const PLACEHOLDER: char = '\0';
 
 impl Policy {
     /// The header value for this policy and nonce, Django's `build_policy(config, nonce)`:
-    /// [`Csp::NONCE`] becomes `'nonce-…'` when `nonce` is given and not empty, and is removed
+    /// [`CspSource::NONCE`] becomes `'nonce-…'` when `nonce` is given and not empty, and is removed
     /// otherwise (a directive left without sources is then left out). Returns `""` when no
     /// directive renders.
     ///
     /// ```
-    /// use djrs_csp::{Csp, Policy};
+    /// use djrs_csp::{CspSource, Policy};
     ///
-    /// let policy = Policy::builder().directive("script-src", [Csp::NONCE]).build()?;
+    /// let policy = Policy::builder().directive("script-src", [CspSource::NONCE]).build()?;
     /// assert_eq!(policy.render(Some("abc123")), "script-src 'nonce-abc123'");
     /// assert_eq!(policy.render(None), "");
     /// # Ok::<(), djrs_csp::Error>(())
@@ -50,20 +50,20 @@ impl Policy {
 
     /// The header value for this policy and nonce (feature `tower`), or `None` when the policy
     /// renders to nothing: then no header is sent, where Django sends an empty one. Without a
-    /// nonce, or when the policy has no [`Csp::NONCE`], this clones a value computed when the
+    /// nonce, or when the policy has no [`CspSource::NONCE`], this clones a value computed when the
     /// policy was built.
     ///
     /// ```
-    /// use djrs_csp::{Csp, Policy};
+    /// use djrs_csp::{CspSource, Policy};
     ///
-    /// let policy = Policy::builder().directive("script-src", [Csp::SELF, Csp::NONCE]).build()?;
+    /// let policy = Policy::builder().directive("script-src", [CspSource::SELF, CspSource::NONCE]).build()?;
     /// assert_eq!(policy.header_value(None).unwrap(), "script-src 'self'");
     /// assert_eq!(policy.header_value(Some("n0nce")).unwrap(), "script-src 'self' 'nonce-n0nce'");
     ///
     /// // A nonce that cannot go in a header is left out, never the whole policy.
     /// assert_eq!(policy.header_value(Some("bad\nnonce")).unwrap(), "script-src 'self'");
     ///
-    /// let only_nonce = Policy::builder().directive("script-src", [Csp::NONCE]).build()?;
+    /// let only_nonce = Policy::builder().directive("script-src", [CspSource::NONCE]).build()?;
     /// assert!(only_nonce.header_value(None).is_none());
     /// # Ok::<(), djrs_csp::Error>(())
     /// ```
@@ -118,7 +118,7 @@ impl Policy {
     }
 }
 
-/// Django's `build_policy`: [`Csp::NONCE`] becomes `nonce_source` (the placeholder while
+/// Django's `build_policy`: [`CspSource::NONCE`] becomes `nonce_source` (the placeholder while
 /// building), or is removed when it is `None`. The directives are those of a built policy, so a
 /// set is already sorted and de-duplicated.
 fn build_policy(directives: &[(String, DirectiveValue)], nonce_source: Option<&str>) -> String {
@@ -131,7 +131,7 @@ fn build_policy(directives: &[(String, DirectiveValue)], nonce_source: Option<&s
                 let mut line = name.clone();
                 let mut any = false;
                 for source in items {
-                    let source = if source == Csp::NONCE {
+                    let source = if source == CspSource::NONCE {
                         match nonce_source {
                             Some(nonce_source) => nonce_source,
                             None => continue,
@@ -168,8 +168,11 @@ mod tests {
     fn segments_split_where_the_nonce_goes() {
         let policy = build(
             Policy::builder()
-                .directive("script-src", [Csp::NONCE, Csp::SELF, Csp::NONCE])
-                .directive("style-src", [Csp::NONCE]),
+                .directive(
+                    "script-src",
+                    [CspSource::NONCE, CspSource::SELF, CspSource::NONCE],
+                )
+                .directive("style-src", [CspSource::NONCE]),
         );
         assert_eq!(policy.render(None), "script-src 'self'");
         assert_eq!(
@@ -227,8 +230,11 @@ mod tests {
     fn nonces_fill_every_slot() {
         let policy = build(
             Policy::builder()
-                .directive("script-src", [Csp::NONCE, Csp::SELF, Csp::NONCE])
-                .directive("style-src", [Csp::SELF]),
+                .directive(
+                    "script-src",
+                    [CspSource::NONCE, CspSource::SELF, CspSource::NONCE],
+                )
+                .directive("style-src", [CspSource::SELF]),
         );
         assert!(policy.uses_nonce());
         for nonce in ["n", "a-much-longer-nonce-value-0123456789"] {
@@ -243,7 +249,8 @@ mod tests {
     #[cfg(feature = "tower")]
     #[test]
     fn header_values() {
-        let policy = build(Policy::builder().directive("script-src", [Csp::SELF, Csp::NONCE]));
+        let policy =
+            build(Policy::builder().directive("script-src", [CspSource::SELF, CspSource::NONCE]));
         let value = |nonce| {
             policy
                 .header_value(nonce)
@@ -256,7 +263,7 @@ mod tests {
             Some("script-src 'self' 'nonce-abc'")
         );
         assert_eq!(value(Some("a\nb")).as_deref(), Some("script-src 'self'"));
-        let only_nonce = build(Policy::builder().directive("script-src", [Csp::NONCE]));
+        let only_nonce = build(Policy::builder().directive("script-src", [CspSource::NONCE]));
         assert_eq!(only_nonce.header_value(None), None);
         assert_eq!(
             only_nonce.header_value(Some("abc")).unwrap(),
