@@ -5,50 +5,18 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
-use std::time::SystemTime;
 
 use tera::{
     ArgFromValue, Context, Filter, Function, FunctionResult, Kwargs, State, Tera, Test, TestResult,
 };
 
 use crate::error::{Error, Result, UndefinedMarker};
+use crate::escape::escape_html;
+use crate::loader::{self, LoadedFile, Root, Stamps};
 use crate::preprocess::{self, Delims, Partial, UNDEFINED_PARTIAL_FN};
 
 /// Tera's default autoescaped suffixes, which Django's `.html` templates match.
 const DEFAULT_AUTOESCAPE: [&str; 3] = [".html", ".htm", ".xml"];
-
-/// Django's `django.utils.html.escape`: `&`, `<`, `>`, `"` and `'` (as `&#x27;`, where Tera's
-/// own escaper writes `&#39;`).
-///
-/// [`Templates::new`] installs it so output matches Django's byte for byte.
-///
-/// ```
-/// let mut out = Vec::new();
-/// djrs_partials::escape_html("<a href='x'>&\"</a>", &mut out)?;
-/// assert_eq!(out, b"&lt;a href=&#x27;x&#x27;&gt;&amp;&quot;&lt;/a&gt;");
-/// # Ok::<(), std::io::Error>(())
-/// ```
-///
-/// # Errors
-/// When writing to `out` fails.
-pub fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let bytes = input.as_bytes();
-    let mut start = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' => b"&quot;",
-            b'\'' => b"&#x27;",
-            _ => continue,
-        };
-        out.write_all(&bytes[start..i])?;
-        out.write_all(rep)?;
-        start = i + 1;
-    }
-    out.write_all(&bytes[start..])
-}
 
 /// One loaded file: where it came from and its partials.
 #[derive(Debug, Clone)]
@@ -58,20 +26,13 @@ struct File {
     partials: Vec<Partial>,
 }
 
-/// A directory (optionally filtered by a glob) to reload from.
-#[derive(Debug, Clone)]
-struct Root {
-    dir: PathBuf,
-    pattern: Option<String>,
-}
-
 struct Inner {
     tera: Tera,
     delims: Delims,
     autoescape: Vec<String>,
     files: HashMap<String, File>,
     roots: Vec<Root>,
-    stamps: Vec<(PathBuf, Option<SystemTime>)>,
+    stamps: Stamps,
     /// Partials of replaced files that the new version no longer defines: still in Tera (it
     /// cannot remove templates) but not ours to render.
     stale: HashSet<String>,
@@ -242,10 +203,7 @@ impl Templates {
     /// # Errors
     /// As [`from_dir`](Self::from_dir).
     pub fn load_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
-        self.load_root(Root {
-            dir: dir.as_ref().to_path_buf(),
-            pattern: None,
-        })
+        self.load_root(Root::dir(dir.as_ref()))
     }
 
     /// Adds the files matching `glob`, as [`from_glob`](Self::from_glob) does.
@@ -263,31 +221,11 @@ impl Templates {
     /// # Errors
     /// As [`from_dir`](Self::from_dir).
     pub fn load_glob(&mut self, glob: &str) -> Result<()> {
-        let normalized = glob.replace('\\', "/");
-        let parts: Vec<&str> = normalized.split('/').collect();
-        let wild = parts
-            .iter()
-            .position(|p| p.contains(['*', '?']))
-            .unwrap_or(parts.len().saturating_sub(1));
-        let dir = if wild == 0 {
-            PathBuf::from(".")
-        } else {
-            let joined = parts[..wild].join("/");
-            PathBuf::from(if joined.is_empty() {
-                "/".to_owned()
-            } else {
-                joined
-            })
-        };
-        let pattern = parts[wild..].join("/");
-        self.load_root(Root {
-            dir,
-            pattern: Some(pattern),
-        })
+        self.load_root(Root::glob(glob)?)
     }
 
     fn load_root(&mut self, root: Root) -> Result<()> {
-        let found = read_root(&root)?;
+        let found = root.read()?;
         let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
         add_files(inner, found)?;
         inner.roots.push(root);
@@ -535,15 +473,11 @@ impl Templates {
             }
             (inner.roots.clone(), inner.stamps.clone())
         };
-        let mut current = Vec::new();
+        let mut listed = Vec::new();
         for root in &roots {
-            for path in list_root(root)? {
-                let stamp = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-                current.push((path, stamp));
-            }
+            listed.extend(root.list()?);
         }
-        current.sort();
-        current.dedup();
+        let current = loader::stamps(listed.iter().map(PathBuf::as_path));
         if current == stamps {
             return Ok(false);
         }
@@ -551,14 +485,14 @@ impl Templates {
         let mut fresh = new_tera();
         fresh.register_from(&inner.tera);
         *fresh.global_context() = inner.tera.global_context().clone();
-        let mut files: Vec<(String, String, Option<PathBuf>)> = inner
+        let mut files: Vec<LoadedFile> = inner
             .files
             .iter()
             .filter(|(_, f)| f.path.is_none())
             .map(|(n, f)| (n.clone(), f.source.clone(), None))
             .collect();
         for root in &roots {
-            files.extend(read_root(root)?);
+            files.extend(root.read()?);
         }
         let mut next = Inner {
             tera: fresh,
@@ -771,7 +705,7 @@ fn resolve_name<'a>(files: &HashMap<String, File>, name: &'a str) -> Result<&'a 
 }
 
 /// Preprocesses and adds files in one Tera batch; on error nothing changes.
-fn add_files(inner: &mut Inner, files: Vec<(String, String, Option<PathBuf>)>) -> Result<()> {
+fn add_files(inner: &mut Inner, files: Vec<LoadedFile>) -> Result<()> {
     let mut batch: Vec<(String, String)> = Vec::new();
     let mut entries = Vec::with_capacity(files.len());
     for (name, source, path) in files {
@@ -821,22 +755,8 @@ fn add_files(inner: &mut Inner, files: Vec<(String, String, Option<PathBuf>)>) -
         apply_autoescape(inner);
         return Err(Error::from_tera(e));
     }
-    inner.stamps = stamps_of(&inner.files);
+    inner.stamps = loader::stamps(inner.files.values().filter_map(|f| f.path.as_deref()));
     Ok(())
-}
-
-fn stamps_of(files: &HashMap<String, File>) -> Vec<(PathBuf, Option<SystemTime>)> {
-    let mut stamps: Vec<(PathBuf, Option<SystemTime>)> = files
-        .values()
-        .filter_map(|f| f.path.clone())
-        .map(|p| {
-            let stamp = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
-            (p, stamp)
-        })
-        .collect();
-    stamps.sort();
-    stamps.dedup();
-    stamps
 }
 
 /// Tera decides escaping by suffix; a partial's name ends in `#name`, so each partial of an
@@ -849,107 +769,4 @@ fn apply_autoescape(inner: &mut Inner) {
         }
     }
     inner.tera.autoescape_on(suffixes);
-}
-
-fn list_root(root: &Root) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    walk(&root.dir, &mut out)?;
-    if let Some(pattern) = &root.pattern {
-        out.retain(|p| glob_match(pattern, &relative_name(&root.dir, p)));
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn read_root(root: &Root) -> Result<Vec<(String, String, Option<PathBuf>)>> {
-    list_root(root)?
-        .into_iter()
-        .map(|path| {
-            let source = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
-            Ok((relative_name(&root.dir, &path), source, Some(path)))
-        })
-        .collect()
-}
-
-fn relative_name(dir: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(dir).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let io = |source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(io)?;
-        if kind.is_dir() {
-            walk(&path, out)?;
-        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Matches a `/`-separated name against a glob: `**` (any components), `*` and `?` (within a
-/// component).
-fn glob_match(pattern: &str, name: &str) -> bool {
-    let pat: Vec<&str> = pattern.split('/').collect();
-    let parts: Vec<&str> = name.split('/').collect();
-    match_components(&pat, &parts)
-}
-
-fn match_components(pat: &[&str], parts: &[&str]) -> bool {
-    match pat.split_first() {
-        None => parts.is_empty(),
-        Some((&"**", rest)) => (0..=parts.len()).any(|i| match_components(rest, &parts[i..])),
-        Some((p, rest)) => match parts.split_first() {
-            Some((first, tail)) => {
-                match_one(p.as_bytes(), first.as_bytes()) && match_components(rest, tail)
-            }
-            None => false,
-        },
-    }
-}
-
-fn match_one(p: &[u8], s: &[u8]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|i| match_one(rest, &s[i..])),
-        Some((b'?', rest)) => !s.is_empty() && match_one(rest, &s[1..]),
-        Some((c, rest)) => s.first() == Some(c) && match_one(rest, &s[1..]),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("**/*.html", "a.html"));
-        assert!(glob_match("**/*.html", "x/y/a.html"));
-        assert!(!glob_match("*.html", "x/a.html"));
-        assert!(glob_match("x/?.txt", "x/a.txt"));
-        assert!(!glob_match("**/*.html", "a.txt"));
-    }
-
-    #[test]
-    fn escape_matches_django() {
-        let mut out = Vec::new();
-        escape_html("a'b\"<>&", &mut out).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "a&#x27;b&quot;&lt;&gt;&amp;"
-        );
-    }
 }
