@@ -6,43 +6,23 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
 
-use tera::{
-    ArgFromValue, Context, Filter, Function, FunctionResult, Kwargs, State, Tera, Test, TestResult,
-};
+use tera::{ArgFromValue, Context, Filter, Function, FunctionResult, Tera, Test, TestResult};
 
-use crate::error::{Error, Result, UndefinedMarker};
-use crate::escape::escape_html;
-use crate::loader::{self, LoadedFile, Root, Stamps};
-use crate::preprocess::{self, Delims, Partial, UNDEFINED_PARTIAL_FN};
+use self::state::{Inner, add_files, apply_autoescape, delimiters_of, new_tera, resolve_name};
+use crate::error::{Error, Result};
+use crate::loader::{self, LoadedFile, Root};
+use crate::preprocess::Delims;
+
+mod state;
 
 /// Tera's default autoescaped suffixes, which Django's `.html` templates match.
 const DEFAULT_AUTOESCAPE: [&str; 3] = [".html", ".htm", ".xml"];
-
-/// One loaded file: where it came from and its partials.
-#[derive(Debug, Clone)]
-struct File {
-    source: String,
-    path: Option<PathBuf>,
-    partials: Vec<Partial>,
-}
-
-struct Inner {
-    tera: Tera,
-    delims: Delims,
-    autoescape: Vec<String>,
-    files: HashMap<String, File>,
-    roots: Vec<Root>,
-    stamps: Stamps,
-    /// Partials of replaced files that the new version no longer defines: still in Tera (it
-    /// cannot remove templates) but not ours to render.
-    stale: HashSet<String>,
-}
 
 /// Tera 2 templates with Django 6.0's partials: `{% partialdef %}`, `{% partial %}`,
 /// `"file.html#name"` in [`render`](Self::render) and in `{% include %}`.
 ///
 /// Everything Tera does still works: filters, functions, tests, inheritance, components. Output
-/// is escaped the way Django escapes it ([`escape_html`]) in files ending in `.html`, `.htm` or
+/// is escaped the way Django escapes it ([`escape_html`](crate::escape_html)) in files ending in `.html`, `.htm` or
 /// `.xml`, partials included. In debug builds, templates loaded from disk are reloaded when a
 /// file changes ([`set_auto_reload`](Self::set_auto_reload)).
 ///
@@ -90,34 +70,6 @@ impl Default for Templates {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn new_tera() -> Tera {
-    let mut tera = Tera::default();
-    tera.set_escape_fn(escape_html);
-    tera.register_function(UNDEFINED_PARTIAL_FN, undefined_partial);
-    #[cfg(feature = "csp")]
-    djrs_csp::tera::register(&mut tera);
-    tera
-}
-
-/// The function an undefined `{% partial %}` turns into: fails with Django's message.
-#[allow(
-    clippy::needless_pass_by_value,
-    reason = "Tera calls functions with Kwargs by value"
-)]
-fn undefined_partial(kwargs: Kwargs, _: &State<'_>) -> tera::TeraResult<String> {
-    let name: &str = kwargs.must_get("name")?;
-    let template: &str = kwargs.must_get("template")?;
-    let line: i64 = kwargs.must_get("line")?;
-    Err(tera::Error::message(
-        UndefinedMarker {
-            name: name.to_owned(),
-            template: template.to_owned(),
-            line: usize::try_from(line).unwrap_or(0),
-        }
-        .encode(),
-    ))
 }
 
 impl Templates {
@@ -309,11 +261,14 @@ impl Templates {
             match inner.tera.render(name, context) {
                 Err(e) if matches!(e.kind(), tera::ErrorKind::TemplateNotFound(n) if n == name) => {
                 }
-                other => return other.map_err(Error::from_tera),
+                other => return other.map_err(|e| inner.render_error(e)),
             }
         }
         let target = resolve_name(&inner.files, name)?;
-        inner.tera.render(target, context).map_err(Error::from_tera)
+        inner
+            .tera
+            .render(target, context)
+            .map_err(|e| inner.render_error(e))
     }
 
     /// Renders into a writer; see [`render`](Self::render).
@@ -338,7 +293,7 @@ impl Templates {
         inner
             .tera
             .render_to(target, context, out)
-            .map_err(Error::from_tera)
+            .map_err(|e| inner.render_error(e))
     }
 
     /// Renders several templates or partials with one context and concatenates them: the main
@@ -650,123 +605,4 @@ impl Templates {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-fn delimiters_of(d: &Delims) -> Option<tera::Delimiters> {
-    let default = Delims::default();
-    if d.block == default.block && d.var == default.var && d.comment == default.comment {
-        return None;
-    }
-    Some(tera::Delimiters {
-        block_start: d.block.0.clone().into(),
-        block_end: d.block.1.clone().into(),
-        variable_start: d.var.0.clone().into(),
-        variable_end: d.var.1.clone().into(),
-        comment_start: d.comment.0.clone().into(),
-        comment_end: d.comment.1.clone().into(),
-    })
-}
-
-/// Maps a requested name to the Tera template, with Django's `TemplateDoesNotExist` rules.
-fn resolve_name<'a>(files: &HashMap<String, File>, name: &'a str) -> Result<&'a str> {
-    let Some((file, partial)) = name.split_once('#') else {
-        return if files.contains_key(name) {
-            Ok(name)
-        } else {
-            Err(Error::TemplateDoesNotExist {
-                name: name.to_owned(),
-                tried: Vec::new(),
-            })
-        };
-    };
-    if file.is_empty() {
-        return Err(Error::TemplateDoesNotExist {
-            name: name.to_owned(),
-            tried: Vec::new(),
-        });
-    }
-    let Some(entry) = files.get(file) else {
-        return Err(Error::TemplateDoesNotExist {
-            name: file.to_owned(),
-            tried: vec![file.to_owned()],
-        });
-    };
-    if partial.is_empty() {
-        return Ok(file);
-    }
-    if entry.partials.iter().any(|p| p.name == partial) {
-        Ok(name)
-    } else {
-        Err(Error::TemplateDoesNotExist {
-            name: partial.to_owned(),
-            tried: vec![file.to_owned()],
-        })
-    }
-}
-
-/// Preprocesses and adds files in one Tera batch; on error nothing changes.
-fn add_files(inner: &mut Inner, files: Vec<LoadedFile>) -> Result<()> {
-    let mut batch: Vec<(String, String)> = Vec::new();
-    let mut entries = Vec::with_capacity(files.len());
-    for (name, source, path) in files {
-        if name.contains('#') {
-            return Err(Error::InvalidName { name });
-        }
-        let pre = preprocess::preprocess(&name, &source, &inner.delims)?;
-        for p in &pre.partials {
-            batch.push((format!("{name}#{}", p.name), p.tera_source.clone()));
-        }
-        batch.push((name.clone(), pre.main));
-        entries.push((
-            name,
-            File {
-                source,
-                path,
-                partials: pre.partials,
-            },
-        ));
-    }
-    let previous_stale = inner.stale.clone();
-    for (name, file) in &entries {
-        for p in &file.partials {
-            inner.stale.remove(&format!("{name}#{}", p.name));
-        }
-        if let Some(old) = inner.files.get(name) {
-            for p in &old.partials {
-                if !file.partials.iter().any(|q| q.name == p.name) {
-                    inner.stale.insert(format!("{name}#{}", p.name));
-                }
-            }
-        }
-    }
-    let previous: Vec<(String, Option<File>)> = entries
-        .iter()
-        .map(|(n, f)| (n.clone(), inner.files.insert(n.clone(), f.clone())))
-        .collect();
-    apply_autoescape(inner);
-    if let Err(e) = inner.tera.add_raw_templates(batch) {
-        for (name, old) in previous {
-            match old {
-                Some(f) => inner.files.insert(name, f),
-                None => inner.files.remove(&name),
-            };
-        }
-        inner.stale = previous_stale;
-        apply_autoescape(inner);
-        return Err(Error::from_tera(e));
-    }
-    inner.stamps = loader::stamps(inner.files.values().filter_map(|f| f.path.as_deref()));
-    Ok(())
-}
-
-/// Tera decides escaping by suffix; a partial's name ends in `#name`, so each partial of an
-/// escaped file is listed by its full name.
-fn apply_autoescape(inner: &mut Inner) {
-    let mut suffixes: Vec<String> = inner.autoescape.clone();
-    for (name, file) in &inner.files {
-        if inner.autoescape.iter().any(|s| name.ends_with(s.as_str())) {
-            suffixes.extend(file.partials.iter().map(|p| format!("{name}#{}", p.name)));
-        }
-    }
-    inner.tera.autoescape_on(suffixes);
 }
