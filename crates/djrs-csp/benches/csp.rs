@@ -8,14 +8,14 @@
 //! - `csp.bare_ns`: the handler alone;
 //! - `csp.static_header_ns`: tower-http's `SetResponseHeaderLayer` with the policy as a static
 //!   header, the cheapest way to send a CSP header;
-//! - `csp.layer_unused_nonce_ns`: `CspLayer` with the same policy (it holds `Csp::NONCE`), the
+//! - `csp.layer_unused_nonce_ns`: `CspLayer` with the same policy (it holds `CspSource::NONCE`), the
 //!   nonce unused;
-//! - `csp.layer_ns`: `CspLayer` with the policy without `Csp::NONCE`, like for like with the
+//! - `csp.layer_ns`: `CspLayer` with the policy without `CspSource::NONCE`, like for like with the
 //!   static header;
 //! - `csp.layer_nonce_ns`: `CspLayer`, the handler using the nonce;
 //! - `csp.header_build_ns`: `Policy::header_value` with a nonce (one header built);
 //! - `csp.nonce_ns`: making one nonce (16 bytes from the OS, base64url);
-//! - `csp.axum_*_ns`: bare, static header and `CspLayer` (with and without `Csp::NONCE`) around
+//! - `csp.axum_*_ns`: bare, static header and `CspLayer` (with and without `CspSource::NONCE`) around
 //!   an axum `Router`, which puts its own extensions on each request.
 //!
 //! Then, for information, a loopback load test: an axum app served on 127.0.0.1, bare and with
@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
-use djrs_csp::{Csp, CspLayer, CspNonce, Policy};
+use djrs_csp::{CspLayer, CspNonce, CspSource, Policy};
 use http::header::CONTENT_SECURITY_POLICY;
 use http::{HeaderValue, Request, Response};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -53,19 +53,19 @@ fn bench(name: &str, value: f64, unit: &str) {
 }
 
 fn policy(nonce: bool) -> Policy {
-    let mut script_src = vec![Csp::SELF];
+    let mut script_src = vec![CspSource::SELF];
     if nonce {
-        script_src.push(Csp::NONCE);
+        script_src.push(CspSource::NONCE);
     }
-    script_src.push(Csp::STRICT_DYNAMIC);
+    script_src.push(CspSource::STRICT_DYNAMIC);
     Policy::builder()
-        .directive("default-src", [Csp::SELF])
+        .directive("default-src", [CspSource::SELF])
         .directive("script-src", script_src)
-        .directive("style-src", [Csp::SELF])
-        .directive("img-src", [Csp::SELF, "data:"])
-        .directive("object-src", [Csp::NONE])
-        .directive("base-uri", [Csp::NONE])
-        .directive("frame-ancestors", [Csp::NONE])
+        .directive("style-src", [CspSource::SELF])
+        .directive("img-src", [CspSource::SELF, "data:"])
+        .directive("object-src", [CspSource::NONE])
+        .directive("base-uri", [CspSource::NONE])
+        .directive("frame-ancestors", [CspSource::NONE])
         .directive("report-uri", ["/csp/report"])
         .build()
         .expect("the benchmark policy is valid")
@@ -155,7 +155,7 @@ fn in_process() {
     let names = [
         "csp.bare_ns",
         "csp.static_header_ns",
-        // The policy holds `Csp::NONCE`, the handler does not use it.
+        // The policy holds `CspSource::NONCE`, the handler does not use it.
         "csp.layer_unused_nonce_ns",
         // Like for like with the static header: a policy without a nonce.
         "csp.layer_ns",

@@ -16,19 +16,19 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use crate::{CspNonce, CspReport, Error, LogReports, ReportSink};
 
 /// `request.csp_nonce`: the request's nonce, set by a [`CspLayer`](crate::CspLayer) (or a
-/// [`CspOverride`](crate::CspOverride)) whose policy holds [`Csp::NONCE`](crate::Csp::NONCE).
+/// [`CspOverride`](crate::CspOverride)) whose policy holds [`CspSource::NONCE`](crate::CspSource::NONCE).
 /// Taking it does not generate it; using it (`as_str`, `Display`) does, and only then does the
 /// header carry `'nonce-…'`.
 ///
 /// ```
 /// use axum::{Router, routing::get, response::Html};
-/// use djrs_csp::{Csp, CspLayer, CspNonce, Policy};
+/// use djrs_csp::{CspLayer, CspNonce, CspSource, Policy};
 ///
 /// async fn page(nonce: CspNonce) -> Html<String> {
 ///     Html(format!(r#"<script nonce="{nonce}">document.title = "ok"</script>"#))
 /// }
 ///
-/// let policy = Policy::builder().directive("script-src", [Csp::NONCE]).build()?;
+/// let policy = Policy::builder().directive("script-src", [CspSource::NONCE]).build()?;
 /// let app: Router = Router::new().route("/", get(page)).layer(CspLayer::new().enforce(policy));
 /// # let _ = app;
 /// # Ok::<(), djrs_csp::Error>(())
@@ -47,7 +47,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CspNonce {
         }
         tracing::debug!(
             path = parts.uri.path(),
-            "no CSP policy of this route holds Csp::NONCE; the nonce goes in no header"
+            "no CSP policy of this route holds CspSource::NONCE; the nonce goes in no header"
         );
         // Kept on the request so that every extractor of this request sees the same nonce.
         let nonce = CspNonce::new();

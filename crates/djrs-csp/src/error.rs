@@ -14,7 +14,7 @@
 /// assert_eq!(
 ///     err.to_string(),
 ///     "directive `script-src`: source `self` is the keyword 'self' without its single quotes; \
-///      write \"'self'\" (or use the constant on `Csp`)"
+///      write \"'self'\" (or use the constant on `CspSource`)"
 /// );
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +56,7 @@ pub enum Error {
     /// its single quotes, which browsers would read as a host name.
     #[error(
         "directive `{directive}`: source `{value}` is the keyword {quoted} without its single \
-         quotes; write \"{quoted}\" (or use the constant on `Csp`)"
+         quotes; write \"{quoted}\" (or use the constant on `CspSource`)"
     )]
     UnquotedKeyword {
         /// The directive holding the source.

@@ -1,5 +1,5 @@
 //! Django 6.0's Content Security Policy (`django.middleware.csp`, `django.utils.csp`) for
-//! axum and any tower stack: [`Policy`] with Django's value shapes, the [`Csp`] source
+//! axum and any tower stack: [`Policy`] with Django's value shapes, the [`CspSource`] source
 //! constants, a lazy per-request [`CspNonce`], the [`CspLayer`] middleware sending the enforced
 //! and report-only headers, per-route [`CspOverride`]s, and a report endpoint.
 //!
@@ -9,13 +9,13 @@
 //! error when the policy is built, never a broken header.
 //!
 //! ```
-//! use djrs_csp::{Csp, Policy};
+//! use djrs_csp::{CspSource, Policy};
 //!
 //! let policy = Policy::builder()
-//!     .directive("default-src", [Csp::SELF])
-//!     .directive("script-src", [Csp::SELF, Csp::NONCE, Csp::STRICT_DYNAMIC])
-//!     .directive("style-src", [Csp::SELF, &Csp::sha256("body { margin: 0 }")])
-//!     .directive("object-src", [Csp::NONE])
+//!     .directive("default-src", [CspSource::SELF])
+//!     .directive("script-src", [CspSource::SELF, CspSource::NONCE, CspSource::STRICT_DYNAMIC])
+//!     .directive("style-src", [CspSource::SELF, &CspSource::sha256("body { margin: 0 }")])
+//!     .directive("object-src", [CspSource::NONE])
 //!     .valueless("upgrade-insecure-requests")
 //!     .build()?;
 //!
@@ -39,15 +39,15 @@
 #![cfg_attr(feature = "axum", doc = "```")]
 #![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{Router, response::Html, routing::get};
-//! use djrs_csp::{Csp, CspLayer, CspNonce, CspOverride, Policy, axum::ReportEndpoint};
+//! use djrs_csp::{CspLayer, CspNonce, CspOverride, CspSource, Policy, axum::ReportEndpoint};
 //!
 //! async fn page(nonce: CspNonce) -> Html<String> {
 //!     Html(format!(r#"<script nonce="{nonce}">console.log("runs")</script>"#))
 //! }
 //!
 //! let policy = Policy::builder()
-//!     .directive("default-src", [Csp::SELF])
-//!     .directive("script-src", [Csp::NONCE, Csp::STRICT_DYNAMIC])
+//!     .directive("default-src", [CspSource::SELF])
+//!     .directive("script-src", [CspSource::NONCE, CspSource::STRICT_DYNAMIC])
 //!     .directive("report-uri", ["/csp/report"])
 //!     .build()?;
 //! let app: Router = Router::new()
@@ -78,12 +78,12 @@
 //! | `ContentSecurityPolicyMiddleware`                | [`CspLayer`]                                        |
 //! | `SECURE_CSP = {…}` / `SECURE_CSP_REPORT_ONLY = {…}` | `CspLayer::new().enforce(policy).report_only(policy)` |
 //! | a policy dict                                    | [`Policy::builder`], [`Policy::from_json`], [`Policy::from_toml`] |
-//! | `CSP.SELF`, `CSP.NONCE`, `CSP.HEADER_ENFORCE`, … | [`Csp::SELF`], [`Csp::NONCE`], [`Csp::HEADER_ENFORCE`], … |
+//! | `CSP.SELF`, `CSP.NONCE`, `CSP.HEADER_ENFORCE`, … | [`CspSource::SELF`], [`CspSource::NONCE`], [`CspSource::HEADER_ENFORCE`], … |
 //! | `build_policy(config, nonce)`                    | [`Policy::render`]                                  |
 //! | `@csp_override(cfg)`, `@csp_report_only_override(cfg)` | [`CspOverride::enforce`], [`CspOverride::report_only`] |
 //! | `request.csp_nonce`, `LazyNonce`                 | [`CspNonce`] (an axum extractor)                    |
 //! | `{{ csp_nonce }}` (context processor `csp`)      | `{{ csp_nonce() }}` ([`tera`](crate::tera))         |
-//! | (none)                                           | [`axum::ReportEndpoint`], [`ReportingEndpoints`], [`Csp::sha256`] |
+//! | (none)                                           | [`axum::ReportEndpoint`], [`ReportingEndpoints`], [`CspSource::sha256`] |
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -107,4 +107,4 @@ pub use report::{
     CSP_REPORT_MEDIA_TYPE, CspReport, Disposition, LogReports, REPORTS_JSON_MEDIA_TYPE,
     ReportFormat, ReportSink, ReportingEndpoints,
 };
-pub use sources::Csp;
+pub use sources::CspSource;

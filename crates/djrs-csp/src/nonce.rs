@@ -25,7 +25,7 @@ pub const NONCE_LEN: usize = 22;
 /// Clones share the value. The middleware creates one per request and puts it in the request's
 /// extensions; handlers take it with the axum extractor (feature `axum`) and templates through
 /// [`CspNonce::scope`] (feature `tera`). Only when [`as_str`](Self::as_str) was called does
-/// the header get `'nonce-…'` (Django's rule: an unused [`Csp::NONCE`](crate::Csp::NONCE)
+/// the header get `'nonce-…'` (Django's rule: an unused [`CspSource::NONCE`](crate::CspSource::NONCE)
 /// disappears).
 ///
 /// ```

@@ -1,4 +1,4 @@
-//! `Csp`: Django's `CSP` enum as constants, plus the sources users ask Django for.
+//! `CspSource`: Django's `CSP` enum as constants, plus the sources users ask Django for.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -8,16 +8,16 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 /// hash sources and the keywords Django does not name.
 ///
 /// Every keyword constant carries its single quotes, so it can go straight into a policy.
-/// [`Csp::NONCE`] is a placeholder with Django's exact spelling: the middleware replaces it with
+/// [`CspSource::NONCE`] is a placeholder with Django's exact spelling: the middleware replaces it with
 /// `'nonce-…'` when the request used its nonce, and removes it otherwise.
 ///
 /// ```
-/// use djrs_csp::{Csp, Policy};
+/// use djrs_csp::{CspSource, Policy};
 ///
 /// let policy = Policy::builder()
-///     .directive("default-src", [Csp::SELF])
-///     .directive("script-src", [Csp::SELF, Csp::NONCE, Csp::STRICT_DYNAMIC])
-///     .directive("object-src", [Csp::NONE])
+///     .directive("default-src", [CspSource::SELF])
+///     .directive("script-src", [CspSource::SELF, CspSource::NONCE, CspSource::STRICT_DYNAMIC])
+///     .directive("object-src", [CspSource::NONE])
 ///     .build()?;
 /// assert_eq!(
 ///     policy.render(Some("abc123")),
@@ -27,9 +27,9 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub struct Csp;
+pub struct CspSource;
 
-impl Csp {
+impl CspSource {
     /// `Content-Security-Policy`, the enforcing header (Django's `CSP.HEADER_ENFORCE`).
     pub const HEADER_ENFORCE: &'static str = "Content-Security-Policy";
     /// `Content-Security-Policy-Report-Only` (Django's `CSP.HEADER_REPORT_ONLY`).
@@ -65,10 +65,10 @@ impl Csp {
     /// content (the text between the tags, byte for byte).
     ///
     /// ```
-    /// use djrs_csp::Csp;
+    /// use djrs_csp::CspSource;
     ///
     /// assert_eq!(
-    ///     Csp::sha256("alert(1)"),
+    ///     CspSource::sha256("alert(1)"),
     ///     "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"
     /// );
     /// ```
@@ -80,9 +80,9 @@ impl Csp {
     /// The `'sha384-…'` hash source of an inline script or style.
     ///
     /// ```
-    /// use djrs_csp::Csp;
+    /// use djrs_csp::CspSource;
     ///
-    /// assert!(Csp::sha384("alert(1)").starts_with("'sha384-"));
+    /// assert!(CspSource::sha384("alert(1)").starts_with("'sha384-"));
     /// ```
     #[must_use]
     pub fn sha384(content: impl AsRef<[u8]>) -> String {
@@ -92,9 +92,9 @@ impl Csp {
     /// The `'sha512-…'` hash source of an inline script or style.
     ///
     /// ```
-    /// use djrs_csp::Csp;
+    /// use djrs_csp::CspSource;
     ///
-    /// assert!(Csp::sha512("alert(1)").starts_with("'sha512-"));
+    /// assert!(CspSource::sha512("alert(1)").starts_with("'sha512-"));
     /// ```
     #[must_use]
     pub fn sha512(content: impl AsRef<[u8]>) -> String {
@@ -102,12 +102,12 @@ impl Csp {
     }
 
     /// A fixed `'nonce-…'` source, for a nonce managed outside this crate. Per-request nonces
-    /// should use [`Csp::NONCE`] instead.
+    /// should use [`CspSource::NONCE`] instead.
     ///
     /// ```
-    /// use djrs_csp::Csp;
+    /// use djrs_csp::CspSource;
     ///
-    /// assert_eq!(Csp::nonce("r4nd0m"), "'nonce-r4nd0m'");
+    /// assert_eq!(CspSource::nonce("r4nd0m"), "'nonce-r4nd0m'");
     /// ```
     #[must_use]
     pub fn nonce(value: &str) -> String {
@@ -171,12 +171,12 @@ mod tests {
     fn hashes_match_known_values() {
         // `echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64`
         assert_eq!(
-            Csp::sha256(b"alert(1)"),
+            CspSource::sha256(b"alert(1)"),
             "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"
         );
-        assert_eq!(Csp::sha384("").len(), "'sha384-'".len() + 64);
-        assert_eq!(Csp::sha512("").len(), "'sha512-'".len() + 88);
-        assert_eq!(Csp::nonce("r4nd0m"), "'nonce-r4nd0m'");
+        assert_eq!(CspSource::sha384("").len(), "'sha384-'".len() + 64);
+        assert_eq!(CspSource::sha512("").len(), "'sha512-'".len() + 88);
+        assert_eq!(CspSource::nonce("r4nd0m"), "'nonce-r4nd0m'");
     }
 
     #[test]

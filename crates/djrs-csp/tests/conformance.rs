@@ -32,7 +32,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Request, Response, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use djrs_csp::{Csp, CspLayer, CspNonce, CspOverride, DirectiveValue, Error, Policy};
+use djrs_csp::{CspLayer, CspNonce, CspOverride, CspSource, DirectiveValue, Error, Policy};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -66,9 +66,9 @@ fn stricter(policy: &Value) -> Option<&'static str> {
         Some("`;` ends a directive")
     } else if strings
         .iter()
-        .any(|s| *s != Csp::NONCE && s.contains(Csp::NONCE))
+        .any(|s| *s != CspSource::NONCE && s.contains(CspSource::NONCE))
     {
-        Some("Csp::NONCE must be an item of its own")
+        Some("CspSource::NONCE must be an item of its own")
     } else {
         None
     }
@@ -239,17 +239,17 @@ fn constants_and_nonce_facts() {
     let data = data();
     let constants = &data["constants"];
     let ours = [
-        ("HEADER_ENFORCE", Csp::HEADER_ENFORCE),
-        ("HEADER_REPORT_ONLY", Csp::HEADER_REPORT_ONLY),
-        ("NONE", Csp::NONE),
-        ("REPORT_SAMPLE", Csp::REPORT_SAMPLE),
-        ("SELF", Csp::SELF),
-        ("STRICT_DYNAMIC", Csp::STRICT_DYNAMIC),
-        ("UNSAFE_EVAL", Csp::UNSAFE_EVAL),
-        ("UNSAFE_HASHES", Csp::UNSAFE_HASHES),
-        ("UNSAFE_INLINE", Csp::UNSAFE_INLINE),
-        ("WASM_UNSAFE_EVAL", Csp::WASM_UNSAFE_EVAL),
-        ("NONCE", Csp::NONCE),
+        ("HEADER_ENFORCE", CspSource::HEADER_ENFORCE),
+        ("HEADER_REPORT_ONLY", CspSource::HEADER_REPORT_ONLY),
+        ("NONE", CspSource::NONE),
+        ("REPORT_SAMPLE", CspSource::REPORT_SAMPLE),
+        ("SELF", CspSource::SELF),
+        ("STRICT_DYNAMIC", CspSource::STRICT_DYNAMIC),
+        ("UNSAFE_EVAL", CspSource::UNSAFE_EVAL),
+        ("UNSAFE_HASHES", CspSource::UNSAFE_HASHES),
+        ("UNSAFE_INLINE", CspSource::UNSAFE_INLINE),
+        ("WASM_UNSAFE_EVAL", CspSource::WASM_UNSAFE_EVAL),
+        ("NONCE", CspSource::NONCE),
     ];
     let unknown: Vec<&String> = constants
         .as_object()
@@ -261,8 +261,11 @@ fn constants_and_nonce_facts() {
     for (name, value) in ours {
         assert_eq!(constants[name], value, "CSP.{name}");
     }
-    assert_eq!(data["header_names"]["enforce"], Csp::HEADER_ENFORCE);
-    assert_eq!(data["header_names"]["report_only"], Csp::HEADER_REPORT_ONLY);
+    assert_eq!(data["header_names"]["enforce"], CspSource::HEADER_ENFORCE);
+    assert_eq!(
+        data["header_names"]["report_only"],
+        CspSource::HEADER_REPORT_ONLY
+    );
 
     let facts = &data["nonce_facts"];
     assert_eq!(facts["length"], json!([djrs_csp::NONCE_LEN]));
@@ -277,7 +280,7 @@ fn constants_and_nonce_facts() {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }));
     let policy = Policy::builder()
-        .directive("script-src", [Csp::NONCE])
+        .directive("script-src", [CspSource::NONCE])
         .build()
         .unwrap();
     let header = policy.render(Some("V")).replace('V', "<value>");
@@ -393,9 +396,9 @@ fn route(view: &str) -> Option<axum::routing::MethodRouter> {
         "template uses {{ csp_nonce }}" => get(render("uses")),
         "template only tests {% if csp_nonce %}" => get(render("tests")),
         "template prints then tests csp_nonce" => get(render("prints_then_tests")),
-        "view sets its own Content-Security-Policy header" => get(own(Csp::HEADER_ENFORCE)),
+        "view sets its own Content-Security-Policy header" => get(own(CspSource::HEADER_ENFORCE)),
         "view sets its own Content-Security-Policy-Report-Only header" => {
-            get(own(Csp::HEADER_REPORT_ONLY))
+            get(own(CspSource::HEADER_REPORT_ONLY))
         }
         "streaming response" => get(|nonce: CspNonce| async move {
             let chunks = futures_util::stream::iter(["a", "b"].map(Ok::<_, std::io::Error>));
@@ -609,7 +612,7 @@ async fn a_regenerated_data_file_with_added_cases_runs_unchanged() {
 fn the_stricter_rule() {
     let list = |items: &[&str]| json!([["script-src", {"type": "list", "items": items}]]);
     let text = |value: &str| json!([["script-src", {"type": "str", "value": value}]]);
-    assert_eq!(stricter(&list(&["'self'", Csp::NONCE])), None);
+    assert_eq!(stricter(&list(&["'self'", CspSource::NONCE])), None);
     assert_eq!(stricter(&text("'self'")), None);
     assert_eq!(stricter(&list(&["'self'\r\nX-Evil: 1"])), Some("CR and LF"));
     assert_eq!(stricter(&text("a\nb")), Some("CR and LF"));
@@ -619,7 +622,7 @@ fn the_stricter_rule() {
     );
     assert_eq!(
         stricter(&list(&["'nonce-<CSP_NONCE_SENTINEL>'"])),
-        Some("Csp::NONCE must be an item of its own")
+        Some("CspSource::NONCE must be an item of its own")
     );
     assert_eq!(
         stricter(&json!([["upgrade-insecure-requests", {"type": "bool", "value": true}]])),

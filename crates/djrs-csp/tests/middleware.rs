@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, Response};
 use axum::response::Html;
 use axum::routing::get;
-use djrs_csp::{Csp, CspLayer, CspNonce, CspOverride, Policy, ReportingEndpoints};
+use djrs_csp::{CspLayer, CspNonce, CspOverride, CspSource, Policy, ReportingEndpoints};
 use tower::{Layer, ServiceExt as _};
 
 fn policy(json: &str) -> Policy {
@@ -47,30 +47,30 @@ async fn one_nonce_in_both_headers_and_only_when_used() {
         .layer(layer);
 
     let used = headers(app.clone(), "/used").await;
-    let enforce = header(&used, Csp::HEADER_ENFORCE).unwrap();
+    let enforce = header(&used, CspSource::HEADER_ENFORCE).unwrap();
     let nonce = enforce
         .strip_prefix("script-src 'nonce-")
         .and_then(|rest| rest.strip_suffix("' 'strict-dynamic'"))
         .expect(enforce);
     assert_eq!(nonce.len(), 22);
     assert_eq!(
-        header(&used, Csp::HEADER_REPORT_ONLY),
+        header(&used, CspSource::HEADER_REPORT_ONLY),
         Some(format!("style-src 'self' 'nonce-{nonce}'").as_str())
     );
 
     let unused = headers(app.clone(), "/unused").await;
     assert_eq!(
-        header(&unused, Csp::HEADER_ENFORCE),
+        header(&unused, CspSource::HEADER_ENFORCE),
         Some("script-src 'strict-dynamic'")
     );
     assert_eq!(
-        header(&unused, Csp::HEADER_REPORT_ONLY),
+        header(&unused, CspSource::HEADER_REPORT_ONLY),
         Some("style-src 'self'")
     );
 
     // A new nonce per request.
     let again = headers(app, "/used").await;
-    assert_ne!(header(&again, Csp::HEADER_ENFORCE), Some(enforce));
+    assert_ne!(header(&again, CspSource::HEADER_ENFORCE), Some(enforce));
 }
 
 #[tokio::test]
@@ -81,9 +81,9 @@ async fn a_policy_rendering_to_nothing_sends_no_header() {
         .route("/", get(|| async { "x" }))
         .route("/nonce", get(uses_nonce))
         .layer(CspLayer::new().enforce(policy(r#"{"script-src": ["<CSP_NONCE_SENTINEL>"]}"#)));
-    assert!(header(&headers(app.clone(), "/").await, Csp::HEADER_ENFORCE).is_none());
+    assert!(header(&headers(app.clone(), "/").await, CspSource::HEADER_ENFORCE).is_none());
     assert!(
-        header(&headers(app, "/nonce").await, Csp::HEADER_ENFORCE)
+        header(&headers(app, "/nonce").await, CspSource::HEADER_ENFORCE)
             .unwrap()
             .starts_with("script-src 'nonce-")
     );
@@ -111,22 +111,22 @@ async fn overrides_nest_and_the_inner_one_wins() {
         )));
     let root = headers(app.clone(), "/").await;
     assert_eq!(
-        header(&root, Csp::HEADER_ENFORCE),
+        header(&root, CspSource::HEADER_ENFORCE),
         Some("default-src 'self'")
     );
     assert_eq!(
-        header(&root, Csp::HEADER_REPORT_ONLY),
+        header(&root, CspSource::HEADER_REPORT_ONLY),
         Some("default-src 'none'; report-uri /r")
     );
     let plain = headers(app.clone(), "/section/plain").await;
     assert_eq!(
-        header(&plain, Csp::HEADER_ENFORCE),
+        header(&plain, CspSource::HEADER_ENFORCE),
         Some("default-src 'none'")
     );
-    assert_eq!(header(&plain, Csp::HEADER_REPORT_ONLY), None);
+    assert_eq!(header(&plain, CspSource::HEADER_REPORT_ONLY), None);
     let page = headers(app, "/section/page").await;
-    assert_eq!(header(&page, Csp::HEADER_ENFORCE), Some("img-src *"));
-    assert_eq!(header(&page, Csp::HEADER_REPORT_ONLY), None);
+    assert_eq!(header(&page, CspSource::HEADER_ENFORCE), Some("img-src *"));
+    assert_eq!(header(&page, CspSource::HEADER_REPORT_ONLY), None);
 }
 
 #[tokio::test]
@@ -143,7 +143,7 @@ async fn an_override_brings_the_nonce_when_the_layer_has_none() {
         .oneshot(Request::get("/").body(Body::empty()).unwrap())
         .await
         .unwrap();
-    let enforce = header(response.headers(), Csp::HEADER_ENFORCE)
+    let enforce = header(response.headers(), CspSource::HEADER_ENFORCE)
         .unwrap()
         .to_owned();
     let body = axum::body::to_bytes(response.into_body(), 1024)
@@ -167,7 +167,7 @@ async fn the_extractor_works_without_a_nonce_policy() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(
-        header(response.headers(), Csp::HEADER_ENFORCE),
+        header(response.headers(), CspSource::HEADER_ENFORCE),
         Some("default-src 'self'")
     );
 }
@@ -194,7 +194,7 @@ async fn reporting_endpoints_go_with_the_csp_headers() {
         );
     let root = headers(app.clone(), "/").await;
     assert_eq!(
-        header(&root, Csp::HEADER_ENFORCE),
+        header(&root, CspSource::HEADER_ENFORCE),
         Some("default-src 'self'; report-to csp-endpoint")
     );
     assert_eq!(
@@ -202,7 +202,7 @@ async fn reporting_endpoints_go_with_the_csp_headers() {
         Some("csp-endpoint=\"/csp/report\"")
     );
     let off = headers(app.clone(), "/off").await;
-    assert!(header(&off, Csp::HEADER_ENFORCE).is_none());
+    assert!(header(&off, CspSource::HEADER_ENFORCE).is_none());
     assert!(header(&off, "reporting-endpoints").is_none());
     let own = headers(app, "/own").await;
     assert_eq!(header(&own, "reporting-endpoints"), Some("mine=\"/m\""));
@@ -220,7 +220,7 @@ async fn works_on_a_plain_tower_service() {
     let response = service.oneshot(Request::new(())).await.unwrap();
     let nonce = response.body().clone();
     assert_eq!(
-        header(response.headers(), Csp::HEADER_ENFORCE),
+        header(response.headers(), CspSource::HEADER_ENFORCE),
         Some(format!("script-src 'nonce-{nonce}'").as_str())
     );
 }

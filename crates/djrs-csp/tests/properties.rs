@@ -1,14 +1,14 @@
 //! Untrusted input never panics: any directive name and source either builds a policy whose
 //! header values are valid, or is a typed error; any report body parses or is a typed error.
 
-use djrs_csp::{Csp, CspReport, Error, Policy};
+use djrs_csp::{CspReport, CspSource, Error, Policy};
 use proptest::prelude::*;
 
 /// Strings mixing keywords, the nonce placeholder, header-breaking bytes and arbitrary text.
 fn fragment() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just(Csp::SELF.to_owned()),
-        Just(Csp::NONCE.to_owned()),
+        Just(CspSource::SELF.to_owned()),
+        Just(CspSource::NONCE.to_owned()),
         Just("self".to_owned()),
         Just("https://cdn.example".to_owned()),
         Just("'sha256-abc='".to_owned()),
@@ -42,11 +42,11 @@ proptest! {
         match builder.build() {
             Ok(policy) => {
                 let plain = policy.render(None);
-                prop_assert!(!plain.contains(Csp::NONCE));
+                prop_assert!(!plain.contains(CspSource::NONCE));
                 prop_assert!(!plain.contains(['\r', '\n', '\0']));
                 prop_assert_eq!(policy.header_value(None).is_some(), !plain.is_empty());
                 let with_nonce = policy.render(Some(&nonce));
-                prop_assert!(!with_nonce.contains(Csp::NONCE));
+                prop_assert!(!with_nonce.contains(CspSource::NONCE));
                 prop_assert_eq!(with_nonce.contains(&nonce), policy.uses_nonce());
                 if !with_nonce.is_empty() {
                     let value = policy.header_value(Some(&nonce)).expect("a header value");

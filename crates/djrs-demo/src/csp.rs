@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{Html, Response};
 use axum::routing::get;
 use djrs_csp::axum::ReportEndpoint;
-use djrs_csp::{Csp, CspLayer, CspNonce, CspReport, LogReports, Policy, ReportSink};
+use djrs_csp::{CspLayer, CspNonce, CspReport, CspSource, LogReports, Policy, ReportSink};
 
 use crate::{AppState, Error};
 
@@ -35,14 +35,14 @@ pub const REPORT_RATE_PERIOD: std::time::Duration = std::time::Duration::from_se
 #[must_use]
 pub fn policy() -> Policy {
     Policy::builder()
-        .directive("default-src", [Csp::SELF])
-        .directive("script-src", [Csp::NONCE, Csp::STRICT_DYNAMIC])
-        .directive("style-src", [Csp::SELF, Csp::NONCE])
-        .directive("img-src", [Csp::SELF, "data:"])
-        .directive("object-src", [Csp::NONE])
-        .directive("base-uri", [Csp::NONE])
-        .directive("frame-ancestors", [Csp::NONE])
-        .directive("form-action", [Csp::SELF])
+        .directive("default-src", [CspSource::SELF])
+        .directive("script-src", [CspSource::NONCE, CspSource::STRICT_DYNAMIC])
+        .directive("style-src", [CspSource::SELF, CspSource::NONCE])
+        .directive("img-src", [CspSource::SELF, "data:"])
+        .directive("object-src", [CspSource::NONE])
+        .directive("base-uri", [CspSource::NONE])
+        .directive("frame-ancestors", [CspSource::NONE])
+        .directive("form-action", [CspSource::SELF])
         .directive("report-uri", [REPORT_PATH])
         .build()
         .expect("the showcase's policy is valid")
@@ -181,7 +181,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 200, "{path}");
-            let policy = response.headers()[Csp::HEADER_ENFORCE]
+            let policy = response.headers()[CspSource::HEADER_ENFORCE]
                 .to_str()
                 .unwrap()
                 .to_owned();

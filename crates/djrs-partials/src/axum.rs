@@ -335,12 +335,12 @@ impl Template {
 /// ```
 /// use std::sync::Arc;
 /// use axum::{Router, routing::get, extract::State, middleware::from_fn};
-/// use djrs_csp::{Csp, CspLayer, Policy};
+/// use djrs_csp::{CspLayer, CspSource, Policy};
 /// use djrs_partials::{Templates, axum::{Template, nonce_scope}};
 ///
 /// let mut templates = Templates::new();
 /// templates.add_raw_template("p.html", r#"<script nonce="{{ csp_nonce() }}"></script>"#)?;
-/// let policy = Policy::builder().directive("script-src", [Csp::NONCE]).build()?;
+/// let policy = Policy::builder().directive("script-src", [CspSource::NONCE]).build()?;
 /// let app: Router = Router::new()
 ///     .route("/", get(|State(t): State<Arc<Templates>>| async move {
 ///         Template::new(t, "p.html", tera::Context::new())

@@ -119,9 +119,7 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Self::Syntax { message, .. } | Self::Tera { message, .. } => message.clone(),
-            Self::UndefinedPartial { name, .. } => {
-                format!("Partial '{name}' is not defined in the current template.")
-            }
+            Self::UndefinedPartial { name, .. } => undefined_partial_message(name),
             Self::TemplateDoesNotExist { name, .. } => name.clone(),
             Self::InvalidName { .. } | Self::Io { .. } => self.to_string(),
         }
@@ -162,83 +160,32 @@ impl Error {
         }
     }
 
-    /// Converts Tera's error, recognising an undefined partial reached while rendering.
+    /// Converts Tera's error, keeping the template and line Tera reported in a structured
+    /// report. (An undefined partial reached while rendering is recognised before this, from
+    /// the side table of the file that uses it.)
     pub(crate) fn from_tera(err: tera::Error) -> Self {
-        let (template, line, message) = match err.kind() {
+        let (template, line) = match err.kind() {
             tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => (
                 Some(report.filename().to_owned()),
                 Some(report.span().start_line),
-                report.message().to_owned(),
             ),
             // Errors found while linking templates (unknown filters, templates, blocks) come
-            // as one report: take the first location it names.
-            _ => {
-                let message = err.to_string();
-                let (template, line) = first_location(&message).unzip();
-                (template, line, message)
-            }
-        };
-        if let Some(undefined) = UndefinedMarker::parse(&message) {
-            return Self::UndefinedPartial {
-                name: undefined.name,
-                template: undefined.template,
-                line: undefined.line,
-            };
-        }
-        let message = if template.is_some() {
-            err.to_string()
-        } else {
-            message
+            // as one text report, which names the places itself.
+            _ => (None, None),
         };
         Self::Tera {
             template,
             line,
-            message,
+            message: err.to_string(),
             source: Box::new(err),
         }
     }
 }
 
-/// The first ` --> name:line:column` of a Tera report.
-fn first_location(report: &str) -> Option<(String, usize)> {
-    let start = report.find(" --> ")? + " --> ".len();
-    let location = report[start..].lines().next()?;
-    let mut parts = location.rsplitn(3, ':');
-    let _column = parts.next()?;
-    let line = parts.next()?.parse().ok()?;
-    Some((parts.next()?.to_owned(), line))
-}
-
-/// The message the undefined-partial function fails with; parsed back into
-/// [`Error::UndefinedPartial`].
-#[derive(Debug)]
-pub(crate) struct UndefinedMarker {
-    pub(crate) name: String,
-    pub(crate) template: String,
-    pub(crate) line: usize,
-}
-
-const MARKER: &str = "\u{1}djrs-undefined-partial\u{1}";
-
-impl UndefinedMarker {
-    pub(crate) fn encode(&self) -> String {
-        format!(
-            "Partial '{}' is not defined in the current template.{MARKER}{}{MARKER}{}{MARKER}{}",
-            self.name, self.line, self.template, self.name
-        )
-    }
-
-    fn parse(message: &str) -> Option<Self> {
-        let mut parts = message.split(MARKER).skip(1);
-        let line = parts.next()?.parse().ok()?;
-        let template = parts.next()?.to_owned();
-        let name = parts.next()?.to_owned();
-        Some(Self {
-            name,
-            template,
-            line,
-        })
-    }
+/// Django's message for a `{% partial %}` of a name the template does not define; also what
+/// the function an undefined use turns into fails with.
+pub(crate) fn undefined_partial_message(name: &str) -> String {
+    format!("Partial '{name}' is not defined in the current template.")
 }
 
 /// `Result` with this crate's [`Error`].

@@ -53,6 +53,8 @@
 //! | `csp` | `csp_nonce()` in every template, with the request's `djrs_csp::CspNonce` (implies `axum`) | no |
 
 mod error;
+mod escape;
+mod loader;
 mod preprocess;
 mod templates;
 
@@ -60,7 +62,8 @@ mod templates;
 pub mod axum;
 
 pub use error::{Error, Result};
-pub use templates::{Templates, escape_html};
+pub use escape::escape_html;
+pub use templates::Templates;
 
 /// The README's example, compiled and run as a doc-test.
 #[cfg(doctest)]

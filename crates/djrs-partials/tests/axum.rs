@@ -156,7 +156,7 @@ async fn a_render_error_is_a_500_without_detail() {
 #[cfg(feature = "csp")]
 #[tokio::test]
 async fn the_requests_nonce_is_in_every_template() {
-    use djrs_csp::{Csp, CspLayer, Policy};
+    use djrs_csp::{CspLayer, CspSource, Policy};
 
     let mut templates = Templates::new();
     templates
@@ -166,7 +166,7 @@ async fn the_requests_nonce_is_in_every_template() {
         )
         .unwrap();
     let policy = Policy::builder()
-        .directive("script-src", [Csp::NONCE])
+        .directive("script-src", [CspSource::NONCE])
         .build()
         .unwrap();
     let app = Router::new()
@@ -199,7 +199,7 @@ async fn the_requests_nonce_is_in_every_template() {
 #[cfg(feature = "csp")]
 #[tokio::test]
 async fn the_nonce_scope_middleware_serves_every_template() {
-    use djrs_csp::{Csp, CspLayer, Policy};
+    use djrs_csp::{CspLayer, CspSource, Policy};
     use djrs_partials::axum::nonce_scope;
 
     let mut templates = Templates::new();
@@ -207,7 +207,7 @@ async fn the_nonce_scope_middleware_serves_every_template() {
         .add_raw_template("p.html", r#"<script nonce="{{ csp_nonce() }}"></script>"#)
         .unwrap();
     let policy = Policy::builder()
-        .directive("script-src", [Csp::NONCE])
+        .directive("script-src", [CspSource::NONCE])
         .build()
         .unwrap();
     let app = Router::new()

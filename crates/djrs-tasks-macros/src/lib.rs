@@ -115,7 +115,31 @@ fn tasks_crate() -> TokenStream2 {
 fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let options = parse_options(attr)?;
     let func: ItemFn = syn::parse2(item)?;
-    let sig = &func.sig;
+    check_signature(&func.sig)?;
+    let checked = check_options(&options)?;
+    let args = json_args(&func.sig, options.takes_context)?;
+    let task = TaskItems::new(&func, &options, args);
+
+    let inner = task.inner_fn();
+    let handle = task.handle(&options, &checked);
+    let methods = task.methods();
+    let task_impl = task.task_impl();
+    let registration = task.registration();
+    Ok(quote! {
+        #inner
+
+        #handle
+
+        #methods
+
+        #task_impl
+
+        #registration
+    })
+}
+
+/// Rejects the signatures a task cannot have: generic or variadic functions.
+fn check_signature(sig: &syn::Signature) -> syn::Result<()> {
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         return Err(syn::Error::new(
             sig.generics.span(),
@@ -128,6 +152,17 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
             "a task cannot be variadic",
         ));
     }
+    Ok(())
+}
+
+/// The numeric options, checked; 0 stands for the crate's default where an option is absent.
+struct Checked {
+    priority: i64,
+    max_attempts: u32,
+    timeout_secs: u64,
+}
+
+fn check_options(options: &Options) -> syn::Result<Checked> {
     let priority: i64 = match &options.priority {
         Some(lit) => {
             let value: i64 = lit.base10_parse()?;
@@ -141,44 +176,50 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         }
         None => 0,
     };
-    let max_attempts: u32 = match &options.max_attempts {
-        Some(lit) => {
-            let value: u32 = lit.base10_parse()?;
-            if value == 0 {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "max_attempts must be at least 1",
-                ));
-            }
-            value
-        }
-        None => 0, // the crate's default
-    };
+    Ok(Checked {
+        priority,
+        max_attempts: at_least_one(options.max_attempts.as_ref(), "max_attempts")?,
+        timeout_secs: at_least_one(options.timeout_secs.as_ref(), "timeout_secs")?,
+    })
+}
 
-    let timeout_secs: u64 = match &options.timeout_secs {
-        Some(lit) => {
-            let value: u64 = lit.base10_parse()?;
-            if value == 0 {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "timeout_secs must be at least 1",
-                ));
-            }
-            value
-        }
-        None => 0,
+/// The value of an option that must be at least 1, or 0 (the crate's default) when absent.
+fn at_least_one<N>(lit: Option<&LitInt>, option: &str) -> syn::Result<N>
+where
+    N: std::str::FromStr + Default + PartialEq,
+    N::Err: std::fmt::Display,
+{
+    let Some(lit) = lit else {
+        return Ok(N::default());
     };
+    let value: N = lit.base10_parse()?;
+    if value == N::default() {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("{option} must be at least 1"),
+        ));
+    }
+    Ok(value)
+}
 
-    // Arguments: an optional leading context, then the JSON-carried ones.
+/// The arguments that travel as JSON: every argument after the optional leading context.
+struct JsonArgs {
+    names: Vec<syn::Ident>,
+    types: Vec<Type>,
+}
+
+fn json_args(sig: &syn::Signature, takes_context: bool) -> syn::Result<JsonArgs> {
     let mut inputs = sig.inputs.iter();
-    if options.takes_context && inputs.next().is_none() {
+    if takes_context && inputs.next().is_none() {
         return Err(syn::Error::new(
             sig.span(),
             "takes_context needs a first argument of type TaskContext",
         ));
     }
-    let mut arg_names = Vec::new();
-    let mut arg_types = Vec::new();
+    let mut args = JsonArgs {
+        names: Vec::new(),
+        types: Vec::new(),
+    };
     for (i, input) in inputs.enumerate() {
         match input {
             FnArg::Receiver(r) => {
@@ -198,188 +239,270 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
                         "task arguments travel as JSON and must be owned values (use String, Vec<T>, …)",
                     ));
                 }
-                arg_names.push(name);
-                arg_types.push((*pat.ty).clone());
+                args.names.push(name);
+                args.types.push((*pat.ty).clone());
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// What the generated items share: the checked function, its names and the path to
+/// `djrs_tasks`.
+struct TaskItems<'a> {
+    func: &'a ItemFn,
+    args: JsonArgs,
+    krate: TokenStream2,
+    takes_context: bool,
+    is_async: bool,
+    /// The hidden struct whose constant takes the function's name.
+    struct_name: syn::Ident,
+    /// The function itself, renamed.
+    inner_name: syn::Ident,
+    /// The function a worker calls with JSON arguments.
+    run_name: syn::Ident,
+}
+
+impl<'a> TaskItems<'a> {
+    fn new(func: &'a ItemFn, options: &Options, args: JsonArgs) -> Self {
+        let name = &func.sig.ident;
+        let krate = match &options.krate {
+            Some(path) => quote!(#path),
+            None => tasks_crate(),
+        };
+        TaskItems {
+            func,
+            args,
+            krate,
+            takes_context: options.takes_context,
+            is_async: func.sig.asyncness.is_some(),
+            struct_name: format_ident!("__djrs_task_{}", name),
+            inner_name: format_ident!("__djrs_task_fn_{}", name),
+            run_name: format_ident!("__djrs_task_run_{}", name),
+        }
+    }
+
+    /// The function as written, renamed and private, without its doc comments (they go on the
+    /// constant).
+    fn inner_fn(&self) -> ItemFn {
+        let mut inner = self.func.clone();
+        inner.sig.ident = self.inner_name.clone();
+        inner.vis = syn::Visibility::Inherited;
+        inner.attrs = self
+            .func
+            .attrs
+            .iter()
+            .filter(|a| !a.path().is_ident("doc"))
+            .cloned()
+            .collect();
+        // Task arguments arrive decoded from JSON, so they are owned whether or not the body
+        // consumes them.
+        inner
+            .attrs
+            .push(syn::parse_quote!(#[allow(clippy::needless_pass_by_value)]));
+        inner
+    }
+
+    /// The hidden struct and the constant named after the function, holding its options.
+    fn handle(&self, options: &Options, checked: &Checked) -> TokenStream2 {
+        let Self {
+            krate, struct_name, ..
+        } = self;
+        let vis = &self.func.vis;
+        let name = &self.func.sig.ident;
+        let name_str = name.to_string();
+        let docs = self.func.attrs.iter().filter(|a| a.path().is_ident("doc"));
+        let queue_name = options
+            .queue_name
+            .as_ref()
+            .map_or_else(|| quote!(#krate::DEFAULT_TASK_QUEUE_NAME), |q| quote!(#q));
+        let backend = options.backend.as_ref().map_or_else(
+            || quote!(#krate::DEFAULT_TASK_BACKEND_ALIAS),
+            |b| quote!(#b),
+        );
+        let takes_context = self.takes_context;
+        let priority_lit = syn::LitInt::new(&checked.priority.to_string(), Span::call_site());
+        let max_attempts = checked.max_attempts;
+        let timeout_secs = checked.timeout_secs;
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #[derive(Debug, Clone)]
+            #vis struct #struct_name {
+                options: #krate::TaskOptions,
+            }
+
+            #(#docs)*
+            #[allow(non_upper_case_globals)]
+            #vis const #name: #struct_name = #struct_name {
+                options: #krate::TaskOptions::from_attribute(
+                    ::core::concat!(::core::module_path!(), "::", #name_str),
+                    #priority_lit,
+                    #queue_name,
+                    #backend,
+                    #max_attempts,
+                    #takes_context,
+                    #timeout_secs,
+                ),
+            };
+        }
+    }
+
+    /// `enqueue`, `enqueue_in`, `prepare` and `call` on the hidden struct.
+    fn methods(&self) -> TokenStream2 {
+        let Self {
+            krate,
+            struct_name,
+            inner_name,
+            ..
+        } = self;
+        let arg_names = &self.args.names;
+        let arg_types = &self.args.types;
+        let arg_tuple_type = self.arg_tuple_type();
+        let output = match &self.func.sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => quote!(#ty),
+        };
+        let ctx_param = if self.takes_context {
+            quote!(ctx: #krate::TaskContext,)
+        } else {
+            quote!()
+        };
+        let ctx_arg = self.ctx_arg();
+        let (call_async, call_await) = if self.is_async {
+            (quote!(async), quote!(.await))
+        } else {
+            (quote!(), quote!())
+        };
+        quote! {
+            impl #struct_name {
+                /// Enqueues the task with these arguments on its backend (Django's `Task.enqueue`).
+                ///
+                /// # Errors
+                /// `InvalidTask` when the arguments do not round-trip through JSON or an option is
+                /// invalid for the backend; the backend's error when it cannot store the task.
+                #[allow(clippy::too_many_arguments)]
+                pub async fn enqueue(&self, tasks: &#krate::Tasks, #(#arg_names: #arg_types),*) -> #krate::Result<#krate::TaskResult> {
+                    let args = #krate::__private::encode_args::<#arg_tuple_type>(&(#(#arg_names,)*))?;
+                    tasks.enqueue_json(&self.options, args).await
+                }
+
+                /// Enqueues the task on the caller's connection, inside its transaction
+                /// (`&mut *tx` for a `sqlx::Transaction` on PostgreSQL): the task exists if and only
+                /// if the transaction commits.
+                ///
+                /// # Errors
+                /// As `enqueue`, and `InvalidTask` when the task's backend is not a PostgresBackend.
+                #[allow(clippy::too_many_arguments)]
+                pub async fn enqueue_in<C: #krate::EnqueueIn>(&self, conn: C, tasks: &#krate::Tasks, #(#arg_names: #arg_types),*) -> #krate::Result<#krate::TaskResult> {
+                    let args = #krate::__private::encode_args::<#arg_tuple_type>(&(#(#arg_names,)*))?;
+                    conn.enqueue_in(tasks, &self.options, args).await
+                }
+
+                /// The arguments encoded as the JSON a backend stores, checked to round-trip; for
+                /// batch and transactional enqueue.
+                ///
+                /// # Errors
+                /// `InvalidTask` when the arguments do not round-trip through JSON.
+                #[allow(clippy::too_many_arguments)]
+                pub fn prepare(&self, #(#arg_names: #arg_types),*) -> #krate::Result<#krate::PreparedTask> {
+                    let args = #krate::__private::encode_args::<#arg_tuple_type>(&(#(#arg_names,)*))?;
+                    ::core::result::Result::Ok(#krate::PreparedTask::new(self.options.clone(), args))
+                }
+
+                /// Runs the function inline, in this process (Django's `Task.call`).
+                #[allow(clippy::too_many_arguments)]
+                pub #call_async fn call(&self, #ctx_param #(#arg_names: #arg_types),*) -> #output {
+                    #inner_name(#ctx_arg #(#arg_names),*) #call_await
+                }
             }
         }
     }
 
-    let vis = &func.vis;
-    let name = &sig.ident;
-    let name_str = name.to_string();
-    let is_async = sig.asyncness.is_some();
-    let struct_name = format_ident!("__djrs_task_{}", name);
-    let inner_name = format_ident!("__djrs_task_fn_{}", name);
-    let run_name = format_ident!("__djrs_task_run_{}", name);
-    let output = match &sig.output {
-        ReturnType::Default => quote!(()),
-        ReturnType::Type(_, ty) => quote!(#ty),
-    };
-    let docs: Vec<&syn::Attribute> = func
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .collect();
-    let other_attrs: Vec<&syn::Attribute> = func
-        .attrs
-        .iter()
-        .filter(|a| !a.path().is_ident("doc"))
-        .collect();
-
-    let mut inner = func.clone();
-    inner.sig.ident = inner_name.clone();
-    inner.vis = syn::Visibility::Inherited;
-    inner.attrs = other_attrs.into_iter().cloned().collect();
-    // Task arguments arrive decoded from JSON, so they are owned whether or not the body
-    // consumes them.
-    inner
-        .attrs
-        .push(syn::parse_quote!(#[allow(clippy::needless_pass_by_value)]));
-
-    let krate = match &options.krate {
-        Some(path) => quote!(#path),
-        None => tasks_crate(),
-    };
-    let queue_name = options
-        .queue_name
-        .as_ref()
-        .map_or_else(|| quote!(#krate::DEFAULT_TASK_QUEUE_NAME), |q| quote!(#q));
-    let backend = options.backend.as_ref().map_or_else(
-        || quote!(#krate::DEFAULT_TASK_BACKEND_ALIAS),
-        |b| quote!(#b),
-    );
-    let takes_context = options.takes_context;
-    let priority_lit = syn::LitInt::new(&priority.to_string(), Span::call_site());
-
-    let arg_tuple_type = quote!((#(#arg_types,)*));
-    let ctx_param = if takes_context {
-        quote!(ctx: #krate::TaskContext,)
-    } else {
-        quote!()
-    };
-    let ctx_arg = if takes_context {
-        quote!(ctx,)
-    } else {
-        quote!()
-    };
-    let decode = if arg_names.is_empty() {
-        quote! { let _ = args; }
-    } else {
+    /// `impl Task` for the hidden struct.
+    fn task_impl(&self) -> TokenStream2 {
+        let Self {
+            krate, struct_name, ..
+        } = self;
         quote! {
-            let (#(#arg_names,)*): #arg_tuple_type = #krate::__private::decode_args(args)?;
-        }
-    };
-    let run_body = if is_async {
-        quote! {
-            #decode
-            let out = #inner_name(#ctx_arg #(#arg_names),*).await;
-            #krate::TaskOutput::into_task_output(out)
-        }
-    } else {
-        quote! {
-            #decode
-            #krate::__private::run_blocking(move || #krate::TaskOutput::into_task_output(#inner_name(#ctx_arg #(#arg_names),*))).await
-        }
-    };
-    let (call_async, call_await) = if is_async {
-        (quote!(async), quote!(.await))
-    } else {
-        (quote!(), quote!())
-    };
-    let unused_ctx = if takes_context {
-        quote!()
-    } else {
-        quote!(let _ = ctx;)
-    };
+            impl #krate::Task for #struct_name {
+                fn options(&self) -> &#krate::TaskOptions {
+                    &self.options
+                }
 
-    Ok(quote! {
-        #inner
-
-        #[doc(hidden)]
-        #[allow(non_camel_case_types)]
-        #[derive(Debug, Clone)]
-        #vis struct #struct_name {
-            options: #krate::TaskOptions,
+                fn options_mut(&mut self) -> &mut #krate::TaskOptions {
+                    &mut self.options
+                }
+            }
         }
+    }
 
-        #(#docs)*
-        #[allow(non_upper_case_globals)]
-        #vis const #name: #struct_name = #struct_name {
-            options: #krate::TaskOptions::from_attribute(
-                ::core::concat!(::core::module_path!(), "::", #name_str),
-                #priority_lit,
-                #queue_name,
-                #backend,
-                #max_attempts,
-                #takes_context,
-                #timeout_secs,
-            ),
+    /// The function a worker calls with the stored JSON arguments, and its registration under
+    /// the task's name.
+    fn registration(&self) -> TokenStream2 {
+        let Self {
+            krate,
+            inner_name,
+            run_name,
+            ..
+        } = self;
+        let name_str = self.func.sig.ident.to_string();
+        let arg_names = &self.args.names;
+        let arg_tuple_type = self.arg_tuple_type();
+        let ctx_arg = self.ctx_arg();
+        let decode = if arg_names.is_empty() {
+            quote! { let _ = args; }
+        } else {
+            quote! {
+                let (#(#arg_names,)*): #arg_tuple_type = #krate::__private::decode_args(args)?;
+            }
         };
-
-        impl #struct_name {
-            /// Enqueues the task with these arguments on its backend (Django's `Task.enqueue`).
-            ///
-            /// # Errors
-            /// `InvalidTask` when the arguments do not round-trip through JSON or an option is
-            /// invalid for the backend; the backend's error when it cannot store the task.
-            #[allow(clippy::too_many_arguments)]
-            pub async fn enqueue(&self, tasks: &#krate::Tasks, #(#arg_names: #arg_types),*) -> #krate::Result<#krate::TaskResult> {
-                let args = #krate::__private::encode_args::<#arg_tuple_type>(&(#(#arg_names,)*))?;
-                tasks.enqueue_json(&self.options, args).await
+        let run_body = if self.is_async {
+            quote! {
+                #decode
+                let out = #inner_name(#ctx_arg #(#arg_names),*).await;
+                #krate::TaskOutput::into_task_output(out)
+            }
+        } else {
+            quote! {
+                #decode
+                #krate::__private::run_blocking(move || #krate::TaskOutput::into_task_output(#inner_name(#ctx_arg #(#arg_names),*))).await
+            }
+        };
+        let unused_ctx = if self.takes_context {
+            quote!()
+        } else {
+            quote!(let _ = ctx;)
+        };
+        quote! {
+            fn #run_name(ctx: #krate::TaskContext, args: #krate::__private::Value)
+                -> #krate::__private::BoxFuture<'static, ::core::result::Result<#krate::__private::Value, #krate::TaskError>>
+            {
+                #unused_ctx
+                ::std::boxed::Box::pin(async move { #run_body })
             }
 
-            /// Enqueues the task on the caller's connection, inside its transaction
-            /// (`&mut *tx` for a `sqlx::Transaction` on PostgreSQL): the task exists if and only
-            /// if the transaction commits.
-            ///
-            /// # Errors
-            /// As `enqueue`, and `InvalidTask` when the task's backend is not a PostgresBackend.
-            #[allow(clippy::too_many_arguments)]
-            pub async fn enqueue_in<C: #krate::EnqueueIn>(&self, conn: C, tasks: &#krate::Tasks, #(#arg_names: #arg_types),*) -> #krate::Result<#krate::TaskResult> {
-                let args = #krate::__private::encode_args::<#arg_tuple_type>(&(#(#arg_names,)*))?;
-                conn.enqueue_in(tasks, &self.options, args).await
-            }
-
-            /// The arguments encoded as the JSON a backend stores, checked to round-trip; for
-            /// batch and transactional enqueue.
-            ///
-            /// # Errors
-            /// `InvalidTask` when the arguments do not round-trip through JSON.
-            #[allow(clippy::too_many_arguments)]
-            pub fn prepare(&self, #(#arg_names: #arg_types),*) -> #krate::Result<#krate::PreparedTask> {
-                let args = #krate::__private::encode_args::<#arg_tuple_type>(&(#(#arg_names,)*))?;
-                ::core::result::Result::Ok(#krate::PreparedTask::new(self.options.clone(), args))
-            }
-
-            /// Runs the function inline, in this process (Django's `Task.call`).
-            #[allow(clippy::too_many_arguments)]
-            pub #call_async fn call(&self, #ctx_param #(#arg_names: #arg_types),*) -> #output {
-                #inner_name(#ctx_arg #(#arg_names),*) #call_await
+            #krate::__private::inventory::submit! {
+                #krate::__private::Registration::new(
+                    ::core::concat!(::core::module_path!(), "::", #name_str),
+                    #run_name,
+                )
             }
         }
+    }
 
-        impl #krate::Task for #struct_name {
-            fn options(&self) -> &#krate::TaskOptions {
-                &self.options
-            }
+    /// The JSON arguments as one tuple type.
+    fn arg_tuple_type(&self) -> TokenStream2 {
+        let arg_types = &self.args.types;
+        quote!((#(#arg_types,)*))
+    }
 
-            fn options_mut(&mut self) -> &mut #krate::TaskOptions {
-                &mut self.options
-            }
+    /// `ctx,` when the function takes the context first.
+    fn ctx_arg(&self) -> TokenStream2 {
+        if self.takes_context {
+            quote!(ctx,)
+        } else {
+            quote!()
         }
-
-        fn #run_name(ctx: #krate::TaskContext, args: #krate::__private::Value)
-            -> #krate::__private::BoxFuture<'static, ::core::result::Result<#krate::__private::Value, #krate::TaskError>>
-        {
-            #unused_ctx
-            ::std::boxed::Box::pin(async move { #run_body })
-        }
-
-        #krate::__private::inventory::submit! {
-            #krate::__private::Registration::new(
-                ::core::concat!(::core::module_path!(), "::", #name_str),
-                #run_name,
-            )
-        }
-    })
+    }
 }

@@ -64,7 +64,7 @@ pub use djrs_mail as mail;
 pub mod prelude {
     #[cfg(feature = "csp")]
     #[doc(no_inline)]
-    pub use djrs_csp::{Csp, Policy};
+    pub use djrs_csp::{CspSource, Policy};
     #[cfg(feature = "mail")]
     #[doc(no_inline)]
     pub use djrs_mail::{EmailMessage, Mailer, send_mail};

@@ -3,17 +3,17 @@
 //!
 //! The layer is Django's `ContentSecurityPolicyMiddleware`: for each of the two headers it
 //! takes the route's override if there is one, otherwise its own policy, and sets the header
-//! unless the handler already did. When a policy holds [`Csp::NONCE`](crate::Csp::NONCE) it
+//! unless the handler already did. When a policy holds [`CspSource::NONCE`](crate::CspSource::NONCE) it
 //! gives each request a lazy [`CspNonce`] in the request extensions, and puts `'nonce-…'` in
 //! the header only when the handler or template used it.
 //!
 //! ```
 //! use axum::{Router, routing::get};
-//! use djrs_csp::{Csp, CspLayer, CspOverride, Policy};
+//! use djrs_csp::{CspLayer, CspOverride, CspSource, Policy};
 //!
 //! let strict = Policy::builder()
-//!     .directive("default-src", [Csp::SELF])
-//!     .directive("script-src", [Csp::SELF, Csp::NONCE])
+//!     .directive("default-src", [CspSource::SELF])
+//!     .directive("script-src", [CspSource::SELF, CspSource::NONCE])
 //!     .build()?;
 //! let embeddable = strict.to_builder().directive("frame-ancestors", ["https://partner.example"]).build()?;
 //!
@@ -56,18 +56,18 @@ pub(crate) const REPORTING_ENDPOINTS: HeaderName = HeaderName::from_static("repo
 ///
 /// ```
 /// use axum::{Router, routing::get, response::Html};
-/// use djrs_csp::{Csp, CspLayer, CspNonce, Policy};
+/// use djrs_csp::{CspLayer, CspNonce, CspSource, Policy};
 ///
 /// async fn page(nonce: CspNonce) -> Html<String> {
 ///     Html(format!("<script nonce=\"{nonce}\">console.log('allowed')</script>"))
 /// }
 ///
 /// let enforce = Policy::builder()
-///     .directive("default-src", [Csp::SELF])
-///     .directive("script-src", [Csp::NONCE, Csp::STRICT_DYNAMIC])
+///     .directive("default-src", [CspSource::SELF])
+///     .directive("script-src", [CspSource::NONCE, CspSource::STRICT_DYNAMIC])
 ///     .build()?;
 /// let report_only = Policy::builder()
-///     .directive("default-src", [Csp::NONE])
+///     .directive("default-src", [CspSource::NONE])
 ///     .directive("report-uri", ["/csp/report"])
 ///     .build()?;
 /// let app: Router = Router::new()
@@ -149,10 +149,10 @@ impl CspLayer {
     /// `report-to` directive (the Reporting API).
     ///
     /// ```
-    /// use djrs_csp::{Csp, CspLayer, Policy, ReportingEndpoints};
+    /// use djrs_csp::{CspLayer, CspSource, Policy, ReportingEndpoints};
     ///
     /// let policy = Policy::builder()
-    ///     .directive("default-src", [Csp::SELF])
+    ///     .directive("default-src", [CspSource::SELF])
     ///     .directive("report-to", ["csp-endpoint"])
     ///     .build()?;
     /// let layer = CspLayer::new()

@@ -20,9 +20,9 @@ use crate::{CspNonce, Policy};
 ///
 /// ```
 /// use axum::{Router, routing::get};
-/// use djrs_csp::{Csp, CspLayer, CspOverride, Policy};
+/// use djrs_csp::{CspLayer, CspOverride, CspSource, Policy};
 ///
-/// let site = Policy::builder().directive("default-src", [Csp::SELF]).build()?;
+/// let site = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
 /// let images = Policy::builder().directive("img-src", ["*"]).build()?;
 /// let app: Router = Router::new()
 ///     .route("/gallery", get(|| async { "gallery" }).layer(CspOverride::enforce(images)))
@@ -73,10 +73,10 @@ impl CspOverride {
     /// Also replaces the report-only policy.
     ///
     /// ```
-    /// use djrs_csp::{Csp, CspOverride, Policy};
+    /// use djrs_csp::{CspOverride, CspSource, Policy};
     ///
-    /// let enforce = Policy::builder().directive("default-src", [Csp::SELF]).build()?;
-    /// let trial = Policy::builder().directive("default-src", [Csp::NONE]).build()?;
+    /// let enforce = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
+    /// let trial = Policy::builder().directive("default-src", [CspSource::NONE]).build()?;
     /// let layer = CspOverride::enforce(enforce).with_report_only(trial);
     /// # let _ = layer;
     /// # Ok::<(), djrs_csp::Error>(())

@@ -5,83 +5,24 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
-use std::time::SystemTime;
 
-use tera::{
-    ArgFromValue, Context, Filter, Function, FunctionResult, Kwargs, State, Tera, Test, TestResult,
-};
+use tera::{ArgFromValue, Context, Filter, Function, FunctionResult, Tera, Test, TestResult};
 
-use crate::error::{Error, Result, UndefinedMarker};
-use crate::preprocess::{self, Delims, Partial, UNDEFINED_PARTIAL_FN};
+use self::state::{Inner, add_files, apply_autoescape, delimiters_of, new_tera, resolve_name};
+use crate::error::{Error, Result};
+use crate::loader::{self, LoadedFile, Root};
+use crate::preprocess::Delims;
+
+mod state;
 
 /// Tera's default autoescaped suffixes, which Django's `.html` templates match.
 const DEFAULT_AUTOESCAPE: [&str; 3] = [".html", ".htm", ".xml"];
-
-/// Django's `django.utils.html.escape`: `&`, `<`, `>`, `"` and `'` (as `&#x27;`, where Tera's
-/// own escaper writes `&#39;`).
-///
-/// [`Templates::new`] installs it so output matches Django's byte for byte.
-///
-/// ```
-/// let mut out = Vec::new();
-/// djrs_partials::escape_html("<a href='x'>&\"</a>", &mut out)?;
-/// assert_eq!(out, b"&lt;a href=&#x27;x&#x27;&gt;&amp;&quot;&lt;/a&gt;");
-/// # Ok::<(), std::io::Error>(())
-/// ```
-///
-/// # Errors
-/// When writing to `out` fails.
-pub fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let bytes = input.as_bytes();
-    let mut start = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' => b"&quot;",
-            b'\'' => b"&#x27;",
-            _ => continue,
-        };
-        out.write_all(&bytes[start..i])?;
-        out.write_all(rep)?;
-        start = i + 1;
-    }
-    out.write_all(&bytes[start..])
-}
-
-/// One loaded file: where it came from and its partials.
-#[derive(Debug, Clone)]
-struct File {
-    source: String,
-    path: Option<PathBuf>,
-    partials: Vec<Partial>,
-}
-
-/// A directory (optionally filtered by a glob) to reload from.
-#[derive(Debug, Clone)]
-struct Root {
-    dir: PathBuf,
-    pattern: Option<String>,
-}
-
-struct Inner {
-    tera: Tera,
-    delims: Delims,
-    autoescape: Vec<String>,
-    files: HashMap<String, File>,
-    roots: Vec<Root>,
-    stamps: Vec<(PathBuf, Option<SystemTime>)>,
-    /// Partials of replaced files that the new version no longer defines: still in Tera (it
-    /// cannot remove templates) but not ours to render.
-    stale: HashSet<String>,
-}
 
 /// Tera 2 templates with Django 6.0's partials: `{% partialdef %}`, `{% partial %}`,
 /// `"file.html#name"` in [`render`](Self::render) and in `{% include %}`.
 ///
 /// Everything Tera does still works: filters, functions, tests, inheritance, components. Output
-/// is escaped the way Django escapes it ([`escape_html`]) in files ending in `.html`, `.htm` or
+/// is escaped the way Django escapes it ([`escape_html`](crate::escape_html)) in files ending in `.html`, `.htm` or
 /// `.xml`, partials included. In debug builds, templates loaded from disk are reloaded when a
 /// file changes ([`set_auto_reload`](Self::set_auto_reload)).
 ///
@@ -129,34 +70,6 @@ impl Default for Templates {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn new_tera() -> Tera {
-    let mut tera = Tera::default();
-    tera.set_escape_fn(escape_html);
-    tera.register_function(UNDEFINED_PARTIAL_FN, undefined_partial);
-    #[cfg(feature = "csp")]
-    djrs_csp::tera::register(&mut tera);
-    tera
-}
-
-/// The function an undefined `{% partial %}` turns into: fails with Django's message.
-#[allow(
-    clippy::needless_pass_by_value,
-    reason = "Tera calls functions with Kwargs by value"
-)]
-fn undefined_partial(kwargs: Kwargs, _: &State<'_>) -> tera::TeraResult<String> {
-    let name: &str = kwargs.must_get("name")?;
-    let template: &str = kwargs.must_get("template")?;
-    let line: i64 = kwargs.must_get("line")?;
-    Err(tera::Error::message(
-        UndefinedMarker {
-            name: name.to_owned(),
-            template: template.to_owned(),
-            line: usize::try_from(line).unwrap_or(0),
-        }
-        .encode(),
-    ))
 }
 
 impl Templates {
@@ -242,10 +155,7 @@ impl Templates {
     /// # Errors
     /// As [`from_dir`](Self::from_dir).
     pub fn load_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
-        self.load_root(Root {
-            dir: dir.as_ref().to_path_buf(),
-            pattern: None,
-        })
+        self.load_root(Root::dir(dir.as_ref()))
     }
 
     /// Adds the files matching `glob`, as [`from_glob`](Self::from_glob) does.
@@ -263,31 +173,11 @@ impl Templates {
     /// # Errors
     /// As [`from_dir`](Self::from_dir).
     pub fn load_glob(&mut self, glob: &str) -> Result<()> {
-        let normalized = glob.replace('\\', "/");
-        let parts: Vec<&str> = normalized.split('/').collect();
-        let wild = parts
-            .iter()
-            .position(|p| p.contains(['*', '?']))
-            .unwrap_or(parts.len().saturating_sub(1));
-        let dir = if wild == 0 {
-            PathBuf::from(".")
-        } else {
-            let joined = parts[..wild].join("/");
-            PathBuf::from(if joined.is_empty() {
-                "/".to_owned()
-            } else {
-                joined
-            })
-        };
-        let pattern = parts[wild..].join("/");
-        self.load_root(Root {
-            dir,
-            pattern: Some(pattern),
-        })
+        self.load_root(Root::glob(glob)?)
     }
 
     fn load_root(&mut self, root: Root) -> Result<()> {
-        let found = read_root(&root)?;
+        let found = root.read()?;
         let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
         add_files(inner, found)?;
         inner.roots.push(root);
@@ -371,11 +261,14 @@ impl Templates {
             match inner.tera.render(name, context) {
                 Err(e) if matches!(e.kind(), tera::ErrorKind::TemplateNotFound(n) if n == name) => {
                 }
-                other => return other.map_err(Error::from_tera),
+                other => return other.map_err(|e| inner.render_error(e)),
             }
         }
         let target = resolve_name(&inner.files, name)?;
-        inner.tera.render(target, context).map_err(Error::from_tera)
+        inner
+            .tera
+            .render(target, context)
+            .map_err(|e| inner.render_error(e))
     }
 
     /// Renders into a writer; see [`render`](Self::render).
@@ -400,7 +293,7 @@ impl Templates {
         inner
             .tera
             .render_to(target, context, out)
-            .map_err(Error::from_tera)
+            .map_err(|e| inner.render_error(e))
     }
 
     /// Renders several templates or partials with one context and concatenates them: the main
@@ -535,15 +428,11 @@ impl Templates {
             }
             (inner.roots.clone(), inner.stamps.clone())
         };
-        let mut current = Vec::new();
+        let mut listed = Vec::new();
         for root in &roots {
-            for path in list_root(root)? {
-                let stamp = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-                current.push((path, stamp));
-            }
+            listed.extend(root.list()?);
         }
-        current.sort();
-        current.dedup();
+        let current = loader::stamps(listed.iter().map(PathBuf::as_path));
         if current == stamps {
             return Ok(false);
         }
@@ -551,14 +440,14 @@ impl Templates {
         let mut fresh = new_tera();
         fresh.register_from(&inner.tera);
         *fresh.global_context() = inner.tera.global_context().clone();
-        let mut files: Vec<(String, String, Option<PathBuf>)> = inner
+        let mut files: Vec<LoadedFile> = inner
             .files
             .iter()
             .filter(|(_, f)| f.path.is_none())
             .map(|(n, f)| (n.clone(), f.source.clone(), None))
             .collect();
         for root in &roots {
-            files.extend(read_root(root)?);
+            files.extend(root.read()?);
         }
         let mut next = Inner {
             tera: fresh,
@@ -715,241 +604,5 @@ impl Templates {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-fn delimiters_of(d: &Delims) -> Option<tera::Delimiters> {
-    let default = Delims::default();
-    if d.block == default.block && d.var == default.var && d.comment == default.comment {
-        return None;
-    }
-    Some(tera::Delimiters {
-        block_start: d.block.0.clone().into(),
-        block_end: d.block.1.clone().into(),
-        variable_start: d.var.0.clone().into(),
-        variable_end: d.var.1.clone().into(),
-        comment_start: d.comment.0.clone().into(),
-        comment_end: d.comment.1.clone().into(),
-    })
-}
-
-/// Maps a requested name to the Tera template, with Django's `TemplateDoesNotExist` rules.
-fn resolve_name<'a>(files: &HashMap<String, File>, name: &'a str) -> Result<&'a str> {
-    let Some((file, partial)) = name.split_once('#') else {
-        return if files.contains_key(name) {
-            Ok(name)
-        } else {
-            Err(Error::TemplateDoesNotExist {
-                name: name.to_owned(),
-                tried: Vec::new(),
-            })
-        };
-    };
-    if file.is_empty() {
-        return Err(Error::TemplateDoesNotExist {
-            name: name.to_owned(),
-            tried: Vec::new(),
-        });
-    }
-    let Some(entry) = files.get(file) else {
-        return Err(Error::TemplateDoesNotExist {
-            name: file.to_owned(),
-            tried: vec![file.to_owned()],
-        });
-    };
-    if partial.is_empty() {
-        return Ok(file);
-    }
-    if entry.partials.iter().any(|p| p.name == partial) {
-        Ok(name)
-    } else {
-        Err(Error::TemplateDoesNotExist {
-            name: partial.to_owned(),
-            tried: vec![file.to_owned()],
-        })
-    }
-}
-
-/// Preprocesses and adds files in one Tera batch; on error nothing changes.
-fn add_files(inner: &mut Inner, files: Vec<(String, String, Option<PathBuf>)>) -> Result<()> {
-    let mut batch: Vec<(String, String)> = Vec::new();
-    let mut entries = Vec::with_capacity(files.len());
-    for (name, source, path) in files {
-        if name.contains('#') {
-            return Err(Error::InvalidName { name });
-        }
-        let pre = preprocess::preprocess(&name, &source, &inner.delims)?;
-        for p in &pre.partials {
-            batch.push((format!("{name}#{}", p.name), p.tera_source.clone()));
-        }
-        batch.push((name.clone(), pre.main));
-        entries.push((
-            name,
-            File {
-                source,
-                path,
-                partials: pre.partials,
-            },
-        ));
-    }
-    let previous_stale = inner.stale.clone();
-    for (name, file) in &entries {
-        for p in &file.partials {
-            inner.stale.remove(&format!("{name}#{}", p.name));
-        }
-        if let Some(old) = inner.files.get(name) {
-            for p in &old.partials {
-                if !file.partials.iter().any(|q| q.name == p.name) {
-                    inner.stale.insert(format!("{name}#{}", p.name));
-                }
-            }
-        }
-    }
-    let previous: Vec<(String, Option<File>)> = entries
-        .iter()
-        .map(|(n, f)| (n.clone(), inner.files.insert(n.clone(), f.clone())))
-        .collect();
-    apply_autoescape(inner);
-    if let Err(e) = inner.tera.add_raw_templates(batch) {
-        for (name, old) in previous {
-            match old {
-                Some(f) => inner.files.insert(name, f),
-                None => inner.files.remove(&name),
-            };
-        }
-        inner.stale = previous_stale;
-        apply_autoescape(inner);
-        return Err(Error::from_tera(e));
-    }
-    inner.stamps = stamps_of(&inner.files);
-    Ok(())
-}
-
-fn stamps_of(files: &HashMap<String, File>) -> Vec<(PathBuf, Option<SystemTime>)> {
-    let mut stamps: Vec<(PathBuf, Option<SystemTime>)> = files
-        .values()
-        .filter_map(|f| f.path.clone())
-        .map(|p| {
-            let stamp = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
-            (p, stamp)
-        })
-        .collect();
-    stamps.sort();
-    stamps.dedup();
-    stamps
-}
-
-/// Tera decides escaping by suffix; a partial's name ends in `#name`, so each partial of an
-/// escaped file is listed by its full name.
-fn apply_autoescape(inner: &mut Inner) {
-    let mut suffixes: Vec<String> = inner.autoescape.clone();
-    for (name, file) in &inner.files {
-        if inner.autoescape.iter().any(|s| name.ends_with(s.as_str())) {
-            suffixes.extend(file.partials.iter().map(|p| format!("{name}#{}", p.name)));
-        }
-    }
-    inner.tera.autoescape_on(suffixes);
-}
-
-fn list_root(root: &Root) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    walk(&root.dir, &mut out)?;
-    if let Some(pattern) = &root.pattern {
-        out.retain(|p| glob_match(pattern, &relative_name(&root.dir, p)));
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn read_root(root: &Root) -> Result<Vec<(String, String, Option<PathBuf>)>> {
-    list_root(root)?
-        .into_iter()
-        .map(|path| {
-            let source = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
-            Ok((relative_name(&root.dir, &path), source, Some(path)))
-        })
-        .collect()
-}
-
-fn relative_name(dir: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(dir).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let io = |source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(io)?;
-        if kind.is_dir() {
-            walk(&path, out)?;
-        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Matches a `/`-separated name against a glob: `**` (any components), `*` and `?` (within a
-/// component).
-fn glob_match(pattern: &str, name: &str) -> bool {
-    let pat: Vec<&str> = pattern.split('/').collect();
-    let parts: Vec<&str> = name.split('/').collect();
-    match_components(&pat, &parts)
-}
-
-fn match_components(pat: &[&str], parts: &[&str]) -> bool {
-    match pat.split_first() {
-        None => parts.is_empty(),
-        Some((&"**", rest)) => (0..=parts.len()).any(|i| match_components(rest, &parts[i..])),
-        Some((p, rest)) => match parts.split_first() {
-            Some((first, tail)) => {
-                match_one(p.as_bytes(), first.as_bytes()) && match_components(rest, tail)
-            }
-            None => false,
-        },
-    }
-}
-
-fn match_one(p: &[u8], s: &[u8]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|i| match_one(rest, &s[i..])),
-        Some((b'?', rest)) => !s.is_empty() && match_one(rest, &s[1..]),
-        Some((c, rest)) => s.first() == Some(c) && match_one(rest, &s[1..]),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("**/*.html", "a.html"));
-        assert!(glob_match("**/*.html", "x/y/a.html"));
-        assert!(!glob_match("*.html", "x/a.html"));
-        assert!(glob_match("x/?.txt", "x/a.txt"));
-        assert!(!glob_match("**/*.html", "a.txt"));
-    }
-
-    #[test]
-    fn escape_matches_django() {
-        let mut out = Vec::new();
-        escape_html("a'b\"<>&", &mut out).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "a&#x27;b&quot;&lt;&gt;&amp;"
-        );
     }
 }

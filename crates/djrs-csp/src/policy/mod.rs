@@ -1,0 +1,15 @@
+//! `Policy`: an ordered set of directives with Django's value shapes, checked once when built
+//! and rendered exactly as Django's `build_policy`.
+//!
+//! Laid out as tower-http lays out CORS: `model` holds [`Policy`] and [`DirectiveValue`],
+//! `render` the header values, `builder` [`PolicyBuilder`], `checks` what a policy must pass
+//! when it is built, and `de` the serde loading.
+
+mod builder;
+mod checks;
+mod de;
+mod model;
+mod render;
+
+pub use self::builder::PolicyBuilder;
+pub use self::model::{DirectiveValue, Policy};
