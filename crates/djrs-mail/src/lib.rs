@@ -64,8 +64,10 @@ mod backend;
 mod dkim;
 mod encode;
 mod error;
+mod headers;
 mod mailer;
 mod message;
+mod mime;
 mod settings;
 #[cfg(feature = "smtp")]
 mod smtp;

@@ -2,13 +2,14 @@
 
 use std::path::Path;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::address::{envelope_address, fold_address_header, parse_list};
-use crate::encode::{self, Cte, fold_unstructured, fold_with_params, has_line_break};
+use crate::address::{envelope_address, parse_list};
+use crate::encode::has_line_break;
 use crate::error::{Error, Result};
+use crate::headers::header_block;
+use crate::mime::{self, check_mimetype};
 
 /// Django's `EmailMultiAlternatives`: in djrs one type, [`EmailMessage`], has the whole API
 /// (`attach_alternative` included).
@@ -101,15 +102,6 @@ pub enum Policy {
     /// LF line ends (Python's `email.policy.default`, what Django's `message().as_bytes()`
     /// gives); for files and consoles.
     Default,
-}
-
-impl Policy {
-    fn linesep(self) -> &'static str {
-        match self {
-            Self::Smtp => "\r\n",
-            Self::Default => "\n",
-        }
-    }
 }
 
 /// The settings a message needs when it is rendered: Django's `DEFAULT_FROM_EMAIL`,
@@ -222,27 +214,6 @@ pub struct EmailMessage {
     /// The body's charset (default `utf-8`); `iso-8859-1` and `us-ascii` are also known.
     pub encoding: Option<String>,
 }
-
-/// Lower-cased header names that hold addresses.
-const ADDRESS_HEADERS: &[&str] = &[
-    "from",
-    "to",
-    "cc",
-    "reply-to",
-    "sender",
-    "resent-from",
-    "resent-to",
-    "resent-cc",
-    "resent-sender",
-];
-
-/// Headers that djrs writes itself and that extra headers may not repeat.
-const GENERATED_ONLY: &[&str] = &[
-    "subject",
-    "mime-version",
-    "content-type",
-    "content-transfer-encoding",
-];
 
 impl EmailMessage {
     /// A message with a subject and a body; set the rest with the builder methods.
@@ -524,11 +495,11 @@ impl EmailMessage {
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
     pub fn message_with(&self, defaults: &MessageDefaults, policy: Policy) -> Result<Vec<u8>> {
-        let part = self.build(defaults, policy)?;
+        let part = mime::render(self, defaults, policy)?;
         let mut out = Vec::with_capacity(self.body.len() + 1024);
         part.write(&mut out);
         if policy == Policy::Smtp {
-            Ok(to_crlf(&out))
+            Ok(mime::to_crlf(&out))
         } else {
             Ok(out)
         }
@@ -543,7 +514,7 @@ impl EmailMessage {
     /// assert!(djrs_mail::EmailMessage::new("ok", "B").to(["bad address"]).validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<()> {
-        self.header_block(&MessageDefaults::default()).map(drop)?;
+        header_block(self, &MessageDefaults::default()).map(drop)?;
         parse_list("Bcc", &self.bcc)?;
         for attachment in &self.attachments {
             if attachment.filename.as_deref().is_some_and(has_line_break) {
@@ -583,431 +554,6 @@ impl EmailMessage {
             .map(|r| envelope_address(r, smtputf8))
             .collect::<Result<_>>()?;
         Ok((from, to))
-    }
-
-    fn header_block(&self, defaults: &MessageDefaults) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        if has_line_break(&self.subject) {
-            return Err(Error::BadHeader {
-                name: "Subject".to_owned(),
-            });
-        }
-        let mut seen: Vec<String> = Vec::new();
-        for (name, value) in &self.headers {
-            check_header_name(name)?;
-            let lower = name.to_ascii_lowercase();
-            if has_line_break(value) {
-                return Err(Error::BadHeader { name: name.clone() });
-            }
-            if GENERATED_ONLY.contains(&lower.as_str()) {
-                return Err(Error::DuplicateHeader(canonical(&lower)));
-            }
-            if lower == "bcc" {
-                return Err(Error::InvalidArgument(
-                    "a Bcc header would reveal the blind copies: put the addresses in `bcc`".into(),
-                ));
-            }
-            if seen.contains(&lower) {
-                return Err(Error::DuplicateHeader(name.clone()));
-            }
-            seen.push(lower);
-        }
-        let extra = |key: &str| {
-            self.headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v)
-        };
-        out.push(fold_unstructured("Subject", &self.subject));
-        let from = match extra("From") {
-            Some(value) => split_addresses(value),
-            None => vec![
-                self.from_email
-                    .clone()
-                    .unwrap_or_else(|| defaults.default_from_email.clone()),
-            ],
-        };
-        out.push(fold_address_header("From", &from)?);
-        for (name, list) in [
-            ("To", &self.to),
-            ("Cc", &self.cc),
-            ("Reply-To", &self.reply_to),
-        ] {
-            parse_list(name, list)?;
-            if list.is_empty() {
-                continue;
-            }
-            let items = match extra(name) {
-                Some(value) => split_addresses(value),
-                None => list.clone(),
-            };
-            out.push(fold_address_header(name, &items)?);
-        }
-        if extra("Date").is_none() {
-            let date = if defaults.use_localtime {
-                chrono::Local::now()
-                    .format("%a, %d %b %Y %H:%M:%S %z")
-                    .to_string()
-            } else {
-                chrono::Utc::now()
-                    .format("%a, %d %b %Y %H:%M:%S -0000")
-                    .to_string()
-            };
-            out.push(format!("Date: {date}"));
-        }
-        if extra("Message-ID").is_none() {
-            out.push(format!("Message-ID: {}", make_msgid(&defaults.dns_name)));
-        }
-        for (name, value) in &self.headers {
-            let lower = name.to_ascii_lowercase();
-            if matches!(lower.as_str(), "from" | "to" | "cc" | "reply-to") {
-                continue;
-            }
-            if ADDRESS_HEADERS.contains(&lower.as_str()) {
-                out.push(fold_address_header(name, &split_addresses(value))?);
-            } else {
-                out.push(fold_unstructured(name, value));
-            }
-        }
-        Ok(out)
-    }
-
-    fn charset(&self) -> Result<&'static str> {
-        charset_name(self.encoding.as_deref().unwrap_or("utf-8"))
-    }
-
-    fn build(&self, defaults: &MessageDefaults, policy: Policy) -> Result<Part> {
-        self.validate()?;
-        let headers = self.header_block(defaults)?;
-        let linesep = policy.linesep();
-        let charset = self.charset()?;
-        let subtype = self.content_subtype.as_deref().unwrap_or("plain");
-        let mut root = Part::default();
-        if !self.body.is_empty() || (self.attachments.is_empty() && self.alternatives.is_empty()) {
-            let part = text_part(&self.body, subtype, charset, linesep)?;
-            root = part;
-            root.headers.push("MIME-Version: 1.0".to_owned());
-        }
-        if !self.alternatives.is_empty() {
-            root = make_multipart(root, "alternative");
-            for alternative in &self.alternatives {
-                let mut part = content_part(
-                    &alternative.content,
-                    &alternative.mimetype,
-                    linesep,
-                    defaults,
-                    policy,
-                )?;
-                part.headers.push("MIME-Version: 1.0".to_owned());
-                root.push_child(part);
-            }
-        }
-        if !self.attachments.is_empty() {
-            root = make_multipart(root, "mixed");
-            for attachment in &self.attachments {
-                let mut part = content_part(
-                    &attachment.content,
-                    &attachment.mimetype,
-                    linesep,
-                    defaults,
-                    policy,
-                )?;
-                match &attachment.filename {
-                    Some(filename) => {
-                        part.headers.push(fold_with_params(
-                            "Content-Disposition",
-                            "attachment",
-                            &[("filename", filename)],
-                        ));
-                        part.headers.push("MIME-Version: 1.0".to_owned());
-                    }
-                    None => {
-                        part.headers.push("MIME-Version: 1.0".to_owned());
-                        part.headers
-                            .push("Content-Disposition: attachment".to_owned());
-                    }
-                }
-                root.push_child(part);
-            }
-        }
-        root.headers.extend(headers);
-        Ok(root)
-    }
-}
-
-fn canonical(lower: &str) -> String {
-    lower
-        .split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join("-")
-        .replace("Mime", "MIME")
-}
-
-/// Splits a header value holding several addresses at commas outside quotes and angles.
-fn split_addresses(value: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    let mut current = String::new();
-    let (mut quoted, mut escaped, mut angle) = (false, false, false);
-    for c in value.chars() {
-        if escaped {
-            escaped = false;
-        } else if quoted && c == '\\' {
-            escaped = true;
-        } else if c == '"' {
-            quoted = !quoted;
-        } else if !quoted && c == '<' {
-            angle = true;
-        } else if !quoted && c == '>' {
-            angle = false;
-        } else if !quoted && !angle && c == ',' {
-            items.push(current.trim().to_owned());
-            current.clear();
-            continue;
-        }
-        current.push(c);
-    }
-    items.push(current.trim().to_owned());
-    items
-}
-
-fn check_header_name(name: &str) -> Result<()> {
-    if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
-        if has_line_break(name) {
-            return Err(Error::BadHeader {
-                name: name.to_owned(),
-            });
-        }
-        return Err(Error::InvalidHeaderName(name.to_owned()));
-    }
-    Ok(())
-}
-
-fn check_mimetype(mimetype: &str) -> Result<()> {
-    let valid = mimetype.split_once('/').is_some_and(|(main, sub)| {
-        let token = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-        };
-        token(main) && token(sub)
-    });
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(
-            format!("invalid MIME type {mimetype:?}: expected type/subtype").into(),
-        ))
-    }
-}
-
-fn charset_name(encoding: &str) -> Result<&'static str> {
-    match encoding.to_ascii_lowercase().replace('_', "-").as_str() {
-        "utf-8" | "utf8" => Ok("utf-8"),
-        "iso-8859-1" | "latin-1" | "latin1" | "iso8859-1" => Ok("iso-8859-1"),
-        "us-ascii" | "ascii" => Ok("us-ascii"),
-        _ => Err(Error::InvalidArgument(
-            format!("unsupported encoding {encoding:?}: use utf-8, iso-8859-1 or us-ascii").into(),
-        )),
-    }
-}
-
-fn encode_charset(text: &str, charset: &str) -> Result<Vec<u8>> {
-    match charset {
-        "utf-8" => Ok(text.as_bytes().to_vec()),
-        _ => {
-            let limit = if charset == "us-ascii" { 0x7f } else { 0xff };
-            text.chars()
-                .map(|c| {
-                    u8::try_from(u32::from(c))
-                        .ok()
-                        .filter(|b| u32::from(*b) <= limit)
-                })
-                .collect::<Option<Vec<u8>>>()
-                .ok_or_else(|| {
-                    Error::InvalidArgument(
-                        format!("the body cannot be encoded as {charset}").into(),
-                    )
-                })
-        }
-    }
-}
-
-fn text_part(text: &str, subtype: &str, charset: &str, linesep: &str) -> Result<Part> {
-    if !subtype
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-+.".contains(&b))
-        || subtype.is_empty()
-    {
-        return Err(Error::InvalidArgument(
-            format!("invalid content subtype {subtype:?}").into(),
-        ));
-    }
-    let bytes = encode_charset(text, charset)?;
-    let (cte, payload) = encode::encode_text(&bytes, linesep);
-    Ok(Part {
-        headers: vec![
-            fold_with_params(
-                "Content-Type",
-                &format!("text/{subtype}"),
-                &[("charset", charset)],
-            ),
-            format!("Content-Transfer-Encoding: {}", cte.as_str()),
-        ],
-        body: Body::Leaf(payload),
-    })
-}
-
-fn content_part(
-    content: &AttachmentContent,
-    mimetype: &str,
-    linesep: &str,
-    defaults: &MessageDefaults,
-    policy: Policy,
-) -> Result<Part> {
-    check_mimetype(mimetype)?;
-    let (main, sub) = mimetype
-        .split_once('/')
-        .unwrap_or(("application", "octet-stream"));
-    match content {
-        AttachmentContent::Text(text) if main == "text" => text_part(text, sub, "utf-8", linesep),
-        AttachmentContent::Text(text) => Ok(bytes_part(text.as_bytes(), mimetype)),
-        AttachmentContent::Bytes(bytes) => Ok(bytes_part(bytes, mimetype)),
-        AttachmentContent::Message(inner) => {
-            let inner_part = inner.build(defaults, policy)?;
-            Ok(Part {
-                headers: vec![
-                    format!("Content-Type: {mimetype}"),
-                    format!("Content-Transfer-Encoding: {}", Cte::EightBit.as_str()),
-                ],
-                body: Body::Message(Box::new(inner_part)),
-            })
-        }
-    }
-}
-
-fn bytes_part(bytes: &[u8], mimetype: &str) -> Part {
-    Part {
-        headers: vec![
-            format!("Content-Type: {mimetype}"),
-            "Content-Transfer-Encoding: base64".to_owned(),
-        ],
-        body: Body::Leaf(encode::base64_lines(bytes)),
-    }
-}
-
-/// Python's `_make_multipart`: existing `Content-*` headers and content move into a first
-/// subpart; the other headers stay.
-fn make_multipart(mut root: Part, subtype: &str) -> Part {
-    let (content, keep): (Vec<String>, Vec<String>) = root
-        .headers
-        .drain(..)
-        .partition(|h| h.to_ascii_lowercase().starts_with("content-"));
-    let mut children = Vec::new();
-    if !content.is_empty() {
-        children.push(Part {
-            headers: content,
-            body: std::mem::replace(&mut root.body, Body::Leaf(Vec::new())),
-        });
-    }
-    let boundary = make_boundary();
-    let mut headers = keep;
-    headers.push(fold_with_params(
-        "Content-Type",
-        &format!("multipart/{subtype}"),
-        &[("boundary", &boundary)],
-    ));
-    Part {
-        headers,
-        body: Body::Multi { boundary, children },
-    }
-}
-
-fn make_boundary() -> String {
-    let n: u64 = rand::random::<u64>() % 10_000_000_000_000_000_000;
-    format!("==============={n:019}==")
-}
-
-/// Python's `make_msgid(domain=DNS_NAME)`: `<centiseconds.pid.random@domain>`.
-fn make_msgid(domain: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let centis = chrono::Utc::now().timestamp_millis() / 10;
-    let random = rand::random::<u64>() ^ COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("<{centis}.{}.{random}@{domain}>", std::process::id())
-}
-
-fn to_crlf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 40);
-    for &b in data {
-        if b == b'\n' {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
-}
-
-#[derive(Debug)]
-enum Body {
-    Leaf(Vec<u8>),
-    Multi {
-        boundary: String,
-        children: Vec<Part>,
-    },
-    Message(Box<Part>),
-}
-
-#[derive(Debug)]
-struct Part {
-    headers: Vec<String>,
-    body: Body,
-}
-
-impl Default for Part {
-    fn default() -> Self {
-        Self {
-            headers: Vec::new(),
-            body: Body::Leaf(Vec::new()),
-        }
-    }
-}
-
-impl Part {
-    /// Adds a subpart; `make_multipart` made this part a multipart, so it always has room.
-    fn push_child(&mut self, child: Part) {
-        if let Body::Multi { children, .. } = &mut self.body {
-            children.push(child);
-        }
-    }
-
-    fn write(&self, out: &mut Vec<u8>) {
-        for header in &self.headers {
-            out.extend_from_slice(header.as_bytes());
-            out.push(b'\n');
-        }
-        out.push(b'\n');
-        match &self.body {
-            Body::Leaf(payload) => out.extend_from_slice(payload),
-            Body::Message(inner) => inner.write(out),
-            Body::Multi { boundary, children } => {
-                for (i, child) in children.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b'\n');
-                    }
-                    out.extend_from_slice(format!("--{boundary}\n").as_bytes());
-                    child.write(out);
-                }
-                if children.is_empty() {
-                    out.extend_from_slice(format!("--{boundary}\n").as_bytes());
-                }
-                out.extend_from_slice(format!("\n--{boundary}--\n").as_bytes());
-            }
-        }
     }
 }
 
@@ -1112,22 +658,5 @@ mod tests {
         }
         let twice = msg().header("X-Tag", "1").header("x-tag", "2");
         assert_eq!(refusal(&twice), "duplicate x-tag");
-    }
-
-    #[test]
-    fn mimetypes_are_checked() {
-        for (mimetype, ok) in [
-            ("text/plain", true),
-            ("application/vnd.ms-excel", true),
-            ("a!#$&-^_.+/b!#$&-^_.+", true),
-            ("text", false),
-            ("/plain", false),
-            ("text/", false),
-            ("text/pl ain", false),
-            ("text/plain;charset=utf-8", false),
-            ("tëxt/plain", false),
-        ] {
-            assert_eq!(check_mimetype(mimetype).is_ok(), ok, "{mimetype:?}");
-        }
     }
 }
