@@ -26,10 +26,9 @@ pub fn mailer(smtp_url: Option<&str>) -> Result<Mailer, djrs_mail::Error> {
         }
         None => Mailer::new(ConsoleBackend::stdout()),
     };
-    Ok(mailer.with_settings(djrs_mail::MailSettings {
-        default_from_email: FROM_EMAIL.to_owned(),
-        ..djrs_mail::MailSettings::default()
-    }))
+    let mut settings = djrs_mail::MailSettings::default();
+    settings.default_from_email = FROM_EMAIL.to_owned();
+    Ok(mailer.with_settings(settings))
 }
 
 fn escape_html(text: &str) -> String {

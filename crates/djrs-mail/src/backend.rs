@@ -16,12 +16,39 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What a backend needs besides the messages: the rendering defaults and Django's
 /// `fail_silently`.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct SendOptions {
     /// `DEFAULT_FROM_EMAIL`, the Message-ID domain, local time or UTC.
     pub defaults: MessageDefaults,
     /// Swallow transport failures (a message that failed is not counted). Bad messages are
     /// errors regardless.
     pub fail_silently: bool,
+}
+
+impl SendOptions {
+    /// Sets the rendering defaults.
+    ///
+    /// ```
+    /// use djrs_mail::{MessageDefaults, SendOptions};
+    /// let options = SendOptions::default().defaults(MessageDefaults::default().dns_name("mx.example.com"));
+    /// assert_eq!(options.defaults.dns_name, "mx.example.com");
+    /// ```
+    #[must_use]
+    pub fn defaults(mut self, defaults: MessageDefaults) -> Self {
+        self.defaults = defaults;
+        self
+    }
+
+    /// Sets Django's `fail_silently`.
+    ///
+    /// ```
+    /// assert!(djrs_mail::SendOptions::default().fail_silently(true).fail_silently);
+    /// ```
+    #[must_use]
+    pub fn fail_silently(mut self, fail_silently: bool) -> Self {
+        self.fail_silently = fail_silently;
+        self
+    }
 }
 
 /// An email backend (Django's `BaseEmailBackend`), async and object-safe.

@@ -49,6 +49,13 @@ pub enum Error {
     /// An argument to a message method was unusable (an empty MIME type, an unknown charset).
     #[error("{0}")]
     InvalidArgument(Cow<'static, str>),
+    /// `EMAIL_USE_TLS` and `EMAIL_USE_SSL` are both true: STARTTLS and implicit TLS exclude
+    /// each other (Django raises `ValueError` with this message). Set one, or build a
+    /// [`Security`](crate::Security) directly.
+    #[error(
+        "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive, so only set one of those settings to True."
+    )]
+    TlsWithSsl,
     /// The mail configuration is unusable (Django's `ImproperlyConfigured`).
     #[error("improperly configured: {0}")]
     Config(Cow<'static, str>),

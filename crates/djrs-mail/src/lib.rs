@@ -87,6 +87,6 @@ pub use message::{
     AttachmentContent, EmailAlternative, EmailAttachment, EmailMessage, EmailMultiAlternatives,
     MessageDefaults, Policy, dns_name,
 };
-pub use settings::{BackendKind, MailSettings, REDACTED};
+pub use settings::{BackendKind, MailSettings, REDACTED, Security};
 #[cfg(feature = "smtp")]
-pub use smtp::{Security, SmtpBackend, SmtpConfig};
+pub use smtp::{SmtpBackend, SmtpConfig};

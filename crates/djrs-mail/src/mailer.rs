@@ -65,12 +65,14 @@ impl Mailer {
     /// `get_connection()`).
     ///
     /// # Errors
-    /// [`Error::Config`] for invalid settings, [`Error::FeatureDisabled`] for `smtp` without
+    /// [`Error::Config`] or [`Error::TlsWithSsl`] for invalid settings,
+    /// [`Error::FeatureDisabled`] for `smtp` without
     /// the `smtp` feature.
     ///
     /// ```
     /// use djrs_mail::{MailSettings, Mailer};
-    /// let settings = MailSettings { email_backend: "dummy".into(), ..Default::default() };
+    /// let mut settings = MailSettings::default();
+    /// settings.email_backend = "dummy".into();
     /// let mailer = Mailer::from_settings(settings)?;
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
@@ -103,8 +105,9 @@ impl Mailer {
     ///
     /// ```
     /// use djrs_mail::{MailSettings, Mailer};
-    /// let mailer = Mailer::new(djrs_mail::DummyBackend)
-    ///     .with_settings(MailSettings { default_from_email: "me@example.com".into(), ..Default::default() });
+    /// let mut settings = MailSettings::default();
+    /// settings.default_from_email = "me@example.com".into();
+    /// let mailer = Mailer::new(djrs_mail::DummyBackend).with_settings(settings);
     /// assert_eq!(mailer.defaults().default_from_email, "me@example.com");
     /// ```
     #[must_use]
@@ -360,8 +363,9 @@ async fn mail_list(
 /// use djrs_mail::{LocmemBackend, MailSettings, Mailer, mail_admins};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let outbox = LocmemBackend::new();
-/// let mailer = Mailer::new(outbox.clone())
-///     .with_settings(MailSettings { admins: vec!["ops@example.com".into()], ..Default::default() });
+/// let mut settings = MailSettings::default();
+/// settings.admins = vec!["ops@example.com".into()];
+/// let mailer = Mailer::new(outbox.clone()).with_settings(settings);
 /// mail_admins(&mailer, "Disk full", "on db1", None).await?;
 /// assert_eq!(outbox.outbox()[0].subject, "[Django] Disk full");
 /// assert_eq!(outbox.outbox()[0].from_email.as_deref(), Some("root@localhost"));

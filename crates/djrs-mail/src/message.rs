@@ -110,11 +110,9 @@ pub enum Policy {
 /// ```
 /// use djrs_mail::{EmailMessage, MessageDefaults, Policy};
 ///
-/// let defaults = MessageDefaults {
-///     default_from_email: "noreply@example.com".into(),
-///     dns_name: "mail.example.com".into(),
-///     ..MessageDefaults::default()
-/// };
+/// let defaults = MessageDefaults::default()
+///     .default_from_email("noreply@example.com")
+///     .dns_name("mail.example.com");
 /// let bytes = EmailMessage::new("Hi", "Body").to(["a@example.com"]).message_with(&defaults, Policy::Default)?;
 /// let text = String::from_utf8(bytes).unwrap();
 /// assert!(text.contains("From: noreply@example.com\n"));
@@ -122,6 +120,7 @@ pub enum Policy {
 /// # Ok::<(), djrs_mail::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MessageDefaults {
     /// The sender used when a message has no `from_email` (`webmaster@localhost`).
     pub default_from_email: String,
@@ -138,6 +137,43 @@ impl Default for MessageDefaults {
             dns_name: dns_name().to_owned(),
             use_localtime: false,
         }
+    }
+}
+
+impl MessageDefaults {
+    /// Sets the sender of messages without `from_email` (Django's `DEFAULT_FROM_EMAIL`).
+    ///
+    /// ```
+    /// let d = djrs_mail::MessageDefaults::default().default_from_email("shop@example.com");
+    /// assert_eq!(d.default_from_email, "shop@example.com");
+    /// ```
+    #[must_use]
+    pub fn default_from_email(mut self, from: impl Into<String>) -> Self {
+        self.default_from_email = from.into();
+        self
+    }
+
+    /// Sets the domain of generated Message-IDs.
+    ///
+    /// ```
+    /// let d = djrs_mail::MessageDefaults::default().dns_name("mx.example.com");
+    /// assert_eq!(d.dns_name, "mx.example.com");
+    /// ```
+    #[must_use]
+    pub fn dns_name(mut self, name: impl Into<String>) -> Self {
+        self.dns_name = name.into();
+        self
+    }
+
+    /// Writes `Date` in local time (`true`) or UTC (Django's `EMAIL_USE_LOCALTIME`).
+    ///
+    /// ```
+    /// assert!(djrs_mail::MessageDefaults::default().use_localtime(true).use_localtime);
+    /// ```
+    #[must_use]
+    pub fn use_localtime(mut self, local: bool) -> Self {
+        self.use_localtime = local;
+        self
     }
 }
 

@@ -18,10 +18,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::backend::{Backend, BoxFuture, SendOptions};
 use crate::error::{Error, Result};
 use crate::message::{EmailMessage, Policy};
+use crate::settings::Security;
 
 mod config;
 
-pub use config::{Security, SmtpConfig};
+pub use config::SmtpConfig;
 
 /// The DER bytes of the first `CERTIFICATE` block of a PEM file.
 fn first_pem_certificate(pem: &[u8]) -> Option<Vec<u8>> {

@@ -393,11 +393,10 @@ fn check_headers(case: &str, parsed: &mailparse::ParsedMail<'_>, expected: &Valu
 #[test]
 fn every_recorded_case() {
     let data = data();
-    let defaults = MessageDefaults {
-        default_from_email: "webmaster@localhost".into(),
-        dns_name: "golden.invalid".into(),
-        use_localtime: false,
-    };
+    let defaults = MessageDefaults::default()
+        .default_from_email("webmaster@localhost")
+        .dns_name("golden.invalid")
+        .use_localtime(false);
     let cases = data["cases"].as_array().unwrap();
     assert_eq!(
         cases.len(),

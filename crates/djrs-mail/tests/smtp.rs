@@ -647,11 +647,9 @@ async fn without_a_configured_timeout_a_stuck_send_still_ends() {
     bounded(async {
         let (port, hold) = silent_server().await;
         // Django's EMAIL_TIMEOUT = None, through the settings and through the config.
-        let settings = MailSettings {
-            email_host: "127.0.0.1".into(),
-            email_port: port,
-            ..MailSettings::default()
-        };
+        let mut settings = MailSettings::default();
+        settings.email_host = "127.0.0.1".into();
+        settings.email_port = port;
         let from_settings = SmtpConfig::from_settings(&settings).unwrap();
         assert_eq!(from_settings.timeout, Some(SmtpConfig::DEFAULT_TIMEOUT));
         let mut config = SmtpConfig::new("127.0.0.1", port);
@@ -706,10 +704,8 @@ fn passwords_stay_out_of_errors_and_debug_output() {
     let text = format!("{err} {err:?}");
     assert!(!text.contains("pa55word"), "{text}");
     assert!(text.contains("user:***@host"), "{text}");
-    let settings = MailSettings {
-        email_host_password: "pa55word".into(),
-        ..MailSettings::default()
-    };
+    let mut settings = MailSettings::default();
+    settings.email_host_password = "pa55word".into();
     for shown in [
         format!("{settings:?}"),
         serde_json::to_string(&settings).unwrap(),
@@ -722,10 +718,8 @@ fn passwords_stay_out_of_errors_and_debug_output() {
 #[test]
 fn an_email_timeout_that_fits_no_duration_is_a_config_error() {
     for seconds in [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e300] {
-        let settings = MailSettings {
-            email_timeout: Some(seconds),
-            ..MailSettings::default()
-        };
+        let mut settings = MailSettings::default();
+        settings.email_timeout = Some(seconds);
         assert!(
             matches!(SmtpConfig::from_settings(&settings), Err(Error::Config(_))),
             "{seconds}"

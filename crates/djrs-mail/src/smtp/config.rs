@@ -1,25 +1,11 @@
 //! The SMTP backend's configuration: [`SmtpConfig`] built in code, from Django's settings or
-//! from an `smtp://` URL, and the [`Security`] of the connection.
+//! from an `smtp://` URL.
 
 use std::fmt;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::settings::MailSettings;
-
-/// How the connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Security {
-    /// Plain SMTP (`EMAIL_USE_TLS` and `EMAIL_USE_SSL` both false).
-    #[default]
-    None,
-    /// STARTTLS, required: a server that does not offer it, or an upgrade that fails, ends the
-    /// connection before any mail command (`EMAIL_USE_TLS`).
-    StartTls,
-    /// Implicit TLS from the first byte, usually port 465 (`EMAIL_USE_SSL`).
-    Tls,
-}
+use crate::settings::{MailSettings, Security};
 
 /// The SMTP backend's configuration.
 ///
@@ -35,6 +21,7 @@ pub enum Security {
 /// assert_eq!(config.port, 587);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SmtpConfig {
     /// The server's host name (also the name its certificate must carry).
     pub host: String,
@@ -206,12 +193,21 @@ impl SmtpConfig {
     /// The configuration Django's settings describe.
     ///
     /// # Errors
-    /// [`Error::Config`] for TLS with SSL, or unreadable certificate files.
+    /// [`Error::TlsWithSsl`] when `EMAIL_USE_TLS` and `EMAIL_USE_SSL` are both set,
+    /// [`Error::Config`] for the other unusable settings or unreadable certificate files.
     ///
     /// ```
-    /// let settings = djrs_mail::MailSettings { email_use_tls: true, email_port: 587, email_timeout: Some(5.0), ..Default::default() };
-    /// let config = djrs_mail::SmtpConfig::from_settings(&settings)?;
-    /// assert_eq!(config.security, djrs_mail::Security::StartTls);
+    /// use djrs_mail::{Error, MailSettings, Security, SmtpConfig};
+    ///
+    /// let mut settings = MailSettings::default();
+    /// settings.email_use_tls = true;
+    /// settings.email_port = 587;
+    /// settings.email_timeout = Some(5.0);
+    /// let config = SmtpConfig::from_settings(&settings)?;
+    /// assert_eq!(config.security, Security::StartTls);
+    ///
+    /// settings.email_use_ssl = true;
+    /// assert!(matches!(SmtpConfig::from_settings(&settings), Err(Error::TlsWithSsl)));
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
     pub fn from_settings(settings: &MailSettings) -> Result<Self> {
@@ -222,13 +218,7 @@ impl SmtpConfig {
         };
         let mut config = Self::new(settings.email_host.clone(), settings.email_port)
             .max_connections(settings.email_pool_size);
-        config.security = if settings.email_use_tls {
-            Security::StartTls
-        } else if settings.email_use_ssl {
-            Security::Tls
-        } else {
-            Security::None
-        };
+        config.security = settings.security()?;
         if !settings.email_host_user.is_empty() && !settings.email_host_password.is_empty() {
             config = config.credentials(
                 settings.email_host_user.clone(),
