@@ -1,13 +1,39 @@
-//! Addresses as Django takes them (`"Name <local@domain>"` strings): validation, the header
-//! form Python's email package writes (IDN domains punycoded, non-ASCII names as encoded
-//! words) and the SMTP envelope form (Django's `prep_address`).
+//! Addresses as Django takes them (`"Name <local@domain>"` strings), parsed once into a
+//! [`Mailbox`] when they enter a message: validation, the header form Python's email package
+//! writes (IDN domains punycoded, non-ASCII names as encoded words) and the SMTP envelope form
+//! (Django's `prep_address`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::encode::{Folder, has_line_break, split_ws};
 use crate::error::{Error, Result};
 
-/// One parsed address.
+/// One address, parsed and checked when it enters a message: `"Name <local@domain>"`,
+/// `local@domain` or a bare local mailbox such as `webmaster`, as Django takes them.
+///
+/// A line break, a malformed address or a domain that is not a valid internationalized name is
+/// an error here, before any rendering or sending. The text given is kept: it is what
+/// [`Mailbox::as_str`], `Display`, serde and [`EmailMessage::recipients`](crate::EmailMessage::recipients)
+/// give back.
+///
+/// ```
+/// use djrs_mail::Mailbox;
+///
+/// let ann: Mailbox = "Ann Example <ann@exämple.com>".parse()?;
+/// assert_eq!(ann.display_name(), Some("Ann Example"));
+/// assert_eq!(ann.addr_spec(), "ann@xn--exmple-cua.com");
+/// assert_eq!(ann.as_str(), "Ann Example <ann@exämple.com>");
+/// assert!(Mailbox::parse("not an address").is_err());
+/// assert!(Mailbox::parse("a@example.com\nBcc: victim@example.com").unwrap_err().is_bad_message());
+/// # Ok::<(), djrs_mail::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Mailbox {
+pub struct Mailbox {
+    /// The address as given.
+    text: String,
     /// The display name, as written (quotes removed, escapes resolved).
     pub(crate) name: Option<String>,
     /// Whether the display name was quoted in the source.
@@ -86,8 +112,67 @@ pub(crate) fn ascii_domain(original: &str, domain: &str) -> Result<String> {
 }
 
 impl Mailbox {
+    /// Parses one address.
+    ///
+    /// # Errors
+    /// [`Error::BadHeader`] for a line break, [`Error::InvalidAddress`] for anything else
+    /// that is not an address.
+    ///
+    /// ```
+    /// let m = djrs_mail::Mailbox::parse("webmaster")?;
+    /// assert_eq!(m.addr_spec(), "webmaster");
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    pub fn parse(address: &str) -> Result<Self> {
+        Self::parse_in(address, "address")
+    }
+
+    /// The address as given.
+    ///
+    /// ```
+    /// let m = djrs_mail::Mailbox::parse(" a@example.com")?;
+    /// assert_eq!(m.as_str(), " a@example.com");
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The display name, unquoted (`None` without one).
+    ///
+    /// ```
+    /// let m = djrs_mail::Mailbox::parse("\"Doe, John\" <j@example.com>")?;
+    /// assert_eq!(m.display_name(), Some("Doe, John"));
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    #[must_use]
+    pub fn display_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The addr-spec (`local@domain`) with the domain punycoded.
+    ///
+    /// ```
+    /// let m = djrs_mail::Mailbox::parse("Jörg <jm@müller.example>")?;
+    /// assert_eq!(m.addr_spec(), "jm@xn--mller-kva.example");
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    #[must_use]
+    pub fn addr_spec(&self) -> String {
+        match &self.domain {
+            // Parsing checked that the domain converts.
+            Some(domain) => format!(
+                "{}@{}",
+                self.local,
+                ascii_domain(&self.text, domain).unwrap_or_else(|_| domain.clone())
+            ),
+            None => self.local.clone(),
+        }
+    }
+
     /// Parses one address. `header` names the header for injection errors.
-    pub(crate) fn parse(input: &str, header: &str) -> Result<Self> {
+    pub(crate) fn parse_in(input: &str, header: &str) -> Result<Self> {
         if has_line_break(input) {
             return Err(Error::BadHeader {
                 name: header.to_owned(),
@@ -151,6 +236,7 @@ impl Mailbox {
             ascii_domain(input, domain)?;
         }
         Ok(Self {
+            text: input.to_owned(),
             name,
             quoted,
             local: local.to_owned(),
@@ -158,24 +244,11 @@ impl Mailbox {
         })
     }
 
-    /// The addr-spec with an ASCII domain.
-    pub(crate) fn addr_spec(&self, original: &str) -> Result<String> {
-        Ok(match &self.domain {
-            Some(domain) => format!("{}@{}", self.local, ascii_domain(original, domain)?),
-            None => self.local.clone(),
-        })
-    }
-
     /// Writes the address into a folding header, as Python's address header does.
-    pub(crate) fn write(
-        &self,
-        original: &str,
-        folder: &mut Folder,
-        text: &mut String,
-    ) -> Result<()> {
+    pub(crate) fn write(&self, folder: &mut Folder, text: &mut String) -> Result<()> {
         // `text` collects the literal form for the fast path; `folder` the folded one.
         let domain = match &self.domain {
-            Some(domain) => Some(ascii_domain(original, domain)?),
+            Some(domain) => Some(ascii_domain(&self.text, domain)?),
             None => None,
         };
         let spec_tail = domain.as_ref().map(|d| format!("@{d}")).unwrap_or_default();
@@ -241,6 +314,68 @@ impl Mailbox {
     }
 }
 
+impl FromStr for Mailbox {
+    type Err = Error;
+
+    fn from_str(address: &str) -> Result<Self> {
+        Self::parse(address)
+    }
+}
+
+impl TryFrom<&str> for Mailbox {
+    type Error = Error;
+
+    fn try_from(address: &str) -> Result<Self> {
+        Self::parse(address)
+    }
+}
+
+impl TryFrom<String> for Mailbox {
+    type Error = Error;
+
+    fn try_from(address: String) -> Result<Self> {
+        Self::parse(&address)
+    }
+}
+
+impl AsRef<str> for Mailbox {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl PartialEq<str> for Mailbox {
+    fn eq(&self, other: &str) -> bool {
+        self.text == other
+    }
+}
+
+impl PartialEq<&str> for Mailbox {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+/// A mailbox is serialised as the text it was parsed from, and parsed again when read.
+impl Serialize for Mailbox {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Mailbox {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Validates a list of addresses (empty strings are allowed and skipped, as Django's
 /// `recipients()` does).
 pub(crate) fn parse_list(header: &str, items: &[String]) -> Result<Vec<Option<Mailbox>>> {
@@ -250,7 +385,7 @@ pub(crate) fn parse_list(header: &str, items: &[String]) -> Result<Vec<Option<Ma
             if item.is_empty() {
                 Ok(None)
             } else {
-                Mailbox::parse(item, header).map(Some)
+                Mailbox::parse_in(item, header).map(Some)
             }
         })
         .collect()
@@ -261,28 +396,35 @@ pub(crate) fn parse_list(header: &str, items: &[String]) -> Result<Vec<Option<Ma
 /// a line of its own is folded where it starts.
 pub(crate) fn fold_address_header(name: &str, items: &[String]) -> Result<String> {
     let parsed = parse_list(name, items)?;
+    let refs: Vec<Option<&Mailbox>> = parsed.iter().map(Option::as_ref).collect();
+    fold_mailboxes(name, &refs)
+}
+
+/// [`fold_address_header`] for addresses already parsed; `None` is an empty item, written as
+/// nothing between its commas (Python writes `To: , a@example.com`).
+pub(crate) fn fold_mailboxes(name: &str, items: &[Option<&Mailbox>]) -> Result<String> {
     // Each address folded alone (from a fresh folder, so starting with ":"), for the
     // decision where it goes.
     let mut pieces = Vec::with_capacity(items.len());
     let mut literal = String::new();
-    for (i, (item, mailbox)) in items.iter().zip(&parsed).enumerate() {
+    for (i, mailbox) in items.iter().enumerate() {
         if i > 0 {
             literal.push_str(", ");
         }
         let mut piece_folder = Folder::new("");
         let mut text = String::new();
         if let Some(mailbox) = mailbox {
-            mailbox.write(item, &mut piece_folder, &mut text)?;
+            mailbox.write(&mut piece_folder, &mut text)?;
         }
         literal.push_str(&text);
-        pieces.push((item, mailbox, piece_folder.finish()));
+        pieces.push((mailbox, piece_folder.finish()));
     }
     let first_line = format!("{name}: {literal}");
     if literal.is_ascii() && first_line.len() <= crate::encode::MAX_LINE {
         return Ok(first_line);
     }
     let mut folder = Folder::new(name);
-    for (i, (item, mailbox, folded)) in pieces.into_iter().enumerate() {
+    for (i, (mailbox, folded)) in pieces.into_iter().enumerate() {
         let piece = folded.strip_prefix(':').unwrap_or(&folded);
         if i > 0 {
             folder.push_raw(",");
@@ -292,7 +434,7 @@ pub(crate) fn fold_address_header(name: &str, items: &[String]) -> Result<String
             // header's folder, its encoded words fill the current line as Python's do.
             Some(mailbox) if piece.contains('\n') => {
                 folder.push_ws(" ");
-                mailbox.write(item, &mut folder, &mut String::new())?;
+                mailbox.write(&mut folder, &mut String::new())?;
             }
             _ if folder.line_len() + 1 + piece.len() <= crate::encode::MAX_LINE => {
                 folder.push_raw(" ");
@@ -304,30 +446,37 @@ pub(crate) fn fold_address_header(name: &str, items: &[String]) -> Result<String
     Ok(folder.finish())
 }
 
-/// Django's `EmailBackend.prep_address()`: the envelope address (addr-spec, ASCII domain).
-/// A non-ASCII local part is refused unless the server supports SMTPUTF8.
+/// Django's `EmailBackend.prep_address()` for an address given as text.
 pub(crate) fn envelope_address(address: &str, smtputf8: bool) -> Result<String> {
-    let mailbox = Mailbox::parse(address, "envelope")?;
-    if let Some(name) = mailbox.name.as_deref().filter(|_| !mailbox.quoted) {
-        // Python's strict address parser, which Django's prep_address uses, reads an unquoted
-        // comma as a second address and a period as an obsolete phrase.
-        if name.contains(',') {
-            return Err(Error::address(address, "must be a single address"));
+    Mailbox::parse_in(address, "envelope")?.envelope(smtputf8)
+}
+
+impl Mailbox {
+    /// Django's `EmailBackend.prep_address()`: the envelope address (addr-spec, ASCII
+    /// domain). A non-ASCII local part is refused unless the server supports SMTPUTF8.
+    pub(crate) fn envelope(&self, smtputf8: bool) -> Result<String> {
+        let (mailbox, address) = (self, self.text.as_str());
+        if let Some(name) = mailbox.name.as_deref().filter(|_| !mailbox.quoted) {
+            // Python's strict address parser, which Django's prep_address uses, reads an unquoted
+            // comma as a second address and a period as an obsolete phrase.
+            if name.contains(',') {
+                return Err(Error::address(address, "must be a single address"));
+            }
+            if name.contains('.') {
+                return Err(Error::address(
+                    address,
+                    "period in 'phrase': quote the display name",
+                ));
+            }
         }
-        if name.contains('.') {
+        if !smtputf8 && !mailbox.local.is_ascii() {
             return Err(Error::address(
                 address,
-                "period in 'phrase': quote the display name",
+                "local-part contains non-ASCII characters and the server does not support SMTPUTF8",
             ));
         }
+        Ok(mailbox.addr_spec())
     }
-    if !smtputf8 && !mailbox.local.is_ascii() {
-        return Err(Error::address(
-            address,
-            "local-part contains non-ASCII characters and the server does not support SMTPUTF8",
-        ));
-    }
-    mailbox.addr_spec(address)
 }
 
 #[cfg(test)]
@@ -335,14 +484,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_mailbox_keeps_its_text_and_reads_back_through_serde() {
+        let cases: &[(&str, Option<&str>, &str)] = &[
+            ("a@example.com", None, "a@example.com"),
+            (" Ann <ann@example.com> ", Some("Ann"), "ann@example.com"),
+            (
+                "\"Doe, John\" <j@exämple.com>",
+                Some("Doe, John"),
+                "j@xn--exmple-cua.com",
+            ),
+            ("webmaster", None, "webmaster"),
+        ];
+        for (text, name, spec) in cases {
+            let mailbox: Mailbox = text.parse().unwrap();
+            assert_eq!(mailbox.as_str(), *text);
+            assert_eq!(mailbox.to_string(), *text);
+            assert_eq!(mailbox.display_name(), *name, "{text}");
+            assert_eq!(mailbox.addr_spec(), *spec, "{text}");
+            let json = serde_json::to_string(&mailbox).unwrap();
+            assert_eq!(serde_json::from_str::<Mailbox>(&json).unwrap(), mailbox);
+        }
+        assert!(serde_json::from_str::<Mailbox>("\"not an address\"").is_err());
+        assert!(Mailbox::try_from("").is_err());
+        assert!(Mailbox::try_from(String::from("a@")).is_err());
+    }
+
+    #[test]
     fn parses_the_usual_forms() {
-        let m = Mailbox::parse("Jörg Müller <jm@müller.example>", "To").unwrap();
+        let m = Mailbox::parse_in("Jörg Müller <jm@müller.example>", "To").unwrap();
         assert_eq!(m.name.as_deref(), Some("Jörg Müller"));
-        assert_eq!(m.addr_spec("x").unwrap(), "jm@xn--mller-kva.example");
-        let m = Mailbox::parse("\"Jo \\\"Q\\\" Public\" <jq@example.com>", "To").unwrap();
+        assert_eq!(m.addr_spec(), "jm@xn--mller-kva.example");
+        let m = Mailbox::parse_in("\"Jo \\\"Q\\\" Public\" <jq@example.com>", "To").unwrap();
         assert_eq!(m.name.as_deref(), Some("Jo \"Q\" Public"));
         assert!(
-            Mailbox::parse("webmaster", "From")
+            Mailbox::parse_in("webmaster", "From")
                 .unwrap()
                 .domain
                 .is_none()
@@ -360,17 +535,17 @@ mod tests {
             "a..b@c",
             "x <a@b",
         ] {
-            assert!(Mailbox::parse(bad, "To").is_err(), "{bad}");
+            assert!(Mailbox::parse_in(bad, "To").is_err(), "{bad}");
         }
         assert!(matches!(
-            Mailbox::parse("a@b\nBcc: c@d", "To"),
+            Mailbox::parse_in("a@b\nBcc: c@d", "To"),
             Err(Error::BadHeader { .. })
         ));
     }
 
     /// Parses `input` as a `To` address; the error as its message.
     fn parse(input: &str) -> std::result::Result<Mailbox, String> {
-        Mailbox::parse(input, "To").map_err(|err| err.to_string())
+        Mailbox::parse_in(input, "To").map_err(|err| err.to_string())
     }
 
     #[test]

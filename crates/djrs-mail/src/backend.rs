@@ -70,7 +70,7 @@ impl SendOptions {
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mailer = Mailer::new(Counting);
-/// assert_eq!(mailer.send(&EmailMessage::new("S", "B").to(["a@example.com"])).await?, 1);
+/// assert_eq!(mailer.send(&EmailMessage::new("S", "B").to(["a@example.com"])?).await?, 1);
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
 pub trait Backend: Send + Sync + fmt::Debug + 'static {
@@ -105,7 +105,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
 /// let mailer = Mailer::new(ConsoleBackend::to_writer(SharedBuf(buffer.clone())));
-/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])).await?;
+/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])?).await?;
 /// let written = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
 /// assert!(written.contains("Subject: Hi\n"));
 /// assert!(written.ends_with(&format!("{}\n", "-".repeat(79))));
@@ -202,7 +202,7 @@ impl Backend for ConsoleBackend {
 /// let dir = tempfile::tempdir().unwrap();
 /// let backend = FileBackend::new(dir.path())?;
 /// let mailer = Mailer::new(backend.clone());
-/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])).await?;
+/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])?).await?;
 /// let written = std::fs::read_to_string(backend.file().unwrap()).unwrap();
 /// assert!(written.contains("Subject: Hi\n"));
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
@@ -315,7 +315,7 @@ impl Backend for FileBackend {
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let outbox = LocmemBackend::new();
 /// let mailer = Mailer::new(outbox.clone());
-/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])).await?;
+/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])?).await?;
 /// assert_eq!(outbox.outbox()[0].subject, "Hi");
 /// outbox.clear();
 /// assert!(outbox.outbox().is_empty());
@@ -372,10 +372,12 @@ impl Backend for LocmemBackend {
                 // Rendering validates every header, as Django's locmem backend does.
                 message.message_with(&options.defaults, Policy::Default)?;
                 // Django's messages carry DEFAULT_FROM_EMAIL from construction; so do these.
+                // (A `From` extra header may stand in for an unusable one; then none is stored.)
                 let mut stored = message.clone();
-                stored
-                    .from_email
-                    .get_or_insert_with(|| options.defaults.default_from_email.clone());
+                if stored.from_email.is_none() {
+                    stored.from_email =
+                        crate::Mailbox::parse_in(&options.defaults.default_from_email, "From").ok();
+                }
                 lock(&self.outbox).push(stored);
                 sent += 1;
             }
@@ -390,7 +392,7 @@ impl Backend for LocmemBackend {
 /// use djrs_mail::{DummyBackend, EmailMessage, Mailer};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mailer = Mailer::new(DummyBackend);
-/// assert_eq!(mailer.send_messages(&[EmailMessage::new("S", "B").to(["a@example.com"])]).await?, 1);
+/// assert_eq!(mailer.send_messages(&[EmailMessage::new("S", "B").to(["a@example.com"])?]).await?, 1);
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
 #[derive(Debug, Clone, Copy, Default)]

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::address::{fold_address_header, parse_list};
+use crate::address::{fold_address_header, fold_mailboxes};
 use crate::encode::{fold_unstructured, has_line_break};
 use crate::error::{Error, Result};
 use crate::message::{EmailMessage, MessageDefaults};
@@ -65,29 +65,25 @@ pub(crate) fn header_block(msg: &EmailMessage, defaults: &MessageDefaults) -> Re
             .map(|(_, v)| v)
     };
     out.push(fold_unstructured("Subject", &msg.subject));
-    let from = match extra("From") {
-        Some(value) => split_addresses(value),
-        None => vec![
-            msg.from_email
-                .clone()
-                .unwrap_or_else(|| defaults.default_from_email.clone()),
-        ],
-    };
-    out.push(fold_address_header("From", &from)?);
+    out.push(match (extra("From"), &msg.from_email) {
+        (Some(value), _) => fold_address_header("From", &split_addresses(value))?,
+        (None, Some(from)) => fold_mailboxes("From", &[Some(from)])?,
+        (None, None) => {
+            fold_address_header("From", std::slice::from_ref(&defaults.default_from_email))?
+        }
+    });
     for (name, list) in [
         ("To", &msg.to),
         ("Cc", &msg.cc),
         ("Reply-To", &msg.reply_to),
     ] {
-        parse_list(name, list)?;
         if list.is_empty() {
             continue;
         }
-        let items = match extra(name) {
-            Some(value) => split_addresses(value),
-            None => list.clone(),
-        };
-        out.push(fold_address_header(name, &items)?);
+        out.push(match extra(name) {
+            Some(value) => fold_address_header(name, &split_addresses(value))?,
+            None => fold_mailboxes(name, &list.iter().map(Some).collect::<Vec<_>>())?,
+        });
     }
     if extra("Date").is_none() {
         let date = if defaults.use_localtime {
@@ -273,16 +269,17 @@ mod tests {
                 .map(|h| h.split_once(':').unwrap().0.to_owned())
                 .collect()
         };
-        let plain = EmailMessage::new("S", "B").to(["a@example.com"]);
+        let plain = EmailMessage::new("S", "B").to(["a@example.com"]).unwrap();
         assert_eq!(
             names(&plain),
             ["Subject", "From", "To", "Date", "Message-ID"]
         );
         let full = EmailMessage::new("S", "B")
             .to(["a@example.com"])
-            .cc(["c@example.com"])
-            .reply_to(["r@example.com"])
-            .bcc(["hidden@example.com"])
+            .and_then(|m| m.cc(["c@example.com"]))
+            .and_then(|m| m.reply_to(["r@example.com"]))
+            .and_then(|m| m.bcc(["hidden@example.com"]))
+            .unwrap()
             .header("Message-ID", "<fixed@example.com>")
             .header("To", "Override <o@example.com>")
             .header("X-Tag", "v");

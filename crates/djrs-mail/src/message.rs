@@ -1,11 +1,22 @@
-//! [`EmailMessage`] (with Django's `EmailMultiAlternatives` API) and its RFC 5322 form.
+//! [`EmailMessage`] (with Django's `EmailMultiAlternatives` API): what a message is and how it
+//! is built. Rendering lives beside it: the header block in `headers.rs`, the MIME tree in
+//! `mime.rs`, the encodings in `encode.rs`, addresses in `address.rs`.
+//!
+//! The shape: the fields are the message, with Django's attribute names, public as Django's
+//! attributes are (`msg.subject`, `mail.outbox[0].to`); the chained methods are Django's
+//! constructor keywords and `attach*` methods. Both exist because they do different jobs: the
+//! methods parse and normalise what comes in (addresses become [`Mailbox`]es once, MIME types are
+//! guessed, `text/*` bytes decoded), so they are fallible where Django's constructor would be;
+//! the fields hold only checked values, so reading and assigning them needs no re-checking. What
+//! the types cannot rule out (a line break in a subject or an extra header) is checked when the
+//! message is rendered, as Django does.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::address::{envelope_address, parse_list};
+use crate::address::{Mailbox, envelope_address};
 use crate::encode::has_line_break;
 use crate::error::{Error, Result};
 use crate::headers::header_block;
@@ -113,7 +124,7 @@ pub enum Policy {
 /// let defaults = MessageDefaults::default()
 ///     .default_from_email("noreply@example.com")
 ///     .dns_name("mail.example.com");
-/// let bytes = EmailMessage::new("Hi", "Body").to(["a@example.com"]).message_with(&defaults, Policy::Default)?;
+/// let bytes = EmailMessage::new("Hi", "Body").to(["a@example.com"])?.message_with(&defaults, Policy::Default)?;
 /// let text = String::from_utf8(bytes).unwrap();
 /// assert!(text.contains("From: noreply@example.com\n"));
 /// assert!(text.contains("@mail.example.com>\n"));
@@ -203,16 +214,18 @@ pub fn dns_name() -> &'static str {
 
 /// An email message, with Django's fields and rules.
 ///
-/// Fields are public, as Django's attributes are; the builder methods set them in a chain.
-/// `from_email` falls back to `DEFAULT_FROM_EMAIL`; `to`, `cc`, `bcc` and `reply_to` are lists.
+/// Fields are public, as Django's attributes are; the chained methods are Django's constructor
+/// keywords. Addresses are parsed into [`Mailbox`]es when they enter (a malformed one is an
+/// error at [`EmailMessage::to`], not at send time), so `from_email`, `to`, `cc`, `bcc` and
+/// `reply_to` only ever hold valid addresses. `from_email` falls back to `DEFAULT_FROM_EMAIL`.
 ///
 /// ```
 /// use djrs_mail::EmailMessage;
 ///
 /// let msg = EmailMessage::new("Hello", "Plain body")
-///     .from_email("Shop <shop@example.com>")
-///     .to(["ann@example.com"])
-///     .bcc(["audit@example.com"])
+///     .from_email("Shop <shop@example.com>")?
+///     .to(["ann@example.com"])?
+///     .bcc(["audit@example.com"])?
 ///     .header("X-Campaign", "spring")
 ///     .attach_alternative("<p>HTML body</p>", "text/html")
 ///     .attach("notes.txt", "some notes", None);
@@ -229,15 +242,15 @@ pub struct EmailMessage {
     /// The body (`text/plain`, or the type named by `content_subtype`).
     pub body: String,
     /// The sender; `None` uses `DEFAULT_FROM_EMAIL`.
-    pub from_email: Option<String>,
+    pub from_email: Option<Mailbox>,
     /// `To` recipients.
-    pub to: Vec<String>,
+    pub to: Vec<Mailbox>,
     /// `Cc` recipients.
-    pub cc: Vec<String>,
+    pub cc: Vec<Mailbox>,
     /// Blind copies: in the envelope only, never in the headers.
-    pub bcc: Vec<String>,
+    pub bcc: Vec<Mailbox>,
     /// `Reply-To` addresses.
-    pub reply_to: Vec<String>,
+    pub reply_to: Vec<Mailbox>,
     /// Extra headers in order (Django's `extra_headers`). `From`, `To`, `Cc` and `Reply-To`
     /// given here replace the generated ones; `Date` and `Message-ID` stop their generation.
     pub headers: Vec<(String, String)>,
@@ -267,64 +280,93 @@ impl EmailMessage {
         }
     }
 
-    /// Sets the sender (`"Name <addr>"` or `addr`).
+    /// Sets the sender (`"Name <addr>"` or `addr`), parsed now; an empty string leaves
+    /// `DEFAULT_FROM_EMAIL` in charge, as Django's `from_email or DEFAULT_FROM_EMAIL` does.
+    ///
+    /// # Errors
+    /// [`Error::BadHeader`] for a line break, [`Error::InvalidAddress`] for a malformed
+    /// address.
     ///
     /// ```
-    /// let msg = djrs_mail::EmailMessage::new("S", "B").from_email("me@example.com");
-    /// assert_eq!(msg.from_email.as_deref(), Some("me@example.com"));
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").from_email("Me <me@example.com>")?;
+    /// assert_eq!(msg.from_email.unwrap().addr_spec(), "me@example.com");
+    /// assert!(djrs_mail::EmailMessage::new("S", "B").from_email("me@").is_err());
+    /// # Ok::<(), djrs_mail::Error>(())
     /// ```
-    #[must_use]
-    pub fn from_email(mut self, from: impl Into<String>) -> Self {
-        self.from_email = Some(from.into());
-        self
+    pub fn from_email(mut self, from: impl AsRef<str>) -> Result<Self> {
+        let from = from.as_ref();
+        self.from_email = if from.is_empty() {
+            None
+        } else {
+            Some(Mailbox::parse_in(from, "From")?)
+        };
+        Ok(self)
     }
 
-    /// Adds `To` recipients.
+    /// Adds `To` recipients, parsed now (empty strings are skipped, as Django's
+    /// `recipients()` skips them).
+    ///
+    /// # Errors
+    /// [`Error::BadHeader`] for a line break, [`Error::InvalidAddress`] for a malformed
+    /// address.
     ///
     /// ```
-    /// let msg = djrs_mail::EmailMessage::new("S", "B").to(["a@example.com", "B <b@example.com>"]);
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").to(["a@example.com", "B <b@example.com>"])?;
     /// assert_eq!(msg.to.len(), 2);
+    /// assert!(djrs_mail::EmailMessage::new("S", "B").to(["a@example.com\nBcc: x@example.com"]).is_err());
+    /// # Ok::<(), djrs_mail::Error>(())
     /// ```
-    #[must_use]
-    pub fn to<I: IntoIterator<Item = S>, S: Into<String>>(mut self, to: I) -> Self {
-        self.to.extend(to.into_iter().map(Into::into));
-        self
+    pub fn to<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, to: I) -> Result<Self> {
+        self.to.extend(parse_addresses("To", to)?);
+        Ok(self)
     }
 
-    /// Adds `Cc` recipients.
+    /// Adds `Cc` recipients, parsed now.
+    ///
+    /// # Errors
+    /// As [`EmailMessage::to`].
     ///
     /// ```
-    /// let msg = djrs_mail::EmailMessage::new("S", "B").cc(["c@example.com"]);
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").cc(["c@example.com"])?;
     /// assert_eq!(msg.cc, ["c@example.com"]);
+    /// # Ok::<(), djrs_mail::Error>(())
     /// ```
-    #[must_use]
-    pub fn cc<I: IntoIterator<Item = S>, S: Into<String>>(mut self, cc: I) -> Self {
-        self.cc.extend(cc.into_iter().map(Into::into));
-        self
+    pub fn cc<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, cc: I) -> Result<Self> {
+        self.cc.extend(parse_addresses("Cc", cc)?);
+        Ok(self)
     }
 
-    /// Adds blind-copy recipients.
+    /// Adds blind-copy recipients, parsed now.
+    ///
+    /// # Errors
+    /// As [`EmailMessage::to`].
     ///
     /// ```
-    /// let msg = djrs_mail::EmailMessage::new("S", "B").bcc(["hidden@example.com"]);
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").bcc(["hidden@example.com"])?;
     /// assert_eq!(msg.recipients(), ["hidden@example.com"]);
+    /// # Ok::<(), djrs_mail::Error>(())
     /// ```
-    #[must_use]
-    pub fn bcc<I: IntoIterator<Item = S>, S: Into<String>>(mut self, bcc: I) -> Self {
-        self.bcc.extend(bcc.into_iter().map(Into::into));
-        self
+    pub fn bcc<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, bcc: I) -> Result<Self> {
+        self.bcc.extend(parse_addresses("Bcc", bcc)?);
+        Ok(self)
     }
 
-    /// Adds `Reply-To` addresses.
+    /// Adds `Reply-To` addresses, parsed now.
+    ///
+    /// # Errors
+    /// As [`EmailMessage::to`].
     ///
     /// ```
-    /// let msg = djrs_mail::EmailMessage::new("S", "B").reply_to(["help@example.com"]);
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").reply_to(["help@example.com"])?;
     /// assert_eq!(msg.reply_to, ["help@example.com"]);
+    /// # Ok::<(), djrs_mail::Error>(())
     /// ```
-    #[must_use]
-    pub fn reply_to<I: IntoIterator<Item = S>, S: Into<String>>(mut self, reply_to: I) -> Self {
-        self.reply_to.extend(reply_to.into_iter().map(Into::into));
-        self
+    pub fn reply_to<I: IntoIterator<Item = S>, S: AsRef<str>>(
+        mut self,
+        reply_to: I,
+    ) -> Result<Self> {
+        self.reply_to.extend(parse_addresses("Reply-To", reply_to)?);
+        Ok(self)
     }
 
     /// Adds an extra header.
@@ -468,11 +510,12 @@ impl EmailMessage {
         self
     }
 
-    /// Django's `recipients()`: `to`, `cc` and `bcc` without empty entries.
+    /// Django's `recipients()`: `to`, `cc` and `bcc`, as given (empty strings never entered).
     ///
     /// ```
-    /// let msg = djrs_mail::EmailMessage::new("S", "B").to(["", "a@example.com"]).cc(["c@example.com"]);
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").to(["", "a@example.com"])?.cc(["c@example.com"])?;
     /// assert_eq!(msg.recipients(), ["a@example.com", "c@example.com"]);
+    /// # Ok::<(), djrs_mail::Error>(())
     /// ```
     #[must_use]
     pub fn recipients(&self) -> Vec<&str> {
@@ -480,8 +523,7 @@ impl EmailMessage {
             .iter()
             .chain(&self.cc)
             .chain(&self.bcc)
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
+            .map(Mailbox::as_str)
             .collect()
     }
 
@@ -511,7 +553,7 @@ impl EmailMessage {
     /// a malformed address, and the other message errors.
     ///
     /// ```
-    /// let bytes = djrs_mail::EmailMessage::new("Hi", "Body").to(["a@example.com"]).message()?;
+    /// let bytes = djrs_mail::EmailMessage::new("Hi", "Body").to(["a@example.com"])?.message()?;
     /// assert!(bytes.starts_with(b"Content-Type: text/plain; charset=\"utf-8\"\r\n"));
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
@@ -547,11 +589,11 @@ impl EmailMessage {
     /// As [`EmailMessage::message`].
     ///
     /// ```
-    /// assert!(djrs_mail::EmailMessage::new("ok", "B").to(["bad address"]).validate().is_err());
+    /// let msg = djrs_mail::EmailMessage::new("ok", "B").header("X-Tag", "a\nBcc: x@example.com");
+    /// assert!(msg.validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<()> {
         header_block(self, &MessageDefaults::default()).map(drop)?;
-        parse_list("Bcc", &self.bcc)?;
         for attachment in &self.attachments {
             if attachment.filename.as_deref().is_some_and(has_line_break) {
                 return Err(Error::BadHeader {
@@ -576,30 +618,48 @@ impl EmailMessage {
     /// [`Error::InvalidAddress`] or [`Error::BadHeader`] for an unusable address.
     ///
     /// ```
-    /// let msg = djrs_mail::EmailMessage::new("S", "B").from_email("Me <me@exämple.com>").to(["a@example.com"]);
+    /// let msg = djrs_mail::EmailMessage::new("S", "B").from_email("Me <me@exämple.com>")?.to(["a@example.com"])?;
     /// let (from, to) = msg.envelope("webmaster@localhost", false)?;
     /// assert_eq!(from, "me@xn--exmple-cua.com");
     /// assert_eq!(to, ["a@example.com"]);
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
     pub fn envelope(&self, default_from: &str, smtputf8: bool) -> Result<(String, Vec<String>)> {
-        let from = envelope_address(self.from_email.as_deref().unwrap_or(default_from), smtputf8)?;
+        let from = match &self.from_email {
+            Some(from) => from.envelope(smtputf8)?,
+            None => envelope_address(default_from, smtputf8)?,
+        };
         let to = self
-            .recipients()
-            .into_iter()
-            .map(|r| envelope_address(r, smtputf8))
+            .to
+            .iter()
+            .chain(&self.cc)
+            .chain(&self.bcc)
+            .map(|r| r.envelope(smtputf8))
             .collect::<Result<_>>()?;
         Ok((from, to))
     }
+}
+
+/// Parses the addresses of one header, skipping empty strings.
+fn parse_addresses<I: IntoIterator<Item = S>, S: AsRef<str>>(
+    header: &str,
+    items: I,
+) -> Result<Vec<Mailbox>> {
+    items
+        .into_iter()
+        .filter(|item| !item.as_ref().is_empty())
+        .map(|item| Mailbox::parse_in(item.as_ref(), header))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The error of `validate()` as a short tag: the variant and the header or argument.
-    fn refusal(msg: &EmailMessage) -> String {
-        match msg.validate() {
+    /// The error of building and `validate()` as a short tag: the variant and the header or
+    /// argument.
+    fn refusal(msg: Result<EmailMessage>) -> String {
+        match msg.and_then(|msg| msg.validate()) {
             Ok(()) => "ok".to_owned(),
             Err(Error::BadHeader { name }) => format!("bad header {name}"),
             Err(Error::InvalidHeaderName(name)) => format!("invalid name {name}"),
@@ -611,28 +671,30 @@ mod tests {
     }
 
     fn msg() -> EmailMessage {
-        EmailMessage::new("Subject", "Body").to(["a@example.com"])
+        EmailMessage::new("Subject", "Body")
+            .to(["a@example.com"])
+            .unwrap()
     }
 
     #[test]
     fn header_injection_is_refused_everywhere() {
-        let cases: Vec<(EmailMessage, &str)> = vec![
-            (msg(), "ok"),
+        let cases: Vec<(Result<EmailMessage>, &str)> = vec![
+            (Ok(msg()), "ok"),
             (
-                EmailMessage::new("Hi\nBcc: x@evil.example", "B"),
+                Ok(EmailMessage::new("Hi\nBcc: x@evil.example", "B")),
                 "bad header Subject",
             ),
             (
-                EmailMessage::new("Hi\u{2028}there", "B"),
+                Ok(EmailMessage::new("Hi\u{2028}there", "B")),
                 "bad header Subject",
             ),
             (
-                msg().header("X-Tag", "a\r\nBcc: x@evil.example"),
+                Ok(msg().header("X-Tag", "a\r\nBcc: x@evil.example")),
                 "bad header X-Tag",
             ),
-            (msg().header("X-Tag", "a\u{85}b"), "bad header X-Tag"),
-            (msg().header("X-Tag\n", "v"), "bad header X-Tag\n"),
-            (msg().header("X-Tag", "plain value"), "ok"),
+            (Ok(msg().header("X-Tag", "a\u{85}b")), "bad header X-Tag"),
+            (Ok(msg().header("X-Tag\n", "v")), "bad header X-Tag\n"),
+            (Ok(msg().header("X-Tag", "plain value")), "ok"),
             (
                 msg().to(["a@example.com\nBcc: x@evil.example"]),
                 "bad header To",
@@ -643,29 +705,61 @@ mod tests {
                 "invalid address not an address",
             ),
             (
-                msg().attach("a\nb.txt", "text", Some("text/plain")),
+                Ok(msg().attach("a\nb.txt", "text", Some("text/plain"))),
                 "bad header Content-Disposition",
             ),
-            (msg().attach("ok.txt", "text", Some("text/plain")), "ok"),
+            (Ok(msg().attach("ok.txt", "text", Some("text/plain"))), "ok"),
             (
-                msg().attach("x.bin", b"\x00".as_slice(), Some("text/plain\r\nX: y")),
+                Ok(msg().attach("x.bin", b"\x00".as_slice(), Some("text/plain\r\nX: y"))),
                 "invalid argument: invalid MIME type \"text/plain\\r\\nX: y\": expected type/subtype",
             ),
             (
-                msg().attach_alternative("<p>x</p>", "text/html\nX: y"),
+                Ok(msg().attach_alternative("<p>x</p>", "text/html\nX: y")),
                 "invalid argument: invalid MIME type \"text/html\\nX: y\": expected type/subtype",
             ),
-            (msg().attach_alternative("<p>x</p>", "text/html"), "ok"),
+            (Ok(msg().attach_alternative("<p>x</p>", "text/html")), "ok"),
             // An attached message is checked too.
             (
-                msg().attach("fwd.eml", EmailMessage::new("a\nb", "B"), None),
+                Ok(msg().attach("fwd.eml", EmailMessage::new("a\nb", "B"), None)),
                 "bad header Subject",
             ),
-            (msg().attach("fwd.eml", msg(), None), "ok"),
+            (Ok(msg().attach("fwd.eml", msg(), None)), "ok"),
         ];
-        for (message, want) in &cases {
-            assert_eq!(refusal(message), *want, "{message:?}");
+        for (message, want) in cases {
+            let shown = format!("{message:?}");
+            assert_eq!(refusal(message), want, "{shown}");
         }
+    }
+
+    #[test]
+    fn addresses_are_parsed_when_they_enter() {
+        /// Addresses given, then the ones kept or the refusal.
+        type Case<'a> = (&'a [&'a str], Result<&'a [&'a str], &'a str>);
+        let cases: &[Case<'_>] = &[
+            (&["a@example.com"], Ok(&["a@example.com"])),
+            (&["", "a@example.com", ""], Ok(&["a@example.com"])),
+            (&[], Ok(&[])),
+            (&["a@example.com", "bad@"], Err("invalid address bad@")),
+            (
+                &["a@example.com\r\nBcc: x@example.com"],
+                Err("bad header Cc"),
+            ),
+        ];
+        for (given, want) in cases {
+            let got = EmailMessage::new("S", "B").cc(given.iter().copied());
+            match (got, want) {
+                (Ok(msg), Ok(want)) => assert_eq!(msg.cc, *want, "{given:?}"),
+                (Err(err), Err(want)) => assert_eq!(refusal(Err(err)), *want, "{given:?}"),
+                (got, want) => panic!("{given:?}: {got:?}, expected {want:?}"),
+            }
+        }
+        assert_eq!(
+            EmailMessage::new("S", "B")
+                .from_email("")
+                .unwrap()
+                .from_email,
+            None
+        );
     }
 
     #[test]
@@ -690,9 +784,9 @@ mod tests {
             ),
         ];
         for (name, want) in cases {
-            assert_eq!(refusal(&msg().header(*name, "v")), *want, "{name:?}");
+            assert_eq!(refusal(Ok(msg().header(*name, "v"))), *want, "{name:?}");
         }
         let twice = msg().header("X-Tag", "1").header("x-tag", "2");
-        assert_eq!(refusal(&twice), "duplicate x-tag");
+        assert_eq!(refusal(Ok(twice)), "duplicate x-tag");
     }
 }

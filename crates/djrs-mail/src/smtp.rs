@@ -86,7 +86,7 @@ struct Pool {
 /// # async fn run() -> djrs_mail::Result<()> {
 /// let backend = SmtpBackend::new(SmtpConfig::new("smtp.example.com", 587).security(Security::StartTls))?;
 /// let mailer = Mailer::new(backend);
-/// EmailMessage::new("Hi", "Body").to(["ann@example.com"]).send(&mailer).await?;
+/// EmailMessage::new("Hi", "Body").to(["ann@example.com"])?.send(&mailer).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
