@@ -26,10 +26,9 @@ pub fn mailer(smtp_url: Option<&str>) -> Result<Mailer, djrs_mail::Error> {
         }
         None => Mailer::new(ConsoleBackend::stdout()),
     };
-    Ok(mailer.with_settings(djrs_mail::MailSettings {
-        default_from_email: FROM_EMAIL.to_owned(),
-        ..djrs_mail::MailSettings::default()
-    }))
+    let mut settings = djrs_mail::MailSettings::default();
+    settings.default_from_email = FROM_EMAIL.to_owned();
+    Ok(mailer.with_settings(settings))
 }
 
 fn escape_html(text: &str) -> String {
@@ -40,23 +39,29 @@ fn escape_html(text: &str) -> String {
 }
 
 /// The welcome mail for `name` at `email`: a text body and an HTML alternative.
-#[must_use]
-pub fn welcome_email(name: &str, email: &str, attempt: u32) -> EmailMessage {
-    EmailMessage::new(
+///
+/// # Errors
+/// When `email` is not an address (refused when it enters the message).
+pub fn welcome_email(
+    name: &str,
+    email: &str,
+    attempt: u32,
+) -> Result<EmailMessage, djrs_mail::Error> {
+    Ok(EmailMessage::new(
         format!("Welcome to djrs, {name}!"),
         format!(
             "Hello {name},\n\nthis message was sent by a background task (attempt {attempt}).\n"
         ),
     )
-    .from_email(FROM_EMAIL)
-    .to([email])
+    .from_email(FROM_EMAIL)?
+    .to([email])?
     .attach_alternative(
         format!(
             "<p>Hello {},</p><p>this message was sent by a background task (attempt {attempt}).</p>",
             escape_html(name)
         ),
         "text/html",
-    )
+    ))
 }
 
 /// The Message-ID of the welcome mail of task `task_id`: the same on every attempt, so a copy
@@ -119,7 +124,9 @@ pub async fn deliver_welcome(
     attempt: u32,
 ) -> Result<i64, String> {
     let message_id = welcome_message_id(task_id);
-    let message = welcome_email(name, email, attempt).header("Message-ID", message_id.clone());
+    let message = welcome_email(name, email, attempt)
+        .map_err(|e| e.to_string())?
+        .header("Message-ID", message_id.clone());
     let already_sent = db
         .begin_delivery(task_id, &message_id)
         .await

@@ -704,7 +704,7 @@ async fn welcome_submit(
         )
             .into_response());
     }
-    if let Err(err) = jobs::welcome_email(name, email, 1).validate() {
+    if let Err(err) = jobs::welcome_email(name, email, 1).and_then(|msg| msg.validate()) {
         // A line break in the name or a malformed address: refused here, never enqueued.
         return Ok((
             StatusCode::BAD_REQUEST,

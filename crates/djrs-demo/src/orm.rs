@@ -11,7 +11,7 @@ use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use djrs_orm_ext::{Backend, Record, StringAgg, big_auto_column};
+use djrs_orm_ext::{DatabaseServer, Record, StringAgg, big_auto_column};
 use sea_query::{
     ColumnDef, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SelectStatement,
     SqliteQueryBuilder, Table,
@@ -103,11 +103,14 @@ impl IntoResponse for OrmError {
 /// # Errors
 /// Any database failure.
 pub async fn migrate_and_seed(db: &Db) -> Result<(), sqlx::Error> {
-    let (backend, render): (Backend, fn(&sea_query::TableCreateStatement) -> String) = match db {
-        Db::Sqlite(_) => (Backend::sqlite(3, 44, 0), |t| {
+    let (backend, render): (
+        DatabaseServer,
+        fn(&sea_query::TableCreateStatement) -> String,
+    ) = match db {
+        Db::Sqlite(_) => (DatabaseServer::sqlite(3, 44, 0), |t| {
             t.to_string(SqliteQueryBuilder)
         }),
-        Db::Postgres(_) => (Backend::postgres(15, 0), |t| {
+        Db::Postgres(_) => (DatabaseServer::postgres(15, 0), |t| {
             t.to_string(PostgresQueryBuilder)
         }),
     };
@@ -189,7 +192,7 @@ fn seed_sql() -> String {
 
 /// Articles by id with their tags in one column.
 fn article_tags_query(
-    backend: &Backend,
+    backend: &DatabaseServer,
     limit: u64,
 ) -> Result<SelectStatement, djrs_orm_ext::Error> {
     let tags = StringAgg::new(Expr::col(("tag", "name")))
@@ -220,14 +223,14 @@ pub async fn article_tags(db: &Db, limit: u64) -> Result<Vec<ArticleTags>, OrmEr
     use sea_query_sqlx::SqlxBinder;
     Ok(match db {
         Db::Sqlite(pool) => {
-            let backend = Backend::detect(pool).await?;
+            let backend = DatabaseServer::detect(pool).await?;
             let (sql, values) = article_tags_query(&backend, limit)?.build_sqlx(SqliteQueryBuilder);
             sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
                 .fetch_all(pool)
                 .await?
         }
         Db::Postgres(pool) => {
-            let backend = Backend::detect(pool).await?;
+            let backend = DatabaseServer::detect(pool).await?;
             let (sql, values) =
                 article_tags_query(&backend, limit)?.build_sqlx(PostgresQueryBuilder);
             sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)

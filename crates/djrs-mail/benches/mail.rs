@@ -24,7 +24,9 @@ fn message(i: usize) -> EmailMessage {
         "Thank you for your order.\n\nIt ships tomorrow.\n".repeat(3),
     )
     .from_email("Shop <shop@example.com>")
+    .unwrap()
     .to([format!("customer{i}@example.com")])
+    .unwrap()
 }
 
 fn config(server: &SmtpServer) -> SmtpConfig {

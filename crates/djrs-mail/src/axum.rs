@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
+use crate::error::Result as MailResult;
 use crate::mailer::Mailer;
 use crate::message::{AttachmentContent, EmailMessage, MessageDefaults, Policy};
 
@@ -28,8 +29,11 @@ use crate::message::{AttachmentContent, EmailMessage, MessageDefaults, Policy};
 /// }
 ///
 /// async fn contact(mailer: Mailer) -> &'static str {
-///     let msg = EmailMessage::new("Contact form", "Hello").to(["team@example.com"]);
-///     match msg.send(&mailer).await {
+///     let sent = match EmailMessage::new("Contact form", "Hello").to(["team@example.com"]) {
+///         Ok(msg) => msg.send(&mailer).await,
+///         Err(err) => Err(err),
+///     };
+///     match sent {
 ///         Ok(_) => "sent",
 ///         Err(_) => "failed",
 ///     }
@@ -52,7 +56,7 @@ where
     }
 }
 
-type Build = Arc<dyn Fn() -> EmailMessage + Send + Sync>;
+type Build = Arc<dyn Fn() -> MailResult<EmailMessage> + Send + Sync>;
 
 /// Registered message previews, served by [`MailPreviews::router`]: an index at `/`, each
 /// message at `/{name}` (headers, the HTML alternative in a sandboxed frame, the text body,
@@ -66,7 +70,7 @@ type Build = Arc<dyn Fn() -> EmailMessage + Send + Sync>;
 ///     .preview("welcome", || {
 ///         EmailMessage::new("Welcome!", "Hello Ann")
 ///             .to(["ann@example.com"])
-///             .attach_alternative("<h1>Hello Ann</h1>", "text/html")
+///             .map(|msg| msg.attach_alternative("<h1>Hello Ann</h1>", "text/html"))
 ///     });
 /// let app: Router = Router::new().nest("/dev/mail", previews.router());
 /// # let _ = app;
@@ -123,15 +127,17 @@ impl MailPreviews {
     }
 
     /// Registers a preview; `build` runs on every request, so it shows the current templates.
+    /// An error from `build` (an address refused) is shown as the preview's error page.
     ///
     /// ```
-    /// let previews = djrs_mail::MailPreviews::new().preview("reset", || djrs_mail::EmailMessage::new("Reset", "Link"));
+    /// use djrs_mail::{EmailMessage, MailPreviews};
+    /// let previews = MailPreviews::new().preview("reset", || EmailMessage::new("Reset", "Link").to(["ann@example.com"]));
     /// # let _ = previews;
     /// ```
     pub fn preview(
         mut self,
         name: impl Into<String>,
-        build: impl Fn() -> EmailMessage + Send + Sync + 'static,
+        build: impl Fn() -> MailResult<EmailMessage> + Send + Sync + 'static,
     ) -> Self {
         self.previews.insert(name.into(), Arc::new(build));
         self
@@ -194,7 +200,7 @@ impl MailPreviews {
         )
     }
 
-    fn find(&self, name: &str) -> Option<EmailMessage> {
+    fn find(&self, name: &str) -> Option<MailResult<EmailMessage>> {
         self.previews.get(name).map(|build| build())
     }
 
@@ -207,11 +213,15 @@ impl MailPreviews {
     }
 
     fn show(&self, name: &str) -> Response {
-        let Some(message) = self.find(name) else {
+        let Some(built) = self.find(name) else {
             return Self::not_found(name);
         };
-        let bytes = match message.message_with(&self.defaults, Policy::Default) {
-            Ok(bytes) => bytes,
+        let rendered = built.and_then(|message| {
+            let bytes = message.message_with(&self.defaults, Policy::Default)?;
+            Ok((message, bytes))
+        });
+        let (message, bytes) = match rendered {
+            Ok(rendered) => rendered,
             Err(err) => {
                 let body = format!(
                     "<h1>{}</h1><p>This message cannot be sent: {}</p>",
@@ -237,7 +247,14 @@ impl MailPreviews {
         if !message.bcc.is_empty() {
             body.push_str(&format!(
                 "<tr><th>Bcc</th><td>{}</td></tr>",
-                escape(&message.bcc.join(", "))
+                escape(
+                    &message
+                        .bcc
+                        .iter()
+                        .map(crate::Mailbox::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             ));
         }
         body.push_str("</table>");
@@ -279,10 +296,10 @@ impl MailPreviews {
     }
 
     fn eml(&self, name: &str) -> Response {
-        let Some(message) = self.find(name) else {
+        let Some(built) = self.find(name) else {
             return Self::not_found(name);
         };
-        match message.message_with(&self.defaults, Policy::Default) {
+        match built.and_then(|message| message.message_with(&self.defaults, Policy::Default)) {
             Ok(bytes) => {
                 ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response()
             }

@@ -16,12 +16,39 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What a backend needs besides the messages: the rendering defaults and Django's
 /// `fail_silently`.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct SendOptions {
     /// `DEFAULT_FROM_EMAIL`, the Message-ID domain, local time or UTC.
     pub defaults: MessageDefaults,
     /// Swallow transport failures (a message that failed is not counted). Bad messages are
     /// errors regardless.
     pub fail_silently: bool,
+}
+
+impl SendOptions {
+    /// Sets the rendering defaults.
+    ///
+    /// ```
+    /// use djrs_mail::{MessageDefaults, SendOptions};
+    /// let options = SendOptions::default().defaults(MessageDefaults::default().dns_name("mx.example.com"));
+    /// assert_eq!(options.defaults.dns_name, "mx.example.com");
+    /// ```
+    #[must_use]
+    pub fn defaults(mut self, defaults: MessageDefaults) -> Self {
+        self.defaults = defaults;
+        self
+    }
+
+    /// Sets Django's `fail_silently`.
+    ///
+    /// ```
+    /// assert!(djrs_mail::SendOptions::default().fail_silently(true).fail_silently);
+    /// ```
+    #[must_use]
+    pub fn fail_silently(mut self, fail_silently: bool) -> Self {
+        self.fail_silently = fail_silently;
+        self
+    }
 }
 
 /// An email backend (Django's `BaseEmailBackend`), async and object-safe.
@@ -43,7 +70,7 @@ pub struct SendOptions {
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mailer = Mailer::new(Counting);
-/// assert_eq!(mailer.send(&EmailMessage::new("S", "B").to(["a@example.com"])).await?, 1);
+/// assert_eq!(mailer.send(&EmailMessage::new("S", "B").to(["a@example.com"])?).await?, 1);
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
 pub trait Backend: Send + Sync + fmt::Debug + 'static {
@@ -78,7 +105,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
 /// let mailer = Mailer::new(ConsoleBackend::to_writer(SharedBuf(buffer.clone())));
-/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])).await?;
+/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])?).await?;
 /// let written = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
 /// assert!(written.contains("Subject: Hi\n"));
 /// assert!(written.ends_with(&format!("{}\n", "-".repeat(79))));
@@ -175,7 +202,7 @@ impl Backend for ConsoleBackend {
 /// let dir = tempfile::tempdir().unwrap();
 /// let backend = FileBackend::new(dir.path())?;
 /// let mailer = Mailer::new(backend.clone());
-/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])).await?;
+/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])?).await?;
 /// let written = std::fs::read_to_string(backend.file().unwrap()).unwrap();
 /// assert!(written.contains("Subject: Hi\n"));
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
@@ -288,7 +315,7 @@ impl Backend for FileBackend {
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let outbox = LocmemBackend::new();
 /// let mailer = Mailer::new(outbox.clone());
-/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])).await?;
+/// mailer.send(&EmailMessage::new("Hi", "Body").to(["a@example.com"])?).await?;
 /// assert_eq!(outbox.outbox()[0].subject, "Hi");
 /// outbox.clear();
 /// assert!(outbox.outbox().is_empty());
@@ -345,10 +372,12 @@ impl Backend for LocmemBackend {
                 // Rendering validates every header, as Django's locmem backend does.
                 message.message_with(&options.defaults, Policy::Default)?;
                 // Django's messages carry DEFAULT_FROM_EMAIL from construction; so do these.
+                // (A `From` extra header may stand in for an unusable one; then none is stored.)
                 let mut stored = message.clone();
-                stored
-                    .from_email
-                    .get_or_insert_with(|| options.defaults.default_from_email.clone());
+                if stored.from_email.is_none() {
+                    stored.from_email =
+                        crate::Mailbox::parse_in(&options.defaults.default_from_email, "From").ok();
+                }
                 lock(&self.outbox).push(stored);
                 sent += 1;
             }
@@ -363,7 +392,7 @@ impl Backend for LocmemBackend {
 /// use djrs_mail::{DummyBackend, EmailMessage, Mailer};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mailer = Mailer::new(DummyBackend);
-/// assert_eq!(mailer.send_messages(&[EmailMessage::new("S", "B").to(["a@example.com"])]).await?, 1);
+/// assert_eq!(mailer.send_messages(&[EmailMessage::new("S", "B").to(["a@example.com"])?]).await?, 1);
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
 #[derive(Debug, Clone, Copy, Default)]

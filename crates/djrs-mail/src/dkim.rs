@@ -37,7 +37,7 @@ const SIGNED: &[&str] = &[
 /// // An Ed25519 key: the base64 of its 32 secret bytes (publish the public key in DNS at
 /// // mail._domainkey.example.com).
 /// let signer = DkimSigner::ed25519("example.com", "mail", "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=")?;
-/// let bytes = EmailMessage::new("Hi", "Body").from_email("me@example.com").to(["a@example.com"]).message()?;
+/// let bytes = EmailMessage::new("Hi", "Body").from_email("me@example.com")?.to(["a@example.com"])?.message()?;
 /// let signed = String::from_utf8(signer.sign(&bytes)?).unwrap();
 /// assert!(signed.contains("DKIM-Signature: v=1; a=ed25519-sha256; d=example.com; s=mail;"));
 /// assert!(signed.ends_with("\r\n\r\nBody\r\n"));

@@ -11,14 +11,15 @@ use std::borrow::Cow;
 /// use djrs_mail::{EmailMessage, Error};
 ///
 /// let msg = EmailMessage::new("Hello\nBcc: victim@example.com", "Body")
-///     .from_email("from@example.com")
-///     .to(["to@example.com"]);
+///     .from_email("from@example.com")?
+///     .to(["to@example.com"])?;
 /// let err = msg.message().unwrap_err();
 /// assert!(matches!(err, Error::BadHeader { .. }));
 /// assert_eq!(
 ///     err.to_string(),
 ///     "Header values may not contain linefeed or carriage return characters (header Subject)"
 /// );
+/// # Ok::<(), djrs_mail::Error>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -49,6 +50,13 @@ pub enum Error {
     /// An argument to a message method was unusable (an empty MIME type, an unknown charset).
     #[error("{0}")]
     InvalidArgument(Cow<'static, str>),
+    /// `EMAIL_USE_TLS` and `EMAIL_USE_SSL` are both true: STARTTLS and implicit TLS exclude
+    /// each other (Django raises `ValueError` with this message). Set one, or build a
+    /// [`Security`](crate::Security) directly.
+    #[error(
+        "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive, so only set one of those settings to True."
+    )]
+    TlsWithSsl,
     /// The mail configuration is unusable (Django's `ImproperlyConfigured`).
     #[error("improperly configured: {0}")]
     Config(Cow<'static, str>),
@@ -116,7 +124,7 @@ impl Error {
     /// ```
     /// use djrs_mail::EmailMessage;
     ///
-    /// let err = EmailMessage::new("S", "B").to(["not an address"]).message().unwrap_err();
+    /// let err = EmailMessage::new("S", "B").to(["not an address"]).unwrap_err();
     /// assert!(err.is_bad_message());
     /// ```
     #[must_use]

@@ -17,9 +17,9 @@
 //! let mailer = Mailer::new(outbox.clone());
 //!
 //! let message = EmailMessage::new("Your order", "It ships tomorrow.")
-//!     .from_email("Shop <shop@example.com>")
-//!     .to(["ann@example.com"])
-//!     .bcc(["audit@example.com"])
+//!     .from_email("Shop <shop@example.com>")?
+//!     .to(["ann@example.com"])?
+//!     .bcc(["audit@example.com"])?
 //!     .attach_alternative("<p>It ships <b>tomorrow</b>.</p>", "text/html")
 //!     .attach("invoice.txt", "Total: 42 EUR", None);
 //! assert_eq!(message.send(&mailer).await?, 1);
@@ -27,7 +27,7 @@
 //! assert_eq!(outbox.outbox().len(), 2);
 //!
 //! // Header injection is refused, whatever the backend.
-//! let evil = EmailMessage::new("Hi\r\nBcc: victim@example.com", "x").to(["ann@example.com"]);
+//! let evil = EmailMessage::new("Hi\r\nBcc: victim@example.com", "x").to(["ann@example.com"])?;
 //! assert!(evil.send(&mailer).await.unwrap_err().is_bad_message());
 //! # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 //! ```
@@ -44,11 +44,21 @@
 //! Without features the crate builds messages and has the console, file, locmem and dummy
 //! backends.
 //!
+//! # The message's shape
+//!
+//! [`EmailMessage`]'s fields are the message, with Django's attribute names, public as Django's
+//! attributes are; its chained methods are Django's constructor keywords. They do different
+//! jobs: the methods check what comes in (addresses are parsed into [`Mailbox`]es once, when they
+//! enter, so `.to([…])` returns a `Result`), and the fields only hold checked values. The
+//! configuration structs ([`MailSettings`], [`MessageDefaults`], [`SendOptions`], `SmtpConfig`)
+//! are `#[non_exhaustive]`: build them from `default()` or `new()` and their setters.
+//!
 //! # Coming from Django
 //!
 //! | Django                                          | djrs-mail                                             |
 //! |-------------------------------------------------|-------------------------------------------------------|
-//! | `EmailMessage(subject, body, from_email, to, …)`, `EmailMultiAlternatives` | [`EmailMessage::new`] and its builder methods; [`EmailMultiAlternatives`] is the same type |
+//! | `EmailMessage(subject, body, from_email, to, …)`, `EmailMultiAlternatives` | [`EmailMessage::new`] and its chained methods; [`EmailMultiAlternatives`] is the same type |
+//! | an address string                               | [`Mailbox`], parsed when it enters the message        |
 //! | `message()`                                     | [`EmailMessage::message`] (CRLF bytes), [`EmailMessage::message_with`] |
 //! | `get_connection()`, `send(fail_silently=…)`     | [`Mailer::from_settings`], [`EmailMessage::send`], [`Mailer::fail_silently`] |
 //! | `send_mail`, `send_mass_mail`, `mail_admins`, `mail_managers` | [`send_mail`], [`send_mass_mail`], [`mail_admins`], [`mail_managers`] |
@@ -64,14 +74,17 @@ mod backend;
 mod dkim;
 mod encode;
 mod error;
+mod headers;
 mod mailer;
 mod message;
+mod mime;
 mod settings;
 #[cfg(feature = "smtp")]
 mod smtp;
 #[cfg(feature = "tasks")]
 pub mod tasks;
 
+pub use address::Mailbox;
 #[cfg(feature = "axum")]
 pub use axum::MailPreviews;
 pub use backend::{
@@ -85,6 +98,6 @@ pub use message::{
     AttachmentContent, EmailAlternative, EmailAttachment, EmailMessage, EmailMultiAlternatives,
     MessageDefaults, Policy, dns_name,
 };
-pub use settings::{BackendKind, MailSettings, REDACTED};
+pub use settings::{BackendKind, MailSettings, REDACTED, Security};
 #[cfg(feature = "smtp")]
-pub use smtp::{Security, SmtpBackend, SmtpConfig};
+pub use smtp::{SmtpBackend, SmtpConfig};

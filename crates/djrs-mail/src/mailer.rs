@@ -19,9 +19,9 @@ use crate::settings::{BackendKind, MailSettings};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let outbox = LocmemBackend::new();
 /// let mailer = Mailer::new(outbox.clone());
-/// let sent = EmailMessage::new("Welcome", "Hello!").to(["ann@example.com"]).send(&mailer).await?;
+/// let sent = EmailMessage::new("Welcome", "Hello!").to(["ann@example.com"])?.send(&mailer).await?;
 /// assert_eq!(sent, 1);
-/// assert_eq!(outbox.outbox()[0].from_email.as_deref(), Some("webmaster@localhost"));
+/// assert_eq!(outbox.outbox()[0].from_email.as_ref().unwrap(), "webmaster@localhost");
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
 #[derive(Clone)]
@@ -65,12 +65,14 @@ impl Mailer {
     /// `get_connection()`).
     ///
     /// # Errors
-    /// [`Error::Config`] for invalid settings, [`Error::FeatureDisabled`] for `smtp` without
+    /// [`Error::Config`] or [`Error::TlsWithSsl`] for invalid settings,
+    /// [`Error::FeatureDisabled`] for `smtp` without
     /// the `smtp` feature.
     ///
     /// ```
     /// use djrs_mail::{MailSettings, Mailer};
-    /// let settings = MailSettings { email_backend: "dummy".into(), ..Default::default() };
+    /// let mut settings = MailSettings::default();
+    /// settings.email_backend = "dummy".into();
     /// let mailer = Mailer::from_settings(settings)?;
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
@@ -103,8 +105,9 @@ impl Mailer {
     ///
     /// ```
     /// use djrs_mail::{MailSettings, Mailer};
-    /// let mailer = Mailer::new(djrs_mail::DummyBackend)
-    ///     .with_settings(MailSettings { default_from_email: "me@example.com".into(), ..Default::default() });
+    /// let mut settings = MailSettings::default();
+    /// settings.default_from_email = "me@example.com".into();
+    /// let mailer = Mailer::new(djrs_mail::DummyBackend).with_settings(settings);
     /// assert_eq!(mailer.defaults().default_from_email, "me@example.com");
     /// ```
     #[must_use]
@@ -216,7 +219,7 @@ impl Mailer {
     /// use djrs_mail::{EmailMessage, Mailer, LocmemBackend};
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let mailer = Mailer::new(LocmemBackend::new());
-    /// let batch = [EmailMessage::new("A", "1").to(["a@example.com"]), EmailMessage::new("B", "2").to(["b@example.com"])];
+    /// let batch = [EmailMessage::new("A", "1").to(["a@example.com"])?, EmailMessage::new("B", "2").to(["b@example.com"])?];
     /// assert_eq!(mailer.send_messages(&batch).await?, 2);
     /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
     /// ```
@@ -256,7 +259,7 @@ impl EmailMessage {
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let mailer = djrs_mail::Mailer::new(djrs_mail::DummyBackend);
-    /// assert_eq!(djrs_mail::EmailMessage::new("S", "B").to(["a@example.com"]).send(&mailer).await?, 1);
+    /// assert_eq!(djrs_mail::EmailMessage::new("S", "B").to(["a@example.com"])?.send(&mailer).await?, 1);
     /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
     /// ```
     pub async fn send(&self, mailer: &Mailer) -> Result<usize> {
@@ -287,8 +290,9 @@ pub async fn send_mail(
     recipient_list: &[&str],
     html_message: Option<&str>,
 ) -> Result<usize> {
-    let mut mail = EmailMessage::new(subject, message).to(recipient_list.iter().copied());
-    mail.from_email = from_email.map(str::to_owned);
+    let mut mail = EmailMessage::new(subject, message)
+        .from_email(from_email.unwrap_or_default())?
+        .to(recipient_list)?;
     if let Some(html) = html_message {
         mail = mail.attach_alternative(html, "text/html");
     }
@@ -316,14 +320,14 @@ pub async fn send_mass_mail<'a, I>(mailer: &Mailer, datatuple: I) -> Result<usiz
 where
     I: IntoIterator<Item = (&'a str, &'a str, Option<&'a str>, Vec<&'a str>)>,
 {
-    let messages: Vec<EmailMessage> = datatuple
+    let messages = datatuple
         .into_iter()
         .map(|(subject, body, from, to)| {
-            let mut mail = EmailMessage::new(subject, body).to(to);
-            mail.from_email = from.map(str::to_owned);
-            mail
+            EmailMessage::new(subject, body)
+                .from_email(from.unwrap_or_default())?
+                .to(to)
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     mailer.send_messages(&messages).await
 }
 
@@ -342,8 +346,8 @@ async fn mail_list(
         format!("{}{subject}", settings.email_subject_prefix),
         message,
     )
-    .from_email(settings.server_email.clone())
-    .to(to.iter().cloned());
+    .from_email(&settings.server_email)?
+    .to(to)?;
     if let Some(html) = html_message {
         mail = mail.attach_alternative(html, "text/html");
     }
@@ -360,11 +364,12 @@ async fn mail_list(
 /// use djrs_mail::{LocmemBackend, MailSettings, Mailer, mail_admins};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let outbox = LocmemBackend::new();
-/// let mailer = Mailer::new(outbox.clone())
-///     .with_settings(MailSettings { admins: vec!["ops@example.com".into()], ..Default::default() });
+/// let mut settings = MailSettings::default();
+/// settings.admins = vec!["ops@example.com".into()];
+/// let mailer = Mailer::new(outbox.clone()).with_settings(settings);
 /// mail_admins(&mailer, "Disk full", "on db1", None).await?;
 /// assert_eq!(outbox.outbox()[0].subject, "[Django] Disk full");
-/// assert_eq!(outbox.outbox()[0].from_email.as_deref(), Some("root@localhost"));
+/// assert_eq!(outbox.outbox()[0].from_email.as_ref().unwrap(), "root@localhost");
 /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
 /// ```
 pub async fn mail_admins(

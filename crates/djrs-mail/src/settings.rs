@@ -17,6 +17,13 @@ use crate::error::{Error, Result};
 /// `Debug` and `Serialize` print `EMAIL_HOST_PASSWORD` as [`REDACTED`], so settings can be
 /// logged or shown; it is only ever read, never written out.
 ///
+/// The struct mirrors Django's settings, booleans included, and is `#[non_exhaustive]` so that
+/// djrs can add settings: deserialise it, or start from [`MailSettings::default`] and set
+/// fields. The typed configurations convert from it: [`MailSettings::security`] turns
+/// `EMAIL_USE_TLS`/`EMAIL_USE_SSL` into a [`Security`], `SmtpConfig::from_settings` (feature
+/// `smtp`) builds the SMTP backend's configuration, [`MailSettings::message_defaults`] the
+/// rendering defaults.
+///
 /// ```
 /// use djrs_mail::MailSettings;
 ///
@@ -31,13 +38,15 @@ use crate::error::{Error, Result};
 /// let both: MailSettings = serde_json::from_str(r#"{"EMAIL_USE_TLS": true, "EMAIL_USE_SSL": true}"#)?;
 /// assert!(both.validate().is_err());
 ///
-/// let secret = MailSettings { email_host_password: "hunter2".into(), ..Default::default() };
+/// let mut secret = MailSettings::default();
+/// secret.email_host_password = "hunter2".into();
 /// assert!(!format!("{secret:?}").contains("hunter2"));
 /// assert!(!serde_json::to_string(&secret)?.contains("hunter2"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "UPPERCASE", deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MailSettings {
     /// `EMAIL_BACKEND` (default `smtp`).
     pub email_backend: String,
@@ -170,6 +179,31 @@ fn addresses<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>
         .collect())
 }
 
+/// How an SMTP connection is secured: the typed form of Django's `EMAIL_USE_TLS` and
+/// `EMAIL_USE_SSL`, which [`MailSettings::security`] reads.
+///
+/// ```
+/// use djrs_mail::{MailSettings, Security};
+///
+/// let mut settings = MailSettings::default();
+/// assert_eq!(settings.security()?, Security::None);
+/// settings.email_use_ssl = true;
+/// assert_eq!(settings.security()?, Security::Tls);
+/// # Ok::<(), djrs_mail::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Security {
+    /// Plain SMTP (`EMAIL_USE_TLS` and `EMAIL_USE_SSL` both false).
+    #[default]
+    None,
+    /// STARTTLS, required: a server that does not offer it, or an upgrade that fails, ends the
+    /// connection before any mail command (`EMAIL_USE_TLS`).
+    StartTls,
+    /// Implicit TLS from the first byte, usually port 465 (`EMAIL_USE_SSL`).
+    Tls,
+}
+
 /// The backends `EMAIL_BACKEND` can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -190,18 +224,17 @@ impl MailSettings {
     /// Checks the settings: TLS and SSL together, a zero pool, an unknown backend.
     ///
     /// # Errors
-    /// [`Error::Config`] with Django's message where Django has one.
+    /// [`Error::TlsWithSsl`] for TLS and SSL together, [`Error::Config`] for the others, with
+    /// Django's message where Django has one.
     ///
     /// ```
-    /// let settings = djrs_mail::MailSettings { email_use_tls: true, email_use_ssl: true, ..Default::default() };
+    /// let mut settings = djrs_mail::MailSettings::default();
+    /// settings.email_use_tls = true;
+    /// settings.email_use_ssl = true;
     /// assert!(settings.validate().unwrap_err().to_string().contains("mutually exclusive"));
     /// ```
     pub fn validate(&self) -> Result<()> {
-        if self.email_use_tls && self.email_use_ssl {
-            return Err(Error::Config(
-                "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive, so only set one of those settings to True.".into(),
-            ));
-        }
+        self.security()?;
         if self.email_pool_size == 0 {
             return Err(Error::Config("EMAIL_POOL_SIZE must be at least 1".into()));
         }
@@ -216,6 +249,30 @@ impl MailSettings {
         self.backend_kind().map(drop)
     }
 
+    /// `EMAIL_USE_TLS` and `EMAIL_USE_SSL` as one [`Security`].
+    ///
+    /// # Errors
+    /// [`Error::TlsWithSsl`] when both are set.
+    ///
+    /// ```
+    /// use djrs_mail::{Error, MailSettings, Security};
+    ///
+    /// let mut settings = MailSettings::default();
+    /// settings.email_use_tls = true;
+    /// assert_eq!(settings.security()?, Security::StartTls);
+    /// settings.email_use_ssl = true;
+    /// assert!(matches!(settings.security(), Err(Error::TlsWithSsl)));
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    pub fn security(&self) -> Result<Security> {
+        match (self.email_use_tls, self.email_use_ssl) {
+            (true, true) => Err(Error::TlsWithSsl),
+            (true, false) => Ok(Security::StartTls),
+            (false, true) => Ok(Security::Tls),
+            (false, false) => Ok(Security::None),
+        }
+    }
+
     /// The backend `EMAIL_BACKEND` names.
     ///
     /// # Errors
@@ -223,7 +280,8 @@ impl MailSettings {
     ///
     /// ```
     /// use djrs_mail::{BackendKind, MailSettings};
-    /// let s = MailSettings { email_backend: "django.core.mail.backends.console.EmailBackend".into(), ..Default::default() };
+    /// let mut s = MailSettings::default();
+    /// s.email_backend = "django.core.mail.backends.console.EmailBackend".into();
     /// assert_eq!(s.backend_kind()?, BackendKind::Console);
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
@@ -249,7 +307,8 @@ impl MailSettings {
     /// The message defaults these settings give.
     ///
     /// ```
-    /// let s = djrs_mail::MailSettings { dns_name: Some("mx.example.com".into()), ..Default::default() };
+    /// let mut s = djrs_mail::MailSettings::default();
+    /// s.dns_name = Some("mx.example.com".into());
     /// assert_eq!(s.message_defaults().dns_name, "mx.example.com");
     /// ```
     #[must_use]

@@ -44,7 +44,7 @@ impl EmailMessage {
     ///     .state(Mailer::new(outbox.clone()))
     ///     .build()
     ///     .unwrap();
-    /// EmailMessage::new("Later", "Body").to(["a@example.com"]).send_later(&tasks).await?;
+    /// EmailMessage::new("Later", "Body").to(["a@example.com"])?.send_later(&tasks).await?;
     /// assert_eq!(outbox.outbox()[0].subject, "Later");
     /// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
     /// ```

@@ -27,12 +27,12 @@ fn previews() -> Router {
         "/dev/mail",
         MailPreviews::new()
             .preview("welcome", || {
-                EmailMessage::new("Welcome, <Ann>!", "Hello Ann\nSee you.")
-                    .from_email("Shop <shop@example.com>")
-                    .to(["ann@example.com"])
-                    .bcc(["audit@example.com"])
+                Ok(EmailMessage::new("Welcome, <Ann>!", "Hello Ann\nSee you.")
+                    .from_email("Shop <shop@example.com>")?
+                    .to(["ann@example.com"])?
+                    .bcc(["audit@example.com"])?
                     .attach_alternative("<h1>Hello Ann</h1><script>alert(1)</script>", "text/html")
-                    .attach("terms.pdf", b"%PDF".as_slice(), None)
+                    .attach("terms.pdf", b"%PDF".as_slice(), None))
             })
             .preview("broken", || {
                 EmailMessage::new("Bad\nsubject", "B").to(["a@example.com"])
@@ -90,6 +90,7 @@ struct AppState {
 async fn contact(mailer: Mailer) -> String {
     let sent = EmailMessage::new("Contact", "Hi")
         .to(["team@example.com"])
+        .unwrap()
         .send(&mailer)
         .await
         .unwrap();

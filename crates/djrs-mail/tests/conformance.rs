@@ -17,6 +17,11 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "an unquoted comma in a display name makes two addresses for every reader; djrs quotes the name",
     ),
     (
+        "mail-007",
+        "empty strings in `to` are dropped when they enter the message; Django writes them as empty \
+         items (`To: , a@example.com, `), which every reader reads as `To: a@example.com`",
+    ),
+    (
         "mail-054",
         "a malformed address is an error in djrs (Django writes it and fails only at SMTP time)",
     ),
@@ -79,22 +84,24 @@ fn content(v: &Value) -> AttachmentContent {
     } else if let Some(b) = v.get("bytes_b64") {
         AttachmentContent::Bytes(STANDARD.decode(b.as_str().unwrap()).unwrap())
     } else if let Some(inner) = v.get("django_EmailMessage") {
-        AttachmentContent::Message(Box::new(build(inner)))
+        AttachmentContent::Message(Box::new(build(inner).unwrap()))
     } else {
         panic!("unknown content {v}")
     }
 }
 
-fn build(input: &Value) -> EmailMessage {
+/// The message of a case; addresses Django would write but djrs refuses are an error here,
+/// when they enter the message.
+fn build(input: &Value) -> Result<EmailMessage, Error> {
     let mut msg = EmailMessage::new(
         input["subject"].as_str().unwrap(),
         input["body"].as_str().unwrap(),
-    );
-    msg.from_email = input["from_email"].as_str().map(str::to_owned);
-    msg.to = strings(&input["to"]);
-    msg.cc = strings(&input["cc"]);
-    msg.bcc = strings(&input["bcc"]);
-    msg.reply_to = strings(&input["reply_to"]);
+    )
+    .from_email(input["from_email"].as_str().unwrap_or_default())?
+    .to(strings(&input["to"]))?
+    .cc(strings(&input["cc"]))?
+    .bcc(strings(&input["bcc"]))?
+    .reply_to(strings(&input["reply_to"]))?;
     for pair in input["extra_headers"].as_array().unwrap() {
         msg = msg.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
     }
@@ -116,7 +123,7 @@ fn build(input: &Value) -> EmailMessage {
         let filename = att["filename"].as_str().unwrap();
         msg = msg.attach(filename, content(&att["content"]), att["mimetype"].as_str());
     }
-    msg
+    Ok(msg)
 }
 
 /// Replaces generated Dates, Message-IDs and boundaries by Django's placeholders.
@@ -393,11 +400,10 @@ fn check_headers(case: &str, parsed: &mailparse::ParsedMail<'_>, expected: &Valu
 #[test]
 fn every_recorded_case() {
     let data = data();
-    let defaults = MessageDefaults {
-        default_from_email: "webmaster@localhost".into(),
-        dns_name: "golden.invalid".into(),
-        use_localtime: false,
-    };
+    let defaults = MessageDefaults::default()
+        .default_from_email("webmaster@localhost")
+        .dns_name("golden.invalid")
+        .use_localtime(false);
     let cases = data["cases"].as_array().unwrap();
     assert_eq!(
         cases.len(),
@@ -410,13 +416,18 @@ fn every_recorded_case() {
             continue;
         }
         let input = &case["input"];
-        let msg = build(input);
-        assert_eq!(
-            msg.recipients(),
-            strings(&case["recipients"]),
-            "{id}: recipients"
-        );
-        let rendered = msg.message_with(&defaults, Policy::Default);
+        let (msg, rendered) = match build(input) {
+            Ok(msg) => {
+                assert_eq!(
+                    msg.recipients(),
+                    strings(&case["recipients"]),
+                    "{id}: recipients"
+                );
+                let rendered = msg.message_with(&defaults, Policy::Default);
+                (Some(msg), rendered)
+            }
+            Err(err) => (None, Err(err)),
+        };
         if let Some(err) = case["message"].get("error") {
             let ours = rendered.expect_err(id);
             let django = err["message"].as_str().unwrap();
@@ -431,20 +442,23 @@ fn every_recorded_case() {
             continue;
         }
         if EXCEPTIONS.iter().any(|(c, _)| *c == id) {
+            let rewritten = match id {
+                "mail-043" => Some("To: \"Smith, John\" <john@example.com>\n"),
+                "mail-007" => Some("To: a@example.com\n"),
+                _ => None,
+            };
             assert!(
-                rendered.is_err() || id == "mail-043",
+                rendered.is_err() || rewritten.is_some(),
                 "{id} must be refused"
             );
-            if id == "mail-043" {
+            if let Some(line) = rewritten {
                 let text = String::from_utf8(rendered.unwrap()).unwrap();
-                assert!(
-                    text.contains("To: \"Smith, John\" <john@example.com>\n"),
-                    "{text}"
-                );
+                assert!(text.contains(line), "{text}");
             }
             continue;
         }
         let rendered = rendered.unwrap_or_else(|e| panic!("{id}: {e}"));
+        let msg = msg.unwrap();
         let date_generated = !input["extra_headers"]
             .as_array()
             .unwrap()
@@ -473,7 +487,10 @@ fn every_recorded_case() {
         check_structure(id, "", &parsed, &case["structure"]);
         structural += 1;
         let envelope = &case["envelope"];
-        let from = msg.from_email.as_deref().unwrap_or("webmaster@localhost");
+        let from = msg
+            .from_email
+            .as_ref()
+            .map_or("webmaster@localhost", djrs_mail::Mailbox::as_str);
         for (address, expected) in std::iter::once((from.to_owned(), &envelope["from"])).chain(
             envelope["recipients"]
                 .as_array()
@@ -481,8 +498,10 @@ fn every_recorded_case() {
                 .iter()
                 .map(|r| (r["address"].as_str().unwrap().to_owned(), r)),
         ) {
-            let one = EmailMessage::new("S", "B").from_email(address.clone());
-            let ours = one.envelope("webmaster@localhost", false).map(|(f, _)| f);
+            let ours = EmailMessage::new("S", "B")
+                .from_email(&address)
+                .and_then(|one| one.envelope("webmaster@localhost", false))
+                .map(|(f, _)| f);
             match expected.get("ok") {
                 Some(ok) => assert_eq!(
                     ours.as_deref().ok(),

@@ -116,7 +116,9 @@ fn signatures_verify_and_tampering_breaks_them() {
         "Body\n  with  spaces \n\n",
     )
     .from_email("Shop <shop@example.com>")
+    .unwrap()
     .to(["Ann <ann@example.com>", "bob@example.com"])
+    .unwrap()
     .attach_alternative("<p>HTML</p>", "text/html")
     .attach("a.bin", vec![0_u8, 1, 2], None);
     let signed = signer.sign(&message.message().unwrap()).unwrap();

@@ -24,7 +24,9 @@ async fn send_later_is_retried_until_the_server_is_back() {
             .unwrap();
         let message = EmailMessage::new("Later", "Sent by a worker")
             .from_email("me@example.com")
-            .to(["a@example.com"]);
+            .unwrap()
+            .to(["a@example.com"])
+            .unwrap();
         let enqueued = message.send_later(&tasks).await.unwrap();
 
         // Nobody listens yet: the attempt fails (even though the mailer is silent) and the task
@@ -74,6 +76,7 @@ async fn a_bad_message_is_never_enqueued() {
         .unwrap();
     let err = EmailMessage::new("a\nBcc: x@example.com", "B")
         .to(["a@example.com"])
+        .unwrap()
         .send_later(&tasks)
         .await
         .unwrap_err();
@@ -94,6 +97,7 @@ async fn without_a_registered_mailer_the_task_fails_with_a_clear_error() {
         .unwrap();
     let result = EmailMessage::new("S", "B")
         .to(["a@example.com"])
+        .unwrap()
         .send_later(&tasks)
         .await
         .unwrap();

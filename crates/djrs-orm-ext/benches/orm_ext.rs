@@ -19,7 +19,7 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use djrs_orm_ext::{Backend, Record, Save, StringAgg, big_auto_column};
+use djrs_orm_ext::{DatabaseServer, Record, Save, StringAgg, big_auto_column};
 use sea_query::{
     ColumnDef, Expr, ExprTrait, MysqlQueryBuilder, Order, PostgresQueryBuilder, Query, Table,
 };
@@ -49,7 +49,7 @@ fn draft(i: usize) -> Article {
     }
 }
 
-fn table(backend: &Backend) -> String {
+fn table(backend: &DatabaseServer) -> String {
     let stmt = Table::create()
         .table("bench_article")
         .col(big_auto_column("id", backend))
@@ -98,7 +98,7 @@ fn bench(name: &str, value: f64, unit: &str) {
 }
 
 fn render_us() -> f64 {
-    let backend = Backend::postgres(16, 0);
+    let backend = DatabaseServer::postgres(16, 0);
     let runs = 20_000;
     let start = Instant::now();
     let mut total = 0;
@@ -146,7 +146,7 @@ async fn main() {
         .connect_with(options)
         .await
         .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(table(&Backend::postgres(15, 0))))
+    sqlx::query(sqlx::AssertSqlSafe(table(&DatabaseServer::postgres(15, 0))))
         .execute(&pool)
         .await
         .unwrap();
@@ -207,12 +207,12 @@ async fn main() {
         .connect_with(options)
         .await
         .unwrap();
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(table(&backend)))
         .execute(&pool)
         .await
         .unwrap();
-    let pinned = || Save::new().backend(backend);
+    let pinned = || Save::new().server(backend);
     let insert = median_us(50, 500, |i| {
         let pool = &pool;
         async move {

@@ -1,11 +1,11 @@
-//! [`OrmDatabase`]: the sqlx databases records save to, and [`Backend::detect`].
+//! [`OrmDatabase`]: the sqlx databases records save to, and [`DatabaseServer::detect`].
 
 use std::future::Future;
 
 use sea_query::{QueryStatementBuilder, Values};
 
-use crate::backend::Backend;
 use crate::error::Result;
+use crate::server::DatabaseServer;
 
 mod sealed {
     pub trait Sealed {}
@@ -15,7 +15,9 @@ mod sealed {
 /// MySQL/MariaDB (`mysql`) and SQLite (`sqlite`). Sealed; its methods are internal.
 pub trait OrmDatabase: sqlx::Database + sealed::Sealed {
     #[doc(hidden)]
-    fn detect_backend(conn: &mut Self::Connection) -> impl Future<Output = Result<Backend>> + Send;
+    fn detect_backend(
+        conn: &mut Self::Connection,
+    ) -> impl Future<Output = Result<DatabaseServer>> + Send;
 
     #[doc(hidden)]
     fn build<S: QueryStatementBuilder>(stmt: &S) -> (String, Values);
@@ -36,23 +38,23 @@ pub trait OrmDatabase: sqlx::Database + sealed::Sealed {
     ) -> impl Future<Output = Result<Option<Self::Row>>> + Send;
 }
 
-impl Backend {
+impl DatabaseServer {
     /// Asks the connection which database and version it is: free on PostgreSQL (the server
     /// reports it at connect), `SELECT VERSION()` on MySQL/MariaDB (which tells them apart),
     /// `sqlite_version()` once per process on SQLite.
     ///
     /// ```no_run
-    /// use djrs_orm_ext::{Backend, Vendor};
+    /// use djrs_orm_ext::{DatabaseServer, Vendor};
     ///
     /// # #[cfg(feature = "mysql")]
     /// # async fn demo(pool: sqlx::MySqlPool) -> djrs_orm_ext::Result<()> {
-    /// let backend = Backend::detect(&pool).await?;
+    /// let backend = DatabaseServer::detect(&pool).await?;
     /// if backend.vendor() == Vendor::MariaDb {
     ///     println!("MariaDB {}", backend.version());
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn detect<'c, A>(conn: A) -> Result<Backend>
+    pub async fn detect<'c, A>(conn: A) -> Result<DatabaseServer>
     where
         A: sqlx::Acquire<'c> + Send,
         A::Database: OrmDatabase,
@@ -102,7 +104,7 @@ mod postgres {
     }
 
     impl OrmDatabase for sqlx::Postgres {
-        async fn detect_backend(conn: &mut sqlx::PgConnection) -> Result<Backend> {
+        async fn detect_backend(conn: &mut sqlx::PgConnection) -> Result<DatabaseServer> {
             let num = match conn.server_version_num() {
                 Some(num) => num,
                 None => {
@@ -113,7 +115,7 @@ mod postgres {
                 }
             };
             // libpq format since PostgreSQL 10: major * 10000 + minor.
-            Ok(Backend::postgres(num / 10000, num % 10000))
+            Ok(DatabaseServer::postgres(num / 10000, num % 10000))
         }
 
         fn build<S: QueryStatementBuilder>(stmt: &S) -> (String, Values) {
@@ -127,7 +129,7 @@ mod postgres {
 #[cfg(feature = "mysql")]
 mod mysql {
     use super::*;
-    use crate::backend::{Vendor, Version};
+    use crate::server::{Vendor, Version};
 
     impl sealed::Sealed for sqlx::MySql {}
 
@@ -138,7 +140,7 @@ mod mysql {
     }
 
     impl OrmDatabase for sqlx::MySql {
-        async fn detect_backend(conn: &mut sqlx::MySqlConnection) -> Result<Backend> {
+        async fn detect_backend(conn: &mut sqlx::MySqlConnection) -> Result<DatabaseServer> {
             let text: String = sqlx::query_scalar("SELECT VERSION()")
                 .fetch_one(&mut *conn)
                 .await?;
@@ -153,13 +155,13 @@ mod mysql {
     }
 
     /// `VERSION()` of MySQL (`8.0.40`) or MariaDB (`10.11.19-MariaDB-0+deb12u1`).
-    pub(super) fn parse_mysql_version(text: &str) -> Backend {
+    pub(super) fn parse_mysql_version(text: &str) -> DatabaseServer {
         let vendor = if text.to_ascii_lowercase().contains("mariadb") {
             Vendor::MariaDb
         } else {
             Vendor::MySql
         };
-        Backend::new(
+        DatabaseServer::new(
             vendor,
             Version::parse(text).unwrap_or(Version::new(0, 0, 0)),
         )
@@ -173,9 +175,12 @@ mod mysql {
         fn tells_mariadb_from_mysql() {
             assert_eq!(
                 parse_mysql_version("10.11.19-MariaDB-0+deb12u1"),
-                Backend::mariadb(10, 11, 19)
+                DatabaseServer::mariadb(10, 11, 19)
             );
-            assert_eq!(parse_mysql_version("8.0.40"), Backend::mysql(8, 0, 40));
+            assert_eq!(
+                parse_mysql_version("8.0.40"),
+                DatabaseServer::mysql(8, 0, 40)
+            );
         }
     }
 }
@@ -185,7 +190,7 @@ mod sqlite {
     use std::sync::OnceLock;
 
     use super::*;
-    use crate::backend::Version;
+    use crate::server::Version;
 
     impl sealed::Sealed for sqlx::Sqlite {}
 
@@ -197,16 +202,16 @@ mod sqlite {
     static VERSION: OnceLock<Version> = OnceLock::new();
 
     impl OrmDatabase for sqlx::Sqlite {
-        async fn detect_backend(conn: &mut sqlx::SqliteConnection) -> Result<Backend> {
+        async fn detect_backend(conn: &mut sqlx::SqliteConnection) -> Result<DatabaseServer> {
             if let Some(version) = VERSION.get() {
-                return Ok(Backend::new(crate::Vendor::Sqlite, *version));
+                return Ok(DatabaseServer::new(crate::Vendor::Sqlite, *version));
             }
             let text: String = sqlx::query_scalar("SELECT sqlite_version()")
                 .fetch_one(&mut *conn)
                 .await?;
             let version =
                 *VERSION.get_or_init(|| Version::parse(&text).unwrap_or(Version::new(3, 0, 0)));
-            Ok(Backend::new(crate::Vendor::Sqlite, version))
+            Ok(DatabaseServer::new(crate::Vendor::Sqlite, version))
         }
 
         fn build<S: QueryStatementBuilder>(stmt: &S) -> (String, Values) {

@@ -8,13 +8,13 @@ use std::borrow::Cow;
 /// message word for word (so logs read the same), followed by what to do about it.
 ///
 /// ```
-/// use djrs_orm_ext::{Backend, Error, StringAgg};
+/// use djrs_orm_ext::{DatabaseServer, Error, StringAgg};
 /// use sea_query::{Expr, Order};
 ///
 /// let agg = StringAgg::new(Expr::col("name"))
 ///     .delimiter(", ")
 ///     .order_by(Expr::col("name"), Order::Asc);
-/// let err = agg.to_expr(&Backend::sqlite(3, 40, 1)).unwrap_err();
+/// let err = agg.to_expr(&DatabaseServer::sqlite(3, 40, 1)).unwrap_err();
 /// assert!(matches!(err, Error::NotSupported(_)));
 /// assert!(err.to_string().starts_with(
 ///     "This database backend does not support specifying an order on aggregates."

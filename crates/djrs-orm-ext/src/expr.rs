@@ -1,6 +1,6 @@
 //! Django 6.0's cross-database aggregates for sea-query: [`StringAgg`] and [`AnyValue`].
 //!
-//! Both are builders that render, for a given [`Backend`], a sea-query [`Expr`] to put in a
+//! Both are builders that render, for a given [`DatabaseServer`], a sea-query [`Expr`] to put in a
 //! `SELECT` (`.expr_as(agg.to_expr(&backend)?, "alias")`). The SQL is the SQL Django 6.0.10
 //! generates on each database; the crate's conformance test compares it case by case.
 
@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use sea_query::{Expr, Func, NullOrdering, Order};
 
-use crate::backend::{Backend, Vendor};
 use crate::error::{Error, Result};
+use crate::server::{DatabaseServer, Vendor};
 
 /// One term of an aggregate's `ORDER BY`: an expression, its direction and, optionally, where
 /// NULLs go.
@@ -53,7 +53,7 @@ impl OrderBy {
         &self.order
     }
 
-    fn render(&self, sql: &mut Template, backend: &Backend) {
+    fn render(&self, sql: &mut Template, backend: &DatabaseServer) {
         let desc = matches!(self.order, Order::Desc);
         let direction = if desc { " DESC" } else { "" };
         if backend.supports_order_by_nulls_modifier() {
@@ -103,7 +103,7 @@ impl OrderBy {
 /// bytes (1,024 by default; 1 MiB on MariaDB): see [`mysql::set_group_concat_max_len`](crate::mysql).
 ///
 /// ```
-/// use djrs_orm_ext::{Backend, StringAgg};
+/// use djrs_orm_ext::{DatabaseServer, StringAgg};
 /// use sea_query::{Expr, ExprTrait, Order, PostgresQueryBuilder, MysqlQueryBuilder, Query};
 ///
 /// let tags = StringAgg::new(Expr::col(("tag", "name")))
@@ -112,7 +112,7 @@ impl OrderBy {
 ///     .filter(Expr::col(("tag", "hidden")).eq(false))
 ///     .default("");
 ///
-/// let pg = Backend::postgres(15, 0);
+/// let pg = DatabaseServer::postgres(15, 0);
 /// let query = Query::select()
 ///     .column(("tag", "article_id"))
 ///     .expr_as(tags.to_expr(&pg)?, "tags")
@@ -124,7 +124,7 @@ impl OrderBy {
 ///     r#"SELECT "tag"."article_id", COALESCE(STRING_AGG("tag"."name", $1 ORDER BY "tag"."name") FILTER (WHERE "tag"."hidden" = $2), $3) AS "tags" FROM "tag" GROUP BY "tag"."article_id""#
 /// );
 ///
-/// let my = Backend::mariadb(10, 11, 6);
+/// let my = DatabaseServer::mariadb(10, 11, 6);
 /// let query = Query::select().expr_as(tags.to_expr(&my)?, "tags").from("tag").to_owned();
 /// assert_eq!(
 ///     query.build(MysqlQueryBuilder).0,
@@ -214,7 +214,7 @@ impl StringAgg {
     /// The expression for `backend`, or [`Error::NotSupported`] when that database cannot do
     /// what was asked (with Django's message), or [`Error::InvalidExpression`] without a
     /// delimiter.
-    pub fn to_expr(&self, backend: &Backend) -> Result<Expr> {
+    pub fn to_expr(&self, backend: &DatabaseServer) -> Result<Expr> {
         let Some(delimiter) = &self.delimiter else {
             return Err(Error::InvalidExpression(Cow::Borrowed(
                 "StringAgg needs a delimiter (Django: missing 1 required positional argument: \
@@ -276,11 +276,11 @@ impl StringAgg {
         Ok(with_default(sql.finish(), self.default.as_ref()))
     }
 
-    fn filtered_for_case(&self, backend: &Backend) -> Expr {
+    fn filtered_for_case(&self, backend: &DatabaseServer) -> Expr {
         filtered_for_case(&self.expr, self.filter.as_ref(), backend)
     }
 
-    fn render_order_by(&self, sql: &mut Template, backend: &Backend) {
+    fn render_order_by(&self, sql: &mut Template, backend: &DatabaseServer) {
         for (i, term) in self.order_by.iter().enumerate() {
             sql.push(if i == 0 { " ORDER BY " } else { ", " });
             term.render(sql, backend);
@@ -304,20 +304,20 @@ impl StringAgg {
 /// [`AnyValue::native_only`].
 ///
 /// ```
-/// use djrs_orm_ext::{AnyValue, Backend};
+/// use djrs_orm_ext::{AnyValue, DatabaseServer};
 /// use sea_query::{Expr, PostgresQueryBuilder, Query};
 ///
 /// let title = AnyValue::new(Expr::col("title"));
-/// let sql = |backend: Backend| -> djrs_orm_ext::Result<String> {
+/// let sql = |backend: DatabaseServer| -> djrs_orm_ext::Result<String> {
 ///     let query = Query::select().expr_as(title.to_expr(&backend)?, "t").from("book").to_owned();
 ///     Ok(query.to_string(PostgresQueryBuilder))
 /// };
-/// assert_eq!(sql(Backend::postgres(16, 0))?, r#"SELECT ANY_VALUE("title") AS "t" FROM "book""#);
+/// assert_eq!(sql(DatabaseServer::postgres(16, 0))?, r#"SELECT ANY_VALUE("title") AS "t" FROM "book""#);
 /// assert_eq!(
-///     sql(Backend::postgres(15, 4))?,
+///     sql(DatabaseServer::postgres(15, 4))?,
 ///     r#"SELECT (ARRAY_AGG("title") FILTER (WHERE "title" IS NOT NULL))[1] AS "t" FROM "book""#
 /// );
-/// assert!(title.clone().native_only().to_expr(&Backend::mariadb(10, 11, 6)).is_err());
+/// assert!(title.clone().native_only().to_expr(&DatabaseServer::mariadb(10, 11, 6)).is_err());
 /// # Ok::<(), djrs_orm_ext::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -360,7 +360,7 @@ impl AnyValue {
     }
 
     /// The expression for `backend`.
-    pub fn to_expr(&self, backend: &Backend) -> Result<Expr> {
+    pub fn to_expr(&self, backend: &DatabaseServer) -> Result<Expr> {
         if !backend.supports_any_value() && !self.emulate {
             return Err(Error::not_supported(format!(
                 "ANY_VALUE is not supported on this database backend. ({backend} has no \
@@ -408,7 +408,7 @@ impl AnyValue {
     }
 }
 
-fn order_not_supported(backend: &Backend) -> Error {
+fn order_not_supported(backend: &DatabaseServer) -> Error {
     Error::not_supported(format!(
         "This database backend does not support specifying an order on aggregates. \
          ({backend} has no ORDER BY inside aggregates before SQLite 3.44; use a newer SQLite, \
@@ -417,7 +417,7 @@ fn order_not_supported(backend: &Backend) -> Error {
 }
 
 /// `expr`, or `CASE WHEN filter THEN expr ELSE NULL END` where the database has no `FILTER`.
-fn filtered_for_case(expr: &Expr, filter: Option<&Expr>, backend: &Backend) -> Expr {
+fn filtered_for_case(expr: &Expr, filter: Option<&Expr>, backend: &DatabaseServer) -> Expr {
     match filter {
         Some(condition) => {
             let mut sql = Template::new(backend);
@@ -470,7 +470,7 @@ struct Template {
 }
 
 impl Template {
-    fn new(backend: &Backend) -> Self {
+    fn new(backend: &DatabaseServer) -> Self {
         Template {
             sql: String::new(),
             exprs: Vec::new(),
@@ -511,7 +511,7 @@ mod tests {
     }
 
     fn mysql_sql(agg: &StringAgg) -> String {
-        let expr = agg.to_expr(&Backend::mysql(8, 0, 40)).unwrap();
+        let expr = agg.to_expr(&DatabaseServer::mysql(8, 0, 40)).unwrap();
         sea_query::Query::select()
             .expr(expr)
             .to_string(sea_query::MysqlQueryBuilder)
@@ -542,7 +542,7 @@ mod tests {
             "SELECT GROUP_CONCAT(`a` ORDER BY `b` DESC SEPARATOR ',')"
         );
         let pg = term(Order::Asc, NullOrdering::First)
-            .to_expr(&Backend::postgres(16, 0))
+            .to_expr(&DatabaseServer::postgres(16, 0))
             .unwrap();
         assert_eq!(
             sea_query::Query::select()
@@ -555,7 +555,7 @@ mod tests {
     #[test]
     fn any_value_by_backend() {
         let any = AnyValue::new(Expr::col("t")).filter(Expr::col("ok"));
-        let sql = |backend: Backend| {
+        let sql = |backend: DatabaseServer| {
             let expr = any.to_expr(&backend).unwrap();
             let query = sea_query::Query::select().expr(expr).to_owned();
             match backend.vendor() {
@@ -565,23 +565,23 @@ mod tests {
             }
         };
         assert_eq!(
-            sql(Backend::postgres(16, 1)),
+            sql(DatabaseServer::postgres(16, 1)),
             r#"SELECT ANY_VALUE("t") FILTER (WHERE "ok")"#
         );
         assert_eq!(
-            sql(Backend::postgres(14, 0)),
+            sql(DatabaseServer::postgres(14, 0)),
             r#"SELECT (ARRAY_AGG("t") FILTER (WHERE "t" IS NOT NULL AND ("ok")))[1]"#
         );
         assert_eq!(
-            sql(Backend::mysql(8, 0, 40)),
+            sql(DatabaseServer::mysql(8, 0, 40)),
             "SELECT ANY_VALUE(CASE WHEN `ok` THEN `t` ELSE NULL END)"
         );
         assert_eq!(
-            sql(Backend::mariadb(11, 4, 4)),
+            sql(DatabaseServer::mariadb(11, 4, 4)),
             "SELECT MIN(CASE WHEN `ok` THEN `t` ELSE NULL END)"
         );
         assert_eq!(
-            sql(Backend::sqlite(3, 51, 0)),
+            sql(DatabaseServer::sqlite(3, 51, 0)),
             r#"SELECT MIN("t") FILTER (WHERE "ok")"#
         );
     }
@@ -624,7 +624,7 @@ mod tests {
     #[test]
     fn missing_delimiter_is_an_error() {
         let err = StringAgg::new(Expr::col("x"))
-            .to_expr(&Backend::postgres(15, 0))
+            .to_expr(&DatabaseServer::postgres(15, 0))
             .unwrap_err();
         assert!(matches!(err, Error::InvalidExpression(_)));
     }

@@ -8,14 +8,14 @@
 //! case Django recorded, and runs each expression on real PostgreSQL, MariaDB and SQLite.
 //!
 //! ```
-//! use djrs_orm_ext::{Backend, StringAgg};
+//! use djrs_orm_ext::{DatabaseServer, StringAgg};
 //! use sea_query::{Expr, Order, Query, SqliteQueryBuilder};
 //!
 //! // The tags of each article in one column.
 //! let tags = StringAgg::new(Expr::col(("tag", "name")))
 //!     .delimiter(", ")
 //!     .order_by(Expr::col(("tag", "name")), Order::Asc);
-//! let backend = Backend::sqlite(3, 51, 0); // or Backend::detect(&pool).await?
+//! let backend = DatabaseServer::sqlite(3, 51, 0); // or DatabaseServer::detect(&pool).await?
 //! let query = Query::select()
 //!     .column(("tag", "article_id"))
 //!     .expr_as(tags.to_expr(&backend)?, "tags")
@@ -28,7 +28,7 @@
 //! );
 //!
 //! // SQLite before 3.44 cannot order inside an aggregate: a typed error, as in Django.
-//! assert!(tags.to_expr(&Backend::sqlite(3, 40, 1)).is_err());
+//! assert!(tags.to_expr(&DatabaseServer::sqlite(3, 40, 1)).is_err());
 //! # Ok::<(), djrs_orm_ext::Error>(())
 //! ```
 //!
@@ -65,7 +65,7 @@
 //! | feature    | adds                                                                       | default |
 //! |------------|----------------------------------------------------------------------------|---------|
 //! | `derive`   | `#[derive(Record)]`                                                        | yes     |
-//! | `postgres` | `Record::save` and `Backend::detect` on PostgreSQL                          | no      |
+//! | `postgres` | `Record::save` and `DatabaseServer::detect` on PostgreSQL                          | no      |
 //! | `mysql`    | the same on MySQL and MariaDB, and the [`mysql`] `group_concat_max_len` helpers | no |
 //! | `sqlite`   | the same on SQLite                                                         | no      |
 //!
@@ -78,7 +78,7 @@
 //! |-------------------------------------------------------|-----------------------------------------------------|
 //! | `StringAgg(expr, delimiter=Value(", "), distinct=, filter=, order_by=, default=)` | `StringAgg::new(expr).delimiter(", ").distinct().filter(…).order_by(…, Order::Asc).default(…)` |
 //! | `AnyValue(expr, filter=, default=)`                   | [`AnyValue::new`]`(expr).filter(…).default(…)`      |
-//! | `connection.vendor`, `connection.features.*`          | [`Backend`], [`Backend::detect`]                    |
+//! | `connection.vendor`, `connection.features.*`          | [`DatabaseServer`], [`DatabaseServer::detect`]                    |
 //! | `NotSupportedError`                                   | [`Error::NotSupported`]                             |
 //! | a model class                                         | `#[derive(Record)]`                                 |
 //! | `obj.save()`, `save(force_insert=, force_update=, update_fields=)` | [`Record::save`], [`Record::save_with`] with [`Save`] |
@@ -101,7 +101,6 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
-mod backend;
 mod db;
 mod error;
 mod expr;
@@ -111,8 +110,8 @@ mod record;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 mod save;
 mod schema;
+mod server;
 
-pub use backend::{Backend, Vendor, Version};
 pub use db::OrmDatabase;
 /// Derives [`Record`] and [`ReturnedRow`] (feature `derive`); see [`Record`] for the
 /// attributes.
@@ -122,6 +121,7 @@ pub use error::{Error, NotUpdated, NotUpdatedReason, Result};
 pub use expr::{AnyValue, OrderBy, StringAgg};
 pub use record::{Column, ColumnKind, Record, ReturnedRow, Save, Saved};
 pub use schema::big_auto_column;
+pub use server::{DatabaseServer, Vendor, Version};
 
 #[doc(hidden)]
 pub mod __private {

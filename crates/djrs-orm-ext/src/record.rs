@@ -330,7 +330,7 @@ pub struct Save {
     force_update: bool,
     update_fields: Option<Vec<String>>,
     expressions: Vec<(String, sea_query::Expr)>,
-    backend: Option<crate::Backend>,
+    server: Option<crate::DatabaseServer>,
 }
 
 impl Save {
@@ -396,8 +396,8 @@ impl Save {
 
     /// Skips asking the connection which database it is (one `SELECT VERSION()` per save on
     /// MySQL/MariaDB; free on PostgreSQL, cached on SQLite).
-    pub fn backend(mut self, backend: crate::Backend) -> Self {
-        self.backend = Some(backend);
+    pub fn server(mut self, server: crate::DatabaseServer) -> Self {
+        self.server = Some(server);
         self
     }
 
@@ -423,8 +423,8 @@ impl Save {
         not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
         allow(dead_code, reason = "read by the save of a database feature")
     )]
-    pub(crate) fn pinned_backend(&self) -> Option<crate::Backend> {
-        self.backend
+    pub(crate) fn pinned_server(&self) -> Option<crate::DatabaseServer> {
+        self.server
     }
 
     #[cfg_attr(

@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use sea_query::{Expr, ExprTrait, Query, Value};
 
-use crate::backend::{Backend, Vendor};
 use crate::db::OrmDatabase;
 use crate::error::{Error, NotUpdated, NotUpdatedReason, Result};
 use crate::record::{Column, ColumnKind, Record, ReturnedRow, Save, Saved};
+use crate::server::{DatabaseServer, Vendor};
 
 fn is_null(value: &Value) -> bool {
     *value == value.as_null()
@@ -110,7 +110,7 @@ where
     }
     let mut conn = conn.acquire().await?;
     let conn = &mut *conn;
-    let backend = match options.pinned_backend() {
+    let backend = match options.pinned_server() {
         Some(backend) => backend,
         None => <A::Database as OrmDatabase>::detect_backend(conn).await?,
     };
@@ -142,7 +142,7 @@ where
 async fn update<R, DB>(
     record: &mut R,
     conn: &mut DB::Connection,
-    backend: &Backend,
+    backend: &DatabaseServer,
     options: &Save,
     pk: Value,
 ) -> Result<bool>
@@ -221,7 +221,7 @@ where
 async fn insert<R, DB>(
     record: &mut R,
     conn: &mut DB::Connection,
-    backend: &Backend,
+    backend: &DatabaseServer,
     options: &Save,
     pk: Option<Value>,
 ) -> Result<()>

@@ -33,7 +33,7 @@
 use std::fs;
 use std::str::FromStr;
 
-use djrs_orm_ext::{Backend, Error, OrderBy, StringAgg, Vendor};
+use djrs_orm_ext::{DatabaseServer, Error, OrderBy, StringAgg, Vendor};
 use sea_query::{
     Expr, ExprTrait, Func, MysqlQueryBuilder, NullOrdering, Order, PostgresQueryBuilder, Query,
     SelectStatement, SqliteQueryBuilder, Value,
@@ -54,12 +54,12 @@ fn col(name: &str) -> Expr {
     Expr::col((TABLE, name.to_owned()))
 }
 
-fn mysql(backend: &Backend) -> bool {
+fn mysql(backend: &DatabaseServer) -> bool {
     backend.vendor().is_mysql_family()
 }
 
 /// Django's `Q(in_print=True)`: the bare column on PostgreSQL/SQLite, `= %s` on MySQL.
-fn in_print(backend: &Backend) -> Expr {
+fn in_print(backend: &DatabaseServer) -> Expr {
     if mysql(backend) {
         col("in_print").eq(true)
     } else {
@@ -96,7 +96,7 @@ impl Case {
         }
     }
 
-    fn statement(&self, backend: &Backend) -> Result<SelectStatement, Error> {
+    fn statement(&self, backend: &DatabaseServer) -> Result<SelectStatement, Error> {
         let mut query = Query::select();
         if self.group_by_author {
             query.expr_as(col("author"), "author");
@@ -117,7 +117,7 @@ impl Case {
 }
 
 /// The Rust form of each Django case, for `backend`; `None` for a case not written here yet.
-fn case(id: &str, backend: &Backend) -> Option<Case> {
+fn case(id: &str, backend: &DatabaseServer) -> Option<Case> {
     let name = || col("name");
     let by_id = |a: StringAgg| a.order_by(col("id"), Order::Asc);
     Some(match id {
@@ -268,17 +268,17 @@ fn error_cannot_arise_in_rust(expected: &Json) -> bool {
 }
 
 /// The database columns of the data and the backend each was recorded on.
-const COLUMNS: [(&str, Backend); 7] = [
-    ("postgresql", Backend::postgres(17, 0)),
-    ("mysql", Backend::mysql(8, 0, 40)),
-    ("mariadb", Backend::mariadb(11, 4, 4)),
-    ("sqlite_stdlib", Backend::sqlite(3, 40, 1)),
-    ("sqlite_pysqlite3", Backend::sqlite(3, 51, 1)),
-    ("postgresql_live", Backend::postgres(15, 18)),
-    ("mariadb_live", Backend::mariadb(10, 11, 19)),
+const COLUMNS: [(&str, DatabaseServer); 7] = [
+    ("postgresql", DatabaseServer::postgres(17, 0)),
+    ("mysql", DatabaseServer::mysql(8, 0, 40)),
+    ("mariadb", DatabaseServer::mariadb(11, 4, 4)),
+    ("sqlite_stdlib", DatabaseServer::sqlite(3, 40, 1)),
+    ("sqlite_pysqlite3", DatabaseServer::sqlite(3, 51, 1)),
+    ("postgresql_live", DatabaseServer::postgres(15, 18)),
+    ("mariadb_live", DatabaseServer::mariadb(10, 11, 19)),
 ];
 
-fn build(stmt: &SelectStatement, backend: &Backend) -> (String, Vec<Value>) {
+fn build(stmt: &SelectStatement, backend: &DatabaseServer) -> (String, Vec<Value>) {
     let (sql, values) = match backend.vendor() {
         Vendor::PostgreSql => stmt.build(PostgresQueryBuilder),
         Vendor::Sqlite => stmt.build(SqliteQueryBuilder),
@@ -325,7 +325,7 @@ fn take_mysql_literal(sql: &str) -> (String, &str) {
 
 /// Rewrites placeholders as `%s` and, on MySQL, each `SEPARATOR '<literal>'` as
 /// `SEPARATOR %s` with the literal's value put among the parameters where Django binds it.
-fn normalize(sql: &str, values: &[Value], backend: &Backend) -> (String, Vec<Json>) {
+fn normalize(sql: &str, values: &[Value], backend: &DatabaseServer) -> (String, Vec<Json>) {
     let mut out = String::new();
     let mut params = Vec::new();
     let mut values = values.iter();
@@ -509,7 +509,7 @@ fn deprecated_postgres_string_agg_is_the_same_sql() {
             old.len() - 2
         );
     }
-    let backend = Backend::postgres(17, 0);
+    let backend = DatabaseServer::postgres(17, 0);
     let aggs = [
         agg(col("name"), ", "),
         agg(col("name"), ", ")
@@ -744,7 +744,7 @@ async fn live_postgres() {
     .execute(&pool)
     .await
     .unwrap();
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::PostgreSql);
     run_live!(pool, backend, "postgresql_live");
     pool.close().await;
@@ -786,7 +786,7 @@ async fn live_mariadb() {
     .execute(&pool)
     .await
     .unwrap();
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::MariaDb);
     run_live!(pool, backend, "mariadb_live");
     pool.close().await;
@@ -817,7 +817,7 @@ async fn live_sqlite() {
     .execute(&pool)
     .await
     .unwrap();
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert!(backend.supports_aggregate_order_by_clause(), "{backend}");
     run_live!(pool, backend, "sqlite_pysqlite3");
 }

@@ -5,7 +5,7 @@
 
 use std::str::FromStr;
 
-use djrs_orm_ext::{AnyValue, Backend, Error, StringAgg, Vendor};
+use djrs_orm_ext::{AnyValue, DatabaseServer, Error, StringAgg, Vendor};
 use sea_query::{
     Expr, ExprTrait, MysqlQueryBuilder, Order, PostgresQueryBuilder, Query, SelectStatement,
     SqliteQueryBuilder,
@@ -21,7 +21,7 @@ const INSERT: &str = "INSERT INTO book (id, name, author, rating, in_print) VALU
 
 /// Per author: any value of the author (functionally dependent, so the author itself), any
 /// rating of 5 (or -1), and the names of the books in print, by id.
-fn report(backend: &Backend) -> Result<SelectStatement, Error> {
+fn report(backend: &DatabaseServer) -> Result<SelectStatement, Error> {
     Ok(Query::select()
         .column("author")
         .expr_as(AnyValue::new(Expr::col("author")).to_expr(backend)?, "same")
@@ -89,7 +89,7 @@ async fn postgres() {
     sqlx::query(CREATE).execute(&pool).await.unwrap();
     sqlx::query(INSERT).execute(&pool).await.unwrap();
 
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::PostgreSql);
     let (sql, values) = report(&backend).unwrap().build(PostgresQueryBuilder);
     let rows: Vec<Row> =
@@ -135,7 +135,7 @@ async fn mariadb() {
     sqlx::query(CREATE).execute(&pool).await.unwrap();
     sqlx::query(INSERT).execute(&pool).await.unwrap();
 
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::MariaDb);
     let (sql, values) = report(&backend).unwrap().build(MysqlQueryBuilder);
     let rows: Vec<Row> =
@@ -237,7 +237,7 @@ async fn sqlite() {
     sqlx::query(CREATE).execute(&pool).await.unwrap();
     sqlx::query(INSERT).execute(&pool).await.unwrap();
 
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::Sqlite);
     let (sql, values) = report(&backend).unwrap().build(SqliteQueryBuilder);
     let rows: Vec<Row> =
@@ -249,7 +249,7 @@ async fn sqlite() {
 
     // The same report on an old SQLite: ordered aggregates are refused, as in Django.
     assert!(matches!(
-        report(&Backend::sqlite(3, 40, 1)),
+        report(&DatabaseServer::sqlite(3, 40, 1)),
         Err(Error::NotSupported(_))
     ));
 }
@@ -350,7 +350,7 @@ async fn hostile_delimiters_are_data_on_every_database() {
         .unwrap();
     sqlx::query(CREATE).execute(&pool).await.unwrap();
     sqlx::query(INSERT).execute(&pool).await.unwrap();
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     check_delimiters!(conn, backend, MysqlQueryBuilder);
     sqlx::query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
@@ -384,7 +384,7 @@ async fn hostile_delimiters_are_data_on_every_database() {
         .unwrap();
     sqlx::query(CREATE).execute(&pool).await.unwrap();
     sqlx::query(INSERT).execute(&pool).await.unwrap();
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     check_delimiters!(conn, backend, PostgresQueryBuilder);
     drop(conn);
@@ -401,7 +401,7 @@ async fn hostile_delimiters_are_data_on_every_database() {
     let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
     sqlx::query(CREATE).execute(&pool).await.unwrap();
     sqlx::query(INSERT).execute(&pool).await.unwrap();
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     check_delimiters!(conn, backend, SqliteQueryBuilder);
 }

@@ -7,7 +7,7 @@
 use std::str::FromStr;
 
 use djrs_orm_ext::{
-    Backend, Error, NotUpdatedReason, OrmDatabase, Record, ReturnedRow, Save, Saved, Vendor,
+    DatabaseServer, Error, NotUpdatedReason, OrmDatabase, Record, ReturnedRow, Save, Saved, Vendor,
     big_auto_column,
 };
 use sea_query::{
@@ -54,7 +54,7 @@ struct Counter {
     id: Option<i64>,
 }
 
-fn tables(backend: &Backend) -> Vec<String> {
+fn tables(backend: &DatabaseServer) -> Vec<String> {
     let length = if backend.vendor() == Vendor::Sqlite {
         "LENGTH(title)"
     } else {
@@ -98,7 +98,7 @@ fn tables(backend: &Backend) -> Vec<String> {
     vec![render(&article), render(&tag), render(&counter)]
 }
 
-async fn check_records<DB>(pool: &sqlx::Pool<DB>, pin: Option<Backend>)
+async fn check_records<DB>(pool: &sqlx::Pool<DB>, pin: Option<DatabaseServer>)
 where
     DB: OrmDatabase,
     Article: ReturnedRow<DB::Row>,
@@ -106,7 +106,7 @@ where
     Counter: ReturnedRow<DB::Row>,
 {
     let opts = || match pin {
-        Some(backend) => Save::new().backend(backend),
+        Some(backend) => Save::new().server(backend),
         None => Save::new(),
     };
 
@@ -340,7 +340,7 @@ async fn postgres_pool() -> (sqlx::PgPool, String, sqlx::PgPool) {
         .connect_with(options)
         .await
         .unwrap();
-    for ddl in tables(&Backend::postgres(15, 0)) {
+    for ddl in tables(&DatabaseServer::postgres(15, 0)) {
         sqlx::query(sqlx::AssertSqlSafe(ddl))
             .execute(&pool)
             .await
@@ -393,7 +393,7 @@ async fn mariadb_pool() -> (sqlx::MySqlPool, String, sqlx::MySqlPool) {
         .connect_with(options)
         .await
         .unwrap();
-    for ddl in tables(&Backend::mariadb(10, 11, 0)) {
+    for ddl in tables(&DatabaseServer::mariadb(10, 11, 0)) {
         sqlx::query(sqlx::AssertSqlSafe(ddl))
             .execute(&pool)
             .await
@@ -405,7 +405,7 @@ async fn mariadb_pool() -> (sqlx::MySqlPool, String, sqlx::MySqlPool) {
 #[tokio::test]
 async fn mariadb() {
     let (admin, database, pool) = mariadb_pool().await;
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::MariaDb);
     assert!(backend.can_return_columns_from_insert());
     // INSERT … RETURNING written by hand; UPDATE followed by a SELECT of generated columns.
@@ -421,7 +421,7 @@ async fn mariadb() {
 async fn mysql_path_without_returning() {
     // Pinned to MySQL 8: no RETURNING at all, so LAST_INSERT_ID() and a SELECT by key.
     let (admin, database, pool) = mariadb_pool().await;
-    check_records(&pool, Some(Backend::mysql(8, 0, 40))).await;
+    check_records(&pool, Some(DatabaseServer::mysql(8, 0, 40))).await;
     pool.close().await;
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
         .execute(&admin)
@@ -434,7 +434,7 @@ async fn sqlite_pool(dir: &tempfile::TempDir) -> sqlx::SqlitePool {
         .filename(dir.path().join("records.sqlite3"))
         .create_if_missing(true);
     let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    for ddl in tables(&Backend::sqlite(3, 51, 0)) {
+    for ddl in tables(&DatabaseServer::sqlite(3, 51, 0)) {
         sqlx::query(sqlx::AssertSqlSafe(ddl))
             .execute(&pool)
             .await
@@ -447,7 +447,7 @@ async fn sqlite_pool(dir: &tempfile::TempDir) -> sqlx::SqlitePool {
 async fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let pool = sqlite_pool(&dir).await;
-    let backend = Backend::detect(&pool).await.unwrap();
+    let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert!(backend.can_return_rows_from_update(), "{backend}");
     check_records(&pool, None).await;
 }
@@ -457,5 +457,5 @@ async fn sqlite_before_returning() {
     // SQLite before 3.35 has no RETURNING: last_insert_rowid() and SELECTs by key.
     let dir = tempfile::tempdir().unwrap();
     let pool = sqlite_pool(&dir).await;
-    check_records(&pool, Some(Backend::sqlite(3, 34, 0))).await;
+    check_records(&pool, Some(DatabaseServer::sqlite(3, 34, 0))).await;
 }

@@ -1,14 +1,15 @@
-//! [`Backend`]: which database (and which version of it) SQL is rendered for, and what it can
-//! do — Django's `connection.vendor` plus the `connection.features` flags this crate needs.
+//! [`DatabaseServer`]: which database server (vendor and version) SQL is rendered for, and what
+//! it can do — Django's `connection.vendor` plus the `connection.features` flags this crate
+//! needs.
 
 use std::fmt;
 
 /// The database family, Django's `connection.vendor` with MariaDB told apart from MySQL.
 ///
 /// ```
-/// use djrs_orm_ext::{Backend, Vendor};
+/// use djrs_orm_ext::{DatabaseServer, Vendor};
 ///
-/// assert_eq!(Backend::mariadb(10, 11, 6).vendor(), Vendor::MariaDb);
+/// assert_eq!(DatabaseServer::mariadb(10, 11, 6).vendor(), Vendor::MariaDb);
 /// assert!(Vendor::MariaDb.is_mysql_family());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,60 +86,60 @@ impl fmt::Display for Version {
     }
 }
 
-/// The database SQL is rendered for: vendor and server version.
+/// The database server SQL is rendered for: its vendor and its version.
 ///
-/// Build one from what you know ([`Backend::postgres`], [`Backend::mysql`],
-/// [`Backend::mariadb`], [`Backend::sqlite`]) or ask the connection with
-/// [`Backend::detect`] (features `postgres`, `mysql`, `sqlite`). The capability methods are
+/// Build one from what you know ([`DatabaseServer::postgres`], [`DatabaseServer::mysql`],
+/// [`DatabaseServer::mariadb`], [`DatabaseServer::sqlite`]) or ask the connection with
+/// [`DatabaseServer::detect`] (features `postgres`, `mysql`, `sqlite`). The capability methods are
 /// Django's `connection.features` flags of the same names.
 ///
 /// ```
-/// use djrs_orm_ext::Backend;
+/// use djrs_orm_ext::DatabaseServer;
 ///
-/// let old = Backend::sqlite(3, 40, 1);
+/// let old = DatabaseServer::sqlite(3, 40, 1);
 /// assert!(!old.supports_aggregate_order_by_clause());
-/// assert!(Backend::sqlite(3, 44, 0).supports_aggregate_order_by_clause());
-/// assert!(!Backend::mysql(8, 0, 40).can_return_columns_from_insert());
-/// assert!(Backend::mariadb(10, 11, 0).can_return_columns_from_insert());
-/// assert!(!Backend::mariadb(10, 11, 0).can_return_rows_from_update());
-/// assert_eq!(Backend::postgres(16, 0).to_string(), "PostgreSQL 16.0.0");
+/// assert!(DatabaseServer::sqlite(3, 44, 0).supports_aggregate_order_by_clause());
+/// assert!(!DatabaseServer::mysql(8, 0, 40).can_return_columns_from_insert());
+/// assert!(DatabaseServer::mariadb(10, 11, 0).can_return_columns_from_insert());
+/// assert!(!DatabaseServer::mariadb(10, 11, 0).can_return_rows_from_update());
+/// assert_eq!(DatabaseServer::postgres(16, 0).to_string(), "PostgreSQL 16.0.0");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Backend {
+pub struct DatabaseServer {
     vendor: Vendor,
     version: Version,
 }
 
-impl Backend {
-    /// A backend of `vendor` at `version`.
+impl DatabaseServer {
+    /// A server of `vendor` at `version`.
     #[must_use]
     pub const fn new(vendor: Vendor, version: Version) -> Self {
-        Backend { vendor, version }
+        DatabaseServer { vendor, version }
     }
 
     /// PostgreSQL `major.minor`.
     #[must_use]
     pub const fn postgres(major: u32, minor: u32) -> Self {
-        Backend::new(Vendor::PostgreSql, Version::new(major, minor, 0))
+        DatabaseServer::new(Vendor::PostgreSql, Version::new(major, minor, 0))
     }
 
     /// MySQL `major.minor.patch`.
     #[must_use]
     pub const fn mysql(major: u32, minor: u32, patch: u32) -> Self {
-        Backend::new(Vendor::MySql, Version::new(major, minor, patch))
+        DatabaseServer::new(Vendor::MySql, Version::new(major, minor, patch))
     }
 
     /// MariaDB `major.minor.patch`.
     #[must_use]
     pub const fn mariadb(major: u32, minor: u32, patch: u32) -> Self {
-        Backend::new(Vendor::MariaDb, Version::new(major, minor, patch))
+        DatabaseServer::new(Vendor::MariaDb, Version::new(major, minor, patch))
     }
 
     /// SQLite `major.minor.patch` (the library linked into the process; sqlx's `sqlite`
     /// feature bundles a recent one).
     #[must_use]
     pub const fn sqlite(major: u32, minor: u32, patch: u32) -> Self {
-        Backend::new(Vendor::Sqlite, Version::new(major, minor, patch))
+        DatabaseServer::new(Vendor::Sqlite, Version::new(major, minor, patch))
     }
 
     /// The database family.
@@ -230,7 +231,7 @@ impl Backend {
     }
 }
 
-impl fmt::Display for Backend {
+impl fmt::Display for DatabaseServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.name(), self.version)
     }
@@ -254,9 +255,9 @@ mod tests {
 
     #[test]
     fn any_value_by_vendor() {
-        assert!(!Backend::postgres(15, 4).supports_any_value());
-        assert!(Backend::postgres(16, 0).supports_any_value());
-        assert!(!Backend::mariadb(11, 4, 4).supports_any_value());
-        assert!(Backend::mysql(8, 0, 40).supports_any_value());
+        assert!(!DatabaseServer::postgres(15, 4).supports_any_value());
+        assert!(DatabaseServer::postgres(16, 0).supports_any_value());
+        assert!(!DatabaseServer::mariadb(11, 4, 4).supports_any_value());
+        assert!(DatabaseServer::mysql(8, 0, 40).supports_any_value());
     }
 }
