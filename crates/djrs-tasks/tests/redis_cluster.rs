@@ -189,7 +189,11 @@ impl ClusterStore {
                 .unwrap()
                 .get_connection()
                 .unwrap();
-            let exists: bool = redis::cmd("EXISTS").arg(key).query(&mut conn).unwrap();
+            // A node that does not own the key's slot answers MOVED.
+            let exists: bool = redis::cmd("EXISTS")
+                .arg(key)
+                .query(&mut conn)
+                .unwrap_or(false);
             if exists {
                 return conn;
             }

@@ -121,8 +121,17 @@ pub(crate) fn unexpected(value: &Value) -> Error {
 #[error("unexpected reply from Redis: {0:.200}")]
 pub(crate) struct Unexpected(String);
 
-/// Decodes a `read()` row of the scripts: the id, then the fields `n b q p s a r e w m eq ra st
-/// f la to u`. `None` when the task's hash is gone (its result expired).
+/// The hash fields a task is read by, in the order of the scripts' `read()` (see
+/// `lua/common.lua`).
+pub(crate) const FIELDS: [&str; 14] = [
+    "d", "p", "s", "a", "r", "e", "w", "m", "eq", "ra", "st", "f", "la", "u",
+];
+
+/// What a task's `d` field holds: its name, backend, queue and timeout (ms), written once.
+type WrittenOnce = (String, String, String, Option<u64>);
+
+/// Decodes a `read()` row of the scripts: the id, then [`FIELDS`]. `None` when the task's hash
+/// is gone (its result expired).
 pub(crate) fn decode(row: Value) -> Result<Option<TaskResult>> {
     let row = items(row)?;
     let field = |i: usize| row.get(i).and_then(text);
@@ -130,7 +139,7 @@ pub(crate) fn decode(row: Value) -> Result<Option<TaskResult>> {
         return Err(Error::storage(Unexpected("a row without an id".into())));
     };
     // `s` (the status) is always set while the hash exists.
-    let Some(status) = field(5) else {
+    let Some(status) = field(3) else {
         return Ok(None);
     };
     let required = |i: usize, name: &str| {
@@ -139,27 +148,36 @@ pub(crate) fn decode(row: Value) -> Result<Option<TaskResult>> {
     let json = |text: String| serde_json::from_str(&text).map_err(Error::Decode);
     let number = |i: usize| field(i).and_then(|t| t.parse::<i64>().ok());
     let time = |i: usize| number(i).and_then(|us| Utc.timestamp_micros(us).single());
+    let (task_name, backend, queue_name, timeout): WrittenOnce =
+        serde_json::from_str(&required(1, "name")?).map_err(Error::Decode)?;
     Ok(Some(TaskResult {
-        task_name: required(1, "name")?,
-        backend: required(2, "backend")?,
-        queue_name: required(3, "queue")?,
-        priority: number(4)
+        task_name,
+        backend,
+        queue_name,
+        priority: number(2)
             .and_then(|p| i32::try_from(p).ok())
             .unwrap_or_default(),
         status: status.parse::<TaskResultStatus>()?,
-        args: json(required(6, "arguments")?)?,
-        return_value: field(7).map(json).transpose()?,
-        errors: serde_json::from_str::<Vec<TaskError>>(&required(8, "errors")?)
-            .map_err(Error::Decode)?,
-        worker_ids: serde_json::from_str(&required(9, "worker ids")?).map_err(Error::Decode)?,
-        max_attempts: number(10).and_then(|m| u32::try_from(m).ok()).unwrap_or(1),
-        enqueued_at: time(11).unwrap_or_default(),
-        run_after: time(12),
-        started_at: time(13),
-        finished_at: time(14),
-        last_attempted_at: time(15),
-        timeout: number(16).map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
-        unique_key: field(17),
+        args: json(required(4, "arguments")?)?,
+        return_value: field(5).map(json).transpose()?,
+        errors: match field(6) {
+            Some(errors) => {
+                serde_json::from_str::<Vec<TaskError>>(&errors).map_err(Error::Decode)?
+            }
+            None => Vec::new(),
+        },
+        worker_ids: match field(7) {
+            Some(ids) => serde_json::from_str(&ids).map_err(Error::Decode)?,
+            None => Vec::new(),
+        },
+        max_attempts: number(8).and_then(|m| u32::try_from(m).ok()).unwrap_or(1),
+        enqueued_at: time(9).unwrap_or_default(),
+        run_after: time(10),
+        started_at: time(11),
+        finished_at: time(12),
+        last_attempted_at: time(13),
+        timeout: timeout.map(Duration::from_millis),
+        unique_key: field(14),
         id: TaskId::from(id),
     }))
 }

@@ -434,20 +434,21 @@ impl RedisBackend {
                 }
             }
             for task in &group {
+                let written_once = serde_json::to_string(&(
+                    &task.task_name,
+                    &task.backend,
+                    &task.queue_name,
+                    task.timeout
+                        .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+                ))
+                .map_err(Error::Decode)?;
                 call.arg(base(&self.prefix, &task.queue_name))
                     .arg(task.id.as_str())
-                    .arg(&task.task_name)
-                    .arg(&task.backend)
-                    .arg(&task.queue_name)
+                    .arg(written_once)
                     .arg(task.priority)
                     .arg(task.args.to_string())
                     .arg(task.max_attempts)
                     .arg(task.run_after.map(micros).unwrap_or_default())
-                    .arg(
-                        task.timeout
-                            .map(|t| t.as_millis().to_string())
-                            .unwrap_or_default(),
-                    )
                     .arg(task.unique_key.as_deref().unwrap_or_default());
             }
             let reply = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
@@ -613,10 +614,9 @@ impl RedisBackend {
         let base = base(&self.prefix, queue);
         let mut pipe = redis::pipe();
         for id in ids {
-            pipe.cmd("HMGET").arg(format!("{base}t:{id}")).arg(&[
-                "n", "b", "q", "p", "s", "a", "r", "e", "w", "m", "eq", "ra", "st", "f", "la",
-                "to", "u",
-            ]);
+            pipe.cmd("HMGET")
+                .arg(format!("{base}t:{id}"))
+                .arg(&keys::FIELDS);
         }
         let replies: Vec<Value> = pipe.query_async(conn).await.map_err(storage)?;
         replies
@@ -952,25 +952,18 @@ impl Queue for RedisBackend {
         Box::pin(async move {
             let mut conn = self.conn().await?;
             let queues = self.known_queues(&mut conn).await?;
-            if queues.is_empty() {
-                return Ok(QueueCounts::default());
-            }
-            let mut pipe = redis::pipe();
+            let mut rows = Vec::new();
+            // One pipeline per queue: a queue's keys share a slot, different queues may not.
             for queue in &queues {
                 let base = base(&self.prefix, queue);
+                let mut pipe = redis::pipe();
                 for status in STATUSES {
                     pipe.cmd("ZCARD")
                         .arg(format!("{base}s:{}", status.as_str()));
                 }
-            }
-            let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(storage)?;
-            let mut rows = Vec::new();
-            for (queue, counts) in queues.iter().zip(counts.chunks(STATUSES.len())) {
-                let mut by_status: Vec<(TaskResultStatus, u64)> = STATUSES
-                    .iter()
-                    .copied()
-                    .zip(counts.iter().copied())
-                    .collect();
+                let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(storage)?;
+                let mut by_status: Vec<(TaskResultStatus, u64)> =
+                    STATUSES.iter().copied().zip(counts).collect();
                 by_status.sort_by_key(|(status, _)| status.as_str());
                 rows.extend(
                     by_status

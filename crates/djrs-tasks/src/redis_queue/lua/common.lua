@@ -21,7 +21,12 @@ local function append_json(list, item)
   end
   return string.sub(list, 1, -2) .. ',' .. item .. ']'
 end
-local FIELDS = {'n', 'b', 'q', 'p', 's', 'a', 'r', 'e', 'w', 'm', 'eq', 'ra', 'st', 'f', 'la', 'to', 'u'}
+-- A task's hash: d (name, backend, queue and timeout, as JSON, written once), p (priority),
+-- s (status), a (arguments JSON), r (return value JSON), e (errors JSON, absent: []), w (worker
+-- ids JSON, absent: []), wp (w before the last claim), c (attempts), m (max attempts), eq, ra,
+-- st, f, la (enqueued, run after, started, finished, last attempted, µs), u (unique key), lw
+-- (the worker holding the lease), o (the cron occurrence that made it).
+local FIELDS = {'d', 'p', 's', 'a', 'r', 'e', 'w', 'm', 'eq', 'ra', 'st', 'f', 'la', 'u'}
 -- The task's id then its fields, in FIELDS order (false where unset).
 local function read(base, id)
   local row = redis.call('HMGET', base .. 't:' .. id, unpack(FIELDS))
