@@ -205,7 +205,9 @@ impl<'a> BackendContext<'a> {
         running: &'b TaskResult,
     ) -> BoxFuture<'b, std::result::Result<serde_json::Value, TaskError>> {
         let running = std::sync::Arc::new(running.clone());
-        Box::pin(async move { crate::runner::run_attempt(self.tasks, &running).await })
+        Box::pin(async move {
+            crate::runner::run_attempt(self.tasks, &running, crate::task::Cancel::default()).await
+        })
     }
 
     /// The current time.
@@ -343,6 +345,32 @@ impl Completion {
 /// A lease a worker holds: the task and the attempt it runs.
 pub type Lease = (TaskId, u32);
 
+/// A lease a heartbeat renewed, and whether an operator asked to cancel its task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Renewal {
+    /// The task whose lease the worker still holds.
+    pub id: TaskId,
+    /// An operator asked to cancel the task (`Tasks::cancel` on a `RUNNING` task).
+    pub cancel_requested: bool,
+}
+
+impl Renewal {
+    /// A renewed lease.
+    ///
+    /// ```
+    /// let renewal = djrs_tasks::Renewal::new("t-1".into(), true);
+    /// assert!(renewal.cancel_requested);
+    /// ```
+    #[must_use]
+    pub fn new(id: TaskId, cancel_requested: bool) -> Self {
+        Renewal {
+            id,
+            cancel_requested,
+        }
+    }
+}
+
 /// Filters for listing results (the dashboard).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[non_exhaustive]
@@ -406,15 +434,26 @@ pub trait Queue: Send + Sync {
         })
     }
 
-    /// Extends the leases `worker_id` holds and returns the tasks whose lease it still holds;
-    /// a task missing from the answer was lost (rescued, cancelled or deleted), and its
-    /// attempt must stop.
+    /// Extends the leases `worker_id` holds and returns the tasks whose lease it still holds,
+    /// each with whether an operator asked to cancel it; a task missing from the answer was
+    /// lost (rescued or deleted), and its attempt must stop.
     fn heartbeat<'a>(
         &'a self,
         worker_id: &'a WorkerId,
         leases: &'a [Lease],
         lease: Duration,
-    ) -> BoxFuture<'a, Result<Vec<TaskId>>>;
+    ) -> BoxFuture<'a, Result<Vec<Renewal>>>;
+
+    /// Asks the worker running task `id` to cancel it: the request reaches the worker with its
+    /// next heartbeat (a third of its lease). `false` when the task is not `RUNNING`.
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>>;
+
+    /// Pauses (`true`) or resumes (`false`) `queue` for every worker on the store: claims skip
+    /// a paused queue from their next poll on; running tasks finish. Persisted in the store.
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>>;
+
+    /// The paused queues, sorted.
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>>;
 
     /// Re-queues the `RUNNING` tasks whose lease expired (their worker died or stalled), or
     /// fails them when that was their last attempt. Returns the tasks it changed.

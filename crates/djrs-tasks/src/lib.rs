@@ -69,7 +69,7 @@ mod worker;
 
 pub use backend::{
     Backend, BackendContext, Capabilities, Completion, EnqueueIn, Lease, NewTask, Outcome, Queue,
-    QueueCounts, ResultFilter,
+    QueueCounts, Renewal, ResultFilter,
 };
 pub use djrs_tasks_macros::task;
 pub use error::{Error, Result};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::Utc;
 use futures_util::FutureExt as _;
 
-use crate::task::find_registration;
+use crate::task::{Cancel, find_registration};
 use crate::{TaskContext, TaskError, TaskResult, Tasks};
 
 tokio::task_local! {
@@ -50,8 +50,9 @@ pub(crate) fn panic_error(payload: &(dyn std::any::Any + Send)) -> TaskError {
 pub(crate) async fn run_attempt(
     tasks: &Tasks,
     running: &Arc<TaskResult>,
+    cancel: Cancel,
 ) -> Result<serde_json::Value, TaskError> {
-    let outcome = attempt(tasks, running).await;
+    let outcome = attempt(tasks, running, cancel).await;
     match outcome {
         Ok(value) => match crate::tasks::check_storable(&value, "return value") {
             Ok(()) => Ok(value),
@@ -61,7 +62,11 @@ pub(crate) async fn run_attempt(
     }
 }
 
-async fn attempt(tasks: &Tasks, running: &Arc<TaskResult>) -> Result<serde_json::Value, TaskError> {
+async fn attempt(
+    tasks: &Tasks,
+    running: &Arc<TaskResult>,
+    cancel: Cancel,
+) -> Result<serde_json::Value, TaskError> {
     let Some(registration) = find_registration(&running.task_name) else {
         return Err(TaskError::new(
             "djrs_tasks::TaskDoesNotExist",
@@ -75,7 +80,7 @@ async fn attempt(tasks: &Tasks, running: &Arc<TaskResult>) -> Result<serde_json:
     let started = Utc::now();
     let span = tracing::info_span!("task", id = %running.id, name = %running.task_name, attempt = running.attempts());
     tracing::debug!(target: "djrs_tasks", id = %running.id, name = %running.task_name, attempt = running.attempts(), "task started");
-    let ctx = TaskContext::new(Arc::clone(running), tasks.clone());
+    let ctx = TaskContext::new(Arc::clone(running), tasks.clone(), cancel);
     let blocking = Arc::new(AtomicBool::new(false));
     // A panic in the task is caught where the attempt is polled; dropping this future (a
     // worker shutting down past its grace period, a lost lease) stops the attempt.

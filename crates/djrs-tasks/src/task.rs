@@ -385,11 +385,100 @@ impl<K: Serialize + Send, V: Serialize + Send, S: Send> TaskOutput
 pub struct TaskContext {
     task_result: Arc<TaskResult>,
     tasks: Tasks,
+    cancel: Cancel,
+}
+
+/// The cancellation of one attempt: requested by an operator (`Tasks::cancel` on a `RUNNING`
+/// task, from any process), delivered to the worker with its next lease renewal.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cancel(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    requested: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Cancel {
+    /// Requests the cancellation (once; later calls change nothing).
+    pub(crate) fn request(&self) {
+        if !self
+            .0
+            .requested
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.0.notify.notify_waiters();
+        }
+    }
+
+    pub(crate) fn is_requested(&self) -> bool {
+        self.0.requested.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves once the cancellation is requested.
+    pub(crate) async fn requested(&self) {
+        let notified = self.0.notify.notified();
+        if self.is_requested() {
+            return;
+        }
+        notified.await;
+    }
 }
 
 impl TaskContext {
-    pub(crate) fn new(task_result: Arc<TaskResult>, tasks: Tasks) -> Self {
-        TaskContext { task_result, tasks }
+    pub(crate) fn new(task_result: Arc<TaskResult>, tasks: Tasks, cancel: Cancel) -> Self {
+        TaskContext {
+            task_result,
+            tasks,
+            cancel,
+        }
+    }
+
+    /// Whether an operator asked to cancel this task while it runs. A task that checks it
+    /// (or awaits [`cancelled`](Self::cancelled)) can stop cleanly; one that does not is
+    /// dropped at its next `.await` after the worker's grace period. Either way the task
+    /// ends `FAILED` with a `djrs_tasks::Cancelled` error and is not retried.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, TaskContext, Tasks};
+    ///
+    /// #[task(takes_context)]
+    /// async fn crunch(ctx: TaskContext, rows: u32) -> u32 {
+    ///     let mut done = 0;
+    ///     while done < rows && !ctx.is_cancelled() {
+    ///         done += 1; // one row's work
+    ///     }
+    ///     done
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let result = crunch.enqueue(&Tasks::default(), 3).await?;
+    /// assert_eq!(result.return_value::<u32>()?, 3);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_requested()
+    }
+
+    /// Resolves when an operator asks to cancel this task (see
+    /// [`is_cancelled`](Self::is_cancelled)); race it against the task's work.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use djrs_tasks::{task, TaskContext};
+    ///
+    /// #[task(takes_context)]
+    /// async fn wait_for_it(ctx: TaskContext) -> Result<(), String> {
+    ///     tokio::select! {
+    ///         () = ctx.cancelled() => Err("cancelled; partial work rolled back".into()),
+    ///         () = tokio::time::sleep(Duration::from_millis(10)) => Ok(()),
+    ///     }
+    /// }
+    /// ```
+    pub async fn cancelled(&self) {
+        self.cancel.requested().await;
     }
 
     /// The running task's result as it was when this attempt started.

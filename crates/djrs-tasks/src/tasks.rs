@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::backend::{Backend, BackendContext, NewTask};
+use crate::backend::{Backend, BackendContext, NewTask, Queue};
 use crate::task::StateMap;
 use crate::{
     DEFAULT_TASK_BACKEND_ALIAS, DummyBackend, Error, ImmediateBackend, PreparedTask, Result,
@@ -365,12 +365,15 @@ impl Tasks {
         }
     }
 
-    /// Cancels a `READY` task on the default backend: it becomes `FAILED` (with a
-    /// `djrs_tasks::Cancelled` error) and never runs.
+    /// Cancels a task on the default backend. A `READY` task becomes `FAILED` (with a
+    /// `djrs_tasks::Cancelled` error) and never runs. For a `RUNNING` task the worker running
+    /// it is asked to stop it (it learns at its next heartbeat, a third of its lease); the task
+    /// ends `FAILED` with a `djrs_tasks::Cancelled` error, not retried, and this returns it as
+    /// it is now, still `RUNNING`.
     ///
     /// # Errors
-    /// `InvalidTask` when the task is not `READY` (running or finished), `TaskResultDoesNotExist`,
-    /// or `NotSupported` for backends without a queue.
+    /// `InvalidTask` when the task has finished, `TaskResultDoesNotExist`, or `NotSupported`
+    /// for backends without a queue.
     pub async fn cancel(&self, id: &str) -> Result<TaskResult> {
         let backend = self.backend(DEFAULT_TASK_BACKEND_ALIAS)?;
         let Some(queue) = backend.queue() else {
@@ -379,19 +382,55 @@ impl Tasks {
                 operation: "cancel",
             });
         };
-        match queue.cancel(id).await? {
-            Some(result) => {
-                self.hooks().finished(&result);
-                Ok(result)
-            }
-            None => {
-                let current = backend.get_result(id).await?;
-                Err(Error::InvalidTask(format!(
-                    "Task {id} is {}; only a READY task can be cancelled.",
-                    current.status
-                )))
-            }
+        if let Some(result) = queue.cancel(id).await? {
+            self.hooks().finished(&result);
+            return Ok(result);
         }
+        if queue.request_cancel(id).await? {
+            return backend.get_result(id).await;
+        }
+        let current = backend.get_result(id).await?;
+        Err(Error::InvalidTask(format!(
+            "Task {id} is {}; only a READY or RUNNING task can be cancelled.",
+            current.status
+        )))
+    }
+
+    /// Pauses `queue` of the default backend for every worker on the store, until
+    /// [`resume`](Self::resume): claims skip it from their next poll on; running tasks finish.
+    ///
+    /// # Errors
+    /// `NotSupported` for backends without a queue, or the store's error.
+    pub async fn pause(&self, queue: &str) -> Result<()> {
+        self.queue_of_default("pause")?
+            .set_paused(queue, true)
+            .await
+    }
+
+    /// Resumes a paused queue of the default backend.
+    ///
+    /// # Errors
+    /// As [`pause`](Self::pause).
+    pub async fn resume(&self, queue: &str) -> Result<()> {
+        self.queue_of_default("resume")?
+            .set_paused(queue, false)
+            .await
+    }
+
+    /// The paused queues of the default backend.
+    ///
+    /// # Errors
+    /// As [`pause`](Self::pause).
+    pub async fn paused_queues(&self) -> Result<Vec<String>> {
+        self.queue_of_default("paused_queues")?.paused().await
+    }
+
+    fn queue_of_default(&self, operation: &'static str) -> Result<&dyn Queue> {
+        let backend = self.backend(DEFAULT_TASK_BACKEND_ALIAS)?;
+        backend.queue().ok_or(Error::NotSupported {
+            backend: backend.name(),
+            operation,
+        })
     }
 
     /// Reads a result from the default backend (Django's `default_task_backend.get_result`).

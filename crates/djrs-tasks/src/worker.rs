@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use crate::backend::{Completion, Lease, Outcome, Queue};
 use crate::runner::run_attempt;
+use crate::task::Cancel;
 use crate::{
     DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskId,
     TaskResult, TaskResultStatus, Tasks, WorkerId,
@@ -70,6 +71,7 @@ pub struct Worker {
     lease: Duration,
     poll_interval: Duration,
     grace_period: Duration,
+    cancel_grace_period: Duration,
     backoff_base: Duration,
     backoff_cap: Duration,
 }
@@ -86,6 +88,7 @@ impl Worker {
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             grace_period: Duration::from_secs(10),
+            cancel_grace_period: Duration::from_secs(5),
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(3600),
         }
@@ -134,6 +137,15 @@ impl Worker {
     /// interrupted and re-queued.
     pub fn grace_period(mut self, grace: Duration) -> Self {
         self.grace_period = grace;
+        self
+    }
+
+    /// How long a task an operator cancelled while it runs may take to stop by itself
+    /// (watching [`TaskContext::is_cancelled`](crate::TaskContext::is_cancelled)) before the
+    /// worker drops it at its next `.await` (default 5 s). A cancel request reaches the worker
+    /// with its next heartbeat, every third of the lease.
+    pub fn cancel_grace_period(mut self, grace: Duration) -> Self {
+        self.cancel_grace_period = grace;
         self
     }
 
@@ -281,16 +293,21 @@ impl Worker {
                         continue;
                     }
                 };
-                let lost = shared.insert(&task);
+                let (lost, cancel) = shared.insert(&task);
                 let task = Arc::new(task);
                 let (this, outcomes) = (Arc::clone(&this), outcomes.clone());
                 running.spawn(async move {
                     let attempt = task.attempts();
+                    let grace = this.cancel_grace_period;
                     let outcome = tokio::select! {
-                        outcome = this.attempt(&task) => Some(outcome),
+                        outcome = this.attempt(&task, cancel.clone()) => Some(outcome),
                         // The lease was lost: stop the attempt at its next await, record nothing
                         // (the task belongs to another worker now).
                         () = lost.notified() => None,
+                        // Cancelled, and still running after the grace period: drop it.
+                        () = async { cancel.requested().await; tokio::time::sleep(grace).await } => {
+                            Some(Outcome::Failed(cancelled_while_running(grace)))
+                        }
                     };
                     drop(permit);
                     match outcome {
@@ -366,7 +383,11 @@ impl Worker {
         }
         match queue.heartbeat(&self.worker_id, &leases, self.lease).await {
             Ok(renewed) => {
-                let renewed: std::collections::HashSet<&TaskId> = renewed.iter().collect();
+                for renewal in renewed.iter().filter(|r| r.cancel_requested) {
+                    shared.request_cancel(&renewal.id);
+                }
+                let renewed: std::collections::HashSet<&TaskId> =
+                    renewed.iter().map(|r| &r.id).collect();
                 for (id, _) in &leases {
                     if !renewed.contains(id) {
                         shared.lose(id);
@@ -396,9 +417,13 @@ impl Worker {
 
     /// Runs one attempt and decides what it means: success, a retry after a backoff, or a
     /// failure for good.
-    async fn attempt(&self, task: &Arc<TaskResult>) -> Outcome {
-        match run_attempt(&self.tasks, task).await {
+    async fn attempt(&self, task: &Arc<TaskResult>, cancel: Cancel) -> Outcome {
+        match run_attempt(&self.tasks, task, cancel.clone()).await {
             Ok(value) => Outcome::Succeeded(value),
+            // A cancelled task that stopped by itself: failed for good, not retried.
+            Err(_) if cancel.is_requested() => {
+                Outcome::Failed(cancelled_while_running(self.cancel_grace_period))
+            }
             Err(error) if task.attempts() < task.max_attempts => {
                 let delay = chrono::Duration::from_std(self.backoff(task.attempts()))
                     .unwrap_or(chrono::Duration::MAX);
@@ -482,6 +507,16 @@ impl Worker {
     }
 }
 
+/// The error a task cancelled while it ran records.
+fn cancelled_while_running(grace: Duration) -> TaskError {
+    TaskError::new(
+        "djrs_tasks::Cancelled",
+        format!(
+            "the task was cancelled while it ran (it stopped by itself, or was dropped after the grace period of {grace:?})"
+        ),
+    )
+}
+
 /// The status an outcome leaves its task in, when it finishes it.
 fn final_status(outcome: &Outcome) -> Option<TaskResultStatus> {
     match outcome {
@@ -508,6 +543,7 @@ fn finished_result(task: &TaskResult, outcome: &Outcome) -> TaskResult {
 struct InFlight {
     attempt: u32,
     lost: Arc<Notify>,
+    cancel: Cancel,
 }
 
 /// What the worker's loops share: the attempts in flight (whose leases it renews) and the
@@ -520,8 +556,9 @@ struct Shared {
 
 impl Shared {
     /// Tracks a claimed task; returns the signal that fires when its lease is lost.
-    fn insert(&self, task: &TaskResult) -> Arc<Notify> {
+    fn insert(&self, task: &TaskResult) -> (Arc<Notify>, Cancel) {
         let lost = Arc::new(Notify::new());
+        let cancel = Cancel::default();
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -530,9 +567,22 @@ impl Shared {
                 InFlight {
                     attempt: task.attempts(),
                     lost: Arc::clone(&lost),
+                    cancel: cancel.clone(),
                 },
             );
-        lost
+        (lost, cancel)
+    }
+
+    /// Passes an operator's cancel request to the attempt of `id`.
+    fn request_cancel(&self, id: &TaskId) {
+        if let Some(in_flight) = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+        {
+            in_flight.cancel.request();
+        }
     }
 
     fn remove(&self, id: &TaskId) {

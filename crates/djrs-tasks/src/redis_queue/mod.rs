@@ -21,7 +21,7 @@ use tokio::sync::{Notify, OnceCell};
 
 use crate::backend::{
     Backend, BackendContext, Capabilities, Completion, Lease, NewTask, Outcome, QueueCounts,
-    ResultFilter, cancelled_before_it_ran, error_json, worker_lost,
+    Renewal, ResultFilter, cancelled_before_it_ran, error_json, worker_lost,
 };
 use crate::task::BoxFuture;
 use crate::{Error, Queue, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};
@@ -63,6 +63,7 @@ static COMPLETE: LazyLock<Script> = script!("complete.lua");
 static RENEW: LazyLock<Script> = script!("renew.lua");
 static RESCUE: LazyLock<Script> = script!("rescue.lua");
 static CANCEL: LazyLock<Script> = script!("cancel.lua");
+static CANCEL_RUNNING: LazyLock<Script> = script!("cancel_running.lua");
 static PRUNE: LazyLock<Script> = script!("prune.lua");
 static LEAD: LazyLock<Script> = script!("lead.lua");
 static RESIGN: LazyLock<Script> = script!("resign.lua");
@@ -778,7 +779,7 @@ impl Queue for RedisBackend {
         worker_id: &'a WorkerId,
         leases: &'a [Lease],
         lease: Duration,
-    ) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+    ) -> BoxFuture<'a, Result<Vec<Renewal>>> {
         Box::pin(async move {
             let mut by_queue: BTreeMap<String, Vec<&Lease>> = BTreeMap::new();
             for held in leases {
@@ -801,8 +802,14 @@ impl Queue for RedisBackend {
                 for (id, attempt) in held {
                     call.arg(id.as_str()).arg(*attempt);
                 }
-                for id in items(call.invoke_async(&mut conn).await.map_err(storage)?)? {
-                    still.extend(text(&id).map(TaskId::from));
+                let answer = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
+                for pair in answer.chunks(2) {
+                    if let [id, cancel] = pair
+                        && let Some(id) = text(id)
+                    {
+                        let requested = text(cancel).as_deref() == Some("1");
+                        still.push(Renewal::new(TaskId::from(id), requested));
+                    }
                 }
             }
             Ok(still)
@@ -843,6 +850,72 @@ impl Queue for RedisBackend {
                 self.notify.notify_waiters();
             }
             Ok(rescued)
+        })
+    }
+
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let Some(queue) = queue_of(id) else {
+                return Ok(false);
+            };
+            let mut conn = self.conn().await?;
+            let base = base(&self.prefix, &queue);
+            let reply: Value = CANCEL_RUNNING
+                .key(format!("{base}ready"))
+                .arg(&base)
+                .arg(id)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            Ok(integer(&reply)? == 1)
+        })
+    }
+
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let key = format!("{}paused", base(&self.prefix, queue));
+            let command = if paused {
+                let mut set = redis::cmd("SET");
+                set.arg(&key).arg(1);
+                set
+            } else {
+                let mut del = redis::cmd("DEL");
+                del.arg(&key);
+                del
+            };
+            command
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(storage)?;
+            redis::cmd("SADD")
+                .arg(self.registry())
+                .arg(queue)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(storage)?;
+            if !paused {
+                self.notify.notify_waiters();
+            }
+            Ok(())
+        })
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut paused = Vec::new();
+            for queue in self.known_queues(&mut conn).await? {
+                let exists: bool = redis::cmd("EXISTS")
+                    .arg(format!("{}paused", base(&self.prefix, &queue)))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                if exists {
+                    paused.push(queue);
+                }
+            }
+            Ok(paused)
         })
     }
 

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, OnceCell};
 
 use crate::backend::{
     Backend, BackendContext, Capabilities, Completion, Lease, NewTask, Outcome, QueueCounts,
-    ResultFilter, error_json,
+    Renewal, ResultFilter, error_json,
 };
 use crate::task::BoxFuture;
 use crate::{
@@ -189,6 +189,22 @@ pub trait Dialect: sealed::Sealed + Send + Sync + fmt::Debug + 'static {
 
     #[doc(hidden)]
     fn resign<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>>;
+
+    /// The ids among `ids` whose cancellation an operator requested.
+    #[doc(hidden)]
+    fn cancel_requests<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>>;
+
+    /// Marks a `RUNNING` task for cancellation; `false` when it is not `RUNNING`.
+    #[doc(hidden)]
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>>;
+
+    /// Pauses or resumes a queue.
+    #[doc(hidden)]
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>>;
+
+    /// The paused queues, sorted.
+    #[doc(hidden)]
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>>;
 
     /// Records an occurrence; `false` when it already was.
     #[doc(hidden)]
@@ -587,19 +603,22 @@ impl<D: Dialect> SqlBackend<D> {
         self.migrate().await?;
         let mut want = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut claimed = Vec::new();
+        // Paused queues are skipped, whoever paused them.
+        let paused = self.dialect.paused().await?;
         // Limited queues among the worker's (all of them for a worker of every queue).
         let limited: Vec<(&String, u32)> = self
             .queue_limits
             .iter()
             .filter(|(q, _)| queues.is_empty() || queues.contains(q))
+            .filter(|(q, _)| !paused.contains(q))
             .map(|(q, n)| (q, *n))
             .collect();
         let free: Vec<String> = queues
             .iter()
-            .filter(|q| !self.queue_limits.contains_key(*q))
+            .filter(|q| !self.queue_limits.contains_key(*q) && !paused.contains(q))
             .cloned()
             .collect();
-        let limited_names: Vec<String> = self.queue_limits.keys().cloned().collect();
+        let limited_names: Vec<String> = self.queue_limits.keys().chain(&paused).cloned().collect();
         let unlimited = if queues.is_empty() {
             Some(QueueSet::AllBut(&limited_names))
         } else if free.is_empty() {
@@ -784,14 +803,60 @@ impl<D: Dialect> Queue for SqlBackend<D> {
         worker_id: &'a WorkerId,
         leases: &'a [Lease],
         lease: Duration,
-    ) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+    ) -> BoxFuture<'a, Result<Vec<Renewal>>> {
         Box::pin(async move {
             if leases.is_empty() {
                 return Ok(Vec::new());
             }
-            self.dialect
+            let renewed = self
+                .dialect
                 .renew(worker_id, leases, lease, Utc::now())
-                .await
+                .await?;
+            let cancel: HashSet<TaskId> = if renewed.is_empty() {
+                HashSet::new()
+            } else {
+                self.dialect
+                    .cancel_requests(&renewed)
+                    .await?
+                    .into_iter()
+                    .collect()
+            };
+            Ok(renewed
+                .into_iter()
+                .map(|id| {
+                    let requested = cancel.contains(&id);
+                    Renewal::new(id, requested)
+                })
+                .collect())
+        })
+    }
+
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            if !storable(id) {
+                return Ok(false);
+            }
+            self.migrate().await?;
+            self.dialect.request_cancel(id).await
+        })
+    }
+
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            crate::tasks::check_storable(&serde_json::Value::from(queue), "queue name")?;
+            self.migrate().await?;
+            self.dialect.set_paused(queue, paused).await?;
+            if !paused {
+                self.notify.notify_waiters();
+            }
+            Ok(())
+        })
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            self.dialect.paused().await
         })
     }
 

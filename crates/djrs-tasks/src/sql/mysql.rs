@@ -76,6 +76,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
         name VARCHAR(255) NOT NULL PRIMARY KEY
     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
     ),
+    (
+        5,
+        "ALTER TABLE djrs_task ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE",
+    ),
+    (
+        6,
+        "CREATE TABLE djrs_task_paused (
+        queue_name VARCHAR(255) NOT NULL PRIMARY KEY
+    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+    ),
 ];
 
 const COLUMNS: &str = "id, task_name, backend, queue_name, CAST(priority AS SIGNED), status, args, return_value, errors, \
@@ -386,7 +396,7 @@ impl Dialect for MySql {
                 "UPDATE djrs_task SET status = 'RUNNING', worker_id = ?, \
                    started_at = COALESCE(started_at, {NOW}), last_attempted_at = {NOW}, \
                    worker_ids = JSON_ARRAY_APPEND(worker_ids, '$', ?), attempts = attempts + 1, \
-                   lease_expires_at = {NOW} + ? * 1000 \
+                   lease_expires_at = {NOW} + ? * 1000, cancel_requested = FALSE \
                  WHERE id IN ({})",
                 placeholders(ids.len())
             )))
@@ -605,6 +615,55 @@ impl Dialect for MySql {
                 .execute(&self.pool)
                 .await?;
             Ok(())
+        })
+    }
+
+    fn cancel_requests<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT id FROM djrs_task WHERE cancel_requested AND id IN ({})",
+                super::placeholders(ids.len())
+            );
+            let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for id in ids {
+                query = query.bind(id.as_str());
+            }
+            let found = query.fetch_all(&self.pool).await?;
+            Ok(found.into_iter().map(TaskId::from).collect())
+        })
+    }
+
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let done = sqlx::query(
+                "UPDATE djrs_task SET cancel_requested = TRUE WHERE id = ? AND status = 'RUNNING'",
+            )
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let sql = if paused {
+                "INSERT IGNORE INTO djrs_task_paused (queue_name) VALUES (?)"
+            } else {
+                "DELETE FROM djrs_task_paused WHERE queue_name = ?"
+            };
+            sqlx::query(sql).bind(queue).execute(&self.pool).await?;
+            Ok(())
+        })
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(async move {
+            Ok(
+                sqlx::query_scalar("SELECT queue_name FROM djrs_task_paused ORDER BY queue_name")
+                    .fetch_all(&self.pool)
+                    .await?,
+            )
         })
     }
 

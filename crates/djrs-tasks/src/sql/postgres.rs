@@ -86,6 +86,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         autovacuum_vacuum_cost_delay = 0
     );",
     ),
+    (
+        5,
+        "ALTER TABLE djrs_task ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE;
+    CREATE TABLE djrs_task_paused (queue_name TEXT PRIMARY KEY);",
+    ),
 ];
 
 /// The selected columns in the engine's order and types, for the table alias `t`.
@@ -240,7 +245,7 @@ impl Postgres {
              UPDATE djrs_task t SET status = 'RUNNING', worker_id = $3, \
                started_at = COALESCE(t.started_at, now()), last_attempted_at = now(), \
                worker_ids = t.worker_ids || to_jsonb($3::text), attempts = t.attempts + 1, \
-               lease_expires_at = now() + $4 * interval '1 millisecond' \
+               lease_expires_at = now() + $4 * interval '1 millisecond', cancel_requested = FALSE \
              FROM next WHERE t.id = next.id \
              RETURNING {}",
             self.t_columns
@@ -680,6 +685,53 @@ impl Dialect for Postgres {
                 .execute(&self.pool)
                 .await?;
             Ok(())
+        })
+    }
+
+    fn cancel_requests<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(async move {
+            let ids: Vec<&str> = ids.iter().map(TaskId::as_str).collect();
+            let found: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM djrs_task WHERE cancel_requested AND id = ANY($1::text[])",
+            )
+            .bind(&ids)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(found.into_iter().map(TaskId::from).collect())
+        })
+    }
+
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let done = sqlx::query(
+                "UPDATE djrs_task SET cancel_requested = TRUE WHERE id = $1 AND status = 'RUNNING'",
+            )
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let sql = if paused {
+                "INSERT INTO djrs_task_paused (queue_name) VALUES ($1) ON CONFLICT DO NOTHING"
+            } else {
+                "DELETE FROM djrs_task_paused WHERE queue_name = $1"
+            };
+            sqlx::query(sql).bind(queue).execute(&self.pool).await?;
+            Ok(())
+        })
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(async move {
+            Ok(
+                sqlx::query_scalar("SELECT queue_name FROM djrs_task_paused ORDER BY queue_name")
+                    .fetch_all(&self.pool)
+                    .await?,
+            )
         })
     }
 

@@ -71,6 +71,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         expires_at INTEGER NOT NULL
     );",
     ),
+    (
+        4,
+        "ALTER TABLE djrs_task ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE djrs_task_paused (queue_name TEXT PRIMARY KEY);",
+    ),
 ];
 
 const COLUMNS: &str = "id, task_name, backend, queue_name, priority, status, args, return_value, errors, \
@@ -427,7 +432,8 @@ impl Dialect for Sqlite {
             let (queue_filter, queues) = claim.queues.placeholder_filter();
             let sql = format!(
                 "UPDATE djrs_task SET status = 'RUNNING', worker_id = ?, started_at = COALESCE(started_at, ?), \
-                 last_attempted_at = ?, worker_ids = json_insert(worker_ids, '$[#]', ?), lease_expires_at = ? \
+                 last_attempted_at = ?, worker_ids = json_insert(worker_ids, '$[#]', ?), lease_expires_at = ?, \
+                 cancel_requested = 0 \
                  WHERE id IN (SELECT id FROM djrs_task WHERE status = 'READY' {queue_filter} \
                    AND (run_after IS NULL OR run_after <= ?) \
                    ORDER BY priority DESC, run_after ASC NULLS LAST, enqueued_at ASC LIMIT ?) \
@@ -648,6 +654,55 @@ impl Dialect for Sqlite {
                 .await?;
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    fn cancel_requests<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(async move {
+            let sql = format!(
+                "SELECT id FROM djrs_task WHERE cancel_requested <> 0 AND id IN ({})",
+                super::placeholders(ids.len())
+            );
+            let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for id in ids {
+                query = query.bind(id.as_str());
+            }
+            let found = query.fetch_all(&self.pool).await?;
+            Ok(found.into_iter().map(TaskId::from).collect())
+        })
+    }
+
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let done = sqlx::query(
+                "UPDATE djrs_task SET cancel_requested = 1 WHERE id = ? AND status = 'RUNNING'",
+            )
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let sql = if paused {
+                "INSERT OR IGNORE INTO djrs_task_paused (queue_name) VALUES (?)"
+            } else {
+                "DELETE FROM djrs_task_paused WHERE queue_name = ?"
+            };
+            sqlx::query(sql).bind(queue).execute(&self.pool).await?;
+            Ok(())
+        })
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(async move {
+            Ok(
+                sqlx::query_scalar("SELECT queue_name FROM djrs_task_paused ORDER BY queue_name")
+                    .fetch_all(&self.pool)
+                    .await?,
+            )
         })
     }
 

@@ -86,6 +86,8 @@ macro_rules! shared_suite {
             deferred_tasks_wait_for_run_after,
             a_unique_key_gives_one_task_under_concurrent_enqueues,
             a_ready_task_can_be_cancelled,
+            a_running_task_cancelled_by_an_operator_stops_or_is_dropped,
+            a_paused_queue_is_skipped_by_every_worker_until_resumed,
             an_attempt_past_its_timeout_fails,
             a_blocking_task_past_its_timeout_never_overlaps_its_retry,
             a_queue_limit_holds_across_workers,
@@ -505,7 +507,7 @@ pub(crate) async fn a_lost_lease_refuses_the_late_completion_and_tells_the_heart
             .heartbeat(&stalled, &lease, Duration::from_millis(50))
             .await
             .unwrap(),
-        std::slice::from_ref(&result.id)
+        [djrs_tasks::Renewal::new(result.id.clone(), false)]
     );
     // It stalls past the lease; the task is rescued and claimed by another worker.
     tokio::time::sleep(Duration::from_millis(120)).await;
@@ -689,13 +691,134 @@ pub(crate) async fn a_ready_task_can_be_cancelled(store: &dyn Store) {
     assert_eq!(
         again.to_string(),
         format!(
-            "Task {} is FAILED; only a READY task can be cancelled.",
+            "Task {} is FAILED; only a READY or RUNNING task can be cancelled.",
             doomed.id
         )
     );
     assert!(tasks.cancel("no-such-task").await.is_err());
     Worker::new(&tasks).run_until_idle().await.unwrap();
     assert_eq!(run_count("cancel", 1), 0);
+}
+
+/// Loops until cancelled, counting its rounds; records that it saw the cancellation.
+#[task(takes_context, max_attempts = 3)]
+async fn cooperative(ctx: TaskContext, key: String) -> Result<u32, String> {
+    let mut rounds = 0;
+    loop {
+        tokio::select! {
+            () = ctx.cancelled() => {
+                *runs().lock().unwrap().entry((key, 1)).or_default() += 1;
+                return Err(format!("stopped after {rounds} rounds"));
+            }
+            () = tokio::time::sleep(Duration::from_millis(10)) => rounds += 1,
+        }
+    }
+}
+
+/// Ignores cancellation: sleeps for a minute.
+#[task(max_attempts = 3)]
+async fn stubborn(key: String) {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    *runs().lock().unwrap().entry((key, 2)).or_default() += 1;
+}
+
+pub(crate) async fn a_running_task_cancelled_by_an_operator_stops_or_is_dropped(store: &dyn Store) {
+    let tasks = store.tasks();
+    let key = format!("cancel-running-{}", uuid_like());
+    let polite = cooperative.enqueue(&tasks, key.clone()).await.unwrap();
+    let deaf = stubborn.enqueue(&tasks, key.clone()).await.unwrap();
+    let worker = tokio::spawn(
+        Worker::new(&store.tasks())
+            .lease(Duration::from_millis(300))
+            .cancel_grace_period(Duration::from_millis(300))
+            .poll_interval(Duration::from_millis(20))
+            .run_until(tokio::time::sleep(Duration::from_secs(4))),
+    );
+    let start = Instant::now();
+    while tasks.get_result(&deaf.id).await.unwrap().status != TaskResultStatus::Running
+        || tasks.get_result(&polite.id).await.unwrap().status != TaskResultStatus::Running
+    {
+        assert!(start.elapsed() < Duration::from_secs(3), "both started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Another task system (another process) cancels: both are still RUNNING right after.
+    let canceller = store.tasks();
+    for id in [&polite.id, &deaf.id] {
+        let now = canceller.cancel(id).await.unwrap();
+        assert_eq!(now.status, TaskResultStatus::Running);
+    }
+    let start = Instant::now();
+    loop {
+        let (a, b) = (
+            tasks.get_result(&polite.id).await.unwrap(),
+            tasks.get_result(&deaf.id).await.unwrap(),
+        );
+        if a.is_finished() && b.is_finished() {
+            for done in [&a, &b] {
+                assert_eq!(done.status, TaskResultStatus::Failed, "{done:?}");
+                assert_eq!(done.attempts(), 1, "not retried: {done:?}");
+                assert_eq!(
+                    done.errors.last().unwrap().exception_class_path,
+                    "djrs_tasks::Cancelled"
+                );
+            }
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(3), "{a:?} {b:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    worker.await.unwrap().unwrap();
+    // The cooperative one saw the cancellation; the other was dropped before it finished.
+    assert_eq!(run_count(&key, 1), 1);
+    assert_eq!(run_count(&key, 2), 0);
+    // A finished task cannot be cancelled again.
+    assert!(tasks.cancel(&polite.id).await.is_err());
+}
+
+pub(crate) async fn a_paused_queue_is_skipped_by_every_worker_until_resumed(store: &dyn Store) {
+    let tasks = store.tasks();
+    let key = format!("paused-{}", uuid_like());
+    tasks.pause("low").await.unwrap();
+    tasks.pause("low").await.unwrap(); // twice is once
+    assert_eq!(store.tasks().paused_queues().await.unwrap(), ["low"]);
+    let waiting = record
+        .using()
+        .queue_name("low")
+        .enqueue(&tasks, key.clone(), 1)
+        .await
+        .unwrap();
+    let other = record.enqueue(&tasks, key.clone(), 2).await.unwrap();
+    // Workers of another task system (another process): every queue, or `low` by name.
+    let (all, named) = (store.tasks(), store.tasks());
+    let stats = Worker::new(&all)
+        .queues(Vec::<String>::new())
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(stats.succeeded, 1, "only the unpaused queue's task ran");
+    Worker::new(&named)
+        .queues(["low"])
+        .poll_interval(Duration::from_millis(20))
+        .run_until(tokio::time::sleep(Duration::from_millis(200)))
+        .await
+        .unwrap();
+    assert_eq!(
+        tasks.get_result(&waiting.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
+    assert_eq!(
+        tasks.get_result(&other.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
+    // Resumed: the next worker runs it.
+    store.tasks().resume("low").await.unwrap();
+    assert!(tasks.paused_queues().await.unwrap().is_empty());
+    Worker::new(&named)
+        .queues(["low"])
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(run_count(&key, 1), 1);
 }
 
 pub(crate) async fn an_attempt_past_its_timeout_fails(store: &dyn Store) {

@@ -22,7 +22,8 @@ if limit > 0 then
   n = math.min(n, limit - redis.call('ZCOUNT', leases, int(now_ms), '+inf'))
 end
 local out = {}
-if n <= 0 then
+-- A paused queue gives nothing, whoever paused it.
+if n <= 0 or redis.call('EXISTS', base .. 'paused') == 1 then
   return out
 end
 local popped = redis.call('ZPOPMIN', ready, n)
