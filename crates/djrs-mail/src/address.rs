@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::encode::{Folder, has_line_break, split_ws};
+use crate::encode::{Folder, has_line_break, is_literal, split_ws};
 use crate::error::{Error, Result};
 
 /// One address, parsed and checked when it enters a message: `"Name <local@domain>"`,
@@ -73,6 +73,12 @@ fn valid_quoted(s: &str) -> bool {
         }
     }
     !escaped
+}
+
+/// A control character (NUL, tab, DEL, C1…) has no place in an addr-spec: RFC 5321 allows none
+/// in a quoted local part or a domain literal, and no encoding can carry one there.
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
 }
 
 /// Parses the text of a quoted string starting at `s[0] == '"'`; returns the unescaped content
@@ -222,7 +228,7 @@ impl Mailbox {
             Some(at) if !spec.ends_with('"') => (&spec[..at], Some(&spec[at + 1..])),
             _ => (spec, None),
         };
-        if !(valid_dot_atom(local) || valid_quoted(local)) {
+        if !(valid_dot_atom(local) || valid_quoted(local)) || has_control(local) {
             return Err(Error::address(
                 input,
                 "local-part is not dot-atom or quoted-string",
@@ -230,7 +236,7 @@ impl Mailbox {
         }
         if let Some(domain) = domain {
             let literal = domain.starts_with('[') && domain.ends_with(']');
-            if !literal && !valid_dot_atom(domain) {
+            if (!literal && !valid_dot_atom(domain)) || has_control(domain) {
                 return Err(Error::address(input, "the domain is not valid"));
             }
             ascii_domain(input, domain)?;
@@ -254,26 +260,31 @@ impl Mailbox {
         let spec_tail = domain.as_ref().map(|d| format!("@{d}")).unwrap_or_default();
         match &self.name {
             Some(name) => {
-                let literal_name = if self.quoted {
-                    if name.is_ascii() {
-                        crate::encode::quote_string(name)
-                    } else {
-                        name.clone()
-                    }
-                } else if name.contains(
+                let has_specials = name.contains(
                     SPECIALS
                         .iter()
                         .copied()
                         .filter(|c| *c != '(' && *c != ')')
                         .collect::<Vec<_>>()
                         .as_slice(),
-                ) {
+                );
+                let literal_name = if self.quoted {
+                    if name.is_ascii() {
+                        crate::encode::quote_string(name)
+                    } else {
+                        name.clone()
+                    }
+                } else if has_specials {
                     crate::encode::quote_string(name)
                 } else {
                     name.clone()
                 };
                 text.push_str(&literal_name);
-                if self.quoted && !name.is_ascii() {
+                // A quoted name that is not printable ASCII and spaces is encoded whole: quotes
+                // inside an encoded word would become part of the name. (An unquoted non-ASCII
+                // name with specials keeps Python's word-by-word encoding.)
+                let plain = name.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+                if !plain && (self.quoted || (has_specials && name.is_ascii())) {
                     folder.push_encoded(name);
                 } else {
                     for (is_ws, token) in split_ws(&literal_name) {
@@ -420,7 +431,7 @@ pub(crate) fn fold_mailboxes(name: &str, items: &[Option<&Mailbox>]) -> Result<S
         pieces.push((mailbox, piece_folder.finish()));
     }
     let first_line = format!("{name}: {literal}");
-    if literal.is_ascii() && first_line.len() <= crate::encode::MAX_LINE {
+    if is_literal(&literal) && first_line.len() <= crate::encode::MAX_LINE {
         return Ok(first_line);
     }
     let mut folder = Folder::new(name);

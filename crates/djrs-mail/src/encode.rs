@@ -27,6 +27,22 @@ pub(crate) fn has_line_break(value: &str) -> bool {
     })
 }
 
+/// Whether a header may carry `text` as it is, on one line: printable ASCII, spaces and tabs
+/// (RFC 5322's VCHAR and WSP). NUL and the other C0 controls, DEL, the C1 controls and any
+/// other non-ASCII character are written as encoded words or RFC 2231 parameters instead.
+pub(crate) fn is_literal(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t')
+}
+
+/// Whether a word (no spaces) may be written as it is where a header is folded: printable
+/// ASCII only. A tab is folding whitespace to RFC 5322, but readers unfold `CRLF TAB`
+/// differently (some read a space), so only spaces are fold points and a word with a tab is
+/// encoded, as a word with any other control character is.
+fn is_plain_word(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Bytes written literally in a `q` encoded word (`email._encoded_words`).
 fn q_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-!*+/".contains(&b)
@@ -183,9 +199,10 @@ impl Folder {
         self.last_ew = None;
     }
 
-    /// Appends a word: literally when it is ASCII and fits on a line, else as encoded words.
+    /// Appends a word: literally when it is printable ASCII and fits on a line, else as
+    /// encoded words.
     pub(crate) fn push_word(&mut self, word: &str) {
-        if word.is_ascii() && word.len() < MAX_LINE {
+        if is_plain_word(word) && word.len() < MAX_LINE {
             self.push_text(word);
         } else {
             self.push_encoded(word);
@@ -194,7 +211,7 @@ impl Folder {
 
     fn steal_trailing_ws(&mut self) -> String {
         let line = self.current();
-        let trimmed = line.trim_end_matches([' ', '\t']).len();
+        let trimmed = line.trim_end_matches(' ').len();
         if trimmed == 0 {
             return String::new();
         }
@@ -219,7 +236,7 @@ impl Folder {
             new_last_ew = self.current().len();
         }
         let mut trailing = String::new();
-        if to_encode.ends_with([' ', '\t']) {
+        if to_encode.ends_with(' ') {
             trailing = to_encode.pop().map(String::from).unwrap_or_default();
         }
         const CHROME: usize = 12; // "=?utf-8?q?" + "?="
@@ -306,11 +323,11 @@ pub(crate) fn fold_unstructured(name: &str, value: &str) -> String {
     if value.is_empty() {
         return format!("{name}:");
     }
-    if value.is_ascii() && name.len() + 2 + value.len() <= MAX_LINE {
+    if is_literal(value) && name.len() + 2 + value.len() <= MAX_LINE {
         return format!("{name}: {value}");
     }
     // Python tries the whole value on a line of its own before folding it word by word.
-    if value.is_ascii() && value.len() < MAX_LINE {
+    if is_literal(value) && value.len() < MAX_LINE {
         return format!("{name}:\n {value}");
     }
     let mut folder = Folder::new(name);
@@ -325,13 +342,14 @@ pub(crate) fn fold_unstructured(name: &str, value: &str) -> String {
     folder.finish()
 }
 
-/// Splits text into alternating whitespace and word tokens.
+/// Splits text into alternating space and word tokens, for folding: a tab stays inside its
+/// word (see [`is_plain_word`]).
 pub(crate) fn split_ws(value: &str) -> Vec<(bool, &str)> {
     let mut tokens = Vec::new();
     let mut start = 0;
     let mut in_ws = None;
     for (i, c) in value.char_indices() {
-        let ws = c == ' ' || c == '\t';
+        let ws = c == ' ';
         match in_ws {
             Some(prev) if prev != ws => {
                 tokens.push((prev, &value[start..i]));
@@ -385,7 +403,7 @@ pub(crate) fn fold_with_params(name: &str, value: &str, params: &[(&str, &str)])
             acc.push_str(&quote_string(v));
             acc
         });
-    if simple.is_ascii() && simple.len() <= MAX_LINE {
+    if is_literal(&simple) && simple.len() <= MAX_LINE {
         return simple;
     }
     let mut lines = vec![format!("{name}: {value}")];
@@ -394,7 +412,7 @@ pub(crate) fn fold_with_params(name: &str, value: &str, params: &[(&str, &str)])
         if !last.trim_end().ends_with(';') {
             last.push(';');
         }
-        let ascii = pvalue.is_ascii();
+        let ascii = is_literal(pvalue);
         let charset = if ascii { "us-ascii" } else { "utf-8" };
         let tstr = if ascii {
             format!("{pname}={}", quote_string(pvalue))

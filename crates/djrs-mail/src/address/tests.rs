@@ -148,6 +148,13 @@ fn refusal_table() {
         ("Ann \"Q\" <a@b.c>", "must be quoted"),
         ("\"Ann\" a@b.c>", "expected <address>"),
         (&too_long, "254"),
+        // No encoding can carry a control character in a quoted local part or a domain
+        // literal.
+        ("\"a\0b\"@example.com", "local-part"),
+        ("\"a\tb\"@example.com", "local-part"),
+        ("\"a\u{7f}\"@example.com", "local-part"),
+        ("\"a\u{80}\"@example.com", "local-part"),
+        ("a@[192.0.2.1\0]", "domain is not valid"),
     ];
     for (input, reason) in cases {
         let err = parse(input).expect_err(input);
@@ -343,4 +350,31 @@ fn envelope_reads_unquoted_names_strictly() {
             "{input:?}"
         );
     }
+}
+
+#[test]
+fn display_names_with_control_characters_are_encoded() {
+    // A name that fits on the line keeps a tab, as Python writes it; any other control
+    // character is encoded, the quotes of a quoted name left out of the encoded word.
+    let cases: &[(&str, &str)] = &[
+        ("\"a\0b\" <a@b.c>", "To: =?utf-8?q?a=00b?= <a@b.c>"),
+        ("a\0b <a@b.c>", "To: =?utf-8?q?a=00b?= <a@b.c>"),
+        ("a\0b, c <a@b.c>", "To: =?utf-8?q?a=00b=2C_c?= <a@b.c>"),
+        ("\"a\u{7f}b\" <a@b.c>", "To: =?utf-8?q?a=7Fb?= <a@b.c>"),
+        ("\"a\u{80}b\" <a@b.c>", "To: =?utf-8?q?a=C2=80b?= <a@b.c>"),
+        ("\"a\tb\" <a@b.c>", "To: \"a\tb\" <a@b.c>"),
+        ("a\tb <a@b.c>", "To: a\tb <a@b.c>"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(fold("To", &[input]), *want, "{input:?}");
+    }
+    // Folded, a name with a tab is encoded, so that no line starts with a tab.
+    let long = format!("\"{}\tb\" <a@b.c>", "x".repeat(70));
+    let folded = fold("To", &[&long, "d@e.f"]);
+    assert!(
+        folded
+            .split('\n')
+            .all(|line| !line.contains('\t') && !line.starts_with('\t')),
+        "{folded:?}"
+    );
 }

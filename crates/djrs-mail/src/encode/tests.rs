@@ -479,3 +479,89 @@ fn qp_keeps_trailing_space_visible() {
     let out = qp_body_encode(b"a \n");
     assert_eq!(out, b"a=20\n");
 }
+
+/// No control character reaches a header raw: NUL and the other C0 controls, DEL and the C1
+/// controls are encoded (as `email.header.Header(value, 'utf-8').encode()` does; Python's
+/// `policy.default` writes them raw). A tab stays raw on a line that needs no folding, as
+/// Python writes it, but never at a fold point: a word holding a tab is encoded when the header
+/// is folded, so every continuation line starts with a space (mailparse unfolds `CRLF TAB` to a
+/// space).
+#[test]
+fn control_characters_are_encoded() {
+    let x70 = "x".repeat(70);
+    let cases: &[(String, String)] = &[
+        // Found by tests/untrusted_input.rs: it was folded before the tab, leaving the line
+        // "\t\0". Python's `Header` encodes it the same way.
+        (
+            "aA!𐀀 𐀀0¡0¡a0 0 a \u{80}𐀀A 𐀀!!\0\t\0".into(),
+            "Subject: =?utf-8?b?YUEh8JCAgCDwkICAMMKhMMKhYTAgMCBhIMKA8JCAgEEg8JCAgCEhAAkA?=".into(),
+        ),
+        ("a\0b".into(), "Subject: =?utf-8?q?a=00b?=".into()),
+        ("a \0".into(), "Subject: a =?utf-8?q?=00?=".into()),
+        ("a\t\0".into(), "Subject: =?utf-8?q?a=09=00?=".into()),
+        (
+            "hello\u{1} world".into(),
+            "Subject: =?utf-8?q?hello=01?= world".into(),
+        ),
+        ("x\u{7f}y".into(), "Subject: =?utf-8?q?x=7Fy?=".into()),
+        ("x\u{80}y".into(), "Subject: =?utf-8?q?x=C2=80y?=".into()),
+        ("\u{9f}".into(), "Subject: =?utf-8?q?=C2=9F?=".into()),
+        // A tab inside a word of a folded header.
+        (
+            format!("{x70} tab\there"),
+            format!("Subject:\n {x70}\n =?utf-8?q?tab=09here?="),
+        ),
+        // A tab where the header folds (Python writes "\n\tyyyyyyyyyy").
+        (
+            format!("{x70}\tyyyyyyyyyy"),
+            "Subject: =?utf-8?q?xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx?=\n =?utf-8?q?xxxxxxxxxxxxx=09yyyyyyyyyy?=".into(),
+        ),
+        (
+            format!("{x70} \tyyyyyyyyyy"),
+            format!("Subject:\n {x70}\n =?utf-8?q?=09yyyyyyyyyy?="),
+        ),
+        (
+            format!("{x70} a\0"),
+            format!("Subject:\n {x70}\n =?utf-8?q?a=00?="),
+        ),
+        (
+            "word word word word word word word word word word word word word word nul\0 end".into(),
+            "Subject: word word word word word word word word word word word word word word\n =?utf-8?q?nul=00?= end".into(),
+        ),
+        // A tab between words of a header that fits on a line stays, as Python writes it.
+        ("a\tb".into(), "Subject: a\tb".into()),
+    ];
+    for (value, want) in cases {
+        let folded = fold_unstructured("Subject", value);
+        assert_eq!(folded, *want, "{value:?}");
+        for line in folded.split('\n') {
+            assert!(!line.starts_with('\t'), "{line:?}");
+            assert!(is_literal(line), "{line:?}");
+        }
+        let unfolded = folded.replace('\n', "");
+        let decoded = decode_words(unfolded.strip_prefix("Subject: ").unwrap());
+        assert_eq!(decoded, *value);
+    }
+    // File names: RFC 2231 for any control character but a tab inside the quoted string.
+    for (filename, want) in [
+        (
+            "a\0b\tc.txt",
+            "Content-Disposition: attachment; filename*=utf-8''a%00b%09c.txt",
+        ),
+        (
+            "\u{7f}.txt",
+            "Content-Disposition: attachment; filename*=utf-8''%7F.txt",
+        ),
+        (
+            "a\tb.txt",
+            "Content-Disposition: attachment; filename=\"a\tb.txt\"",
+        ),
+    ] {
+        let folded = fold_with_params(
+            "Content-Disposition",
+            "attachment",
+            &[("filename", filename)],
+        );
+        assert_eq!(folded, want, "{filename:?}");
+    }
+}
