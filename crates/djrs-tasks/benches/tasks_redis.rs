@@ -25,18 +25,31 @@ async fn used_memory(conn: &mut redis::aio::MultiplexedConnection) -> i64 {
         .unwrap()
 }
 
+/// Deletes every key under `prefix`, a page of SCAN at a time (never `KEYS`, which blocks the
+/// server on a large keyspace).
 async fn delete_prefix(conn: &mut redis::aio::MultiplexedConnection, prefix: &str) {
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query_async(conn)
-        .await
-        .unwrap();
-    for chunk in keys.chunks(1_000) {
-        redis::cmd("DEL")
-            .arg(chunk)
-            .query_async::<()>(conn)
+    let mut cursor = 0u64;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}:*"))
+            .arg("COUNT")
+            .arg(10_000)
+            .query_async(conn)
             .await
             .unwrap();
+        if !keys.is_empty() {
+            redis::cmd("UNLINK")
+                .arg(&keys)
+                .query_async::<()>(conn)
+                .await
+                .unwrap();
+        }
+        if next == 0 {
+            return;
+        }
+        cursor = next;
     }
 }
 

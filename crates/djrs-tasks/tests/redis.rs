@@ -257,13 +257,44 @@ async fn finished_results_expire_with_their_index_entries() {
         .await
         .unwrap();
     assert_ne!(again.id, done.id);
+    // A unique key whose task's data is gone (expired, or evicted by a server that may evict)
+    // is free again.
+    let mut conn = store.conn().await;
+    redis::cmd("DEL")
+        .arg(format!("{}:{{default}}:t:{}", store.prefix, again.id))
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    let third = suite::record
+        .using()
+        .unique_key("expiring")
+        .enqueue(&tasks, "ttl".into(), 3)
+        .await
+        .unwrap();
+    assert_ne!(third.id, again.id);
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(tasks.get_result(&done.id).await.is_err());
     djrs_tasks::Queue::rescue_expired(&backend).await.unwrap();
+    // The next claim passes over the task whose data is gone and drops what named it.
+    let claimed = djrs_tasks::Queue::claim(
+        &backend,
+        &djrs_tasks::WorkerId::from("w"),
+        &["default".to_owned()],
+        5,
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, third.id);
     let counts = djrs_tasks::Queue::counts(&backend).await.unwrap();
     assert_eq!(
         counts.rows,
-        [("default".to_owned(), djrs_tasks::TaskResultStatus::Ready, 1)]
+        [(
+            "default".to_owned(),
+            djrs_tasks::TaskResultStatus::Running,
+            1
+        )]
     );
     store.cleanup().await;
 }

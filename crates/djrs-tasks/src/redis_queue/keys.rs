@@ -123,12 +123,13 @@ pub(crate) struct Unexpected(String);
 
 /// The hash fields a task is read by, in the order of the scripts' `read()` (see
 /// `lua/common.lua`).
-pub(crate) const FIELDS: [&str; 14] = [
-    "d", "p", "s", "a", "r", "e", "w", "m", "eq", "ra", "st", "f", "la", "u",
+pub(crate) const FIELDS: [&str; 12] = [
+    "d", "s", "a", "r", "e", "w", "eq", "ra", "st", "f", "la", "u",
 ];
 
-/// What a task's `d` field holds: its name, backend, queue and timeout (ms), written once.
-type WrittenOnce = (String, String, String, Option<u64>);
+/// What a task's `d` field holds, written once: its name, backend, queue, timeout (ms),
+/// priority and max attempts.
+type WrittenOnce = (String, String, String, Option<u64>, i32, u32);
 
 /// Decodes a `read()` row of the scripts: the id, then [`FIELDS`]. `None` when the task's hash
 /// is gone (its result expired).
@@ -139,7 +140,7 @@ pub(crate) fn decode(row: Value) -> Result<Option<TaskResult>> {
         return Err(Error::storage(Unexpected("a row without an id".into())));
     };
     // `s` (the status) is always set while the hash exists.
-    let Some(status) = field(3) else {
+    let Some(status) = field(2) else {
         return Ok(None);
     };
     let required = |i: usize, name: &str| {
@@ -148,36 +149,34 @@ pub(crate) fn decode(row: Value) -> Result<Option<TaskResult>> {
     let json = |text: String| serde_json::from_str(&text).map_err(Error::Decode);
     let number = |i: usize| field(i).and_then(|t| t.parse::<i64>().ok());
     let time = |i: usize| number(i).and_then(|us| Utc.timestamp_micros(us).single());
-    let (task_name, backend, queue_name, timeout): WrittenOnce =
+    let (task_name, backend, queue_name, timeout, priority, max_attempts): WrittenOnce =
         serde_json::from_str(&required(1, "name")?).map_err(Error::Decode)?;
     Ok(Some(TaskResult {
         task_name,
         backend,
         queue_name,
-        priority: number(2)
-            .and_then(|p| i32::try_from(p).ok())
-            .unwrap_or_default(),
+        priority,
         status: status.parse::<TaskResultStatus>()?,
-        args: json(required(4, "arguments")?)?,
-        return_value: field(5).map(json).transpose()?,
-        errors: match field(6) {
+        args: json(required(3, "arguments")?)?,
+        return_value: field(4).map(json).transpose()?,
+        errors: match field(5) {
             Some(errors) => {
                 serde_json::from_str::<Vec<TaskError>>(&errors).map_err(Error::Decode)?
             }
             None => Vec::new(),
         },
-        worker_ids: match field(7) {
+        worker_ids: match field(6) {
             Some(ids) => serde_json::from_str(&ids).map_err(Error::Decode)?,
             None => Vec::new(),
         },
-        max_attempts: number(8).and_then(|m| u32::try_from(m).ok()).unwrap_or(1),
-        enqueued_at: time(9).unwrap_or_default(),
-        run_after: time(10),
-        started_at: time(11),
-        finished_at: time(12),
-        last_attempted_at: time(13),
+        max_attempts,
+        enqueued_at: time(7).unwrap_or_default(),
+        run_after: time(8),
+        started_at: time(9),
+        finished_at: time(10),
+        last_attempted_at: time(11),
         timeout: timeout.map(Duration::from_millis),
-        unique_key: field(14),
+        unique_key: field(12),
         id: TaskId::from(id),
     }))
 }

@@ -441,6 +441,8 @@ impl RedisBackend {
                     &task.queue_name,
                     task.timeout
                         .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+                    task.priority,
+                    task.max_attempts,
                 ))
                 .map_err(Error::Decode)?;
                 call.arg(base(&self.prefix, &task.queue_name))
@@ -448,7 +450,6 @@ impl RedisBackend {
                     .arg(written_once)
                     .arg(task.priority)
                     .arg(task.args.to_string())
-                    .arg(task.max_attempts)
                     .arg(task.run_after.map(micros).unwrap_or_default())
                     .arg(task.unique_key.as_deref().unwrap_or_default());
             }

@@ -13,7 +13,8 @@ local ready, delayed, leases = base .. 'ready', base .. 'delayed', base .. 'leas
 local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', int(now_ms), 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[7]))
 for i = 1, #due, 2 do
   local id = due[i]
-  local priority = tonumber(redis.call('HGET', base .. 't:' .. id, 'p') or '0')
+  local d = redis.call('HGET', base .. 't:' .. id, 'd')
+  local priority = d and priority_and_max(d) or 0
   redis.call('ZADD', ready, ready_score(priority, tonumber(due[i + 1])), id)
   redis.call('ZREM', delayed, id)
 end
@@ -38,6 +39,9 @@ for i = 1, #popped, 2 do
     redis.call('ZREM', index(base, 'READY'), id)
     redis.call('ZADD', index(base, 'RUNNING'), int(math.floor(tonumber(f[4]) / 1000)), id)
     out[#out + 1] = read(base, id)
+  else
+    -- Its data is gone (deleted or evicted): drop what still names it.
+    redis.call('ZREM', index(base, 'READY'), id)
   end
 end
 return out

@@ -21,12 +21,17 @@ local function append_json(list, item)
   end
   return string.sub(list, 1, -2) .. ',' .. item .. ']'
 end
--- A task's hash: d (name, backend, queue and timeout, as JSON, written once), p (priority),
--- s (status), a (arguments JSON), r (return value JSON), e (errors JSON, absent: []), w (worker
--- ids JSON, absent: []), wp (w before the last claim), c (attempts), m (max attempts), eq, ra,
+-- A task's hash: d (name, backend, queue, timeout, priority and max attempts, as a JSON array,
+-- written once), s (status), a (arguments JSON), r (return value JSON), e (errors JSON, absent: []), w (worker
+-- ids JSON, absent: []), wp (w before the last claim), c (attempts), eq, ra,
 -- st, f, la (enqueued, run after, started, finished, last attempted, µs), u (unique key), lw
 -- (the worker holding the lease), o (the cron occurrence that made it).
-local FIELDS = {'d', 'p', 's', 'a', 'r', 'e', 'w', 'm', 'eq', 'ra', 'st', 'f', 'la', 'u'}
+local FIELDS = {'d', 's', 'a', 'r', 'e', 'w', 'eq', 'ra', 'st', 'f', 'la', 'u'}
+-- The priority and the max attempts written in a task's `d`.
+local function priority_and_max(d)
+  local once = cjson.decode(d)
+  return tonumber(once[5]), tonumber(once[6])
+end
 -- The task's id then its fields, in FIELDS order (false where unset).
 local function read(base, id)
   local row = redis.call('HMGET', base .. 't:' .. id, unpack(FIELDS))

@@ -10,7 +10,7 @@ local woke = false
 for i = 5, #ARGV, 5 do
   local id, attempt, kind, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = base .. 't:' .. id
-  local f = redis.call('HMGET', key, 's', 'lw', 'c', 'e', 'u', 'p', 'eq', 'wp')
+  local f = redis.call('HMGET', key, 's', 'lw', 'c', 'e', 'u', 'd', 'eq', 'wp')
   if f[1] == 'RUNNING' and f[2] == worker and f[3] == attempt then
     if kind == 'S' then
       redis.call('HSET', key, 'r', payload)
@@ -28,7 +28,7 @@ for i = 5, #ARGV, 5 do
         redis.call('HSET', key, 's', 'READY', 'lw', '', 'e', append_json(f[4], payload),
           'c', int(tonumber(f[3]) - 1), 'w', f[8] or '[]')
       end
-      requeue(base, id, tonumber(f[6]), due_ms, now_ms, math.floor(tonumber(f[7]) / 1000))
+      requeue(base, id, priority_and_max(f[6]), due_ms, now_ms, math.floor(tonumber(f[7]) / 1000))
       woke = woke or due_ms <= now_ms
     end
     out[#out + 1] = 1

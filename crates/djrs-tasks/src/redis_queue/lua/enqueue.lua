@@ -1,6 +1,7 @@
 -- Stores tasks. ARGV: channel ('' for none), occurrence base ('' for none), occurrence member,
--- occurrence time (ms), then 8 values per task: base, id, the JSON of its name, backend, queue
--- and timeout, priority, args JSON, max attempts, run_after (µs or ''), unique key (or '').
+-- occurrence time (ms), then 7 values per task: base, id, the JSON array of its name, backend,
+-- queue, timeout, priority and max attempts, its priority, args JSON, run_after (µs or ''),
+-- unique key (or '').
 -- Returns {enqueued µs, position, holder, position, holder, …}: the time every stored task was
 -- enqueued at, then, for each task whose unique key a READY or RUNNING task holds, its position
 -- in the batch (from 1) and that task as read(); or {'-1'} when the occurrence already has its
@@ -19,9 +20,9 @@ local out = {now_text}
 local pending = {}
 local woke = false
 local position = 0
-for i = 5, #ARGV, 8 do
+for i = 5, #ARGV, 7 do
   position = position + 1
-  local base, id, unique = ARGV[i], ARGV[i + 1], ARGV[i + 7]
+  local base, id, unique = ARGV[i], ARGV[i + 1], ARGV[i + 6]
   local holder = false
   if unique ~= '' then
     local ukey = base .. 'u:' .. unique
@@ -41,10 +42,9 @@ for i = 5, #ARGV, 8 do
     out[#out + 1] = read(base, holder)
   else
     local priority = tonumber(ARGV[i + 3])
-    local run_after = ARGV[i + 6]
+    local run_after = ARGV[i + 5]
     local key = base .. 't:' .. id
-    redis.call('HSET', key, 'd', ARGV[i + 2], 'p', ARGV[i + 3], 's', 'READY', 'a', ARGV[i + 4],
-      'm', ARGV[i + 5], 'eq', now_text)
+    redis.call('HSET', key, 'd', ARGV[i + 2], 's', 'READY', 'a', ARGV[i + 4], 'eq', now_text)
     if run_after ~= '' then redis.call('HSET', key, 'ra', run_after) end
     if unique ~= '' then redis.call('HSET', key, 'u', unique) end
     if ARGV[2] ~= '' then redis.call('HSET', key, 'o', ARGV[3]) end

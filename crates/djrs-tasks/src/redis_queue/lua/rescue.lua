@@ -10,15 +10,16 @@ local out = {}
 local woke = false
 for _, id in ipairs(expired) do
   local key = base .. 't:' .. id
-  local f = redis.call('HMGET', key, 's', 'c', 'm', 'e', 'u', 'p', 'eq')
+  local f = redis.call('HMGET', key, 's', 'c', 'd', 'e', 'u', 'eq')
   redis.call('ZREM', base .. 'leases', id)
   if f[1] == 'RUNNING' then
+    local priority, max_attempts = priority_and_max(f[3])
     redis.call('HSET', key, 'e', append_json(f[4], error_json))
-    if tonumber(f[2]) >= tonumber(f[3]) then
+    if tonumber(f[2]) >= max_attempts then
       finish(base, id, 'FAILED', now, ttl_ms, f[5], 'RUNNING')
     else
       redis.call('HSET', key, 's', 'READY', 'lw', '')
-      requeue(base, id, tonumber(f[6]), now_ms, now_ms, math.floor(tonumber(f[7]) / 1000))
+      requeue(base, id, priority, now_ms, now_ms, math.floor(tonumber(f[6]) / 1000))
       woke = true
     end
     out[#out + 1] = read(base, id)
