@@ -516,11 +516,13 @@ pub trait Queue: Send + Sync {
 }
 
 /// An error as the JSON stored in a result's `errors`.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "redis"))]
 pub(crate) fn error_json(error: &TaskError) -> String {
     serde_json::to_string(error).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// The error a rescued attempt records: its worker stopped renewing the lease.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "redis"))]
 pub(crate) fn worker_lost() -> TaskError {
     TaskError::new(
         "djrs_tasks::WorkerLost",
@@ -529,6 +531,7 @@ pub(crate) fn worker_lost() -> TaskError {
 }
 
 /// The error a task cancelled while `READY` records.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "redis"))]
 pub(crate) fn cancelled_before_it_ran() -> TaskError {
     TaskError::new(
         "djrs_tasks::Cancelled",
