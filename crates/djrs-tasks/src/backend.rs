@@ -515,26 +515,34 @@ pub trait Queue: Send + Sync {
     fn prune_occurrences(&self, older_than: DateTime<Utc>) -> BoxFuture<'_, Result<u64>>;
 }
 
-/// An error as the JSON stored in a result's `errors`.
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "redis"))]
-pub(crate) fn error_json(error: &TaskError) -> String {
-    serde_json::to_string(error).unwrap_or_else(|_| "{}".to_owned())
-}
+/// What the queueing backends write into a result's `errors`.
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "redis"
+))]
+pub(crate) mod stored {
+    use crate::TaskError;
 
-/// The error a rescued attempt records: its worker stopped renewing the lease.
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "redis"))]
-pub(crate) fn worker_lost() -> TaskError {
-    TaskError::new(
-        "djrs_tasks::WorkerLost",
-        "the worker running this attempt stopped renewing its lease (it crashed, was killed or stalled)",
-    )
-}
+    /// An error as the JSON stored in a result's `errors`.
+    pub(crate) fn error_json(error: &TaskError) -> String {
+        serde_json::to_string(error).unwrap_or_else(|_| "{}".to_owned())
+    }
 
-/// The error a task cancelled while `READY` records.
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql", feature = "redis"))]
-pub(crate) fn cancelled_before_it_ran() -> TaskError {
-    TaskError::new(
-        "djrs_tasks::Cancelled",
-        "the task was cancelled before it ran",
-    )
+    /// The error a rescued attempt records: its worker stopped renewing the lease.
+    pub(crate) fn worker_lost() -> TaskError {
+        TaskError::new(
+            "djrs_tasks::WorkerLost",
+            "the worker running this attempt stopped renewing its lease (it crashed, was killed or stalled)",
+        )
+    }
+
+    /// The error a task cancelled while `READY` records.
+    pub(crate) fn cancelled_before_it_ran() -> TaskError {
+        TaskError::new(
+            "djrs_tasks::Cancelled",
+            "the task was cancelled before it ran",
+        )
+    }
 }

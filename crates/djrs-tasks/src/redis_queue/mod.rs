@@ -19,9 +19,10 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
 use tokio::sync::{Notify, OnceCell};
 
+use crate::backend::stored::{cancelled_before_it_ran, error_json, worker_lost};
 use crate::backend::{
     Backend, BackendContext, Capabilities, Completion, Lease, NewTask, Outcome, QueueCounts,
-    Renewal, ResultFilter, cancelled_before_it_ran, error_json, worker_lost,
+    Renewal, ResultFilter,
 };
 use crate::task::BoxFuture;
 use crate::{Error, Queue, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};

@@ -14,9 +14,10 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::{Notify, OnceCell};
 
+use crate::backend::stored::error_json;
 use crate::backend::{
     Backend, BackendContext, Capabilities, Completion, Lease, NewTask, Outcome, QueueCounts,
-    Renewal, ResultFilter, error_json,
+    Renewal, ResultFilter,
 };
 use crate::task::BoxFuture;
 use crate::{
@@ -387,7 +388,7 @@ impl Transition {
             guard: Guard::Expired { worker_id, attempt },
             status,
             return_value: None,
-            error: Some(error_json(&crate::backend::worker_lost())),
+            error: Some(error_json(&crate::backend::stored::worker_lost())),
             run_after: None,
             refund: false,
         })
@@ -400,7 +401,9 @@ impl Transition {
             guard: Guard::Ready,
             status: TaskResultStatus::Failed,
             return_value: None,
-            error: Some(error_json(&crate::backend::cancelled_before_it_ran())),
+            error: Some(error_json(
+                &crate::backend::stored::cancelled_before_it_ran(),
+            )),
             run_after: None,
             refund: false,
         }
