@@ -666,3 +666,65 @@ async fn memory_and_keys_return_to_the_baseline_when_results_expire() {
         .await
         .unwrap();
 }
+
+/// A `tracing` writer that keeps what is written.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_may_evict_tasks_is_warned_about() {
+    // Database 11: only this test changes the server's policy (it is server-wide; no test
+    // sets a memory limit, so nothing is evicted meanwhile).
+    let url = url_of_db(11);
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let set_policy = async |conn: &mut redis::aio::MultiplexedConnection, policy: &str| {
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("maxmemory-policy")
+            .arg(policy)
+            .query_async::<()>(conn)
+            .await
+            .unwrap();
+    };
+    let warnings_on_connect = async || {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        RedisBackend::open(&url).unwrap().connect().await.unwrap();
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    };
+    set_policy(&mut conn, "allkeys-lru").await;
+    let warned = warnings_on_connect().await;
+    set_policy(&mut conn, "noeviction").await;
+    assert!(
+        warned.contains("maxmemory-policy") && warned.contains("allkeys-lru"),
+        "{warned}"
+    );
+    assert!(!warnings_on_connect().await.contains("maxmemory-policy"));
+}
