@@ -1,0 +1,466 @@
+//! The worker-facing `Queue` of the Redis backend: each operation one script per queue.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use redis::Value;
+
+use super::keys::{self, base, decode, integer, items, queue_of, text};
+use super::{
+    CANCEL, CANCEL_RUNNING, COMPLETE, LEAD, PRUNE, RENEW, RESCUE, RESIGN, RedisBackend,
+    SCRIPT_BATCH, STATUSES, storage,
+};
+use crate::backend::stored::{cancelled_before_it_ran, error_json, worker_lost};
+use crate::backend::{Completion, Lease, NewTask, Outcome, QueueCounts, Renewal, ResultFilter};
+use crate::task::BoxFuture;
+use crate::{Queue, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};
+
+impl Queue for RedisBackend {
+    fn claim<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        queues: &'a [String],
+        limit: usize,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut claimed = Vec::new();
+            for queue in self.claim_order(&mut conn, queues).await? {
+                let want = limit.saturating_sub(claimed.len());
+                if want == 0 {
+                    break;
+                }
+                claimed.extend(
+                    self.claim_from(&mut conn, worker_id, &queue, want, lease)
+                        .await?,
+                );
+            }
+            Ok(claimed)
+        })
+    }
+
+    fn complete_many<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        completions: &'a [Completion],
+    ) -> BoxFuture<'a, Result<Vec<bool>>> {
+        Box::pin(async move {
+            let mut recorded = vec![false; completions.len()];
+            // One script per queue; an id this backend never made names no task.
+            let mut by_queue: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for (i, completion) in completions.iter().enumerate() {
+                if let Some(queue) = queue_of(completion.id.as_str()) {
+                    by_queue.entry(queue).or_default().push(i);
+                }
+            }
+            if by_queue.is_empty() {
+                return Ok(recorded);
+            }
+            let mut conn = self.conn().await?;
+            let now = Utc::now();
+            for (queue, indexes) in by_queue {
+                let base = base(&self.prefix, &queue);
+                let mut call = COMPLETE.prepare_invoke();
+                call.key(format!("{base}ready"))
+                    .arg(&base)
+                    .arg(self.ttl_ms())
+                    .arg(self.channel())
+                    .arg(worker_id.as_str());
+                for &i in &indexes {
+                    let completion = &completions[i];
+                    let (kind, payload, delay) = match &completion.outcome {
+                        Outcome::Succeeded(value) => ("S", value.to_string(), 0),
+                        Outcome::Failed(error) => ("F", error_json(error), 0),
+                        // The delay, not the time: the server's clock decides when it is due.
+                        Outcome::Retry { error, run_after } => (
+                            "R",
+                            error_json(error),
+                            (*run_after - now).num_milliseconds().max(0),
+                        ),
+                        Outcome::Interrupted(error) => ("I", error_json(error), 0),
+                    };
+                    call.arg(completion.id.as_str())
+                        .arg(completion.attempt)
+                        .arg(kind)
+                        .arg(payload)
+                        .arg(delay);
+                }
+                let answers = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
+                if answers.len() != indexes.len() {
+                    return Err(keys::unexpected(&Value::Array(answers)));
+                }
+                for (i, answer) in indexes.into_iter().zip(answers) {
+                    recorded[i] = integer(&answer)? == 1;
+                }
+            }
+            if recorded.iter().any(|r| *r) {
+                self.notify.notify_waiters();
+            }
+            Ok(recorded)
+        })
+    }
+
+    fn heartbeat<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        leases: &'a [Lease],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Renewal>>> {
+        Box::pin(async move {
+            let mut by_queue: BTreeMap<String, Vec<&Lease>> = BTreeMap::new();
+            for held in leases {
+                if let Some(queue) = queue_of(held.0.as_str()) {
+                    by_queue.entry(queue).or_default().push(held);
+                }
+            }
+            if by_queue.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut conn = self.conn().await?;
+            let mut still = Vec::new();
+            for (queue, held) in by_queue {
+                let base = base(&self.prefix, &queue);
+                let mut call = RENEW.prepare_invoke();
+                call.key(format!("{base}ready"))
+                    .arg(&base)
+                    .arg(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX))
+                    .arg(worker_id.as_str());
+                for (id, attempt) in held {
+                    call.arg(id.as_str()).arg(*attempt);
+                }
+                let answer = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
+                for pair in answer.chunks(2) {
+                    if let [id, cancel] = pair
+                        && let Some(id) = text(id)
+                    {
+                        let requested = text(cancel).as_deref() == Some("1");
+                        still.push(Renewal::new(TaskId::from(id), requested));
+                    }
+                }
+            }
+            Ok(still)
+        })
+    }
+
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let error = error_json(&worker_lost());
+            let mut rescued = Vec::new();
+            for queue in self.known_queues(&mut conn).await? {
+                let base = base(&self.prefix, &queue);
+                // Bounded scripts, as many as it takes.
+                loop {
+                    let reply: Value = RESCUE
+                        .key(format!("{base}ready"))
+                        .arg(&base)
+                        .arg(self.ttl_ms())
+                        .arg(&error)
+                        .arg(self.channel())
+                        .arg(SCRIPT_BATCH)
+                        .invoke_async(&mut conn)
+                        .await
+                        .map_err(storage)?;
+                    let batch = items(reply)?;
+                    let full = u32::try_from(batch.len()).unwrap_or(u32::MAX) >= SCRIPT_BATCH;
+                    for row in batch {
+                        rescued.extend(decode(row)?);
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+            }
+            if !rescued.is_empty() {
+                tracing::warn!(target: "djrs_tasks", rescued = rescued.len(), "rescued tasks of workers that stopped renewing their leases");
+                self.notify.notify_waiters();
+            }
+            Ok(rescued)
+        })
+    }
+
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let Some(queue) = queue_of(id) else {
+                return Ok(false);
+            };
+            let mut conn = self.conn().await?;
+            let base = base(&self.prefix, &queue);
+            let reply: Value = CANCEL_RUNNING
+                .key(format!("{base}ready"))
+                .arg(&base)
+                .arg(id)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            Ok(integer(&reply)? == 1)
+        })
+    }
+
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let key = format!("{}paused", base(&self.prefix, queue));
+            let command = if paused {
+                let mut set = redis::cmd("SET");
+                set.arg(&key).arg(1);
+                set
+            } else {
+                let mut del = redis::cmd("DEL");
+                del.arg(&key);
+                del
+            };
+            command
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(storage)?;
+            redis::cmd("SADD")
+                .arg(self.registry())
+                .arg(queue)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(storage)?;
+            if !paused {
+                self.notify.notify_waiters();
+            }
+            Ok(())
+        })
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut paused = Vec::new();
+            for queue in self.known_queues(&mut conn).await? {
+                let exists: bool = redis::cmd("EXISTS")
+                    .arg(format!("{}paused", base(&self.prefix, &queue)))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                if exists {
+                    paused.push(queue);
+                }
+            }
+            Ok(paused)
+        })
+    }
+
+    fn notified(&self) -> BoxFuture<'_, ()> {
+        // Registered now, not when first polled, so a message during a claim is not missed.
+        let notified = self.notify.notified();
+        Box::pin(async move {
+            self.ensure_listener().await;
+            notified.await;
+        })
+    }
+
+    fn prune_results<'a>(
+        &'a self,
+        older_than: DateTime<Utc>,
+        statuses: &'a [TaskResultStatus],
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut deleted = 0;
+            for queue in self.known_queues(&mut conn).await? {
+                let base = base(&self.prefix, &queue);
+                for status in statuses.iter().filter(|s| s.is_finished()) {
+                    loop {
+                        let reply: Value = PRUNE
+                            .key(format!("{base}ready"))
+                            .arg(&base)
+                            .arg(status.as_str())
+                            .arg(older_than.timestamp_millis())
+                            .arg(SCRIPT_BATCH)
+                            .invoke_async(&mut conn)
+                            .await
+                            .map_err(storage)?;
+                        let n = u64::try_from(integer(&reply)?).unwrap_or(0);
+                        deleted += n;
+                        if n < u64::from(SCRIPT_BATCH) {
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn list_results<'a>(
+        &'a self,
+        filter: &'a ResultFilter,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let limit = usize::try_from(filter.limit.unwrap_or(50).min(500)).unwrap_or(500);
+            let mut conn = self.conn().await?;
+            let queues = match &filter.queue_name {
+                Some(queue) => vec![queue.clone()],
+                None => self.known_queues(&mut conn).await?,
+            };
+            let statuses: Vec<TaskResultStatus> = match filter.status {
+                Some(status) => vec![status],
+                None => STATUSES.to_vec(),
+            };
+            let mut found = Vec::new();
+            for queue in &queues {
+                let base = base(&self.prefix, queue);
+                for status in &statuses {
+                    // A name filter reads further down the index, in pages.
+                    let mut start = 0isize;
+                    loop {
+                        let page = limit.max(100);
+                        let ids: Vec<String> = redis::cmd("ZREVRANGE")
+                            .arg(format!("{base}s:{}", status.as_str()))
+                            .arg(start)
+                            .arg(start + isize::try_from(page).unwrap_or(isize::MAX) - 1)
+                            .query_async(&mut conn)
+                            .await
+                            .map_err(storage)?;
+                        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+                        let mut matched = 0;
+                        for task in self
+                            .read(&mut conn, queue, &refs)
+                            .await?
+                            .into_iter()
+                            .flatten()
+                        {
+                            if filter
+                                .task_name
+                                .as_ref()
+                                .is_none_or(|name| *name == task.task_name)
+                            {
+                                matched += 1;
+                                found.push(task);
+                            }
+                        }
+                        if ids.len() < page || matched >= limit || filter.task_name.is_none() {
+                            break;
+                        }
+                        start += isize::try_from(page).unwrap_or(isize::MAX);
+                    }
+                }
+            }
+            found.sort_by_key(|t| std::cmp::Reverse(t.enqueued_at));
+            found.truncate(limit);
+            Ok(found)
+        })
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<QueueCounts>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let queues = self.known_queues(&mut conn).await?;
+            let mut rows = Vec::new();
+            // One pipeline per queue: a queue's keys share a slot, different queues may not.
+            for queue in &queues {
+                let base = base(&self.prefix, queue);
+                let mut pipe = redis::pipe();
+                for status in STATUSES {
+                    pipe.cmd("ZCARD")
+                        .arg(format!("{base}s:{}", status.as_str()));
+                }
+                let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(storage)?;
+                let mut by_status: Vec<(TaskResultStatus, u64)> =
+                    STATUSES.iter().copied().zip(counts).collect();
+                by_status.sort_by_key(|(status, _)| status.as_str());
+                rows.extend(
+                    by_status
+                        .into_iter()
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(status, n)| (queue.clone(), status, n)),
+                );
+            }
+            Ok(QueueCounts { rows })
+        })
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        Box::pin(async move {
+            let Some(queue) = queue_of(id) else {
+                return Ok(None);
+            };
+            let mut conn = self.conn().await?;
+            let base = base(&self.prefix, &queue);
+            let reply: Value = CANCEL
+                .key(format!("{base}ready"))
+                .arg(&base)
+                .arg(self.ttl_ms())
+                .arg(id)
+                .arg(error_json(&cancelled_before_it_ran()))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            match reply {
+                Value::Array(row) if !row.is_empty() => decode(Value::Array(row)),
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn lead<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let reply: Value = LEAD
+                .key(format!("{}:lead:{name}", self.prefix))
+                .arg(holder)
+                .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            Ok(integer(&reply)? == 1)
+        })
+    }
+
+    fn resign<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            RESIGN
+                .key(format!("{}:lead:{name}", self.prefix))
+                .arg(holder)
+                .invoke_async::<Value>(&mut conn)
+                .await
+                .map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    fn enqueue_occurrence<'a>(
+        &'a self,
+        schedule: &'a str,
+        occurrence: DateTime<Utc>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        Box::pin(async move {
+            let stored = self
+                .store(self.with_ids(vec![task]), Some((schedule, occurrence)))
+                .await?;
+            Ok(stored.into_iter().next().map(|(result, _)| result))
+        })
+    }
+
+    fn prune_occurrences(&self, older_than: DateTime<Utc>) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut deleted = 0;
+            for queue in self.known_queues(&mut conn).await? {
+                let n: u64 = redis::cmd("ZREMRANGEBYSCORE")
+                    .arg(format!("{}occ", base(&self.prefix, &queue)))
+                    .arg("-inf")
+                    .arg(format!("({}", older_than.timestamp_millis()))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                deleted += n;
+            }
+            Ok(deleted)
+        })
+    }
+}
