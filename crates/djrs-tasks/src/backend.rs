@@ -192,6 +192,26 @@ impl<'a> BackendContext<'a> {
         self.tasks.hooks().enqueued(result);
     }
 
+    /// Fires `task_enqueued` for the tasks that were stored (not for duplicates of a unique
+    /// key, which come back as the task holding the key) and returns the results.
+    #[cfg(any(
+        feature = "sqlite",
+        feature = "postgres",
+        feature = "mysql",
+        feature = "redis"
+    ))]
+    pub(crate) fn announce(&self, stored: Vec<(TaskResult, bool)>) -> Vec<TaskResult> {
+        stored
+            .into_iter()
+            .map(|(result, new)| {
+                if new {
+                    self.task_enqueued(&result);
+                }
+                result
+            })
+            .collect()
+    }
+
     /// Fires `task_finished` for a task that reached `SUCCESSFUL` or `FAILED`.
     pub fn task_finished(&self, result: &TaskResult) {
         self.tasks.hooks().finished(result);

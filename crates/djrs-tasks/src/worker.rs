@@ -444,28 +444,19 @@ impl Worker {
         mut completions: tokio::sync::mpsc::UnboundedReceiver<(Completion, Arc<TaskResult>)>,
         shared: Arc<Shared>,
     ) {
-        use futures_util::StreamExt as _;
         let Some(queue) = backend.queue() else { return };
-        // A few batches in flight at once, so the store's round trip does not limit the worker.
-        let mut recording = futures_util::stream::FuturesUnordered::new();
-        loop {
-            tokio::select! {
-                biased;
-                Some(()) = recording.next(), if !recording.is_empty() => {}
-                first = completions.recv(), if recording.len() < RECORDING_AT_ONCE => {
-                    let Some(first) = first else { break };
-                    let mut batch = vec![first];
-                    while batch.len() < 256 {
-                        match completions.try_recv() {
-                            Ok(next) => batch.push(next),
-                            Err(_) => break,
-                        }
-                    }
-                    recording.push(self.record(queue, batch, &shared));
+        let mut batch = Vec::new();
+        while let Some(first) = completions.recv().await {
+            batch.push(first);
+            while batch.len() < 256 {
+                match completions.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
                 }
             }
+            let outcomes = std::mem::take(&mut batch);
+            self.record(queue, outcomes, &shared).await;
         }
-        while recording.next().await.is_some() {}
     }
 
     async fn record(
@@ -515,9 +506,6 @@ impl Worker {
         }
     }
 }
-
-/// Batches of outcomes a worker records at once.
-const RECORDING_AT_ONCE: usize = 3;
 
 /// The error a task cancelled while it ran records.
 fn cancelled_while_running(grace: Duration) -> TaskError {

@@ -488,18 +488,7 @@ impl Backend for RedisBackend {
         ctx: &'a BackendContext<'a>,
         batch: Vec<NewTask>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
-        Box::pin(async move {
-            let stored = self.store(self.with_ids(batch), None).await?;
-            Ok(stored
-                .into_iter()
-                .map(|(result, new)| {
-                    if new {
-                        ctx.task_enqueued(&result);
-                    }
-                    result
-                })
-                .collect())
-        })
+        Box::pin(async move { Ok(ctx.announce(self.store(self.with_ids(batch), None).await?)) })
     }
 
     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {

@@ -455,7 +455,7 @@ impl<D: Dialect> SqlBackend<D> {
         let stored = self.insert_on(conn, new_tasks).await?;
         self.notify.notify_waiters();
         let ctx = BackendContext::new(tasks);
-        Ok(announce(&ctx, stored))
+        Ok(ctx.announce(stored))
     }
 
     /// Starts the wake-up loop once, where the database has one.
@@ -556,23 +556,6 @@ impl<D: Dialect> SqlBackend<D> {
     }
 }
 
-/// Fires `task_enqueued` for the tasks that were stored (not for duplicates of a unique key,
-/// which come back as the existing task) and returns the results.
-pub(crate) fn announce(
-    ctx: &BackendContext<'_>,
-    stored: Vec<(TaskResult, bool)>,
-) -> Vec<TaskResult> {
-    stored
-        .into_iter()
-        .map(|(result, new)| {
-            if new {
-                ctx.task_enqueued(&result);
-            }
-            result
-        })
-        .collect()
-}
-
 /// Claim order, as SQL returns the rows of `UPDATE … RETURNING` in no particular order:
 /// priority DESC, then `run_after` ASC with undeferred tasks last (as Django's database
 /// backend), then FIFO.
@@ -610,7 +593,7 @@ impl<D: Dialect> Backend for SqlBackend<D> {
         ctx: &'a BackendContext<'a>,
         batch: Vec<NewTask>,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
-        Box::pin(async move { Ok(announce(ctx, self.insert(batch).await?)) })
+        Box::pin(async move { Ok(ctx.announce(self.insert(batch).await?)) })
     }
 
     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
