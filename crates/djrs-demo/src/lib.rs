@@ -740,9 +740,16 @@ pub fn app(state: AppState) -> Router {
         .route("/outbox", get(outbox))
         // The showcase binds to loopback; a real application checks a staff session here.
         .nest("/tasks", djrs::tasks::axum::dashboard(|_| true))
+        // axum's `nest` serves `/tasks` only; `/tasks/` redirects there, keeping the filter.
         .route(
             "/tasks/",
-            get(|| async { axum::response::Redirect::permanent("/tasks") }),
+            get(|uri: axum::http::Uri| async move {
+                let target = match uri.query() {
+                    Some(query) => format!("/tasks?{query}"),
+                    None => "/tasks".to_owned(),
+                };
+                axum::response::Redirect::permanent(&target)
+            }),
         )
         .route("/articles", get(articles))
         .route("/articles/{id}/card", get(article_card))

@@ -71,6 +71,25 @@ impl Demo {
         ))
     }
 
+    /// A GET's response head (status line and headers).
+    fn head_of(&self, path: &str) -> String {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let raw = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        stream.write_all(raw.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+            .split_once("\r\n\r\n")
+            .map(|(head, _)| head.to_owned())
+            .expect("an HTTP response")
+    }
+
     fn request(&self, raw: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
@@ -169,6 +188,14 @@ fn check_showcase(demo: &Demo) {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(demo.get("/tasks/").0, 308);
+    // The redirect keeps the filter.
+    let head = demo
+        .head_of("/tasks/?status=FAILED&limit=5")
+        .to_ascii_lowercase();
+    assert!(
+        head.contains("location: /tasks?status=failed&limit=5"),
+        "{head}"
+    );
     // The task writes the outbox before its outcome is recorded: wait for the dashboard too.
     loop {
         let (status, dashboard) = demo.get("/tasks");

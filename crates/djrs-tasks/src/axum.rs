@@ -189,6 +189,9 @@ async fn index(
     Query(q): Query<ListParams>,
 ) -> Result<Html<String>, DashboardError> {
     let base = base(nested.as_ref().ok());
+    // The list is the mount point itself: under `nest("/tasks", …)` axum serves `/tasks`, not
+    // `/tasks/`.
+    let list = if base.is_empty() { "/" } else { base.as_str() };
     let queue = queue_of(&tasks, q.backend.as_deref())?;
     let counts = queue.counts().await?;
     let results = queue.list_results(&q.filter()).await?;
@@ -196,7 +199,7 @@ async fn index(
         String::from("<h2>Counts</h2><table><tr><th>queue</th><th>status</th><th>count</th></tr>");
     for (queue_name, status, n) in &counts.rows {
         body.push_str(&format!(
-            "<tr><td>{}</td><td><a href=\"{base}/?status={status}\">{status}</a></td><td>{n}</td></tr>",
+            "<tr><td>{}</td><td><a href=\"{list}?status={status}\">{status}</a></td><td>{n}</td></tr>",
             esc(queue_name)
         ));
     }

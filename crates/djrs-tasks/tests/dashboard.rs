@@ -97,3 +97,90 @@ async fn dashboard_shows_counts_results_and_errors() {
         StatusCode::BAD_REQUEST
     );
 }
+
+/// Every `href` in a page.
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|link| link.replace("&amp;", "&"))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_link_works_under_a_prefix_with_or_without_a_trailing_slash() {
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = Tasks::builder()
+        .backend(
+            "default",
+            SqliteBackend::open(dir.path().join("d.sqlite3")).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let failed = fails_with.enqueue(&tasks, "broken".into()).await.unwrap();
+    let ok = succeeds.enqueue(&tasks).await.unwrap();
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    let dashboard = || djrs_tasks::axum::dashboard(|parts| parts.headers.contains_key("x-staff"));
+    for (prefix, app) in [
+        (
+            "/tasks",
+            Router::new()
+                .nest("/tasks", dashboard())
+                .with_state(tasks.clone()),
+        ),
+        (
+            "/admin/tasks",
+            Router::new()
+                .nest("/admin/tasks", dashboard())
+                .with_state(tasks.clone()),
+        ),
+        (
+            "/admin/tasks",
+            Router::new()
+                .nest("/admin", Router::new().nest("/tasks", dashboard()))
+                .with_state(tasks.clone()),
+        ),
+        // `nest_service` also serves the mount point with a trailing slash.
+        (
+            "/ops/tasks",
+            Router::new().nest_service("/ops/tasks", dashboard().with_state(tasks.clone())),
+        ),
+    ] {
+        // axum's `nest` serves `/tasks` but never `/tasks/` (tokio-rs/axum#2659); links never
+        // add the slash, and `nest_service` answers both.
+        let spellings = if prefix == "/ops/tasks" {
+            vec![prefix.to_owned(), format!("{prefix}/")]
+        } else {
+            assert_eq!(
+                get(&app, &format!("{prefix}/"), true).await.0,
+                StatusCode::NOT_FOUND
+            );
+            vec![prefix.to_owned()]
+        };
+        for index in spellings {
+            let (status, html) = get(&app, &index, true).await;
+            assert_eq!(status, StatusCode::OK, "{index}");
+            let found = links(&html);
+            assert!(found.len() >= 3, "{index}: {found:?}");
+            for link in found {
+                assert!(link.starts_with(prefix), "{index}: {link}");
+                let (status, page) = get(&app, &link, true).await;
+                assert_eq!(status, StatusCode::OK, "{index} links to {link}");
+                if link.contains("status=FAILED") {
+                    assert!(
+                        page.contains(failed.id.as_str()),
+                        "{link} lists the failed task"
+                    );
+                    assert!(!page.contains(ok.id.as_str()), "{link} is filtered");
+                }
+            }
+            // The filter holds on every spelling the mount serves.
+            for filtered in [format!("{index}?status=FAILED")] {
+                let (status, page) = get(&app, &filtered, true).await;
+                assert_eq!(status, StatusCode::OK, "{filtered}");
+                assert!(page.contains(failed.id.as_str()), "{filtered}");
+                assert!(!page.contains(ok.id.as_str()), "{filtered}");
+            }
+        }
+    }
+}
