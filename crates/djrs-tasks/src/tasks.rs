@@ -399,6 +399,31 @@ impl Tasks {
     /// Pauses `queue` of the default backend for every worker on the store, until
     /// [`resume`](Self::resume): claims skip it from their next poll on; running tasks finish.
     ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+    ///
+    /// #[task(queue_name = "emails")]
+    /// async fn send() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("t.sqlite3"))?)
+    ///     .queues("default", ["emails"])
+    ///     .build()?;
+    /// tasks.pause("emails").await?;
+    /// assert_eq!(tasks.paused_queues().await?, ["emails"]);
+    /// send.enqueue(&tasks).await?;
+    /// let worker = || Worker::new(&tasks).queues(["emails"]);
+    /// assert_eq!(worker().run_until_idle().await?.succeeded, 0);
+    ///
+    /// tasks.resume("emails").await?;
+    /// assert_eq!(worker().run_until_idle().await?.succeeded, 1);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// `NotSupported` for backends without a queue, or the store's error.
     pub async fn pause(&self, queue: &str) -> Result<()> {

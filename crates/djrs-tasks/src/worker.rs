@@ -144,6 +144,18 @@ impl Worker {
     /// (watching [`TaskContext::is_cancelled`](crate::TaskContext::is_cancelled)) before the
     /// worker drops it at its next `.await` (default 5 s). A cancel request reaches the worker
     /// with its next heartbeat, every third of the lease.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use djrs_tasks::{Tasks, Worker};
+    ///
+    /// let tasks = Tasks::default();
+    /// // Cancellations reach this worker within 2 s; a task then has 1 s to stop by itself.
+    /// let worker = Worker::new(&tasks)
+    ///     .lease(Duration::from_secs(6))
+    ///     .cancel_grace_period(Duration::from_secs(1));
+    /// # let _ = worker;
+    /// ```
     pub fn cancel_grace_period(mut self, grace: Duration) -> Self {
         self.cancel_grace_period = grace;
         self
