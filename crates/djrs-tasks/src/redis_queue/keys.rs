@@ -233,6 +233,131 @@ mod tests {
         assert_eq!(base("djrs", "mail.out"), "djrs:{mail_2eout}:");
     }
 
+    fn bulk(text: &str) -> Value {
+        Value::BulkString(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn replies_read_as_text_lists_and_numbers() {
+        assert_eq!(text(&bulk("a")).as_deref(), Some("a"));
+        assert_eq!(text(&Value::SimpleString("s".into())).as_deref(), Some("s"));
+        assert_eq!(text(&Value::Int(-5)).as_deref(), Some("-5"));
+        assert_eq!(text(&Value::Okay).as_deref(), Some("OK"));
+        assert_eq!(text(&Value::Nil), None);
+        assert_eq!(text(&Value::Array(vec![bulk("a")])), None);
+
+        assert_eq!(
+            items(Value::Array(vec![bulk("a"), Value::Int(1)]))
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(items(Value::Set(vec![bulk("a")])).unwrap().len(), 1);
+        assert!(items(Value::Nil).unwrap().is_empty());
+        assert!(items(Value::Int(1)).is_err());
+
+        assert_eq!(integer(&Value::Int(7)).unwrap(), 7);
+        assert_eq!(integer(&bulk("-12")).unwrap(), -12);
+        assert!(integer(&bulk("x")).is_err());
+        assert!(integer(&Value::Nil).is_err());
+
+        let at = Utc.timestamp_micros(1_700_000_000_123_456).unwrap();
+        assert_eq!(micros(at), "1700000000123456");
+    }
+
+    /// A `read()` row: the id, then [`FIELDS`] (`None` for an unset field).
+    fn row(fields: [Option<&str>; 13]) -> Value {
+        Value::Array(fields.iter().map(|f| f.map_or(Value::Nil, bulk)).collect())
+    }
+
+    #[test]
+    fn a_task_row_decodes_into_its_result() {
+        let full = row([
+            Some("0190.default"),
+            Some(r#"["app::send","default","mail",1500,7,3]"#),
+            Some("FAILED"),
+            Some("[1,\"x\"]"),
+            Some("{\"ok\":true}"),
+            Some(r#"[{"exception_class_path":"E","message":"m","traceback":"t"}]"#),
+            Some(r#"["w1","w2"]"#),
+            Some("1700000000000001"),
+            Some("1700000000000002"),
+            Some("1700000000000003"),
+            Some("1700000000000004"),
+            Some("1700000000000005"),
+            Some("key-1"),
+        ]);
+        let task = decode(full).unwrap().unwrap();
+        assert_eq!(task.id.as_str(), "0190.default");
+        assert_eq!(
+            (
+                task.task_name.as_str(),
+                task.backend.as_str(),
+                task.queue_name.as_str()
+            ),
+            ("app::send", "default", "mail")
+        );
+        assert_eq!(task.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!((task.priority, task.max_attempts), (7, 3));
+        assert_eq!(task.status, TaskResultStatus::Failed);
+        assert_eq!(task.args, serde_json::json!([1, "x"]));
+        assert_eq!(task.return_value, Some(serde_json::json!({"ok": true})));
+        assert_eq!(task.errors[0].message, "m");
+        assert_eq!(task.worker_ids, ["w1", "w2"]);
+        let us = |t: Option<chrono::DateTime<Utc>>| t.map(|t| t.timestamp_micros());
+        assert_eq!(task.enqueued_at.timestamp_micros(), 1_700_000_000_000_001);
+        assert_eq!(
+            [
+                us(task.run_after),
+                us(task.started_at),
+                us(task.finished_at),
+                us(task.last_attempted_at)
+            ],
+            [
+                Some(1_700_000_000_000_002),
+                Some(1_700_000_000_000_003),
+                Some(1_700_000_000_000_004),
+                Some(1_700_000_000_000_005)
+            ]
+        );
+        assert_eq!(task.unique_key.as_deref(), Some("key-1"));
+
+        // A new task: no errors, no worker ids, no times but the enqueue, no unique key.
+        let fresh = row([
+            Some("0190.default"),
+            Some(r#"["app::send","default","default",null,0,1]"#),
+            Some("READY"),
+            Some("[]"),
+            None,
+            None,
+            None,
+            Some("1700000000000001"),
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]);
+        let task = decode(fresh).unwrap().unwrap();
+        assert!(task.errors.is_empty() && task.worker_ids.is_empty());
+        assert_eq!(
+            (task.timeout, task.return_value, task.unique_key),
+            (None, None, None)
+        );
+        assert_eq!(task.run_after, None);
+
+        // Gone (its result expired): no status.
+        let mut gone = [None; 13];
+        gone[0] = Some("0190.default");
+        assert!(decode(row(gone)).unwrap().is_none());
+        // Malformed: no id, or no written-once field.
+        assert!(decode(row([None; 13])).is_err());
+        let mut broken = gone;
+        broken[2] = Some("READY");
+        broken[3] = Some("[]");
+        assert!(decode(row(broken)).is_err());
+    }
+
     #[test]
     fn prefixes_that_would_move_the_hash_tag_are_refused() {
         assert!(valid_prefix("djrs"));
