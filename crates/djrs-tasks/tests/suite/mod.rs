@@ -359,7 +359,7 @@ pub(crate) async fn failed_attempts_are_retried_with_backoff(store: &dyn Store) 
 
     let mut ok = flaky.enqueue(&tasks, "retry-ok".into(), 2).await.unwrap();
     let stats = worker()
-        .run_until(tokio::time::sleep(Duration::from_millis(800)))
+        .run_until(all_finished(&tasks, &[&ok.id], Duration::from_secs(10)))
         .await
         .unwrap();
     ok.refresh(&tasks).await.unwrap();
@@ -383,7 +383,11 @@ pub(crate) async fn failed_attempts_are_retried_with_backoff(store: &dyn Store) 
         .await
         .unwrap();
     worker()
-        .run_until(tokio::time::sleep(Duration::from_millis(800)))
+        .run_until(all_finished(
+            &tasks,
+            &[&gives_up.id],
+            Duration::from_secs(10),
+        ))
         .await
         .unwrap();
     gives_up.refresh(&tasks).await.unwrap();
@@ -608,7 +612,7 @@ pub(crate) async fn graceful_shutdown_finishes_quick_tasks_and_requeues_slow_one
 
 pub(crate) async fn deferred_tasks_wait_for_run_after(store: &dyn Store) {
     let tasks = store.tasks();
-    let when = Utc::now() + chrono::Duration::milliseconds(300);
+    let when = Utc::now() + chrono::Duration::milliseconds(1_500);
     let deferred = record
         .using()
         .run_after(when)
@@ -622,7 +626,11 @@ pub(crate) async fn deferred_tasks_wait_for_run_after(store: &dyn Store) {
     );
     Worker::new(&tasks)
         .poll_interval(Duration::from_millis(20))
-        .run_until(tokio::time::sleep(Duration::from_millis(800)))
+        .run_until(all_finished(
+            &tasks,
+            &[&deferred.id],
+            Duration::from_secs(10),
+        ))
         .await
         .unwrap();
     let done = tasks.get_result(&deferred.id).await.unwrap();
@@ -840,7 +848,11 @@ pub(crate) async fn an_attempt_past_its_timeout_fails(store: &dyn Store) {
     Worker::new(&tasks)
         .retry_backoff(Duration::from_millis(10), Duration::from_millis(10))
         .poll_interval(Duration::from_millis(10))
-        .run_until(tokio::time::sleep(Duration::from_millis(1_200)))
+        .run_until(all_finished(
+            &tasks,
+            &[&stuck.id, &quick.id],
+            Duration::from_secs(10),
+        ))
         .await
         .unwrap();
     let stuck = tasks.get_result(&stuck.id).await.unwrap();
@@ -872,7 +884,7 @@ pub(crate) async fn a_blocking_task_past_its_timeout_never_overlaps_its_retry(st
         .concurrency(4)
         .retry_backoff(Duration::from_millis(1), Duration::from_millis(1))
         .poll_interval(Duration::from_millis(10))
-        .run_until(tokio::time::sleep(Duration::from_millis(1_500)))
+        .run_until(all_finished(&tasks, &[&task.id], Duration::from_secs(10)))
         .await
         .unwrap();
     let done = tasks.get_result(&task.id).await.unwrap();
@@ -885,6 +897,26 @@ pub(crate) async fn a_blocking_task_past_its_timeout_never_overlaps_its_retry(st
         runs[1].0 >= runs[0].1,
         "the retry overlapped the first attempt"
     );
+}
+
+/// Resolves once every task in `ids` has finished, or after `limit`: the stop
+/// signal for a worker whose work a test waits out, so a loaded machine only
+/// makes the test slower, never wrong.
+async fn all_finished(tasks: &Tasks, ids: &[&str], limit: Duration) {
+    let poll = async {
+        loop {
+            let mut done = true;
+            for id in ids {
+                let result = tasks.get_result(id).await.unwrap();
+                done &= result.status.is_finished();
+            }
+            if done {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let _ = tokio::time::timeout(limit, poll).await;
 }
 
 /// A per-run unique suffix.
