@@ -11,7 +11,7 @@
 //!   PyPI, in `target/smtp-venv`).
 //! * `cargo xtask bench [NAME...]` runs the named benchmarks (all of them when no name is given)
 //!   against the real services.
-//! * `cargo xtask mutants [--lib] [CRATE | FILE...]` runs cargo-mutants (installed when missing)
+//! * `cargo xtask mutants [--lib | --test NAME...] [CRATE | FILE...]` runs cargo-mutants (installed when missing)
 //!   on the named crates or files and prints `MUTANTS <file> <caught> <viable>` per file. It is
 //!   not part of `ci`: it takes minutes per file.
 //!
@@ -46,10 +46,11 @@ commands:
                   aiosmtpd (in target/smtp-venv) for the mail tests
   bench [NAME..]  run the named benchmarks (all of them without a name) in release
                   mode against the real services
-  mutants [--lib] [CRATE | FILE..] [-- ARGS..]
+  mutants [--lib | --test NAME..] [CRATE | FILE..] [-- ARGS..]
                   mutation-test the named crates or files with cargo-mutants, in
                   place, against the crate's unit and integration tests (unit
-                  tests only with --lib); prints MUTANTS <file> <caught> <viable>
+                  tests only with --lib, the unit tests and the named integration
+                  tests with --test NAME); prints MUTANTS <file> <caught> <viable>
                   per file; ARGS go to cargo-mutants (e.g. --iterate)
   help            print this text
 

@@ -1,4 +1,4 @@
-//! `cargo xtask mutants [--lib] [CRATE | FILE...] [-- CARGO-MUTANTS-ARGS...]`: mutation testing
+//! `cargo xtask mutants [--lib | --test NAME...] [CRATE | FILE...] [-- CARGO-MUTANTS-ARGS...]`: mutation testing
 //! with cargo-mutants, one package at a time, and one summary line per file:
 //! `MUTANTS <file> <caught> <viable>`.
 //!
@@ -50,11 +50,40 @@ struct Run {
     files: Vec<String>,
 }
 
+/// Which of a package's tests run against each mutant.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+enum Tests {
+    /// The unit tests and every integration test.
+    #[default]
+    All,
+    /// Only the unit tests (`--lib`).
+    Lib,
+    /// The unit tests and the named integration tests (`--test NAME`, repeatable): for a
+    /// package whose integration tests run one scenario suite against several servers, one
+    /// server's run exercises the shared code in a fraction of the time.
+    Named(Vec<String>),
+}
+
+impl Tests {
+    /// The cargo target arguments selecting these tests.
+    fn targets(&self) -> Vec<String> {
+        let mut targets = vec!["--lib".to_owned()];
+        match self {
+            Self::All => targets.push("--tests".to_owned()),
+            Self::Lib => {}
+            Self::Named(names) => {
+                targets.extend(names.iter().map(|name| format!("--test={name}")));
+            }
+        }
+        targets
+    }
+}
+
 /// The parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Args {
-    /// Only the packages' unit tests (`--lib`).
-    lib_only: bool,
+    /// The tests run against each mutant.
+    tests: Tests,
     /// The runs, one per package, in the order first named.
     runs: Vec<Run>,
     /// Arguments passed on to cargo-mutants.
@@ -74,13 +103,13 @@ pub(crate) fn run(args: &[String]) -> Result {
     }
     let mut lines = Vec::new();
     for run in &args.runs {
-        if !args.lib_only {
+        if args.tests != Tests::Lib {
             ensure_needs(&run.package)?;
         }
         let output = output_dir(&run.package);
         std::fs::create_dir_all(&output)
             .map_err(|err| format!("could not create {}: {err}", output.display()))?;
-        let cmd = command(run, args.lib_only, &output, &args.extra);
+        let cmd = command(run, &args.tests, &output, &args.extra);
         println!("==> mutants {}: {cmd}", run.package);
         let started = Instant::now();
         // cargo-mutants exits with 2 when a mutant was missed and 3 when one timed out: both
@@ -140,7 +169,7 @@ fn output_dir(package: &str) -> PathBuf {
 }
 
 /// The cargo-mutants command for one run.
-fn command(run: &Run, lib_only: bool, output: &Path, extra: &[String]) -> Cmd {
+fn command(run: &Run, tests: &Tests, output: &Path, extra: &[String]) -> Cmd {
     // A proptest that fails under a mutant would save its case into the crate's
     // `proptest-regressions`, a file meant for real failures.
     let mut cmd = Cmd::cargo(["mutants", "--in-place", "--package"])
@@ -155,17 +184,34 @@ fn command(run: &Run, lib_only: bool, output: &Path, extra: &[String]) -> Cmd {
     for file in &run.files {
         cmd = cmd.args(["--file", file]);
     }
-    let targets = if lib_only {
-        &["--lib"][..]
-    } else {
-        &["--lib", "--tests"]
-    };
     // A cargo argument (unlike a `cargo test` one) reaches the build of each mutant too, so
     // only the test targets that run are built.
-    for target in targets {
+    for target in tests.targets() {
         cmd = cmd.args([format!("--cargo-arg={target}")]);
     }
     cmd.args(extra)
+}
+
+/// Adds the integration test `name` to the tests run.
+fn add_test(tests: &mut Tests, name: &str) -> Result {
+    if name.is_empty() || name.starts_with('-') {
+        return Err(format!(
+            "`--test` needs the name of an integration test, not `{name}`"
+        ));
+    }
+    match tests {
+        Tests::Lib => return Err(both_lib_and_test()),
+        Tests::All => *tests = Tests::Named(vec![name.to_owned()]),
+        Tests::Named(names) => names.push(name.to_owned()),
+    }
+    Ok(())
+}
+
+/// The error for `--lib` with `--test`.
+fn both_lib_and_test() -> String {
+    "`--lib` runs only the unit tests, `--test NAME` adds integration tests: give one or the \
+     other"
+        .to_owned()
 }
 
 /// Parses the command line: `packages` are the workspace's packages, `resolve` turns a file
@@ -179,7 +225,19 @@ fn parse_args(
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
-            "--lib" => parsed.lib_only = true,
+            "--lib" => match parsed.tests {
+                Tests::Named(_) => return Err(both_lib_and_test()),
+                _ => parsed.tests = Tests::Lib,
+            },
+            "--test" => {
+                let name = rest
+                    .next()
+                    .ok_or_else(|| "`--test` needs the name of an integration test".to_owned())?;
+                add_test(&mut parsed.tests, name)?;
+            }
+            flag if flag.starts_with("--test=") => {
+                add_test(&mut parsed.tests, &flag["--test=".len()..])?;
+            }
             "--" => {
                 parsed.extra = rest.by_ref().cloned().collect();
             }
@@ -488,7 +546,7 @@ mod tests {
             "--iterate",
         ])
         .unwrap();
-        assert!(parsed.lib_only);
+        assert_eq!(parsed.tests, Tests::Lib);
         assert_eq!(parsed.extra, ["--iterate"]);
         assert_eq!(
             parsed.runs,
@@ -509,7 +567,37 @@ mod tests {
         );
         // A crate named after one of its files widens the run to the whole crate.
         let parsed = args(&["crates/djrs-csp/src/nonce.rs", "djrs-csp"]).unwrap();
-        assert!(!parsed.lib_only && parsed.runs[0].files.is_empty());
+        assert!(parsed.tests == Tests::All && parsed.runs[0].files.is_empty());
+    }
+
+    #[test]
+    fn names_integration_tests() {
+        let parsed = args(&["djrs-csp", "--test", "sqlite", "--test=api"]).unwrap();
+        assert_eq!(
+            parsed.tests,
+            Tests::Named(vec!["sqlite".to_owned(), "api".to_owned()])
+        );
+        for line in [
+            &["djrs-csp", "--lib", "--test", "sqlite"][..],
+            &["djrs-csp", "--test", "sqlite", "--lib"],
+        ] {
+            assert!(args(line).unwrap_err().contains("give one or the other"));
+        }
+        assert!(
+            args(&["djrs-csp", "--test"])
+                .unwrap_err()
+                .contains("needs the name")
+        );
+        assert!(
+            args(&["djrs-csp", "--test="])
+                .unwrap_err()
+                .contains("not ``")
+        );
+        assert!(
+            args(&["djrs-csp", "--test", "--lib"])
+                .unwrap_err()
+                .contains("not `--lib`")
+        );
     }
 
     #[test]
@@ -539,7 +627,7 @@ mod tests {
         };
         let cmd = command(
             &run,
-            true,
+            &Tests::Lib,
             Path::new("/t/mutants/djrs-mail"),
             &["--iterate".to_owned()],
         );
@@ -554,9 +642,15 @@ mod tests {
             files: Vec::new(),
         };
         assert!(
-            command(&whole, false, Path::new("/t"), &[])
+            command(&whole, &Tests::All, Path::new("/t"), &[])
                 .to_string()
                 .ends_with("--output /t --cargo-arg=--lib --cargo-arg=--tests")
+        );
+        let named = Tests::Named(vec!["sqlite".to_owned(), "api".to_owned()]);
+        assert!(
+            command(&whole, &named, Path::new("/t"), &[])
+                .to_string()
+                .ends_with("--cargo-arg=--lib --cargo-arg=--test=sqlite --cargo-arg=--test=api")
         );
     }
 
