@@ -11,8 +11,8 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{Html, Response};
 use axum::routing::get;
-use djrs_csp::axum::ReportEndpoint;
-use djrs_csp::{CspLayer, CspNonce, CspReport, CspSource, LogReports, Policy, ReportSink};
+use djrs::csp::axum::ReportEndpoint;
+use djrs::csp::{CspLayer, CspNonce, CspReport, CspSource, LogReports, Policy, ReportSink};
 
 use crate::{AppState, Error};
 
@@ -53,7 +53,7 @@ pub fn policy() -> Policy {
 /// The policy reports through `report-uri` only: browsers that know `report-to` ignore
 /// `report-uri` when both are present, and headless Chromium 156 delivered no `report-to`
 /// report to this plain-HTTP showcase (after 90 s), while `report-uri` reports arrive at once.
-/// `djrs_csp::CspLayer::reporting_endpoints` adds `Reporting-Endpoints` for applications that
+/// `djrs::csp::CspLayer::reporting_endpoints` adds `Reporting-Endpoints` for applications that
 /// want the Reporting API.
 pub fn layer() -> CspLayer {
     CspLayer::new().enforce(policy())

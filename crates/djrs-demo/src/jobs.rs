@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use djrs::mail::{ConsoleBackend, EmailMessage, Mailer, SmtpBackend, SmtpConfig};
 use djrs::tasks::{TaskContext, task};
-use djrs_mail::{ConsoleBackend, EmailMessage, Mailer, SmtpBackend, SmtpConfig};
 use serde::Serialize;
 
 use crate::Db;
@@ -18,7 +18,7 @@ pub const FROM_EMAIL: &str = "djrs showcase <hello@djrs.invalid>";
 ///
 /// # Errors
 /// When the SMTP URL is invalid.
-pub fn mailer(smtp_url: Option<&str>) -> Result<Mailer, djrs_mail::Error> {
+pub fn mailer(smtp_url: Option<&str>) -> Result<Mailer, djrs::mail::Error> {
     let mailer = match smtp_url {
         Some(url) => {
             let config = SmtpConfig::from_url(url)?.timeout(Duration::from_secs(15));
@@ -26,7 +26,7 @@ pub fn mailer(smtp_url: Option<&str>) -> Result<Mailer, djrs_mail::Error> {
         }
         None => Mailer::new(ConsoleBackend::stdout()),
     };
-    let mut settings = djrs_mail::MailSettings::default();
+    let mut settings = djrs::mail::MailSettings::default();
     settings.default_from_email = FROM_EMAIL.to_owned();
     Ok(mailer.with_settings(settings))
 }
@@ -46,7 +46,7 @@ pub fn welcome_email(
     name: &str,
     email: &str,
     attempt: u32,
-) -> Result<EmailMessage, djrs_mail::Error> {
+) -> Result<EmailMessage, djrs::mail::Error> {
     Ok(EmailMessage::new(
         format!("Welcome to djrs, {name}!"),
         format!(

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use djrs_orm_ext::{DatabaseServer, Record, StringAgg, big_auto_column};
+use djrs::orm_ext::{DatabaseServer, Record, StringAgg, big_auto_column};
 use sea_query::{
     ColumnDef, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SelectStatement,
     SqliteQueryBuilder, Table,
@@ -63,8 +63,8 @@ pub enum OrmError {
     Database(String),
 }
 
-impl From<djrs_orm_ext::Error> for OrmError {
-    fn from(err: djrs_orm_ext::Error) -> Self {
+impl From<djrs::orm_ext::Error> for OrmError {
+    fn from(err: djrs::orm_ext::Error) -> Self {
         if err.is_unique_violation() {
             OrmError::Conflict
         } else {
@@ -194,7 +194,7 @@ fn seed_sql() -> String {
 fn article_tags_query(
     backend: &DatabaseServer,
     limit: u64,
-) -> Result<SelectStatement, djrs_orm_ext::Error> {
+) -> Result<SelectStatement, djrs::orm_ext::Error> {
     let tags = StringAgg::new(Expr::col(("tag", "name")))
         .delimiter(", ")
         .order_by(Expr::col(("tag", "name")), Order::Asc)

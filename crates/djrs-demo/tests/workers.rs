@@ -286,7 +286,7 @@ async fn redis_queue_worker_processes_finish_every_task_when_one_is_killed() {
     let tasks = djrs_demo::tasks_on(
         &db,
         queue,
-        djrs_mail::Mailer::new(djrs_mail::LocmemBackend::new()),
+        djrs::mail::Mailer::new(djrs::mail::LocmemBackend::new()),
     )
     .unwrap();
     const N: usize = 2_000;
