@@ -51,6 +51,7 @@
 pub mod axum;
 
 mod backend;
+mod context;
 mod error;
 mod ids;
 mod immediate;

@@ -1,0 +1,153 @@
+//! [`TaskContext`]: what a `takes_context` task receives (Django's `TaskContext`), with the
+//! attempt's result, the application's state and the operator's cancellation.
+
+use std::sync::Arc;
+
+use crate::{TaskResult, Tasks};
+
+/// What a `takes_context` task receives first (Django's `TaskContext`).
+///
+/// ```
+/// use djrs_tasks::{task, TaskContext, Tasks};
+///
+/// #[derive(Clone)]
+/// struct Greeting(&'static str);
+///
+/// #[task(takes_context)]
+/// async fn greet(ctx: TaskContext, name: String) -> String {
+///     let greeting = ctx.state::<Greeting>().map_or("Hello", |g| g.0);
+///     format!("{greeting}, {name} (attempt {})", ctx.attempt())
+/// }
+///
+/// # tokio_test::block_on(async {
+/// let tasks = Tasks::builder().state(Greeting("Bonjour")).build()?;
+/// let result = greet.enqueue(&tasks, "Ada".into()).await?;
+/// assert_eq!(result.return_value::<String>()?, "Bonjour, Ada (attempt 1)");
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct TaskContext {
+    task_result: Arc<TaskResult>,
+    tasks: Tasks,
+    cancel: Cancel,
+}
+
+/// The cancellation of one attempt: requested by an operator (`Tasks::cancel` on a `RUNNING`
+/// task, from any process), delivered to the worker with its next lease renewal.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cancel(Arc<CancelState>);
+
+#[derive(Debug, Default)]
+struct CancelState {
+    requested: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Cancel {
+    /// Requests the cancellation (once; later calls change nothing).
+    pub(crate) fn request(&self) {
+        if !self
+            .0
+            .requested
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.0.notify.notify_waiters();
+        }
+    }
+
+    pub(crate) fn is_requested(&self) -> bool {
+        self.0.requested.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves once the cancellation is requested.
+    pub(crate) async fn requested(&self) {
+        let notified = self.0.notify.notified();
+        if self.is_requested() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+impl TaskContext {
+    pub(crate) fn new(task_result: Arc<TaskResult>, tasks: Tasks, cancel: Cancel) -> Self {
+        TaskContext {
+            task_result,
+            tasks,
+            cancel,
+        }
+    }
+
+    /// Whether an operator asked to cancel this task while it runs. A task that checks it
+    /// (or awaits [`cancelled`](Self::cancelled)) can stop cleanly; one that does not is
+    /// dropped at its next `.await` after the worker's grace period. Either way the task
+    /// ends `FAILED` with a `djrs_tasks::Cancelled` error and is not retried.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, TaskContext, Tasks};
+    ///
+    /// #[task(takes_context)]
+    /// async fn crunch(ctx: TaskContext, rows: u32) -> u32 {
+    ///     let mut done = 0;
+    ///     while done < rows && !ctx.is_cancelled() {
+    ///         done += 1; // one row's work
+    ///     }
+    ///     done
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let result = crunch.enqueue(&Tasks::default(), 3).await?;
+    /// assert_eq!(result.return_value::<u32>()?, 3);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_requested()
+    }
+
+    /// Resolves when an operator asks to cancel this task (see
+    /// [`is_cancelled`](Self::is_cancelled)); race it against the task's work.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use djrs_tasks::{task, TaskContext};
+    ///
+    /// #[task(takes_context)]
+    /// async fn wait_for_it(ctx: TaskContext) -> Result<(), String> {
+    ///     tokio::select! {
+    ///         () = ctx.cancelled() => Err("cancelled; partial work rolled back".into()),
+    ///         () = tokio::time::sleep(Duration::from_millis(10)) => Ok(()),
+    ///     }
+    /// }
+    /// ```
+    pub async fn cancelled(&self) {
+        self.cancel.requested().await;
+    }
+
+    /// The running task's result as it was when this attempt started.
+    #[must_use]
+    pub fn task_result(&self) -> &TaskResult {
+        &self.task_result
+    }
+
+    /// This attempt's number, from 1 (Django: `task_result.attempts`).
+    #[must_use]
+    pub fn attempt(&self) -> u32 {
+        self.task_result.attempts()
+    }
+
+    /// The task system, to enqueue follow-up tasks.
+    #[must_use]
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    /// Application state registered with [`TasksBuilder::state`](crate::TasksBuilder::state):
+    /// a database pool, a mailer, a client.
+    #[must_use]
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.tasks.state::<T>()
+    }
+}
