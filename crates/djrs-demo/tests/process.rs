@@ -225,35 +225,18 @@ fn serves_paginated_articles_from_sqlite() {
 
 #[test]
 fn serves_paginated_articles_from_postgres() {
-    let base = std::env::var("DJRS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let database = format!("djrs_demo_{}", std::process::id());
-    let psql = |sql: &str| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let pool = sqlx::PgPool::connect(&base)
-                .await
-                .expect("PostgreSQL is reachable");
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        });
-    };
-    psql(&format!("DROP DATABASE IF EXISTS {database}"));
-    psql(&format!("CREATE DATABASE {database}"));
-    let url = match base.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{database}"),
-        None => panic!("DJRS_TEST_POSTGRES_URL must end in /DATABASE"),
-    };
-    let demo = Demo::start(&url);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let database = runtime
+        .block_on(djrs_test_support::PgDatabase::create("djrs_demo_process"))
+        .expect("PostgreSQL is reachable");
+    let demo = Demo::start(database.url());
     check_showcase(&demo);
+    // The showcase stops before its database is dropped.
     drop(demo);
-    psql(&format!("DROP DATABASE {database} WITH (FORCE)"));
+    drop(database);
 }
 
 #[test]

@@ -7,57 +7,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use djrs::paginate::CursorKey;
 use djrs_demo::{AppState, Db};
+use djrs_test_support::PgDatabase;
 use tower::ServiceExt as _;
 
 /// A PostgreSQL database of its own, dropped at the end of the test.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create(tag: &str) -> PgDatabase {
-        let admin_url = std::env::var("DJRS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let name = format!("djrs_demo_{tag}_{}", std::process::id());
-        let admin = sqlx::PgPool::connect(&admin_url)
-            .await
-            .expect("PostgreSQL is reachable");
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&admin)
-                .await
-                .unwrap();
-        }
-        admin.close().await;
-        let url = match admin_url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("DJRS_TEST_POSTGRES_URL must end in /DATABASE"),
-        };
-        PgDatabase {
-            admin_url,
-            name,
-            url,
-        }
-    }
-
-    async fn drop_database(self) {
-        let admin = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&admin)
-        .await
-        .unwrap();
-        admin.close().await;
-    }
-}
-
 async fn call(app: &axum::Router, request: Request<Body>) -> (StatusCode, String) {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
@@ -99,8 +52,10 @@ fn assert_no_database_text(body: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_nul_input_is_a_400_and_database_errors_stay_in_the_log() {
-    let database = PgDatabase::create("nul").await;
-    let db = Db::connect(&database.url).await.unwrap();
+    let database = PgDatabase::create("djrs_demo_nul")
+        .await
+        .expect("PostgreSQL is reachable");
+    let db = Db::connect(database.url()).await.unwrap();
     let app = djrs_demo::app(AppState::new(db.clone(), CursorKey::random()).unwrap());
 
     for (request, field) in [
@@ -156,7 +111,6 @@ async fn postgres_nul_input_is_a_400_and_database_errors_stay_in_the_log() {
     assert_no_database_text(&body);
 
     pool.close().await;
-    database.drop_database().await;
 }
 
 async fn sqlite_app() -> (axum::Router, tempfile::TempDir) {

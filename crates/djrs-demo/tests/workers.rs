@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use djrs::tasks::{TaskResultStatus, Tasks};
 use djrs_demo::{Db, jobs};
+use djrs_test_support::PgDatabase;
 
 /// A `djrs-demo worker` process; killed (SIGKILL) and reaped when dropped.
 struct WorkerProcess {
@@ -68,56 +69,6 @@ async fn setup() -> (tempfile::TempDir, String, Db, Tasks) {
     (dir, url, db, tasks)
 }
 
-/// A PostgreSQL database of its own for one test; dropped by [`PgDatabase::drop_database`].
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create(tag: &str) -> PgDatabase {
-        let admin_url = std::env::var("DJRS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let name = format!("djrs_demo_{tag}_{}", std::process::id());
-        let admin = sqlx::PgPool::connect(&admin_url)
-            .await
-            .expect("PostgreSQL is reachable");
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&admin)
-        .await
-        .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        let url = match admin_url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("DJRS_TEST_POSTGRES_URL must end in /DATABASE"),
-        };
-        PgDatabase {
-            admin_url,
-            name,
-            url,
-        }
-    }
-
-    async fn drop_database(self) {
-        let admin = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&admin)
-        .await
-        .unwrap();
-        admin.close().await;
-    }
-}
-
 /// Counts of the queue's tasks by status.
 async fn status_counts(tasks: &Tasks) -> std::collections::HashMap<TaskResultStatus, u64> {
     let queue = tasks.backend("default").unwrap().queue().unwrap();
@@ -143,14 +94,16 @@ async fn enqueue_welcomes(tasks: &Tasks, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_two_worker_processes_run_ten_thousand_tasks_once_each() {
-    let database = PgDatabase::create("two_procs").await;
-    let db = Db::connect(&database.url).await.unwrap();
+    let database = PgDatabase::create("djrs_demo_two_procs")
+        .await
+        .expect("PostgreSQL is reachable");
+    let db = Db::connect(database.url()).await.unwrap();
     let tasks = djrs_demo::tasks_for(&db).unwrap();
     const N: usize = 10_000;
     enqueue_welcomes(&tasks, N).await;
     {
-        let _a = WorkerProcess::start(&database.url, "30");
-        let _b = WorkerProcess::start(&database.url, "30");
+        let _a = WorkerProcess::start(database.url(), "30");
+        let _b = WorkerProcess::start(database.url(), "30");
         wait_until(Duration::from_secs(240), "10,000 tasks", async || {
             status_counts(&tasks)
                 .await
@@ -187,20 +140,21 @@ async fn postgres_two_worker_processes_run_ten_thousand_tasks_once_each() {
         .unwrap();
     assert_eq!((rows, twice), (N as i64, 0));
     pool.close().await;
-    database.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_tasks_of_a_killed_worker_all_finish() {
-    let database = PgDatabase::create("sigkill").await;
-    let db = Db::connect(&database.url).await.unwrap();
+    let database = PgDatabase::create("djrs_demo_sigkill")
+        .await
+        .expect("PostgreSQL is reachable");
+    let db = Db::connect(database.url()).await.unwrap();
     let tasks = djrs_demo::tasks_for(&db).unwrap();
     const N: usize = 3_000;
     enqueue_welcomes(&tasks, N).await;
     for _ in 0..4 {
         jobs::generate_report.enqueue(&tasks, 2).await.unwrap();
     }
-    let doomed = WorkerProcess::start(&database.url, "1");
+    let doomed = WorkerProcess::start(database.url(), "1");
     wait_until(
         Duration::from_secs(60),
         "the first worker to be mid-run",
@@ -217,7 +171,7 @@ async fn postgres_tasks_of_a_killed_worker_all_finish() {
     .await;
     drop(doomed); // SIGKILL
     {
-        let _rescuer = WorkerProcess::start(&database.url, "1");
+        let _rescuer = WorkerProcess::start(database.url(), "1");
         wait_until(
             Duration::from_secs(120),
             "every task to finish",
@@ -249,7 +203,6 @@ async fn postgres_tasks_of_a_killed_worker_all_finish() {
         .unwrap();
     assert!(rescued >= 1, "the killed worker had tasks running");
     pool.close().await;
-    database.drop_database().await;
 }
 
 /// Removes the Redis keys under a prefix when dropped (also when the test fails).

@@ -31,9 +31,9 @@
 //!   database's plan.
 
 use std::fs;
-use std::str::FromStr;
 
 use djrs_orm_ext::{DatabaseServer, Error, OrderBy, StringAgg, Vendor};
+use djrs_test_support::{MysqlDatabase, PgSchema, SqliteFile};
 use sea_query::{
     Expr, ExprTrait, Func, MysqlQueryBuilder, NullOrdering, Order, PostgresQueryBuilder, Query,
     SelectStatement, SqliteQueryBuilder, Value,
@@ -528,26 +528,6 @@ fn deprecated_postgres_string_agg_is_the_same_sql() {
 
 // --- Live: every case on the real databases, compared with the rows Django read. ---
 
-fn unique_name() -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("djrs_orm_conf_{}_{n}_{nanos}", std::process::id())
-}
-
-fn postgres_url() -> String {
-    std::env::var("DJRS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn mysql_url() -> String {
-    std::env::var("DJRS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
 fn insert_books(data: &Json, quote: char, bool_literal: fn(bool) -> &'static str) -> String {
     let rows = data["meta"]["books"]["rows"].as_array().unwrap();
     let values: Vec<String> = rows
@@ -716,20 +696,10 @@ macro_rules! run_live {
 
 #[tokio::test]
 async fn live_postgres() {
-    let admin = sqlx::PgPool::connect(&postgres_url()).await.unwrap();
-    let schema = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
+    let schema = PgSchema::create("djrs_orm_conf")
         .await
-        .unwrap();
-    let options = sqlx::postgres::PgConnectOptions::from_str(&postgres_url())
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
-        .await
-        .unwrap();
+        .expect("PostgreSQL is reachable");
+    let pool = schema.pool(2).unwrap();
     sqlx::query(
         r#"CREATE TABLE golden_book (id BIGINT PRIMARY KEY, name VARCHAR(100) COLLATE "C",
            author VARCHAR(100) COLLATE "C" NOT NULL, rating INTEGER NOT NULL, in_print BOOLEAN NOT NULL)"#,
@@ -747,31 +717,14 @@ async fn live_postgres() {
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::PostgreSql);
     run_live!(pool, backend, "postgresql_live");
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
 async fn live_mariadb() {
-    let admin = sqlx::MySqlPool::connect(&mysql_url()).await.unwrap();
-    let database = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
-    let options = sqlx::mysql::MySqlConnectOptions::from_str(&mysql_url())
-        .unwrap()
-        .database(&database);
-    let pool = sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
+    let database = MysqlDatabase::create_with_collation("djrs_orm_conf", "utf8mb4_general_ci")
         .await
-        .unwrap();
+        .expect("MariaDB is reachable");
+    let pool = database.pool(2).unwrap();
     sqlx::query(
         "CREATE TABLE golden_book (id BIGINT PRIMARY KEY, name VARCHAR(100) NULL, \
          author VARCHAR(100) NOT NULL, rating INTEGER NOT NULL, in_print BOOL NOT NULL)",
@@ -789,20 +742,14 @@ async fn live_mariadb() {
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::MariaDb);
     run_live!(pool, backend, "mariadb_live");
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-        .execute(&admin)
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
 async fn live_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("conformance.sqlite3"))
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let file = SqliteFile::new().unwrap();
+    let pool = sqlx::SqlitePool::connect_with(file.connect_options())
+        .await
+        .unwrap();
     sqlx::query(
         "CREATE TABLE golden_book (id INTEGER PRIMARY KEY, name VARCHAR(100) NULL, \
          author VARCHAR(100) NOT NULL, rating INTEGER NOT NULL, in_print BOOL NOT NULL)",

@@ -3,9 +3,8 @@
 //!
 //! Each test makes its own schema (PostgreSQL), database (MariaDB) or file (SQLite).
 
-use std::str::FromStr;
-
 use djrs_orm_ext::{AnyValue, DatabaseServer, Error, StringAgg, Vendor};
+use djrs_test_support::{MysqlDatabase, PgSchema, SqliteFile};
 use sea_query::{
     Expr, ExprTrait, MysqlQueryBuilder, Order, PostgresQueryBuilder, Query, SelectStatement,
     SqliteQueryBuilder,
@@ -58,36 +57,42 @@ fn expected() -> Vec<Row> {
     ]
 }
 
-fn unique_name() -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("djrs_orm_expr_{}_{n}_{nanos}", std::process::id())
+/// A schema of its own with the books, dropped with the first value (also when the test fails).
+async fn postgres_books() -> (PgSchema, sqlx::PgPool) {
+    let schema = PgSchema::create("djrs_orm_expr")
+        .await
+        .expect("PostgreSQL is reachable");
+    let pool = schema.pool(1).unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    (schema, pool)
 }
 
-#[tokio::test]
-async fn postgres() {
-    let url = std::env::var("DJRS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    let schema = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
+/// A database of its own in `collation` with the books, dropped with the first value.
+async fn mariadb_books(collation: &str) -> (MysqlDatabase, sqlx::MySqlPool) {
+    let database = MysqlDatabase::create_with_collation("djrs_orm_expr", collation)
         .await
-        .unwrap();
-    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
+        .expect("MariaDB is reachable");
+    let pool = database.pool(1).unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    (database, pool)
+}
+
+/// A SQLite file of its own with the books, removed with the first value.
+async fn sqlite_books() -> (SqliteFile, sqlx::SqlitePool) {
+    let file = SqliteFile::new().unwrap();
+    let pool = sqlx::SqlitePool::connect_with(file.connect_options())
         .await
         .unwrap();
     sqlx::query(CREATE).execute(&pool).await.unwrap();
     sqlx::query(INSERT).execute(&pool).await.unwrap();
+    (file, pool)
+}
+
+#[tokio::test]
+async fn postgres() {
+    let (_schema, pool) = postgres_books().await;
 
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::PostgreSql);
@@ -104,36 +109,11 @@ async fn postgres() {
         strict.to_expr(&backend).is_ok(),
         backend.version().major >= 16
     );
-
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
 async fn mariadb() {
-    let url = std::env::var("DJRS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    let admin = sqlx::MySqlPool::connect(&url).await.unwrap();
-    let database = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {database} CHARACTER SET utf8mb4"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
-    let options = sqlx::mysql::MySqlConnectOptions::from_str(&url)
-        .unwrap()
-        .database(&database);
-    let pool = sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options.clone())
-        .await
-        .unwrap();
-    sqlx::query(CREATE).execute(&pool).await.unwrap();
-    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    let (database, pool) = mariadb_books("utf8mb4_general_ci").await;
 
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::MariaDb);
@@ -209,7 +189,7 @@ async fn mariadb() {
         sqlx::mysql::MySqlPoolOptions::new().max_connections(1),
         djrs_orm_ext::mysql::MAX_GROUP_CONCAT_LEN,
     )
-    .connect_with(options)
+    .connect_with(database.connect_options().unwrap())
     .await
     .unwrap();
     let whole: String =
@@ -219,23 +199,11 @@ async fn mariadb() {
             .unwrap();
     assert_eq!(whole.len(), full_len);
     raised.close().await;
-
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-        .execute(&admin)
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
 async fn sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("expressions.sqlite3"))
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    sqlx::query(CREATE).execute(&pool).await.unwrap();
-    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    let (_file, pool) = sqlite_books().await;
 
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::Sqlite);
@@ -330,26 +298,7 @@ macro_rules! check_delimiters {
 async fn hostile_delimiters_are_data_on_every_database() {
     // MariaDB, where the separator is a literal: in the default mode and with
     // NO_BACKSLASH_ESCAPES, which changes what a backslash in a literal means.
-    let url = std::env::var("DJRS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    let admin = sqlx::MySqlPool::connect(&url).await.unwrap();
-    let database = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
-    let options = sqlx::mysql::MySqlConnectOptions::from_str(&url)
-        .unwrap()
-        .database(&database);
-    let pool = sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    sqlx::query(CREATE).execute(&pool).await.unwrap();
-    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    let (_database, pool) = mariadb_books("utf8mb4_bin").await;
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     check_delimiters!(conn, backend, MysqlQueryBuilder);
@@ -359,48 +308,15 @@ async fn hostile_delimiters_are_data_on_every_database() {
         .unwrap();
     check_delimiters!(conn, backend, MysqlQueryBuilder);
     drop(conn);
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-        .execute(&admin)
-        .await
-        .unwrap();
 
     // PostgreSQL and SQLite bind the delimiter.
-    let url = std::env::var("DJRS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    let schema = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    sqlx::query(CREATE).execute(&pool).await.unwrap();
-    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    let (_schema, pool) = postgres_books().await;
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     check_delimiters!(conn, backend, PostgresQueryBuilder);
     drop(conn);
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("delimiters.sqlite3"))
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    sqlx::query(CREATE).execute(&pool).await.unwrap();
-    sqlx::query(INSERT).execute(&pool).await.unwrap();
+    let (_file, pool) = sqlite_books().await;
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     check_delimiters!(conn, backend, SqliteQueryBuilder);

@@ -4,12 +4,11 @@
 //!
 //! Each test makes its own schema (PostgreSQL), database (MariaDB) or file (SQLite).
 
-use std::str::FromStr;
-
 use djrs_orm_ext::{
     DatabaseServer, Error, NotUpdatedReason, OrmDatabase, Record, ReturnedRow, Save, Saved, Vendor,
     big_auto_column,
 };
+use djrs_test_support::{MysqlDatabase, PgSchema, SqliteFile};
 use sea_query::{
     ColumnDef, Expr, ExprTrait, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder, Table,
     TableCreateStatement,
@@ -313,45 +312,24 @@ where
     ));
 }
 
-fn unique_name() -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("djrs_orm_record_{}_{n}_{nanos}", std::process::id())
-}
-
-async fn postgres_pool() -> (sqlx::PgPool, String, sqlx::PgPool) {
-    let url = std::env::var("DJRS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    let schema = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
+/// A schema of its own with the tables, dropped with the first value (also when the test fails).
+async fn postgres_pool() -> (PgSchema, sqlx::PgPool) {
+    let schema = PgSchema::create("djrs_orm_record")
         .await
-        .unwrap();
-    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
-        .await
-        .unwrap();
+        .expect("PostgreSQL is reachable");
+    let pool = schema.pool(2).unwrap();
     for ddl in tables(&DatabaseServer::postgres(15, 0)) {
         sqlx::query(sqlx::AssertSqlSafe(ddl))
             .execute(&pool)
             .await
             .unwrap();
     }
-    (admin, schema, pool)
+    (schema, pool)
 }
 
 #[tokio::test]
 async fn postgres() {
-    let (admin, schema, pool) = postgres_pool().await;
+    let (_schema, pool) = postgres_pool().await;
     check_records(&pool, None).await;
 
     // Inside a transaction: the save sees and is rolled back with it.
@@ -366,87 +344,58 @@ async fn postgres() {
         gone.refresh_from_db(&pool).await,
         Err(Error::DoesNotExist(_))
     ));
-
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
 }
 
-async fn mariadb_pool() -> (sqlx::MySqlPool, String, sqlx::MySqlPool) {
-    let url = std::env::var("DJRS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    let admin = sqlx::MySqlPool::connect(&url).await.unwrap();
-    let database = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {database} CHARACTER SET utf8mb4"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
-    let options = sqlx::mysql::MySqlConnectOptions::from_str(&url)
-        .unwrap()
-        .database(&database);
-    let pool = sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
+/// A database of its own with the tables, dropped with the first value.
+async fn mariadb_pool() -> (MysqlDatabase, sqlx::MySqlPool) {
+    let database = MysqlDatabase::create("djrs_orm_record")
         .await
-        .unwrap();
+        .expect("MariaDB is reachable");
+    let pool = database.pool(2).unwrap();
     for ddl in tables(&DatabaseServer::mariadb(10, 11, 0)) {
         sqlx::query(sqlx::AssertSqlSafe(ddl))
             .execute(&pool)
             .await
             .unwrap();
     }
-    (admin, database, pool)
+    (database, pool)
 }
 
 #[tokio::test]
 async fn mariadb() {
-    let (admin, database, pool) = mariadb_pool().await;
+    let (_database, pool) = mariadb_pool().await;
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert_eq!(backend.vendor(), Vendor::MariaDb);
     assert!(backend.can_return_columns_from_insert());
     // INSERT … RETURNING written by hand; UPDATE followed by a SELECT of generated columns.
     check_records(&pool, None).await;
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-        .execute(&admin)
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
 async fn mysql_path_without_returning() {
     // Pinned to MySQL 8: no RETURNING at all, so LAST_INSERT_ID() and a SELECT by key.
-    let (admin, database, pool) = mariadb_pool().await;
+    let (_database, pool) = mariadb_pool().await;
     check_records(&pool, Some(DatabaseServer::mysql(8, 0, 40))).await;
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-        .execute(&admin)
-        .await
-        .unwrap();
 }
 
-async fn sqlite_pool(dir: &tempfile::TempDir) -> sqlx::SqlitePool {
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("records.sqlite3"))
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+/// A SQLite file of its own with the tables, removed with the first value.
+async fn sqlite_pool() -> (SqliteFile, sqlx::SqlitePool) {
+    let file = SqliteFile::new().unwrap();
+    let pool = sqlx::SqlitePool::connect_with(file.connect_options())
+        .await
+        .unwrap();
     for ddl in tables(&DatabaseServer::sqlite(3, 51, 0)) {
         sqlx::query(sqlx::AssertSqlSafe(ddl))
             .execute(&pool)
             .await
             .unwrap();
     }
-    pool
+    (file, pool)
 }
 
 #[tokio::test]
 async fn sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let pool = sqlite_pool(&dir).await;
+    let (_file, pool) = sqlite_pool().await;
     let backend = DatabaseServer::detect(&pool).await.unwrap();
     assert!(backend.can_return_rows_from_update(), "{backend}");
     check_records(&pool, None).await;
@@ -455,7 +404,6 @@ async fn sqlite() {
 #[tokio::test]
 async fn sqlite_before_returning() {
     // SQLite before 3.35 has no RETURNING: last_insert_rowid() and SELECTs by key.
-    let dir = tempfile::tempdir().unwrap();
-    let pool = sqlite_pool(&dir).await;
+    let (_file, pool) = sqlite_pool().await;
     check_records(&pool, Some(DatabaseServer::sqlite(3, 34, 0))).await;
 }

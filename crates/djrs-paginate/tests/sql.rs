@@ -1,16 +1,16 @@
 //! `SelectSource` and `KeysetPaginator` against the real PostgreSQL, MariaDB and SQLite.
 //!
 //! Each test makes its own schema (PostgreSQL), database (MariaDB) or file (SQLite), so tests
-//! run in parallel. Servers: `DJRS_TEST_POSTGRES_URL` (default
+//! run in parallel; each is dropped when its test ends, passed or failed
+//! (`djrs-test-support`). Servers: `DJRS_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) and `DJRS_TEST_MYSQL_URL` (default
 //! `mysql://root@127.0.0.1:3306/test`); `cargo xtask ci` starts them when they are stopped.
-
-use std::str::FromStr;
 
 use djrs_paginate::{
     AsyncPaginator, CursorKey, Error, KeyValue, KeysetPaginator, KeysetRow, SelectSource,
     SqlDialect,
 };
+use djrs_test_support::{MysqlDatabase, PgSchema, SqliteFile};
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 
 const ROWS: i64 = 95;
@@ -39,14 +39,6 @@ impl KeysetRow for ByScore {
     fn key_values(&self) -> Vec<KeyValue> {
         vec![self.score.into(), self.id.into()]
     }
-}
-
-fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("djrs_paginate_{}_{nanos}", std::process::id())
 }
 
 fn insert_sql() -> String {
@@ -404,29 +396,21 @@ where
 
 #[tokio::test]
 async fn own_limit_and_offset_bound_the_count_and_pages() {
-    let (admin, schema, pool) = postgres_pools().await;
-    check_own_limit_and_offset(pool.clone()).await;
-    pool.close().await;
-    drop_schema(&admin, &schema).await;
-    let (admin, database, pool) = mariadb_pools().await;
-    check_own_limit_and_offset(pool.clone()).await;
-    pool.close().await;
-    drop_database(&admin, &database).await;
-    let (_dir, pool) = sqlite_pool().await;
+    let (_schema, pool) = postgres_pool().await;
+    check_own_limit_and_offset(pool).await;
+    let (_database, pool) = mariadb_pool().await;
+    check_own_limit_and_offset(pool).await;
+    let (_file, pool) = sqlite_pool().await;
     check_own_limit_and_offset(pool).await;
 }
 
 #[tokio::test]
 async fn cursors_are_bound_to_their_list_and_may_expire() {
-    let (admin, schema, pool) = postgres_pools().await;
-    check_cursor_binding(pool.clone()).await;
-    pool.close().await;
-    drop_schema(&admin, &schema).await;
-    let (admin, database, pool) = mariadb_pools().await;
-    check_cursor_binding(pool.clone()).await;
-    pool.close().await;
-    drop_database(&admin, &database).await;
-    let (_dir, pool) = sqlite_pool().await;
+    let (_schema, pool) = postgres_pool().await;
+    check_cursor_binding(pool).await;
+    let (_database, pool) = mariadb_pool().await;
+    check_cursor_binding(pool).await;
+    let (_file, pool) = sqlite_pool().await;
     check_cursor_binding(pool).await;
 }
 
@@ -441,36 +425,24 @@ fn cursor_keys_under_32_bytes_are_refused() {
     assert!(CursorKey::try_new([0u8; 32]).is_ok());
 }
 
-async fn drop_schema(admin: &sqlx::PgPool, schema: &str) {
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(admin)
-        .await
-        .unwrap();
-}
-
-async fn drop_database(admin: &sqlx::MySqlPool, database: &str) {
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-        .execute(admin)
-        .await
-        .unwrap();
-}
-
-/// An admin pool, a fresh database's name, and a pool on that database, with the rows.
-async fn mariadb_pools() -> (sqlx::MySqlPool, String, sqlx::MySqlPool) {
-    let admin = sqlx::MySqlPool::connect(&mysql_url())
+/// A database of its own with the rows, dropped with the first value (also when the test fails).
+async fn mariadb_pool() -> (MysqlDatabase, sqlx::MySqlPool) {
+    let database = MysqlDatabase::create("djrs_paginate")
         .await
         .expect("MariaDB is reachable");
-    let database = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-        .execute(&admin)
+    let pool = database.pool(4).unwrap();
+    sqlx::query(CREATE).execute(&pool).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
+        .execute(&pool)
         .await
         .unwrap();
-    let options = sqlx::mysql::MySqlConnectOptions::from_str(&mysql_url())
-        .unwrap()
-        .database(&database);
-    let pool = sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
+    (database, pool)
+}
+
+/// A SQLite file of its own with the rows, removed with the first value.
+async fn sqlite_pool() -> (SqliteFile, sqlx::SqlitePool) {
+    let file = SqliteFile::new().unwrap();
+    let pool = sqlx::SqlitePool::connect_with(file.connect_options())
         .await
         .unwrap();
     sqlx::query(CREATE).execute(&pool).await.unwrap();
@@ -478,116 +450,40 @@ async fn mariadb_pools() -> (sqlx::MySqlPool, String, sqlx::MySqlPool) {
         .execute(&pool)
         .await
         .unwrap();
-    (admin, database, pool)
+    (file, pool)
 }
 
-/// A SQLite file in a fresh temp dir, with the rows.
-async fn sqlite_pool() -> (tempfile::TempDir, sqlx::SqlitePool) {
-    let dir = tempfile::tempdir().unwrap();
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("paginate.sqlite3"))
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    sqlx::query(CREATE).execute(&pool).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
-        .execute(&pool)
-        .await
-        .unwrap();
-    (dir, pool)
-}
-
-fn postgres_url() -> String {
-    std::env::var("DJRS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn mysql_url() -> String {
-    std::env::var("DJRS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-/// An admin pool, a fresh schema's name, and a pool whose connections live in that schema.
-async fn postgres_pools() -> (sqlx::PgPool, String, sqlx::PgPool) {
-    let admin = sqlx::PgPool::connect(&postgres_url())
+/// A schema of its own with the rows, dropped with the first value (also when the test fails).
+async fn postgres_pool() -> (PgSchema, sqlx::PgPool) {
+    let schema = PgSchema::create("djrs_paginate")
         .await
         .expect("PostgreSQL is reachable");
-    let schema = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let options = sqlx::postgres::PgConnectOptions::from_str(&postgres_url())
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
-        .unwrap();
+    let pool = schema.pool(4).unwrap();
     sqlx::query(CREATE).execute(&pool).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
         .execute(&pool)
         .await
         .unwrap();
-    (admin, schema, pool)
+    (schema, pool)
 }
 
 #[tokio::test]
 async fn postgres() {
-    let (admin, schema, pool) = postgres_pools().await;
+    let (_schema, pool) = postgres_pool().await;
     check_offset_pagination(pool.clone()).await;
-    check_keyset(pool.clone()).await;
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    check_keyset(pool).await;
 }
 
 #[tokio::test]
 async fn mariadb() {
-    let admin = sqlx::MySqlPool::connect(&mysql_url())
-        .await
-        .expect("MariaDB is reachable");
-    let database = unique_name();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let options = sqlx::mysql::MySqlConnectOptions::from_str(&mysql_url())
-        .unwrap()
-        .database(&database);
-    let pool = sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
-        .unwrap();
-    sqlx::query(CREATE).execute(&pool).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
-        .execute(&pool)
-        .await
-        .unwrap();
+    let (_database, pool) = mariadb_pool().await;
     check_offset_pagination(pool.clone()).await;
-    check_keyset(pool.clone()).await;
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    check_keyset(pool).await;
 }
 
 #[tokio::test]
 async fn sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("paginate.sqlite3"))
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    sqlx::query(CREATE).execute(&pool).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
-        .execute(&pool)
-        .await
-        .unwrap();
+    let (_file, pool) = sqlite_pool().await;
     check_offset_pagination(pool.clone()).await;
     check_keyset(pool).await;
 }

@@ -9,52 +9,25 @@ use djrs_tasks::{
 };
 use suite::{Store, Stored};
 
-struct MyStore {
-    url: String,
-    database: String,
-}
+/// A MariaDB database of its own, dropped with the store (also when the test fails).
+struct MyStore(djrs_test_support::MysqlDatabase);
 
 impl MyStore {
     async fn new() -> Self {
-        let url = std::env::var("DJRS_TEST_MYSQL_URL")
-            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let database = format!("djrs_tasks_{}_{nanos}", std::process::id());
-        let admin = sqlx::MySqlPool::connect(&url)
-            .await
-            .expect("MariaDB is reachable");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        let url = match url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{database}"),
-            None => unreachable!("a MySQL URL names its database"),
-        };
-        MyStore { url, database }
+        MyStore(
+            djrs_test_support::MysqlDatabase::create("djrs_tasks")
+                .await
+                .expect("MariaDB is reachable"),
+        )
     }
 
     fn pool(&self) -> sqlx::MySqlPool {
-        sqlx::mysql::MySqlPoolOptions::new()
-            .max_connections(8)
-            .connect_lazy(&self.url)
-            .unwrap()
+        self.0.pool(8).unwrap()
     }
 
+    /// Drops the database (what dropping the store does, named for the suite's macro).
     async fn cleanup(self) {
-        let admin = sqlx::MySqlPool::connect(&self.url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {}",
-            self.database
-        )))
-        .execute(&admin)
-        .await
-        .unwrap();
-        admin.close().await;
+        drop(self);
     }
 }
 

@@ -7,7 +7,6 @@ mod suite;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use djrs_tasks::{
@@ -16,58 +15,29 @@ use djrs_tasks::{
 };
 use suite::{Store, Stored};
 
-struct PgStore {
-    url: String,
-    schema: String,
-}
+/// A PostgreSQL schema of its own, dropped with the store (also when the test fails).
+struct PgStore(djrs_test_support::PgSchema);
 
 impl PgStore {
     async fn new() -> Self {
-        let url = std::env::var("DJRS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let schema = format!("djrs_tasks_{}_{nanos}", std::process::id());
-        let admin = sqlx::PgPool::connect(&url)
-            .await
-            .expect("PostgreSQL is reachable");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        PgStore { url, schema }
+        PgStore(
+            djrs_test_support::PgSchema::create("djrs_tasks")
+                .await
+                .expect("PostgreSQL is reachable"),
+        )
     }
 
     fn pool(&self) -> sqlx::PgPool {
-        let options = sqlx::postgres::PgConnectOptions::from_str(&self.url)
-            .unwrap()
-            .options([("search_path", self.schema.as_str())]);
-        sqlx::postgres::PgPoolOptions::new()
-            .max_connections(8)
-            .connect_lazy_with(options)
+        self.0.pool(8).unwrap()
     }
 
     fn backend(&self) -> PostgresBackend {
         PostgresBackend::from_pool(self.pool())
     }
 
+    /// Drops the schema (what dropping the store does, named for the suite's macro).
     async fn cleanup(self) {
-        let admin = sqlx::PgPool::connect(&self.url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA {} CASCADE",
-            self.schema
-        )))
-        .execute(&admin)
-        .await
-        .unwrap();
-        admin.close().await;
-    }
-
-    async fn drop_schema(self) {
-        self.cleanup().await;
+        drop(self);
     }
 }
 
@@ -153,7 +123,7 @@ async fn notify_wakes_an_idle_worker_in_another_process() {
     let took = wait_for_success(&enqueuer, &result.id, Duration::from_secs(10)).await;
     assert!(took < Duration::from_secs(5), "{took:?}");
     worker.abort();
-    store.drop_schema().await;
+    drop(store);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,7 +147,7 @@ async fn lost_notifications_are_covered_by_polling() {
         .unwrap();
     wait_for_success(&quiet, &result.id, Duration::from_secs(10)).await;
     worker.abort();
-    store.drop_schema().await;
+    drop(store);
 }
 
 // PostgreSQL restarted while workers run: they reconnect and nothing is lost. The test restarts

@@ -50,44 +50,8 @@ fn now_ms() -> i64 {
     .unwrap()
 }
 
-fn server_url() -> String {
-    std::env::var("DJRS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// A schema of its own, dropped when the test ends (also when it fails).
-struct Schema(String);
-
-impl Schema {
-    async fn create() -> Schema {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("djrs_tasks_proc_{}_{nanos}", std::process::id());
-        let admin = sqlx::PgPool::connect(&server_url())
-            .await
-            .expect("PostgreSQL is reachable");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        Schema(name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
-        let _ = Command::new("psql")
-            .args([server_url().as_str(), "-q", "-c", &sql])
-            .output();
-    }
-}
-
 fn pool(schema: &str) -> sqlx::PgPool {
-    let options = sqlx::postgres::PgConnectOptions::from_str(&server_url())
+    let options = sqlx::postgres::PgConnectOptions::from_str(&djrs_test_support::postgres_url())
         .unwrap()
         .options([("search_path", schema)]);
     sqlx::postgres::PgPoolOptions::new()
@@ -228,13 +192,15 @@ async fn wait_until(limit: Duration, mut done: impl AsyncFnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_is_a_graceful_shutdown_that_gives_the_attempt_back() {
-    let schema = Schema::create().await;
-    let side = create_side_effects(&schema.0).await;
-    let tasks = tasks_on(&schema.0);
+    let schema = djrs_test_support::PgSchema::create("djrs_tasks_proc")
+        .await
+        .expect("PostgreSQL is reachable");
+    let side = create_side_effects(schema.name()).await;
+    let tasks = tasks_on(schema.name());
     // A long task (10 s) and a short one (300 ms), both running when SIGTERM arrives.
     let long = steps.enqueue(&tasks, "long".into(), 50, 200).await.unwrap();
     let short = steps.enqueue(&tasks, "short".into(), 3, 100).await.unwrap();
-    let mut child = WorkerProcess::start(&schema.0, 30_000, 1_000);
+    let mut child = WorkerProcess::start(schema.name(), 30_000, 1_000);
     wait_until(Duration::from_secs(20), async || {
         !side_effects(&side, "long").await.is_empty()
             && !side_effects(&side, "short").await.is_empty()
@@ -267,15 +233,17 @@ async fn sigterm_is_a_graceful_shutdown_that_gives_the_attempt_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_stopped_past_its_lease_stops_the_attempt_it_lost() {
-    let schema = Schema::create().await;
-    let side = create_side_effects(&schema.0).await;
-    let tasks = tasks_on(&schema.0);
+    let schema = djrs_test_support::PgSchema::create("djrs_tasks_proc")
+        .await
+        .expect("PostgreSQL is reachable");
+    let side = create_side_effects(schema.name()).await;
+    let tasks = tasks_on(schema.name());
     let task = steps
         .enqueue(&tasks, "stalled".into(), 12, 150)
         .await
         .unwrap();
     // The child's lease is 600 ms: it renews every 200 ms while it runs.
-    let mut child = WorkerProcess::start(&schema.0, 600, 5_000);
+    let mut child = WorkerProcess::start(schema.name(), 600, 5_000);
     wait_until(Duration::from_secs(20), async || {
         !side_effects(&side, "stalled").await.is_empty()
     })

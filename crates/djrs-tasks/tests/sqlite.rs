@@ -9,15 +9,16 @@ use djrs_tasks::{
 };
 use suite::{Store, Stored};
 
-struct SqliteStore(tempfile::TempDir);
+/// A SQLite file in a directory of its own, removed with the store.
+struct SqliteStore(djrs_test_support::SqliteFile);
 
 impl SqliteStore {
     fn new() -> Self {
-        SqliteStore(tempfile::tempdir().unwrap())
+        SqliteStore(djrs_test_support::SqliteFile::new().unwrap())
     }
 
     fn url(&self) -> String {
-        format!("sqlite://{}", self.0.path().join("tasks.sqlite3").display())
+        format!("sqlite://{}", self.0.path().display())
     }
 
     async fn pool(&self) -> sqlx::SqlitePool {
@@ -27,12 +28,15 @@ impl SqliteStore {
             .unwrap()
     }
 
-    async fn cleanup(self) {}
+    /// Removes the file (what dropping the store does, named for the suite's macro).
+    async fn cleanup(self) {
+        drop(self);
+    }
 }
 
 impl Store for SqliteStore {
     fn builder(&self, limits: &[(&'static str, u32)]) -> TasksBuilder {
-        let mut backend = SqliteBackend::open(self.0.path().join("tasks.sqlite3")).unwrap();
+        let mut backend = SqliteBackend::open(self.0.path()).unwrap();
         for (queue, limit) in limits {
             backend = backend.queue_limit(*queue, *limit);
         }
