@@ -637,69 +637,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use sea_query::Query;
-
     use super::*;
-
-    type Sqlite = sqlx::Sqlite;
-
-    /// A row of the `item` table: an id and a group that several rows share.
-    #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-    struct Item {
-        id: i64,
-        grp: i64,
-    }
-
-    impl KeysetRow for Item {
-        fn key_values(&self) -> Vec<KeyValue> {
-            vec![self.grp.into(), self.id.into()]
-        }
-    }
-
-    /// Rows keyed on `id` alone.
-    #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-    struct ById {
-        id: i64,
-    }
-
-    impl KeysetRow for ById {
-        fn key_values(&self) -> Vec<KeyValue> {
-            vec![self.id.into()]
-        }
-    }
-
-    /// An in-memory SQLite database (one connection, so one database) with `item` rows
-    /// `(1, 1)` to `(rows, rows % 3)`.
-    async fn memory_pool(rows: i64) -> sqlx::SqlitePool {
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect("sqlite::memory:")
-            .await
-            .unwrap();
-        sqlx::query("CREATE TABLE item (id INTEGER PRIMARY KEY, grp INTEGER NOT NULL)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        for id in 1..=rows {
-            sqlx::query("INSERT INTO item (id, grp) VALUES (?, ?)")
-                .bind(id)
-                .bind(id % 3)
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-        pool
-    }
-
-    fn items() -> SelectStatement {
-        Query::select()
-            .columns(["id", "grp"])
-            .from("item")
-            .to_owned()
-    }
 
     fn test_key() -> CursorKey {
         CursorKey::new([7u8; 32])
@@ -974,291 +912,365 @@ mod tests {
         assert_eq!((page.has_next(), page.has_previous()), (false, true));
     }
 
-    /// Key columns and their directions, in `KeysetPaginator::key` order.
-    type Keys<'a> = &'a [(&'static str, Order)];
+    /// Pages and statements, on an in-memory SQLite database.
+    #[cfg(feature = "sqlite")]
+    mod sqlite {
+        use sea_query::Query;
 
-    /// The SQL of a page's statement, per page of 3 rows.
-    fn page_sql(keys: Keys<'_>, after: Option<&[KeyValue]>, backward: bool) -> String {
-        let pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap();
-        let mut query = items();
-        // The paginator owns the order: one in the statement is replaced.
-        query.order_by("grp", Order::Desc);
-        let mut paginator = KeysetPaginator::<Sqlite, Item>::new(pool, query, 3);
-        for (column, order) in keys {
-            paginator = paginator.key(*column, order.clone());
+        use super::*;
+
+        type Sqlite = sqlx::Sqlite;
+
+        /// A row of the `item` table: an id and a group that several rows share.
+        #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+        struct Item {
+            id: i64,
+            grp: i64,
         }
-        Sqlite::to_sql(&paginator.statement(after, backward))
-    }
 
-    #[tokio::test]
-    async fn the_seek_condition_follows_each_key_direction() {
-        use KeyValue::Int;
-        use Order::{Asc, Desc};
-
-        const SELECT: &str = r#"SELECT "id", "grp" FROM "item""#;
-        let cases: &[(Keys<'_>, Option<&[KeyValue]>, bool, &str)] = &[
-            (&[("id", Asc)], None, false, r#"ORDER BY "id" ASC LIMIT 4"#),
-            (
-                &[("id", Desc)],
-                None,
-                false,
-                r#"ORDER BY "id" DESC LIMIT 4"#,
-            ),
-            (
-                &[("id", Asc)],
-                Some(&[Int(5)]),
-                false,
-                r#"WHERE "id" > 5 ORDER BY "id" ASC LIMIT 4"#,
-            ),
-            (
-                &[("id", Asc)],
-                Some(&[Int(5)]),
-                true,
-                r#"WHERE "id" < 5 ORDER BY "id" DESC LIMIT 4"#,
-            ),
-            (
-                &[("id", Desc)],
-                Some(&[Int(5)]),
-                false,
-                r#"WHERE "id" < 5 ORDER BY "id" DESC LIMIT 4"#,
-            ),
-            (
-                &[("id", Desc)],
-                Some(&[Int(5)]),
-                true,
-                r#"WHERE "id" > 5 ORDER BY "id" ASC LIMIT 4"#,
-            ),
-            // Every column the same way: one row-value comparison.
-            (
-                &[("grp", Asc), ("id", Asc)],
-                Some(&[Int(1), Int(5)]),
-                false,
-                r#"WHERE ("grp", "id") > (1, 5) ORDER BY "grp" ASC, "id" ASC LIMIT 4"#,
-            ),
-            (
-                &[("grp", Asc), ("id", Asc)],
-                Some(&[Int(1), Int(5)]),
-                true,
-                r#"WHERE ("grp", "id") < (1, 5) ORDER BY "grp" DESC, "id" DESC LIMIT 4"#,
-            ),
-            (
-                &[("grp", Desc), ("id", Desc)],
-                Some(&[Int(1), Int(5)]),
-                false,
-                r#"WHERE ("grp", "id") < (1, 5) ORDER BY "grp" DESC, "id" DESC LIMIT 4"#,
-            ),
-            (
-                &[("grp", Desc), ("id", Desc)],
-                Some(&[Int(1), Int(5)]),
-                true,
-                r#"WHERE ("grp", "id") > (1, 5) ORDER BY "grp" ASC, "id" ASC LIMIT 4"#,
-            ),
-            // Mixed directions: the OR of "equal on a prefix, past on the next column".
-            (
-                &[("grp", Desc), ("id", Asc)],
-                Some(&[Int(1), Int(5)]),
-                false,
-                r#"WHERE "grp" < 1 OR ("grp" = 1 AND "id" > 5) ORDER BY "grp" DESC, "id" ASC LIMIT 4"#,
-            ),
-            (
-                &[("grp", Desc), ("id", Asc)],
-                Some(&[Int(1), Int(5)]),
-                true,
-                r#"WHERE "grp" > 1 OR ("grp" = 1 AND "id" < 5) ORDER BY "grp" ASC, "id" DESC LIMIT 4"#,
-            ),
-            (
-                &[("grp", Asc), ("id", Desc)],
-                Some(&[Int(1), Int(5)]),
-                false,
-                r#"WHERE "grp" > 1 OR ("grp" = 1 AND "id" < 5) ORDER BY "grp" ASC, "id" DESC LIMIT 4"#,
-            ),
-        ];
-        for (keys, after, backward, tail) in cases {
-            assert_eq!(
-                page_sql(keys, *after, *backward),
-                format!("{SELECT} {tail}"),
-                "{keys:?} {after:?} backward={backward}"
-            );
-        }
-    }
-
-    /// The ids of each page, walking with `next` (or `previous`) cursors from `start`, with
-    /// whether each page had a next and a previous page.
-    async fn walk<T>(
-        paginator: &KeysetPaginator<Sqlite, T>,
-        start: Option<String>,
-        forward: bool,
-        id: fn(&T) -> i64,
-    ) -> Vec<(Vec<i64>, bool, bool)>
-    where
-        T: KeysetRow + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin + 'static,
-    {
-        let mut pages = Vec::new();
-        let mut cursor = start;
-        loop {
-            let page = paginator.page(cursor.as_deref()).await.unwrap();
-            pages.push((
-                page.object_list().iter().map(id).collect(),
-                page.has_next(),
-                page.has_previous(),
-            ));
-            assert_eq!(page.has_next(), page.next_cursor().is_some());
-            assert_eq!(page.has_previous(), page.previous_cursor().is_some());
-            let next = if forward {
-                page.next_cursor()
-            } else {
-                page.previous_cursor()
-            };
-            match next {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return pages,
+        impl KeysetRow for Item {
+            fn key_values(&self) -> Vec<KeyValue> {
+                vec![self.grp.into(), self.id.into()]
             }
-            assert!(pages.len() < 20, "the walk does not end");
         }
-    }
 
-    #[tokio::test]
-    async fn pages_walk_forward_and_back_over_sqlite() {
-        let pool = memory_pool(8).await;
-        let by_id = KeysetPaginator::<Sqlite, ById>::new(pool.clone(), items(), 3)
-            .key("id", Order::Asc)
-            .cursor_key(test_key());
-        let forward = walk(&by_id, None, true, |r| r.id).await;
-        assert_eq!(
-            forward,
-            [
-                (vec![1, 2, 3], true, false),
-                (vec![4, 5, 6], true, true),
-                (vec![7, 8], false, true),
-            ]
-        );
-        // Back from the last page: the same pages, each knowing both neighbours but the first.
-        let last = by_id.cursor_after(vec![6.into()]).unwrap();
-        let last = by_id.page(Some(&last)).await.unwrap();
-        assert_eq!(last.object_list(), [ById { id: 7 }, ById { id: 8 }]);
-        let back = walk(
-            &by_id,
-            last.previous_cursor().map(str::to_owned),
-            false,
-            |r| r.id,
-        )
-        .await;
-        assert_eq!(
-            back,
-            [(vec![4, 5, 6], true, true), (vec![1, 2, 3], true, false)]
-        );
+        /// Rows keyed on `id` alone.
+        #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+        struct ById {
+            id: i64,
+        }
 
-        // Newest first, on a key of two columns running opposite ways.
-        let mixed = KeysetPaginator::<Sqlite, Item>::new(pool.clone(), items(), 3)
-            .key("grp", Order::Desc)
-            .key("id", Order::Asc)
-            .cursor_key(test_key());
-        let pages = walk(&mixed, None, true, |r| r.id).await;
-        let ids: Vec<Vec<i64>> = pages.into_iter().map(|(ids, ..)| ids).collect();
-        assert_eq!(ids, [vec![2, 5, 8], vec![1, 4, 7], vec![3, 6]]);
-        let row = mixed.page(None).await.unwrap().into_object_list().remove(1);
-        assert_eq!(row, Item { id: 5, grp: 2 });
-    }
+        impl KeysetRow for ById {
+            fn key_values(&self) -> Vec<KeyValue> {
+                vec![self.id.into()]
+            }
+        }
 
-    #[tokio::test]
-    async fn a_page_that_holds_the_rest_exactly_is_the_last() {
-        let pool = memory_pool(6).await;
-        for (per_page, pages) in [
-            (6, vec![(vec![1, 2, 3, 4, 5, 6], false, false)]),
-            (
-                3,
-                vec![(vec![1, 2, 3], true, false), (vec![4, 5, 6], false, true)],
-            ),
-        ] {
-            let paginator = KeysetPaginator::<Sqlite, ById>::new(pool.clone(), items(), per_page)
-                .key("id", Order::Asc);
+        /// An in-memory SQLite database (one connection, so one database) with `item` rows
+        /// `(1, 1)` to `(rows, rows % 3)`.
+        async fn memory_pool(rows: i64) -> sqlx::SqlitePool {
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect("sqlite::memory:")
+                .await
+                .unwrap();
+            sqlx::query("CREATE TABLE item (id INTEGER PRIMARY KEY, grp INTEGER NOT NULL)")
+                .execute(&pool)
+                .await
+                .unwrap();
+            for id in 1..=rows {
+                sqlx::query("INSERT INTO item (id, grp) VALUES (?, ?)")
+                    .bind(id)
+                    .bind(id % 3)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            pool
+        }
+
+        fn items() -> SelectStatement {
+            Query::select()
+                .columns(["id", "grp"])
+                .from("item")
+                .to_owned()
+        }
+
+        /// Key columns and their directions, in `KeysetPaginator::key` order.
+        type Keys<'a> = &'a [(&'static str, Order)];
+
+        /// The SQL of a page's statement, per page of 3 rows.
+        fn page_sql(keys: Keys<'_>, after: Option<&[KeyValue]>, backward: bool) -> String {
+            let pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap();
+            let mut query = items();
+            // The paginator owns the order: one in the statement is replaced.
+            query.order_by("grp", Order::Desc);
+            let mut paginator = KeysetPaginator::<Sqlite, Item>::new(pool, query, 3);
+            for (column, order) in keys {
+                paginator = paginator.key(*column, order.clone());
+            }
+            Sqlite::to_sql(&paginator.statement(after, backward))
+        }
+
+        #[tokio::test]
+        async fn the_seek_condition_follows_each_key_direction() {
+            use KeyValue::Int;
+            use Order::{Asc, Desc};
+
+            const SELECT: &str = r#"SELECT "id", "grp" FROM "item""#;
+            let cases: &[(Keys<'_>, Option<&[KeyValue]>, bool, &str)] = &[
+                (&[("id", Asc)], None, false, r#"ORDER BY "id" ASC LIMIT 4"#),
+                (
+                    &[("id", Desc)],
+                    None,
+                    false,
+                    r#"ORDER BY "id" DESC LIMIT 4"#,
+                ),
+                (
+                    &[("id", Asc)],
+                    Some(&[Int(5)]),
+                    false,
+                    r#"WHERE "id" > 5 ORDER BY "id" ASC LIMIT 4"#,
+                ),
+                (
+                    &[("id", Asc)],
+                    Some(&[Int(5)]),
+                    true,
+                    r#"WHERE "id" < 5 ORDER BY "id" DESC LIMIT 4"#,
+                ),
+                (
+                    &[("id", Desc)],
+                    Some(&[Int(5)]),
+                    false,
+                    r#"WHERE "id" < 5 ORDER BY "id" DESC LIMIT 4"#,
+                ),
+                (
+                    &[("id", Desc)],
+                    Some(&[Int(5)]),
+                    true,
+                    r#"WHERE "id" > 5 ORDER BY "id" ASC LIMIT 4"#,
+                ),
+                // Every column the same way: one row-value comparison.
+                (
+                    &[("grp", Asc), ("id", Asc)],
+                    Some(&[Int(1), Int(5)]),
+                    false,
+                    r#"WHERE ("grp", "id") > (1, 5) ORDER BY "grp" ASC, "id" ASC LIMIT 4"#,
+                ),
+                (
+                    &[("grp", Asc), ("id", Asc)],
+                    Some(&[Int(1), Int(5)]),
+                    true,
+                    r#"WHERE ("grp", "id") < (1, 5) ORDER BY "grp" DESC, "id" DESC LIMIT 4"#,
+                ),
+                (
+                    &[("grp", Desc), ("id", Desc)],
+                    Some(&[Int(1), Int(5)]),
+                    false,
+                    r#"WHERE ("grp", "id") < (1, 5) ORDER BY "grp" DESC, "id" DESC LIMIT 4"#,
+                ),
+                (
+                    &[("grp", Desc), ("id", Desc)],
+                    Some(&[Int(1), Int(5)]),
+                    true,
+                    r#"WHERE ("grp", "id") > (1, 5) ORDER BY "grp" ASC, "id" ASC LIMIT 4"#,
+                ),
+                // Mixed directions: the OR of "equal on a prefix, past on the next column".
+                (
+                    &[("grp", Desc), ("id", Asc)],
+                    Some(&[Int(1), Int(5)]),
+                    false,
+                    r#"WHERE "grp" < 1 OR ("grp" = 1 AND "id" > 5) ORDER BY "grp" DESC, "id" ASC LIMIT 4"#,
+                ),
+                (
+                    &[("grp", Desc), ("id", Asc)],
+                    Some(&[Int(1), Int(5)]),
+                    true,
+                    r#"WHERE "grp" > 1 OR ("grp" = 1 AND "id" < 5) ORDER BY "grp" ASC, "id" DESC LIMIT 4"#,
+                ),
+                (
+                    &[("grp", Asc), ("id", Desc)],
+                    Some(&[Int(1), Int(5)]),
+                    false,
+                    r#"WHERE "grp" > 1 OR ("grp" = 1 AND "id" < 5) ORDER BY "grp" ASC, "id" DESC LIMIT 4"#,
+                ),
+            ];
+            for (keys, after, backward, tail) in cases {
+                assert_eq!(
+                    page_sql(keys, *after, *backward),
+                    format!("{SELECT} {tail}"),
+                    "{keys:?} {after:?} backward={backward}"
+                );
+            }
+        }
+
+        /// The ids of each page, walking with `next` (or `previous`) cursors from `start`, with
+        /// whether each page had a next and a previous page.
+        async fn walk<T>(
+            paginator: &KeysetPaginator<Sqlite, T>,
+            start: Option<String>,
+            forward: bool,
+            id: fn(&T) -> i64,
+        ) -> Vec<(Vec<i64>, bool, bool)>
+        where
+            T: KeysetRow
+                + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+                + Send
+                + Unpin
+                + 'static,
+        {
+            let mut pages = Vec::new();
+            let mut cursor = start;
+            loop {
+                let page = paginator.page(cursor.as_deref()).await.unwrap();
+                pages.push((
+                    page.object_list().iter().map(id).collect(),
+                    page.has_next(),
+                    page.has_previous(),
+                ));
+                assert_eq!(page.has_next(), page.next_cursor().is_some());
+                assert_eq!(page.has_previous(), page.previous_cursor().is_some());
+                let next = if forward {
+                    page.next_cursor()
+                } else {
+                    page.previous_cursor()
+                };
+                match next {
+                    Some(next) => cursor = Some(next.to_owned()),
+                    None => return pages,
+                }
+                assert!(pages.len() < 20, "the walk does not end");
+            }
+        }
+
+        #[tokio::test]
+        async fn pages_walk_forward_and_back_over_sqlite() {
+            let pool = memory_pool(8).await;
+            let by_id = KeysetPaginator::<Sqlite, ById>::new(pool.clone(), items(), 3)
+                .key("id", Order::Asc)
+                .cursor_key(test_key());
+            let forward = walk(&by_id, None, true, |r| r.id).await;
             assert_eq!(
-                walk(&paginator, None, true, |r| r.id).await,
-                pages,
-                "{per_page}"
+                forward,
+                [
+                    (vec![1, 2, 3], true, false),
+                    (vec![4, 5, 6], true, true),
+                    (vec![7, 8], false, true),
+                ]
+            );
+            // Back from the last page: the same pages, each knowing both neighbours but the first.
+            let last = by_id.cursor_after(vec![6.into()]).unwrap();
+            let last = by_id.page(Some(&last)).await.unwrap();
+            assert_eq!(last.object_list(), [ById { id: 7 }, ById { id: 8 }]);
+            let back = walk(
+                &by_id,
+                last.previous_cursor().map(str::to_owned),
+                false,
+                |r| r.id,
+            )
+            .await;
+            assert_eq!(
+                back,
+                [(vec![4, 5, 6], true, true), (vec![1, 2, 3], true, false)]
+            );
+
+            // Newest first, on a key of two columns running opposite ways.
+            let mixed = KeysetPaginator::<Sqlite, Item>::new(pool.clone(), items(), 3)
+                .key("grp", Order::Desc)
+                .key("id", Order::Asc)
+                .cursor_key(test_key());
+            let pages = walk(&mixed, None, true, |r| r.id).await;
+            let ids: Vec<Vec<i64>> = pages.into_iter().map(|(ids, ..)| ids).collect();
+            assert_eq!(ids, [vec![2, 5, 8], vec![1, 4, 7], vec![3, 6]]);
+            let row = mixed.page(None).await.unwrap().into_object_list().remove(1);
+            assert_eq!(row, Item { id: 5, grp: 2 });
+        }
+
+        #[tokio::test]
+        async fn a_page_that_holds_the_rest_exactly_is_the_last() {
+            let pool = memory_pool(6).await;
+            for (per_page, pages) in [
+                (6, vec![(vec![1, 2, 3, 4, 5, 6], false, false)]),
+                (
+                    3,
+                    vec![(vec![1, 2, 3], true, false), (vec![4, 5, 6], false, true)],
+                ),
+            ] {
+                let paginator =
+                    KeysetPaginator::<Sqlite, ById>::new(pool.clone(), items(), per_page)
+                        .key("id", Order::Asc);
+                assert_eq!(
+                    walk(&paginator, None, true, |r| r.id).await,
+                    pages,
+                    "{per_page}"
+                );
+            }
+        }
+
+        #[tokio::test]
+        async fn misconfigured_lists_and_foreign_cursors_are_refused() {
+            let pool = memory_pool(4).await;
+            let one = KeysetPaginator::<Sqlite, ById>::new(pool.clone(), items(), 2)
+                .key("id", Order::Asc)
+                .name("items");
+            let two = KeysetPaginator::<Sqlite, Item>::new(pool.clone(), items(), 2)
+                .key("grp", Order::Asc)
+                .key("id", Order::Asc)
+                .name("items");
+            // Same list name, another number of key columns.
+            let token = one.cursor_after(vec![1.into()]).unwrap();
+            assert_eq!(
+                cursor_error(two.page(Some(&token)).await),
+                "the cursor does not match this list's key columns"
+            );
+            assert_eq!(one.page(Some(&token)).await.unwrap().object_list()[0].id, 2);
+            assert!(matches!(
+                one.cursor_after(vec![1.into(), 2.into()]),
+                Err(Error::Keyset(_))
+            ));
+            assert!(two.cursor_after(vec![1.into(), 2.into()]).is_ok());
+
+            let keyless = KeysetPaginator::<Sqlite, ById>::new(pool.clone(), items(), 2);
+            assert!(matches!(keyless.page(None).await, Err(Error::Keyset(_))));
+            assert!(matches!(
+                keyless.cursor_after(vec![]),
+                Err(Error::Keyset(_))
+            ));
+
+            let sliced = items().limit(2).to_owned();
+            let sliced =
+                KeysetPaginator::<Sqlite, ById>::new(pool, sliced, 2).key("id", Order::Asc);
+            assert!(matches!(sliced.page(None).await, Err(Error::Keyset(_))));
+        }
+
+        #[tokio::test]
+        async fn cursors_carry_the_list_they_came_from() {
+            let pool = memory_pool(0).await;
+            let list = |query: SelectStatement, order: Order| {
+                KeysetPaginator::<Sqlite, ById>::new(pool.clone(), query, 2)
+                    .key("id", order)
+                    .cursor_key(test_key())
+            };
+            let filtered = items().and_where(Expr::col("grp").eq(1)).to_owned();
+            let ids = [
+                list(items(), Order::Asc).list_id(),
+                list(items(), Order::Desc).list_id(),
+                list(filtered, Order::Asc).list_id(),
+            ];
+            assert_eq!(ids[0], list(items(), Order::Asc).list_id());
+            assert_eq!(ids[0].len(), 16, "{ids:?}");
+            assert!(
+                ids[0] != ids[1] && ids[0] != ids[2] && ids[1] != ids[2],
+                "{ids:?}"
+            );
+            assert_eq!(list(items(), Order::Asc).name("a").list_id(), "n:a");
+
+            let paginator = list(items(), Order::Asc).name("a");
+            let token = paginator.cursor_after(vec![3.into()]).unwrap();
+            let payload = decode_cursor_for(&test_key(), &token, "n:a", None).unwrap();
+            assert_eq!(
+                (payload.d, payload.k),
+                (Direction::After, vec![KeyValue::Int(3)])
+            );
+            let token = paginator.encode("n:a", Direction::Before, vec![4.into()]);
+            let payload = decode_cursor_for(&test_key(), &token, "n:a", None).unwrap();
+            assert_eq!(
+                (payload.d, payload.k),
+                (Direction::Before, vec![KeyValue::Int(4)])
+            );
+
+            let debug = format!("{paginator:?}");
+            assert!(
+                debug.starts_with("KeysetPaginator { database: \"SQLite\""),
+                "{debug}"
+            );
+            assert!(
+                debug.contains("per_page: 2") && debug.contains("Some(\"a\")"),
+                "{debug}"
             );
         }
-    }
-
-    #[tokio::test]
-    async fn misconfigured_lists_and_foreign_cursors_are_refused() {
-        let pool = memory_pool(4).await;
-        let one = KeysetPaginator::<Sqlite, ById>::new(pool.clone(), items(), 2)
-            .key("id", Order::Asc)
-            .name("items");
-        let two = KeysetPaginator::<Sqlite, Item>::new(pool.clone(), items(), 2)
-            .key("grp", Order::Asc)
-            .key("id", Order::Asc)
-            .name("items");
-        // Same list name, another number of key columns.
-        let token = one.cursor_after(vec![1.into()]).unwrap();
-        assert_eq!(
-            cursor_error(two.page(Some(&token)).await),
-            "the cursor does not match this list's key columns"
-        );
-        assert_eq!(one.page(Some(&token)).await.unwrap().object_list()[0].id, 2);
-        assert!(matches!(
-            one.cursor_after(vec![1.into(), 2.into()]),
-            Err(Error::Keyset(_))
-        ));
-        assert!(two.cursor_after(vec![1.into(), 2.into()]).is_ok());
-
-        let keyless = KeysetPaginator::<Sqlite, ById>::new(pool.clone(), items(), 2);
-        assert!(matches!(keyless.page(None).await, Err(Error::Keyset(_))));
-        assert!(matches!(
-            keyless.cursor_after(vec![]),
-            Err(Error::Keyset(_))
-        ));
-
-        let sliced = items().limit(2).to_owned();
-        let sliced = KeysetPaginator::<Sqlite, ById>::new(pool, sliced, 2).key("id", Order::Asc);
-        assert!(matches!(sliced.page(None).await, Err(Error::Keyset(_))));
-    }
-
-    #[tokio::test]
-    async fn cursors_carry_the_list_they_came_from() {
-        let pool = memory_pool(0).await;
-        let list = |query: SelectStatement, order: Order| {
-            KeysetPaginator::<Sqlite, ById>::new(pool.clone(), query, 2)
-                .key("id", order)
-                .cursor_key(test_key())
-        };
-        let filtered = items().and_where(Expr::col("grp").eq(1)).to_owned();
-        let ids = [
-            list(items(), Order::Asc).list_id(),
-            list(items(), Order::Desc).list_id(),
-            list(filtered, Order::Asc).list_id(),
-        ];
-        assert_eq!(ids[0], list(items(), Order::Asc).list_id());
-        assert_eq!(ids[0].len(), 16, "{ids:?}");
-        assert!(
-            ids[0] != ids[1] && ids[0] != ids[2] && ids[1] != ids[2],
-            "{ids:?}"
-        );
-        assert_eq!(list(items(), Order::Asc).name("a").list_id(), "n:a");
-
-        let paginator = list(items(), Order::Asc).name("a");
-        let token = paginator.cursor_after(vec![3.into()]).unwrap();
-        let payload = decode_cursor_for(&test_key(), &token, "n:a", None).unwrap();
-        assert_eq!(
-            (payload.d, payload.k),
-            (Direction::After, vec![KeyValue::Int(3)])
-        );
-        let token = paginator.encode("n:a", Direction::Before, vec![4.into()]);
-        let payload = decode_cursor_for(&test_key(), &token, "n:a", None).unwrap();
-        assert_eq!(
-            (payload.d, payload.k),
-            (Direction::Before, vec![KeyValue::Int(4)])
-        );
-
-        let debug = format!("{paginator:?}");
-        assert!(
-            debug.starts_with("KeysetPaginator { database: \"SQLite\""),
-            "{debug}"
-        );
-        assert!(
-            debug.contains("per_page: 2") && debug.contains("Some(\"a\")"),
-            "{debug}"
-        );
     }
 }
