@@ -480,4 +480,144 @@ mod tests {
         let reports = CspReport::parse("application/json", batch).unwrap();
         assert_eq!(reports[0].document_uri, "u");
     }
+
+    /// A report with only the required fields, the rest as given.
+    fn report(document_uri: &str, directive: &str) -> CspReport {
+        CspReport {
+            document_uri: document_uri.to_owned(),
+            effective_directive: directive.to_owned(),
+            original_policy: String::new(),
+            disposition: Disposition::Enforce,
+            blocked_uri: None,
+            referrer: None,
+            source_file: None,
+            line_number: None,
+            column_number: None,
+            status_code: None,
+            sample: None,
+            user_agent: None,
+            format: ReportFormat::CspReport,
+        }
+    }
+
+    #[test]
+    fn closures_are_sinks() {
+        use std::sync::{Arc, Mutex};
+
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = {
+            let seen = Arc::clone(&seen);
+            move |report: CspReport| seen.lock().unwrap().push(report.document_uri)
+        };
+        sink.report(report("https://a.example/", "img-src"));
+        sink.report(report("https://b.example/", "img-src"));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["https://a.example/", "https://b.example/"]
+        );
+    }
+
+    /// What `LogReports` writes for `report`, through a plain-text `tracing` formatter.
+    fn logged(report: CspReport) -> String {
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Clone, Default)]
+        struct Captured(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || LogReports.report(report));
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn log_reports_writes_one_escaped_warning_per_report() {
+        let mut full = report("https://a.example/page", "script-src-elem");
+        full.blocked_uri = Some("inline".into());
+        full.source_file = Some("https://a.example/app.js".into());
+        full.line_number = Some(12);
+        full.disposition = Disposition::Report;
+        let mut hostile = report("https://a.example/\r\n WARN forged\u{1b}[2J", "img-src\nx");
+        hostile.blocked_uri = Some("b\"c".into());
+        let cases = [
+            (
+                report("https://a.example/", "img-src"),
+                r#" WARN Content Security Policy violation document_uri="https://a.example/" effective_directive="img-src" blocked_uri="" disposition=Enforce source_file="""#,
+            ),
+            (
+                full,
+                r#" WARN Content Security Policy violation document_uri="https://a.example/page" effective_directive="script-src-elem" blocked_uri="inline" disposition=Report source_file="https://a.example/app.js" line_number=12"#,
+            ),
+            (
+                hostile,
+                r#" WARN Content Security Policy violation document_uri="https://a.example/\r\n WARN forged\u{1b}[2J" effective_directive="img-src\nx" blocked_uri="b\"c" disposition=Enforce source_file="""#,
+            ),
+        ];
+        for (report, line) in cases {
+            assert_eq!(logged(report), format!("{line}\n"));
+        }
+    }
+
+    #[test]
+    fn reporting_endpoints_are_a_comma_separated_dictionary() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], ""),
+            (&[("csp", "/csp/report")], r#"csp="/csp/report""#),
+            (
+                &[
+                    ("a", "/a"),
+                    ("b-2", "https://r.example/b"),
+                    ("*c", "/c?x=1"),
+                ],
+                r#"a="/a", b-2="https://r.example/b", *c="/c?x=1""#,
+            ),
+        ];
+        for (pairs, header) in cases {
+            let endpoints = ReportingEndpoints::new(pairs.iter().copied()).unwrap();
+            assert_eq!(endpoints.to_string(), *header);
+            assert_eq!(endpoints.entries().collect::<Vec<_>>(), *pairs);
+        }
+    }
+
+    #[test]
+    fn reporting_endpoints_refuse_bad_names_urls_and_repeats() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("", "/r")], "a name starts with"),
+            (&[("Csp", "/r")], "a name starts with"),
+            (&[("1csp", "/r")], "a name starts with"),
+            (&[("csp endpoint", "/r")], "a name holds only"),
+            (&[("cspR", "/r")], "a name holds only"),
+            (&[("csp", "")], "the URL is empty"),
+            (&[("csp", "/r?q=\"x\"")], "a URL holds printable ASCII only"),
+            (&[("csp", "/r\\x")], "a URL holds printable ASCII only"),
+            (&[("csp", "/r\nx")], "a URL holds printable ASCII only"),
+            (&[("csp", "/é")], "a URL holds printable ASCII only"),
+            (&[("csp", "/a"), ("csp", "/b")], "the name is given twice"),
+        ];
+        for (pairs, start) in cases {
+            match ReportingEndpoints::new(pairs.iter().copied()) {
+                Err(Error::InvalidReportingEndpoint { reason, .. }) => {
+                    assert!(reason.starts_with(start), "{pairs:?}: {reason}");
+                }
+                other => panic!("{pairs:?}: {other:?}"),
+            }
+        }
+        let fine = [("a.b_c-d*1", "https://r.example/ ~!")];
+        assert!(ReportingEndpoints::new(fine).is_ok());
+    }
 }
