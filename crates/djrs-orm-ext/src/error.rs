@@ -123,18 +123,41 @@ pub struct NotUpdated {
 
 impl NotUpdated {
     /// The error for a save of a record of `table` that failed for `reason`.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{Error, NotUpdated, NotUpdatedReason};
+    ///
+    /// let not_updated = NotUpdated::new("article", NotUpdatedReason::UpdateFields);
+    /// assert_eq!(not_updated.to_string(), "Save with update_fields did not affect any rows.");
+    /// assert!(matches!(Error::from(not_updated), Error::NotUpdated(_)));
+    /// ```
     #[must_use]
     pub fn new(table: &'static str, reason: NotUpdatedReason) -> Self {
         NotUpdated { table, reason }
     }
 
     /// The table of the record (Django raises a per-model subclass; match on this instead).
+    ///
+    /// ```
+    /// use djrs_orm_ext::{Error, NotUpdated, NotUpdatedReason};
+    ///
+    /// let err = Error::from(NotUpdated::new("article", NotUpdatedReason::ForceUpdate));
+    /// // Where Django raises `Article.NotUpdated`, match on the table.
+    /// assert!(matches!(&err, Error::NotUpdated(e) if e.table() == "article"));
+    /// ```
     #[must_use]
     pub fn table(&self) -> &'static str {
         self.table
     }
 
     /// Why an update was required.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{NotUpdated, NotUpdatedReason};
+    ///
+    /// let not_updated = NotUpdated::new("article", NotUpdatedReason::ForceUpdate);
+    /// assert_eq!(not_updated.reason(), NotUpdatedReason::ForceUpdate);
+    /// ```
     #[must_use]
     pub fn reason(&self) -> NotUpdatedReason {
         self.reason
@@ -162,6 +185,12 @@ pub enum NotUpdatedReason {
 
 impl NotUpdatedReason {
     /// Django's message for this reason.
+    ///
+    /// ```
+    /// use djrs_orm_ext::NotUpdatedReason;
+    ///
+    /// assert_eq!(NotUpdatedReason::ForceUpdate.message(), "Forced update did not affect any rows.");
+    /// ```
     #[must_use]
     pub fn message(self) -> &'static str {
         match self {

@@ -32,6 +32,18 @@ pub struct OrderBy {
 impl OrderBy {
     /// `expr` in `order` (`Order::Asc` renders as the bare expression, like Django's
     /// `order_by="name"`; `Order::Desc` adds `DESC`).
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, OrderBy, StringAgg};
+    /// use sea_query::{Expr, Order, PostgresQueryBuilder, Query};
+    ///
+    /// let names = StringAgg::new(Expr::col("name"))
+    ///     .delimiter(", ")
+    ///     .order_by_term(OrderBy::new(Expr::col("name"), Order::Desc));
+    /// let query = Query::select().expr(names.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(query.to_string(PostgresQueryBuilder), r#"SELECT STRING_AGG("name", ', ' ORDER BY "name" DESC)"#);
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn new(expr: impl Into<Expr>, order: Order) -> Self {
         OrderBy {
             expr: expr.into(),
@@ -42,12 +54,42 @@ impl OrderBy {
 
     /// Puts NULLs first or last (Django's `nulls_first=True` / `nulls_last=True`). On MySQL
     /// and MariaDB, which lack the modifier, it becomes `x IS NULL, x` where needed.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, OrderBy, StringAgg};
+    /// use sea_query::{Expr, MysqlQueryBuilder, NullOrdering, Order, PostgresQueryBuilder, Query};
+    ///
+    /// let titles = StringAgg::new(Expr::col("title"))
+    ///     .delimiter(", ")
+    ///     .order_by_term(OrderBy::new(Expr::col("published"), Order::Asc).nulls(NullOrdering::Last));
+    ///
+    /// let pg = Query::select().expr(titles.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(
+    ///     pg.to_string(PostgresQueryBuilder),
+    ///     r#"SELECT STRING_AGG("title", ', ' ORDER BY "published" NULLS LAST)"#
+    /// );
+    /// // MySQL has no NULLS LAST: NULLs are sorted by a leading key, as Django does.
+    /// let my = Query::select().expr(titles.to_expr(&DatabaseServer::mysql(8, 0, 40))?).to_owned();
+    /// assert_eq!(
+    ///     my.to_string(MysqlQueryBuilder),
+    ///     "SELECT GROUP_CONCAT(`title` ORDER BY `published` IS NULL, `published` SEPARATOR ', ')"
+    /// );
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn nulls(mut self, nulls: NullOrdering) -> Self {
         self.nulls = Some(nulls);
         self
     }
 
     /// The direction.
+    ///
+    /// ```
+    /// use djrs_orm_ext::OrderBy;
+    /// use sea_query::{Expr, Order};
+    ///
+    /// let term = OrderBy::new(Expr::col("name"), Order::Asc);
+    /// assert_eq!(term.order(), &Order::Asc);
+    /// ```
     #[must_use]
     pub fn order(&self) -> &Order {
         &self.order
@@ -155,6 +197,21 @@ enum Delimiter {
 impl StringAgg {
     /// Aggregates `expr` (a column or any expression yielding text). Give it a delimiter
     /// with [`StringAgg::delimiter`]: like Django, rendering without one is an error.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, Error, StringAgg};
+    /// use sea_query::{Expr, Query, SqliteQueryBuilder};
+    ///
+    /// let backend = DatabaseServer::sqlite(3, 51, 0);
+    /// let names = StringAgg::new(Expr::col("name")).delimiter(", ");
+    /// let query = Query::select().expr(names.to_expr(&backend)?).to_owned();
+    /// assert_eq!(query.to_string(SqliteQueryBuilder), r#"SELECT STRING_AGG("name", ', ')"#);
+    ///
+    /// // Without a delimiter, rendering fails as Django's constructor does.
+    /// let bare = StringAgg::new(Expr::col("name"));
+    /// assert!(matches!(bare.to_expr(&backend), Err(Error::InvalidExpression(_))));
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn new(expr: impl Into<Expr>) -> Self {
         StringAgg {
             expr: expr.into(),
@@ -168,6 +225,21 @@ impl StringAgg {
 
     /// The string put between values (Django's `delimiter=Value(…)`). Any text is safe: it is
     /// bound as a parameter, or quoted on MySQL/MariaDB.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, StringAgg};
+    /// use sea_query::{Expr, MysqlQueryBuilder, PostgresQueryBuilder, Query};
+    ///
+    /// let names = StringAgg::new(Expr::col("name")).delimiter(" / ");
+    ///
+    /// // Bound as a parameter on PostgreSQL…
+    /// let pg = Query::select().expr(names.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(pg.build(PostgresQueryBuilder).0, r#"SELECT STRING_AGG("name", $1)"#);
+    /// // …and written as a quoted literal after MySQL's SEPARATOR.
+    /// let my = Query::select().expr(names.to_expr(&DatabaseServer::mysql(8, 0, 40))?).to_owned();
+    /// assert_eq!(my.build(MysqlQueryBuilder).0, "SELECT GROUP_CONCAT(`name` SEPARATOR ' / ')");
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn delimiter(mut self, delimiter: impl Into<String>) -> Self {
         self.delimiter = Some(Delimiter::Value(delimiter.into()));
         self
@@ -175,12 +247,39 @@ impl StringAgg {
 
     /// A delimiter computed per row (Django's `delimiter=F("field")`). PostgreSQL and SQLite
     /// only: MySQL's `SEPARATOR` takes a literal, so rendering for MySQL/MariaDB is an error.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, Error, StringAgg};
+    /// use sea_query::{Expr, PostgresQueryBuilder, Query};
+    ///
+    /// let names = StringAgg::new(Expr::col("name")).delimiter_expr(Expr::col("separator"));
+    /// let pg = Query::select().expr(names.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(pg.to_string(PostgresQueryBuilder), r#"SELECT STRING_AGG("name", "separator")"#);
+    ///
+    /// // MySQL's SEPARATOR only takes a literal.
+    /// let mysql = DatabaseServer::mysql(8, 0, 40);
+    /// assert!(matches!(names.to_expr(&mysql), Err(Error::NotSupported(_))));
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn delimiter_expr(mut self, delimiter: impl Into<Expr>) -> Self {
         self.delimiter = Some(Delimiter::Expr(delimiter.into()));
         self
     }
 
     /// Joins only distinct values (Django's `distinct=True`). Not supported on SQLite.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, Error, StringAgg};
+    /// use sea_query::{Expr, PostgresQueryBuilder, Query};
+    ///
+    /// let cities = StringAgg::new(Expr::col("city")).delimiter(", ").distinct();
+    /// let pg = Query::select().expr(cities.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(pg.to_string(PostgresQueryBuilder), r#"SELECT STRING_AGG(DISTINCT "city", ', ')"#);
+    ///
+    /// let sqlite = DatabaseServer::sqlite(3, 51, 0);
+    /// assert!(matches!(cities.to_expr(&sqlite), Err(Error::NotSupported(_))));
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn distinct(mut self) -> Self {
         self.distinct = true;
         self
@@ -188,17 +287,70 @@ impl StringAgg {
 
     /// Adds a term to the aggregate's `ORDER BY` (Django's `order_by=`); call it again for
     /// further terms.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, StringAgg};
+    /// use sea_query::{Expr, Order, Query, SqliteQueryBuilder};
+    ///
+    /// let authors = StringAgg::new(Expr::col("first_name"))
+    ///     .delimiter(", ")
+    ///     .order_by(Expr::col("last_name"), Order::Asc)
+    ///     .order_by(Expr::col("first_name"), Order::Desc);
+    /// let query = Query::select().expr(authors.to_expr(&DatabaseServer::sqlite(3, 51, 0))?).to_owned();
+    /// assert_eq!(
+    ///     query.to_string(SqliteQueryBuilder),
+    ///     r#"SELECT STRING_AGG("first_name", ', ' ORDER BY "last_name", "first_name" DESC)"#
+    /// );
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn order_by(self, expr: impl Into<Expr>, order: Order) -> Self {
         self.order_by_term(OrderBy::new(expr, order))
     }
 
     /// Adds a prepared [`OrderBy`] term, for `NULLS FIRST`/`NULLS LAST`.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, OrderBy, StringAgg};
+    /// use sea_query::{Expr, NullOrdering, Order, PostgresQueryBuilder, Query};
+    ///
+    /// let titles = StringAgg::new(Expr::col("title"))
+    ///     .delimiter(", ")
+    ///     .order_by_term(OrderBy::new(Expr::col("published"), Order::Desc).nulls(NullOrdering::First));
+    /// let query = Query::select().expr(titles.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(
+    ///     query.to_string(PostgresQueryBuilder),
+    ///     r#"SELECT STRING_AGG("title", ', ' ORDER BY "published" DESC NULLS FIRST)"#
+    /// );
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn order_by_term(mut self, term: OrderBy) -> Self {
         self.order_by.push(term);
         self
     }
 
     /// Only rows where `condition` holds are aggregated (Django's `filter=Q(…)`).
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, StringAgg};
+    /// use sea_query::{Expr, ExprTrait, MysqlQueryBuilder, PostgresQueryBuilder, Query};
+    ///
+    /// let visible = StringAgg::new(Expr::col("name"))
+    ///     .delimiter(", ")
+    ///     .filter(Expr::col("hidden").eq(false));
+    ///
+    /// let pg = Query::select().expr(visible.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(
+    ///     pg.to_string(PostgresQueryBuilder),
+    ///     r#"SELECT STRING_AGG("name", ', ') FILTER (WHERE "hidden" = FALSE)"#
+    /// );
+    /// // MySQL has no FILTER clause: the condition moves into a CASE.
+    /// let my = Query::select().expr(visible.to_expr(&DatabaseServer::mysql(8, 0, 40))?).to_owned();
+    /// assert_eq!(
+    ///     my.to_string(MysqlQueryBuilder),
+    ///     "SELECT GROUP_CONCAT(CASE WHEN `hidden` = FALSE THEN `name` ELSE NULL END SEPARATOR ', ')"
+    /// );
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn filter(mut self, condition: impl Into<Expr>) -> Self {
         self.filter = Some(condition.into());
         self
@@ -206,6 +358,19 @@ impl StringAgg {
 
     /// The result when no row is aggregated, instead of NULL (Django's `default=`), through
     /// `COALESCE`.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, StringAgg};
+    /// use sea_query::{Expr, PostgresQueryBuilder, Query};
+    ///
+    /// let names = StringAgg::new(Expr::col("name")).delimiter(", ").default("");
+    /// let query = Query::select().expr(names.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(
+    ///     query.to_string(PostgresQueryBuilder),
+    ///     r#"SELECT COALESCE(STRING_AGG("name", ', '), '')"#
+    /// );
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn default(mut self, default: impl Into<Expr>) -> Self {
         self.default = Some(default.into());
         self
@@ -214,6 +379,30 @@ impl StringAgg {
     /// The expression for `backend`, or [`Error::NotSupported`] when that database cannot do
     /// what was asked (with Django's message), or [`Error::InvalidExpression`] without a
     /// delimiter.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, Error, StringAgg};
+    /// use sea_query::{Expr, Order, Query, SqliteQueryBuilder};
+    ///
+    /// let tags = StringAgg::new(Expr::col("name"))
+    ///     .delimiter(", ")
+    ///     .order_by(Expr::col("name"), Order::Asc);
+    /// let query = Query::select()
+    ///     .column("article_id")
+    ///     .expr_as(tags.to_expr(&DatabaseServer::sqlite(3, 51, 0))?, "tags")
+    ///     .from("tag")
+    ///     .group_by_col("article_id")
+    ///     .to_owned();
+    /// assert_eq!(
+    ///     query.to_string(SqliteQueryBuilder),
+    ///     r#"SELECT "article_id", STRING_AGG("name", ', ' ORDER BY "name") AS "tags" FROM "tag" GROUP BY "article_id""#
+    /// );
+    ///
+    /// // SQLite before 3.44 cannot order inside an aggregate.
+    /// let old = DatabaseServer::sqlite(3, 40, 1);
+    /// assert!(matches!(tags.to_expr(&old), Err(Error::NotSupported(_))));
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn to_expr(&self, backend: &DatabaseServer) -> Result<Expr> {
         let Some(delimiter) = &self.delimiter else {
             return Err(Error::InvalidExpression(Cow::Borrowed(
@@ -331,6 +520,16 @@ pub struct AnyValue {
 
 impl AnyValue {
     /// Any value of `expr` in the group.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{AnyValue, DatabaseServer};
+    /// use sea_query::{Expr, PostgresQueryBuilder, Query};
+    ///
+    /// let title = AnyValue::new(Expr::col("title"));
+    /// let query = Query::select().expr(title.to_expr(&DatabaseServer::postgres(16, 0))?).to_owned();
+    /// assert_eq!(query.to_string(PostgresQueryBuilder), r#"SELECT ANY_VALUE("title")"#);
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn new(expr: impl Into<Expr>) -> Self {
         AnyValue {
             expr: expr.into(),
@@ -341,12 +540,38 @@ impl AnyValue {
     }
 
     /// Only rows where `condition` holds are considered (Django's `filter=`).
+    ///
+    /// ```
+    /// use djrs_orm_ext::{AnyValue, DatabaseServer};
+    /// use sea_query::{Expr, ExprTrait, Query, SqliteQueryBuilder};
+    ///
+    /// let long_title = AnyValue::new(Expr::col("title")).filter(Expr::col("pages").gt(100));
+    /// let query = Query::select().expr(long_title.to_expr(&DatabaseServer::sqlite(3, 51, 0))?).to_owned();
+    /// assert_eq!(
+    ///     query.to_string(SqliteQueryBuilder),
+    ///     r#"SELECT MIN("title") FILTER (WHERE "pages" > 100)"#
+    /// );
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn filter(mut self, condition: impl Into<Expr>) -> Self {
         self.filter = Some(condition.into());
         self
     }
 
     /// The result when the group has no value, through `COALESCE` (Django's `default=`).
+    ///
+    /// ```
+    /// use djrs_orm_ext::{AnyValue, DatabaseServer};
+    /// use sea_query::{Expr, Query, SqliteQueryBuilder};
+    ///
+    /// let title = AnyValue::new(Expr::col("title")).default("untitled");
+    /// let query = Query::select().expr(title.to_expr(&DatabaseServer::sqlite(3, 51, 0))?).to_owned();
+    /// assert_eq!(
+    ///     query.to_string(SqliteQueryBuilder),
+    ///     r#"SELECT COALESCE(MIN("title"), 'untitled')"#
+    /// );
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn default(mut self, default: impl Into<Expr>) -> Self {
         self.default = Some(default.into());
         self
@@ -354,12 +579,45 @@ impl AnyValue {
 
     /// Refuses to emulate `ANY_VALUE` on MariaDB and PostgreSQL before 16: rendering for them
     /// is then [`Error::NotSupported`] with Django's message.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{AnyValue, DatabaseServer, Error};
+    /// use sea_query::{Expr, MysqlQueryBuilder, Query};
+    ///
+    /// let mariadb = DatabaseServer::mariadb(10, 11, 6);
+    /// let title = AnyValue::new(Expr::col("title"));
+    /// let emulated = Query::select().expr(title.to_expr(&mariadb)?).to_owned();
+    /// assert_eq!(emulated.to_string(MysqlQueryBuilder), "SELECT MIN(`title`)");
+    ///
+    /// let strict = title.native_only();
+    /// assert!(matches!(strict.to_expr(&mariadb), Err(Error::NotSupported(_))));
+    /// assert!(strict.to_expr(&DatabaseServer::mysql(8, 0, 40)).is_ok());
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn native_only(mut self) -> Self {
         self.emulate = false;
         self
     }
 
     /// The expression for `backend`.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{AnyValue, DatabaseServer};
+    /// use sea_query::{Expr, MysqlQueryBuilder, Query};
+    ///
+    /// let author_name = AnyValue::new(Expr::col(("author", "name")));
+    /// let query = Query::select()
+    ///     .column(("book", "author_id"))
+    ///     .expr_as(author_name.to_expr(&DatabaseServer::mysql(8, 0, 40))?, "author_name")
+    ///     .from("book")
+    ///     .group_by_col(("book", "author_id"))
+    ///     .to_owned();
+    /// assert_eq!(
+    ///     query.to_string(MysqlQueryBuilder),
+    ///     "SELECT `book`.`author_id`, ANY_VALUE(`author`.`name`) AS `author_name` FROM `book` GROUP BY `book`.`author_id`"
+    /// );
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// ```
     pub fn to_expr(&self, backend: &DatabaseServer) -> Result<Expr> {
         if !backend.supports_any_value() && !self.emulate {
             return Err(Error::not_supported(format!(

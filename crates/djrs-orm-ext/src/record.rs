@@ -227,6 +227,20 @@ pub enum ColumnKind {
 
 impl Column {
     /// A primary-key column (`auto` when the database assigns it).
+    ///
+    /// ```
+    /// use djrs_orm_ext::{Column, ColumnKind, Record};
+    ///
+    /// #[derive(Record)]
+    /// struct Tag {
+    ///     #[record(primary_key)]
+    ///     slug: String,
+    /// }
+    ///
+    /// let slug = Column::primary_key("slug", "slug", false);
+    /// assert_eq!(Tag::COLUMNS[0], slug);
+    /// assert_eq!(slug.kind(), ColumnKind::PrimaryKey { auto: false });
+    /// ```
     #[must_use]
     pub const fn primary_key(name: &'static str, field: &'static str, auto: bool) -> Self {
         Column {
@@ -237,6 +251,21 @@ impl Column {
     }
 
     /// A column the application writes.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{Column, ColumnKind, Record};
+    ///
+    /// #[derive(Record)]
+    /// struct Article {
+    ///     id: Option<i64>,
+    ///     #[record(column = "headline")]
+    ///     title: String,
+    /// }
+    ///
+    /// let title = Column::field("headline", "title");
+    /// assert_eq!(Article::COLUMNS[1], title);
+    /// assert_eq!(title.kind(), ColumnKind::Field);
+    /// ```
     #[must_use]
     pub const fn field(name: &'static str, field: &'static str) -> Self {
         Column {
@@ -247,6 +276,14 @@ impl Column {
     }
 
     /// A column with a database default.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{Column, ColumnKind};
+    ///
+    /// let views = Column::db_default("views", "views");
+    /// assert_eq!(views.kind(), ColumnKind::DbDefault);
+    /// assert!(!views.is_refreshed_by(&["views"])); // read back after INSERT only
+    /// ```
     #[must_use]
     pub const fn db_default(name: &'static str, field: &'static str) -> Self {
         Column {
@@ -257,6 +294,14 @@ impl Column {
     }
 
     /// A generated column computed from `depends_on`.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{Column, ColumnKind};
+    ///
+    /// let title_length = Column::generated("title_length", "title_length", &["title"]);
+    /// assert_eq!(title_length.kind(), ColumnKind::Generated { depends_on: &["title"] });
+    /// assert!(title_length.is_refreshed_by(&["title"]));
+    /// ```
     #[must_use]
     pub const fn generated(
         name: &'static str,
@@ -271,24 +316,63 @@ impl Column {
     }
 
     /// The column's name in the table.
+    ///
+    /// ```
+    /// use djrs_orm_ext::Column;
+    ///
+    /// let column = Column::field("headline", "title");
+    /// assert_eq!(column.name(), "headline");
+    /// ```
     #[must_use]
     pub fn name(&self) -> &'static str {
         self.name
     }
 
     /// The Rust field holding it.
+    ///
+    /// ```
+    /// use djrs_orm_ext::Column;
+    ///
+    /// let column = Column::field("headline", "title");
+    /// assert_eq!(column.field_name(), "title");
+    /// ```
     #[must_use]
     pub fn field_name(&self) -> &'static str {
         self.field
     }
 
     /// Its kind.
+    ///
+    /// ```
+    /// use djrs_orm_ext::{ColumnKind, Record};
+    ///
+    /// #[derive(Record)]
+    /// struct Article {
+    ///     id: Option<i64>,
+    ///     #[record(db_default)]
+    ///     views: Option<i64>,
+    /// }
+    ///
+    /// let kinds: Vec<ColumnKind> = Article::COLUMNS.iter().map(|c| c.kind()).collect();
+    /// assert_eq!(kinds, [ColumnKind::PrimaryKey { auto: true }, ColumnKind::DbDefault]);
+    /// ```
     #[must_use]
     pub fn kind(&self) -> ColumnKind {
         self.kind
     }
 
     /// True for a generated column that must be read back after `written` columns changed.
+    ///
+    /// ```
+    /// use djrs_orm_ext::Column;
+    ///
+    /// let title_length = Column::generated("title_length", "title_length", &["title"]);
+    /// assert!(title_length.is_refreshed_by(&["title", "body"]));
+    /// assert!(!title_length.is_refreshed_by(&["body"]));
+    ///
+    /// // Unknown dependencies: refreshed after every update.
+    /// assert!(Column::generated("checksum", "checksum", &[]).is_refreshed_by(&["body"]));
+    /// ```
     #[must_use]
     pub fn is_refreshed_by(&self, written: &[&str]) -> bool {
         match self.kind {
@@ -335,11 +419,26 @@ pub struct Save {
 
 impl Save {
     /// A plain save: update the row of the key if there is one, else insert.
+    ///
+    /// ```
+    /// use djrs_orm_ext::Save;
+    ///
+    /// let options = Save::new();
+    /// assert!(!options.is_force_insert() && !options.is_force_update());
+    /// assert_eq!(options.fields(), None);
+    /// ```
     pub fn new() -> Self {
         Save::default()
     }
 
     /// Always `INSERT` (Django's `force_insert=True`).
+    ///
+    /// ```
+    /// use djrs_orm_ext::Save;
+    ///
+    /// let options = Save::new().force_insert();
+    /// assert!(options.is_force_insert());
+    /// ```
     pub fn force_insert(mut self) -> Self {
         self.force_insert = true;
         self
@@ -347,6 +446,13 @@ impl Save {
 
     /// Always `UPDATE`; no matching row is [`Error::NotUpdated`](crate::Error::NotUpdated)
     /// (Django's `force_update=True`).
+    ///
+    /// ```
+    /// use djrs_orm_ext::Save;
+    ///
+    /// let options = Save::new().force_update();
+    /// assert!(options.is_force_update());
+    /// ```
     pub fn force_update(mut self) -> Self {
         self.force_update = true;
         self
@@ -355,6 +461,16 @@ impl Save {
     /// `UPDATE` only these fields (field or column names); no matching row is
     /// [`Error::NotUpdated`](crate::Error::NotUpdated). An empty list saves nothing, as in
     /// Django.
+    ///
+    /// ```
+    /// use djrs_orm_ext::Save;
+    ///
+    /// let options = Save::new().update_fields(["title", "body"]);
+    /// assert_eq!(options.fields(), Some(&["title".to_owned(), "body".to_owned()][..]));
+    ///
+    /// // An empty list is a save that writes nothing.
+    /// assert_eq!(Save::new().update_fields(Vec::<String>::new()).fields(), Some(&[][..]));
+    /// ```
     pub fn update_fields<I, S>(mut self, fields: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -396,24 +512,68 @@ impl Save {
 
     /// Skips asking the connection which database it is (one `SELECT VERSION()` per save on
     /// MySQL/MariaDB; free on PostgreSQL, cached on SQLite).
+    ///
+    /// ```
+    /// use djrs_orm_ext::{DatabaseServer, Record, Save, Saved};
+    ///
+    /// #[derive(Debug, Record)]
+    /// struct Article {
+    ///     id: Option<i64>,
+    ///     title: String,
+    /// }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await?;
+    /// // The server is known from configuration: the save does not ask the connection.
+    /// let options = Save::new().server(DatabaseServer::sqlite(3, 51, 0));
+    /// let mut article = Article { id: None, title: "Hello".into() };
+    /// assert_eq!(article.save_with(&pool, options).await?, Saved::Inserted);
+    /// assert_eq!(article.id, Some(1));
+    /// # Ok::<(), djrs_orm_ext::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn server(mut self, server: crate::DatabaseServer) -> Self {
         self.server = Some(server);
         self
     }
 
     /// True with [`Save::force_insert`].
+    ///
+    /// ```
+    /// use djrs_orm_ext::Save;
+    ///
+    /// assert!(Save::new().force_insert().is_force_insert());
+    /// assert!(!Save::new().is_force_insert());
+    /// ```
     #[must_use]
     pub fn is_force_insert(&self) -> bool {
         self.force_insert
     }
 
     /// True with [`Save::force_update`].
+    ///
+    /// ```
+    /// use djrs_orm_ext::Save;
+    ///
+    /// assert!(Save::new().force_update().is_force_update());
+    /// assert!(!Save::new().force_insert().is_force_update());
+    /// ```
     #[must_use]
     pub fn is_force_update(&self) -> bool {
         self.force_update
     }
 
     /// The fields given to [`Save::update_fields`].
+    ///
+    /// ```
+    /// use djrs_orm_ext::Save;
+    ///
+    /// assert_eq!(Save::new().update_fields(["title"]).fields(), Some(&["title".to_owned()][..]));
+    /// assert_eq!(Save::new().fields(), None); // every field
+    /// ```
     #[must_use]
     pub fn fields(&self) -> Option<&[String]> {
         self.update_fields.as_deref()

@@ -134,6 +134,17 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
     /// A paginator over `source` showing `per_page` objects a page.
     ///
     /// Logs Django's `UnorderedObjectListWarning` when the source says it is unordered.
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let articles: Vec<String> = (1..=95).map(|i| format!("Article {i}")).collect();
+    /// let paginator = AsyncPaginator::new(articles, 10);
+    /// assert_eq!(paginator.anum_pages().await?, 10);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn new(source: S, per_page: u64) -> Self {
         let paginator = AsyncPaginator {
             source,
@@ -148,6 +159,17 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
     }
 
     /// Folds a last page of at most `orphans` objects into the page before it.
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(0..23_u64, 10).orphans(3);
+    /// assert_eq!(paginator.anum_pages().await?, 2);
+    /// assert_eq!(paginator.apage(2).await?.len(), 13);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn orphans(mut self, orphans: u64) -> Self {
         self.orphans = orphans;
         orphans_warning(self.per_page, orphans)
@@ -157,12 +179,34 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
     }
 
     /// Whether an empty list still has one (empty) first page. Default `true`.
+    ///
+    /// ```
+    /// use djrs_paginate::{AsyncPaginator, Error};
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(Vec::<u32>::new(), 10).allow_empty_first_page(false);
+    /// assert_eq!(paginator.anum_pages().await?, 0);
+    /// assert!(matches!(paginator.aget_page(1).await, Err(Error::EmptyPage(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn allow_empty_first_page(mut self, allow: bool) -> Self {
         self.allow_empty_first_page = allow;
         self
     }
 
     /// Replaces the `InvalidPage` messages (Django's `error_messages`).
+    ///
+    /// ```
+    /// use djrs_paginate::{AsyncPaginator, ErrorMessages};
+    ///
+    /// # tokio_test::block_on(async {
+    /// let messages = ErrorMessages::default().no_results("Nothing here");
+    /// let paginator = AsyncPaginator::new(0..25_u64, 10).error_messages(messages);
+    /// assert_eq!(paginator.apage(4).await.unwrap_err().to_string(), "Nothing here");
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn error_messages(mut self, messages: ErrorMessages) -> Self {
         self.messages = messages;
         self
@@ -170,6 +214,18 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
 
     /// Uses a count already known (from a cache, an estimate or an earlier query) instead of
     /// asking the source.
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// # tokio_test::block_on(async {
+    /// // The count is taken as given: the source is not asked.
+    /// let paginator = AsyncPaginator::new(0..1_000_u64, 10).with_count(95);
+    /// assert_eq!(paginator.acount().await?, 95);
+    /// assert_eq!(paginator.anum_pages().await?, 10);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn with_count(self, count: u64) -> Self {
         // A fresh paginator has an empty cell, so this always stores the count.
         let _ = self.count.set(count);
@@ -178,6 +234,14 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
 
     /// Django's warnings for this paginator: orphans not below `per_page`, and an unordered
     /// source (`UnorderedObjectListWarning`).
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// assert!(AsyncPaginator::new(0..10_u64, 5).warnings().is_empty());
+    /// let warnings = AsyncPaginator::new(0..10_u64, 5).orphans(5).warnings();
+    /// assert_eq!(warnings[0].category, "RemovedInDjango2028Warning");
+    /// ```
     #[must_use]
     pub fn warnings(&self) -> Vec<Warning> {
         let mut warnings: Vec<Warning> = orphans_warning(self.per_page, self.orphans)
@@ -196,18 +260,41 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
     }
 
     /// The source being paginated.
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// let paginator = AsyncPaginator::new(vec!["a", "b", "c"], 2);
+    /// assert_eq!(paginator.source(), &["a", "b", "c"]);
+    /// ```
     #[must_use]
     pub fn source(&self) -> &S {
         &self.source
     }
 
     /// The page size.
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// assert_eq!(AsyncPaginator::new(0..25_u64, 10).per_page(), 10);
+    /// ```
     #[must_use]
     pub fn per_page(&self) -> u64 {
         self.per_page
     }
 
     /// The total number of objects, asked of the source once and cached.
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(vec!["a", "b", "c"], 2);
+    /// assert_eq!(paginator.acount().await?, 3);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// [`Error::Source`](crate::Error::Source) when the source fails.
@@ -232,6 +319,15 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
 
     /// The total number of pages; 0 when `per_page` is 0.
     ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// # tokio_test::block_on(async {
+    /// assert_eq!(AsyncPaginator::new(0..25_u64, 10).anum_pages().await?, 3);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// When counting fails.
     pub async fn anum_pages(&self) -> Result<u64> {
@@ -240,6 +336,16 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
 
     /// The 1-based page numbers.
     ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.apage_range().await?, 1..=3);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// When counting fails.
     pub async fn apage_range(&self) -> Result<RangeInclusive<u64>> {
@@ -247,6 +353,18 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
     }
 
     /// Checks a page number as Django does; see [`Paginator::validate_number`](crate::Paginator::validate_number).
+    ///
+    /// ```
+    /// use djrs_paginate::{AsyncPaginator, Error};
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.avalidate_number(" 2 ").await?, 2);
+    /// assert!(matches!(paginator.avalidate_number("x").await, Err(Error::PageNotAnInteger(_))));
+    /// assert!(matches!(paginator.avalidate_number(4).await, Err(Error::EmptyPage(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// `PageNotAnInteger`, `EmptyPage`, `ZeroPerPage`, or a source error.
@@ -263,6 +381,19 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
 
     /// The page with the given number, its rows fetched.
     ///
+    /// ```
+    /// use djrs_paginate::{AsyncPaginator, Error};
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(0..25_u64, 10);
+    /// let page = paginator.apage("3").await?;
+    /// assert_eq!(page.object_list(), &[20, 21, 22, 23, 24]);
+    /// assert_eq!(page.to_string(), "<Async Page 3>");
+    /// assert!(matches!(paginator.apage(4).await, Err(Error::EmptyPage(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// As [`avalidate_number`](Self::avalidate_number), or a source error.
     pub async fn apage<'n>(&self, number: impl Into<PageNumber<'n>>) -> Result<AsyncPage<S::Item>> {
@@ -274,6 +405,18 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
 
     /// The page with the given number, falling back to page 1 for garbage and to the last
     /// page when out of range, as Django's `aget_page`.
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.aget_page("2").await?.number(), 2);
+    /// assert_eq!(paginator.aget_page("x").await?.number(), 1); // not an integer: the first page
+    /// assert_eq!(paginator.aget_page(99).await?.number(), 3); // out of range: the last page
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// When there is no page at all (see [`Paginator::get_page`](crate::Paginator::get_page)),
@@ -301,6 +444,18 @@ impl<S: AsyncObjectList> AsyncPaginator<S> {
 
     /// Django's `aget_elided_page_range`; see
     /// [`Paginator::get_elided_page_range`](crate::Paginator::get_elided_page_range).
+    ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(0..230_u64, 10); // 23 pages
+    /// let links = paginator.aget_elided_page_range(12, 3, 2).await?;
+    /// let shown: Vec<String> = links.iter().map(ToString::to_string).collect();
+    /// assert_eq!(shown, ["1", "2", "…", "9", "10", "11", "12", "13", "14", "15", "…", "22", "23"]);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`avalidate_number`](Self::avalidate_number).

@@ -67,6 +67,14 @@ impl PageParam {
     }
 
     /// The raw value, percent-decoded, or `None` when the parameter is absent.
+    ///
+    /// ```
+    /// use djrs_paginate::axum::PageParam;
+    ///
+    /// let param = PageParam::from_query(Some("q=rust&page=%202"), "page");
+    /// assert_eq!(param.raw(), Some(" 2"));
+    /// assert_eq!(PageParam::default().raw(), None);
+    /// ```
     #[must_use]
     pub fn raw(&self) -> Option<&str> {
         self.raw.as_deref()
@@ -74,6 +82,15 @@ impl PageParam {
 
     /// The value as a [`PageNumber`]; absent means page 1 (Django's `request.GET.get("page", 1)`
     /// idiom, so `/articles` is the first page).
+    ///
+    /// ```
+    /// use djrs_paginate::PageNumber;
+    /// use djrs_paginate::axum::PageParam;
+    ///
+    /// let param = PageParam::from_query(Some("page=3"), "page");
+    /// assert_eq!(param.number(), PageNumber::Str("3"));
+    /// assert_eq!(PageParam::default().number(), PageNumber::Int(1)); // no `?page=`: page 1
+    /// ```
     #[must_use]
     pub fn number(&self) -> PageNumber<'_> {
         self.raw
@@ -82,6 +99,16 @@ impl PageParam {
     }
 
     /// Django's `get_page`: a bad number falls back to page 1 or the last page.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    /// use djrs_paginate::axum::PageParam;
+    ///
+    /// let paginator = Paginator::new(0..95_u64, 10);
+    /// let param = PageParam::from_query(Some("page=99"), "page");
+    /// assert_eq!(param.get_page(&paginator)?.number(), 10); // out of range: the last page
+    /// # Ok::<(), djrs_paginate::axum::PaginationRejection>(())
+    /// ```
     ///
     /// # Errors
     /// Only when the list has no page at all (see [`Paginator::get_page`]).
@@ -97,6 +124,20 @@ impl PageParam {
     /// Django's list views (`MultipleObjectMixin.paginate_queryset`): an absent or empty
     /// value is page 1, `last` is the last page, anything else must be an integer and a valid
     /// page, or the request is a 404 with Django's text.
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use djrs_paginate::Paginator;
+    /// use djrs_paginate::axum::PageParam;
+    ///
+    /// let paginator = Paginator::new(0..95_u64, 10);
+    /// let last = PageParam::from_query(Some("page=last"), "page");
+    /// assert_eq!(last.page(&paginator)?.number(), 10);
+    ///
+    /// let garbage = PageParam::from_query(Some("page=x"), "page");
+    /// assert_eq!(garbage.page(&paginator).unwrap_err().status(), StatusCode::NOT_FOUND);
+    /// # Ok::<(), djrs_paginate::axum::PaginationRejection>(())
+    /// ```
     ///
     /// # Errors
     /// 404 for an invalid page number.
@@ -128,6 +169,18 @@ impl PageParam {
 
     /// `aget_page` on an [`AsyncPaginator`].
     ///
+    /// ```
+    /// use djrs_paginate::AsyncPaginator;
+    /// use djrs_paginate::axum::PageParam;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(0..95_u64, 10);
+    /// let param = PageParam::from_query(Some("page=x"), "page");
+    /// assert_eq!(param.aget_page(&paginator).await?.number(), 1); // not an integer: page 1
+    /// # Ok::<(), djrs_paginate::axum::PaginationRejection>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// 500 when the source fails, 404 when the list has no page at all.
     pub async fn aget_page<S: AsyncObjectList>(
@@ -141,6 +194,23 @@ impl PageParam {
     }
 
     /// [`page`](Self::page) on an [`AsyncPaginator`]: Django's list-view rules.
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use djrs_paginate::AsyncPaginator;
+    /// use djrs_paginate::axum::PageParam;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let paginator = AsyncPaginator::new(0..95_u64, 10);
+    /// let param = PageParam::from_query(Some("page=3"), "page");
+    /// assert_eq!(param.apage(&paginator).await?.number(), 3);
+    ///
+    /// let past_the_end = PageParam::from_query(Some("page=11"), "page");
+    /// let rejection = past_the_end.apage(&paginator).await.unwrap_err();
+    /// assert_eq!(rejection.status(), StatusCode::NOT_FOUND);
+    /// # Ok::<(), djrs_paginate::axum::PaginationRejection>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// 404 for an invalid page number, 500 when the source fails.
@@ -186,6 +256,14 @@ pub struct CursorParam {
 
 impl CursorParam {
     /// Reads parameter `name` from a raw query string; an empty value means no cursor.
+    ///
+    /// ```
+    /// use djrs_paginate::axum::CursorParam;
+    ///
+    /// let param = CursorParam::from_query(Some("after=abc.def"), "after");
+    /// assert_eq!(param.token(), Some("abc.def"));
+    /// assert_eq!(CursorParam::from_query(Some("after="), "after").token(), None);
+    /// ```
     #[must_use]
     pub fn from_query(query: Option<&str>, name: &str) -> Self {
         CursorParam {
@@ -194,6 +272,14 @@ impl CursorParam {
     }
 
     /// The token, or `None` for the first page.
+    ///
+    /// ```
+    /// use djrs_paginate::axum::CursorParam;
+    ///
+    /// let param = CursorParam::from_query(Some("cursor=abc.def&q=rust"), "cursor");
+    /// assert_eq!(param.token(), Some("abc.def"));
+    /// assert_eq!(CursorParam::default().token(), None); // the first page
+    /// ```
     #[must_use]
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
@@ -230,6 +316,16 @@ pub struct PaginationRejection {
 
 impl PaginationRejection {
     /// The status this rejection answers with.
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use djrs_paginate::Error;
+    /// use djrs_paginate::axum::PaginationRejection;
+    ///
+    /// let invalid = PaginationRejection::from(Error::EmptyPage("That page contains no results".into()));
+    /// assert_eq!(invalid.status(), StatusCode::NOT_FOUND);
+    /// assert_eq!(PaginationRejection::from(Error::ZeroPerPage).status(), StatusCode::INTERNAL_SERVER_ERROR);
+    /// ```
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self.error {
@@ -241,6 +337,16 @@ impl PaginationRejection {
     }
 
     /// The pagination error.
+    ///
+    /// ```
+    /// use djrs_paginate::axum::PageParam;
+    /// use djrs_paginate::{Error, Paginator};
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// let rejection = PageParam::from_query(Some("page=7"), "page").page(&paginator).unwrap_err();
+    /// assert!(matches!(rejection.error(), Error::EmptyPage(_)));
+    /// assert_eq!(rejection.error().to_string(), "That page contains no results");
+    /// ```
     #[must_use]
     pub fn error(&self) -> &Error {
         &self.error
@@ -256,6 +362,19 @@ impl PaginationRejection {
     }
 
     /// Records the raw page number the error is about, for the 404 message.
+    ///
+    /// ```
+    /// use axum::response::IntoResponse;
+    /// use djrs_paginate::Error;
+    /// use djrs_paginate::axum::PaginationRejection;
+    ///
+    /// # tokio_test::block_on(async {
+    /// let rejection = PaginationRejection::from(Error::EmptyPage("That page contains no results".into()))
+    ///     .for_page(Some("17"));
+    /// let body = axum::body::to_bytes(rejection.into_response().into_body(), 1024).await.unwrap();
+    /// assert_eq!(body, "Invalid page (17): That page contains no results");
+    /// # });
+    /// ```
     #[must_use]
     pub fn for_page(mut self, page: Option<&str>) -> Self {
         self.page = page.map(str::to_owned);

@@ -115,18 +115,42 @@ impl Default for ErrorMessages {
 
 impl ErrorMessages {
     /// The message for a page number that is not an integer (key `invalid_page`).
+    ///
+    /// ```
+    /// use djrs_paginate::{ErrorMessages, Paginator};
+    ///
+    /// let messages = ErrorMessages::default().invalid_page("Pick a page by its number");
+    /// let paginator = Paginator::new(0..25_u64, 10).error_messages(messages);
+    /// assert_eq!(paginator.page("x").unwrap_err().to_string(), "Pick a page by its number");
+    /// ```
     pub fn invalid_page(mut self, message: impl Into<Cow<'static, str>>) -> Self {
         self.invalid_page = message.into();
         self
     }
 
     /// The message for a page number below 1 (key `min_page`).
+    ///
+    /// ```
+    /// use djrs_paginate::{ErrorMessages, Paginator};
+    ///
+    /// let messages = ErrorMessages::default().min_page("Pages start at 1");
+    /// let paginator = Paginator::new(0..25_u64, 10).error_messages(messages);
+    /// assert_eq!(paginator.page(0).unwrap_err().to_string(), "Pages start at 1");
+    /// ```
     pub fn min_page(mut self, message: impl Into<Cow<'static, str>>) -> Self {
         self.min_page = message.into();
         self
     }
 
     /// The message for a page number past the last page (key `no_results`).
+    ///
+    /// ```
+    /// use djrs_paginate::{ErrorMessages, Paginator};
+    ///
+    /// let messages = ErrorMessages::default().no_results("There is nothing on that page");
+    /// let paginator = Paginator::new(0..25_u64, 10).error_messages(messages);
+    /// assert_eq!(paginator.page(4).unwrap_err().to_string(), "There is nothing on that page");
+    /// ```
     pub fn no_results(mut self, message: impl Into<Cow<'static, str>>) -> Self {
         self.no_results = message.into();
         self

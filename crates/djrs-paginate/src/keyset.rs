@@ -161,6 +161,40 @@ impl CursorKey {
     }
 
     /// A fresh random key: cursors it signs are valid only for paginators that share it.
+    ///
+    /// ```
+    /// use djrs_paginate::{CursorKey, Error, KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let one = KeysetPaginator::<Sqlite, Article>::new(pool.clone(), articles(), 2)
+    ///     .key("id", Order::Asc)
+    ///     .cursor_key(CursorKey::random());
+    /// let other = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2)
+    ///     .key("id", Order::Asc)
+    ///     .cursor_key(CursorKey::random());
+    ///
+    /// let next = one.page(None).await?.next_cursor().unwrap().to_owned();
+    /// assert_eq!(one.page(Some(&next)).await?.object_list()[0].id, 3);
+    /// assert!(matches!(other.page(Some(&next)).await, Err(Error::InvalidCursor(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn random() -> Self {
         let mut bytes = vec![0u8; 32];
@@ -171,6 +205,39 @@ impl CursorKey {
     /// This process's random key, made on first use: every paginator built without
     /// [`KeysetPaginator::cursor_key`] uses it, so cursors stay valid across requests until the
     /// process restarts. Give several processes one [`CursorKey::new`] instead.
+    ///
+    /// ```
+    /// use djrs_paginate::{CursorKey, KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// // Without `.cursor_key(…)`, a paginator signs with the process key.
+    /// let default = KeysetPaginator::<Sqlite, Article>::new(pool.clone(), articles(), 2)
+    ///     .key("id", Order::Asc);
+    /// let explicit = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2)
+    ///     .key("id", Order::Asc)
+    ///     .cursor_key(CursorKey::process());
+    ///
+    /// let next = default.page(None).await?.next_cursor().unwrap().to_owned();
+    /// assert_eq!(explicit.page(Some(&next)).await?.object_list()[0].id, 3);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn process() -> Self {
         static PROCESS_KEY: std::sync::OnceLock<CursorKey> = std::sync::OnceLock::new();
@@ -295,36 +362,214 @@ pub struct KeysetPage<T> {
 
 impl<T> KeysetPage<T> {
     /// The rows of this page, in the key order.
+    ///
+    /// ```
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Asc);
+    /// let page = paginator.page(None).await?;
+    /// let titles: Vec<&str> = page.object_list().iter().map(|a| a.title.as_str()).collect();
+    /// assert_eq!(titles, ["a", "b"]);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn object_list(&self) -> &[T] {
         &self.object_list
     }
 
     /// Takes the rows out of the page.
+    ///
+    /// ```
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Asc);
+    /// let rows: Vec<Article> = paginator.page(None).await?.into_object_list();
+    /// assert_eq!(rows.len(), 2);
+    /// assert_eq!(rows[1].title, "b");
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn into_object_list(self) -> Vec<T> {
         self.object_list
     }
 
     /// The token for the following page, if there is one.
+    ///
+    /// ```
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Asc);
+    /// let first = paginator.page(None).await?;
+    /// let second = paginator.page(first.next_cursor()).await?;
+    /// assert_eq!(second.object_list()[0].id, 3);
+    ///
+    /// let last = paginator.page(second.next_cursor()).await?;
+    /// assert_eq!(last.object_list().len(), 1);
+    /// assert_eq!(last.next_cursor(), None);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn next_cursor(&self) -> Option<&str> {
         self.next_cursor.as_deref()
     }
 
     /// The token for the preceding page, if there is one.
+    ///
+    /// ```
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Asc);
+    /// let first = paginator.page(None).await?;
+    /// assert_eq!(first.previous_cursor(), None);
+    ///
+    /// let second = paginator.page(first.next_cursor()).await?;
+    /// let back = paginator.page(second.previous_cursor()).await?;
+    /// let ids: Vec<i64> = back.object_list().iter().map(|a| a.id).collect();
+    /// assert_eq!(ids, [1, 2]);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn previous_cursor(&self) -> Option<&str> {
         self.previous_cursor.as_deref()
     }
 
     /// True if there is a following page.
+    ///
+    /// ```
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Asc);
+    /// let first = paginator.page(None).await?;
+    /// assert!(first.has_next());
+    /// let last = paginator.page(Some(&paginator.cursor_after(vec![KeyValue::Int(4)])?)).await?;
+    /// assert!(!last.has_next());
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn has_next(&self) -> bool {
         self.next_cursor.is_some()
     }
 
     /// True if there is a preceding page.
+    ///
+    /// ```
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Asc);
+    /// let first = paginator.page(None).await?;
+    /// assert!(!first.has_previous());
+    /// let second = paginator.page(first.next_cursor()).await?;
+    /// assert!(second.has_previous());
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn has_previous(&self) -> bool {
         self.previous_cursor.is_some()
@@ -396,6 +641,39 @@ where
     /// A paginator over `query` showing `per_page` rows a page. Add the key with
     /// [`key`](Self::key); cursors are signed with [`CursorKey::process`] unless
     /// [`cursor_key`](Self::cursor_key) gives a key shared across processes.
+    ///
+    /// ```
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// #[derive(sqlx::FromRow)]
+    /// struct Article {
+    ///     id: i64,
+    ///     title: String,
+    /// }
+    ///
+    /// impl KeysetRow for Article {
+    ///     fn key_values(&self) -> Vec<KeyValue> {
+    ///         vec![self.id.into()]
+    ///     }
+    /// }
+    ///
+    /// let query = Query::select().columns(["id", "title"]).from("article").to_owned();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, query, 2).key("id", Order::Asc);
+    /// let page = paginator.page(None).await?;
+    /// assert_eq!(page.object_list()[0].title, "a");
+    /// assert!(page.has_next());
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn new(pool: sqlx::Pool<DB>, query: SelectStatement, per_page: u64) -> Self {
         KeysetPaginator {
             pool,
@@ -479,6 +757,34 @@ where
 
     /// Appends a key column and its direction. The columns together must be unique (end with
     /// the primary key).
+    ///
+    /// ```
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// // Newest first: the key decides the order of the pages.
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Desc);
+    /// let ids: Vec<i64> = paginator.page(None).await?.object_list().iter().map(|a| a.id).collect();
+    /// assert_eq!(ids, [5, 4]);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn key(mut self, column: impl IntoColumnRef, order: Order) -> Self {
         self.keys.push(KeyColumn {
             column: column.into_column_ref(),
@@ -488,6 +794,41 @@ where
     }
 
     /// The secret that signs and checks cursors.
+    ///
+    /// ```
+    /// use djrs_paginate::{CursorKey, KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// // A secret from configuration, shared by every process serving the list.
+    /// let secret = b"a secret of at least 32 bytes, from configuration";
+    /// let web = KeysetPaginator::<Sqlite, Article>::new(pool.clone(), articles(), 2)
+    ///     .key("id", Order::Asc)
+    ///     .cursor_key(CursorKey::try_new(secret)?);
+    /// let api = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2)
+    ///     .key("id", Order::Asc)
+    ///     .cursor_key(CursorKey::try_new(secret)?);
+    ///
+    /// let next = web.page(None).await?.next_cursor().unwrap().to_owned();
+    /// assert_eq!(api.page(Some(&next)).await?.object_list()[0].id, 3);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn cursor_key(mut self, key: CursorKey) -> Self {
         self.cursor_key = key;
         self
@@ -495,6 +836,37 @@ where
 
     /// A cursor for the page that starts right after the row with these key values, e.g. to
     /// link into the middle of a list.
+    ///
+    /// ```
+    /// use djrs_paginate::{Error, KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Asc);
+    /// let cursor = paginator.cursor_after(vec![KeyValue::Int(2)])?;
+    /// let page = paginator.page(Some(&cursor)).await?;
+    /// assert_eq!(page.object_list()[0].id, 3);
+    ///
+    /// // One value per key column.
+    /// assert!(matches!(paginator.cursor_after(vec![]), Err(Error::Keyset(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// [`Error::Keyset`] when the number of values differs from the number of key columns.
@@ -522,6 +894,38 @@ where
     }
 
     /// The page a cursor points to; `None` for the first page.
+    ///
+    /// ```
+    /// use djrs_paginate::{Error, KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    /// # #[derive(Debug, sqlx::FromRow)]
+    /// # struct Article { id: i64, title: String }
+    /// # impl KeysetRow for Article {
+    /// #     fn key_values(&self) -> Vec<KeyValue> { vec![self.id.into()] }
+    /// # }
+    /// # fn articles() -> sea_query::SelectStatement {
+    /// #     Query::select().columns(["id", "title"]).from("article").to_owned()
+    /// # }
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let paginator = KeysetPaginator::<Sqlite, Article>::new(pool, articles(), 2).key("id", Order::Asc);
+    /// let first = paginator.page(None).await?;
+    /// assert_eq!(first.object_list().len(), 2);
+    /// let second = paginator.page(first.next_cursor()).await?;
+    /// assert_eq!(second.object_list()[0].id, 3);
+    ///
+    /// // A tampered or foreign token is refused, never a wrong page.
+    /// assert!(matches!(paginator.page(Some("garbage")).await, Err(Error::InvalidCursor(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidCursor`] for a malformed, tampered, expired or foreign cursor (one of

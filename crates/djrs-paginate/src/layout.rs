@@ -138,6 +138,13 @@ pub enum PageLink {
 
 impl PageLink {
     /// The page number, or `None` for the ellipsis.
+    ///
+    /// ```
+    /// use djrs_paginate::PageLink;
+    ///
+    /// assert_eq!(PageLink::Number(3).number(), Some(3));
+    /// assert_eq!(PageLink::Ellipsis.number(), None);
+    /// ```
     #[must_use]
     pub fn number(self) -> Option<u64> {
         match self {

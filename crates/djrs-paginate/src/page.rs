@@ -58,18 +58,46 @@ impl<T> Page<T> {
     }
 
     /// The 1-based page number.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let page = Paginator::new(0..25_u64, 10).get_page("2")?;
+    /// assert_eq!(page.number(), 2);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn number(&self) -> u64 {
         self.number
     }
 
     /// The objects on this page.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let articles = ["a", "b", "c"];
+    /// let paginator = Paginator::new(&articles[..], 2);
+    /// let page = paginator.page(2)?;
+    /// assert_eq!(page.object_list(), &&["c"][..]);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn object_list(&self) -> &T {
         &self.object_list
     }
 
     /// Takes the objects out of the page.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let titles: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+    /// let paginator = Paginator::new(&titles, 2);
+    /// let rows: &[String] = paginator.page(1)?.into_object_list();
+    /// assert_eq!(rows, ["a", "b"]);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn into_object_list(self) -> T {
         self.object_list
@@ -98,36 +126,91 @@ impl<T> Page<T> {
     }
 
     /// How many objects this page holds (Python's `len(page)`).
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let page = Paginator::new(0..25_u64, 10).page(3)?;
+    /// assert_eq!(page.len(), 5);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> u64 {
         self.len
     }
 
     /// True when the page holds no object (only an allowed empty first page).
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let nothing: Vec<&str> = Vec::new();
+    /// let paginator = Paginator::new(nothing, 10);
+    /// let page = paginator.page(1)?; // an empty list still has page 1
+    /// assert!(page.is_empty());
+    /// assert_eq!(page.len(), 0);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// True if there is a page after this one.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// assert!(paginator.page(2)?.has_next());
+    /// assert!(!paginator.page(3)?.has_next());
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn has_next(&self) -> bool {
         self.number < self.num_pages
     }
 
     /// True if there is a page before this one.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// assert!(paginator.page(2)?.has_previous());
+    /// assert!(!paginator.page(1)?.has_previous());
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn has_previous(&self) -> bool {
         self.number > 1
     }
 
     /// True if there is a page before or after this one.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// assert!(Paginator::new(0..25_u64, 10).page(1)?.has_other_pages());
+    /// assert!(!Paginator::new(0..5_u64, 10).page(1)?.has_other_pages());
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn has_other_pages(&self) -> bool {
         self.has_previous() || self.has_next()
     }
 
     /// The next page number, or Django's `EmptyPage` when this is the last page.
+    ///
+    /// ```
+    /// use djrs_paginate::{Error, Paginator};
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.page(2)?.next_page_number()?, 3);
+    /// let last = paginator.page(3)?;
+    /// assert!(matches!(last.next_page_number(), Err(Error::EmptyPage(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::EmptyPage`](crate::Error::EmptyPage) when there is no next page.
@@ -138,6 +221,16 @@ impl<T> Page<T> {
 
     /// The previous page number, or Django's `EmptyPage` on the first page.
     ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.page(2)?.previous_page_number()?, 1);
+    /// let first = paginator.page(1)?;
+    /// assert_eq!(first.previous_page_number().unwrap_err().to_string(), "That page number is less than 1");
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::EmptyPage`](crate::Error::EmptyPage) when there is no previous page.
     pub fn previous_page_number(&self) -> Result<u64> {
@@ -146,6 +239,14 @@ impl<T> Page<T> {
     }
 
     /// The 1-based index of the first object on this page, 0 for an empty list.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// assert_eq!(Paginator::new(0..25_u64, 10).page(3)?.start_index(), 21);
+    /// assert_eq!(Paginator::new(0..0_u64, 10).page(1)?.start_index(), 0);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn start_index(&self) -> u64 {
         if self.layout.count == 0 {
@@ -158,6 +259,15 @@ impl<T> Page<T> {
     }
 
     /// The 1-based index of the last object on this page.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.page(2)?.end_index(), 20);
+    /// assert_eq!(paginator.page(3)?.end_index(), 25);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn end_index(&self) -> u64 {
         if self.number == self.num_pages {
@@ -167,18 +277,42 @@ impl<T> Page<T> {
     }
 
     /// The total number of objects across all pages (the paginator's `count`).
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let page = Paginator::new(0..25_u64, 10).page(3)?;
+    /// assert_eq!(page.count(), 25);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn count(&self) -> u64 {
         self.layout.count
     }
 
     /// The total number of pages (the paginator's `num_pages`).
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let page = Paginator::new(0..25_u64, 10).page(1)?;
+    /// assert_eq!(page.num_pages(), 3);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn num_pages(&self) -> u64 {
         self.num_pages
     }
 
     /// The page size (the paginator's `per_page`).
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let page = Paginator::new(0..25_u64, 10).page(3)?;
+    /// assert_eq!(page.per_page(), 10);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     #[must_use]
     pub fn per_page(&self) -> u64 {
         self.layout.per_page

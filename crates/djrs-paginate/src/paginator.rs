@@ -179,6 +179,17 @@ impl<L: ObjectList> Paginator<L> {
     ///
     /// A `per_page` of 0 is accepted as Django accepts it; every page request then fails with
     /// [`Error::ZeroPerPage`](crate::Error::ZeroPerPage) where Django divides by zero.
+    ///
+    /// ```
+    /// use djrs_paginate::{Error, Paginator};
+    ///
+    /// let paginator = Paginator::new(vec!["john", "paul", "george", "ringo"], 3);
+    /// assert_eq!(paginator.num_pages(), 2);
+    ///
+    /// // `per_page` 0 is accepted, but no page can be built from it.
+    /// assert!(matches!(Paginator::new(0..5_u64, 0).page(1), Err(Error::ZeroPerPage)));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     pub fn new(object_list: L, per_page: u64) -> Self {
         let paginator = Paginator {
             object_list,
@@ -193,6 +204,15 @@ impl<L: ObjectList> Paginator<L> {
     }
 
     /// Folds a last page of at most `orphans` objects into the page before it.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(0..23_u64, 10).orphans(3);
+    /// assert_eq!(paginator.num_pages(), 2); // the last 3 objects join page 2
+    /// assert_eq!(paginator.page(2)?.len(), 13);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     pub fn orphans(mut self, orphans: u64) -> Self {
         self.orphans = orphans;
         self.warnings().iter().for_each(log_warning);
@@ -200,12 +220,32 @@ impl<L: ObjectList> Paginator<L> {
     }
 
     /// Whether an empty list still has one (empty) first page. Default `true`.
+    ///
+    /// ```
+    /// use djrs_paginate::{Error, Paginator};
+    ///
+    /// let nothing: Vec<u32> = Vec::new();
+    /// assert_eq!(Paginator::new(&nothing, 10).num_pages(), 1);
+    ///
+    /// let strict = Paginator::new(&nothing, 10).allow_empty_first_page(false);
+    /// assert_eq!(strict.num_pages(), 0);
+    /// assert!(matches!(strict.get_page(1), Err(Error::EmptyPage(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     pub fn allow_empty_first_page(mut self, allow: bool) -> Self {
         self.allow_empty_first_page = allow;
         self
     }
 
     /// Replaces the `InvalidPage` messages (Django's `error_messages`).
+    ///
+    /// ```
+    /// use djrs_paginate::{ErrorMessages, Paginator};
+    ///
+    /// let messages = ErrorMessages::default().min_page("Pages start at 1");
+    /// let paginator = Paginator::new(0..25_u64, 10).error_messages(messages);
+    /// assert_eq!(paginator.page(0).unwrap_err().to_string(), "Pages start at 1");
+    /// ```
     pub fn error_messages(mut self, messages: ErrorMessages) -> Self {
         self.messages = messages;
         self
@@ -228,18 +268,38 @@ impl<L: ObjectList> Paginator<L> {
     }
 
     /// The list being paginated.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(vec!["a", "b", "c"], 2);
+    /// assert_eq!(paginator.object_list(), &["a", "b", "c"]);
+    /// ```
     #[must_use]
     pub fn object_list(&self) -> &L {
         &self.object_list
     }
 
     /// The page size.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// assert_eq!(Paginator::new(0..25_u64, 10).per_page(), 10);
+    /// ```
     #[must_use]
     pub fn per_page(&self) -> u64 {
         self.per_page
     }
 
     /// The total number of objects, counted once and cached.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(vec!["a", "b", "c"], 2);
+    /// assert_eq!(paginator.count(), 3);
+    /// ```
     #[must_use]
     pub fn count(&self) -> u64 {
         *self.count.get_or_init(|| self.object_list.count())
@@ -256,12 +316,28 @@ impl<L: ObjectList> Paginator<L> {
     }
 
     /// The total number of pages; 0 when `per_page` is 0 (where Django divides by zero).
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// assert_eq!(Paginator::new(0..25_u64, 10).num_pages(), 3);
+    /// assert_eq!(Paginator::new(0..25_u64, 0).num_pages(), 0);
+    /// ```
     #[must_use]
     pub fn num_pages(&self) -> u64 {
         self.layout().num_pages().unwrap_or(0)
     }
 
     /// The 1-based page numbers, Django's `page_range`.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.page_range(), 1..=3);
+    /// let labels: Vec<String> = paginator.page_range().map(|n| format!("Page {n}")).collect();
+    /// assert_eq!(labels, ["Page 1", "Page 2", "Page 3"]);
+    /// ```
     #[must_use]
     pub fn page_range(&self) -> RangeInclusive<u64> {
         1..=self.num_pages()
@@ -291,6 +367,16 @@ impl<L: ObjectList> Paginator<L> {
 
     /// The page with the given number, or an `InvalidPage` error.
     ///
+    /// ```
+    /// use djrs_paginate::{Error, Paginator};
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.page("3")?.object_list(), &(20..25));
+    /// assert!(matches!(paginator.page(4), Err(Error::EmptyPage(_))));
+    /// assert!(matches!(paginator.page("x"), Err(Error::PageNotAnInteger(_))));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`validate_number`](Self::validate_number).
     pub fn page<'n>(&self, number: impl Into<PageNumber<'n>>) -> Result<Page<L::Slice<'_>>> {
@@ -301,6 +387,16 @@ impl<L: ObjectList> Paginator<L> {
 
     /// The page with the given number, falling back as Django does: page 1 when the number is
     /// not an integer, the last page when it is out of range.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    ///
+    /// let paginator = Paginator::new(0..25_u64, 10);
+    /// assert_eq!(paginator.get_page("2")?.number(), 2);
+    /// assert_eq!(paginator.get_page("x")?.number(), 1); // not an integer: the first page
+    /// assert_eq!(paginator.get_page(99)?.number(), 3); // out of range: the last page
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
     ///
     /// # Errors
     /// Only when there is no page at all: an empty list with `allow_empty_first_page(false)`

@@ -43,6 +43,37 @@ pub struct SelectSource<DB: sqlx::Database, T> {
 
 impl<DB: sqlx::Database, T> SelectSource<DB, T> {
     /// A source running `query` on `pool`.
+    ///
+    /// ```
+    /// use djrs_paginate::{AsyncPaginator, SelectSource};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// #[derive(sqlx::FromRow)]
+    /// struct Article {
+    ///     id: i64,
+    ///     title: String,
+    /// }
+    ///
+    /// let query = Query::select()
+    ///     .columns(["id", "title"])
+    ///     .from("article")
+    ///     .order_by("id", Order::Asc)
+    ///     .to_owned();
+    /// let paginator = AsyncPaginator::new(SelectSource::<Sqlite, Article>::new(pool, query), 2);
+    /// assert_eq!(paginator.acount().await?, 5);
+    /// let last = paginator.apage(3).await?;
+    /// assert_eq!((last.object_list()[0].id, last.object_list()[0].title.as_str()), (5, "e"));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn new(pool: sqlx::Pool<DB>, query: SelectStatement) -> Self {
         SelectSource {
@@ -53,12 +84,58 @@ impl<DB: sqlx::Database, T> SelectSource<DB, T> {
     }
 
     /// The statement being paginated.
+    ///
+    /// ```
+    /// use djrs_paginate::SelectSource;
+    /// use sea_query::{Order, Query, SqliteQueryBuilder};
+    /// use sqlx::Sqlite;
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let query = Query::select().column("id").from("article").order_by("id", Order::Asc).to_owned();
+    /// let source = SelectSource::<Sqlite, (i64,)>::new(pool, query);
+    /// assert_eq!(
+    ///     source.query().to_string(SqliteQueryBuilder),
+    ///     r#"SELECT "id" FROM "article" ORDER BY "id" ASC"#
+    /// );
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn query(&self) -> &SelectStatement {
         &self.query
     }
 
     /// The pool queries run on.
+    ///
+    /// ```
+    /// use djrs_paginate::{Error, SelectSource};
+    /// use sea_query::{Order, Query};
+    /// use sqlx::Sqlite;
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE article (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")
+    /// #     .execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO article (title) VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    /// #     .execute(&pool).await.unwrap();
+    /// let query = Query::select().column("id").from("article").order_by("id", Order::Asc).to_owned();
+    /// let source = SelectSource::<Sqlite, (i64,)>::new(pool, query);
+    /// // Other queries can run on the paginated source's pool.
+    /// let titles: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT title) FROM article")
+    ///     .fetch_one(source.pool())
+    ///     .await
+    ///     .map_err(Error::source)?;
+    /// assert_eq!(titles, 5);
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn pool(&self) -> &sqlx::Pool<DB> {
         &self.pool
