@@ -651,3 +651,69 @@ impl Shared {
         *self.stats.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_per_attempt_within_its_jitter_up_to_the_cap() {
+        let tasks = Tasks::default();
+        let worker = Worker::new(&tasks)
+            .retry_backoff(Duration::from_millis(100), Duration::from_millis(1_000));
+        // (attempt, the delay before jitter): base · 2^(attempt − 1), at most the cap.
+        for (attempt, nominal) in [
+            (0, 100),
+            (1, 100),
+            (2, 200),
+            (3, 400),
+            (4, 800),
+            (5, 1_000),
+            (40, 1_000),
+            (u32::MAX, 1_000),
+        ] {
+            for _ in 0..50 {
+                let delay = worker.backoff(attempt).as_secs_f64() * 1_000.0;
+                let nominal = f64::from(nominal);
+                assert!(
+                    delay >= nominal * 0.75 && delay < nominal * 1.25,
+                    "attempt {attempt}: {delay} ms is not within ±25 % of {nominal} ms"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_cap_is_never_below_the_base() {
+        let tasks = Tasks::default();
+        let worker =
+            Worker::new(&tasks).retry_backoff(Duration::from_secs(10), Duration::from_secs(1));
+        let delay = worker.backoff(3);
+        assert!(
+            delay >= Duration::from_millis(7_500) && delay < Duration::from_millis(12_500),
+            "{delay:?}"
+        );
+    }
+
+    #[test]
+    fn outcomes_leave_their_final_status() {
+        let error = || TaskError::new("x.Y", "z");
+        for (outcome, status) in [
+            (
+                Outcome::Succeeded(serde_json::Value::Null),
+                Some(TaskResultStatus::Successful),
+            ),
+            (Outcome::Failed(error()), Some(TaskResultStatus::Failed)),
+            (
+                Outcome::Retry {
+                    error: error(),
+                    run_after: Utc::now(),
+                },
+                None,
+            ),
+            (Outcome::Interrupted(error()), None),
+        ] {
+            assert_eq!(final_status(&outcome), status, "{outcome:?}");
+        }
+    }
+}

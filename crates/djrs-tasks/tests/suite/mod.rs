@@ -377,6 +377,9 @@ pub(crate) async fn failed_attempts_are_retried_with_backoff(store: &dyn Store) 
     // Each retry waited for its backoff.
     let run_after = ok.run_after.unwrap();
     assert!(ok.last_attempted_at.unwrap() >= run_after);
+    // Both retries waited their backoff, less the jitter: 0.75 · (20 + 40) ms at least.
+    let waited = ok.last_attempted_at.unwrap() - ok.started_at.unwrap();
+    assert!(waited >= chrono::Duration::milliseconds(45), "{waited:?}");
 
     let mut gives_up = flaky
         .enqueue(&tasks, "retry-fail".into(), 10)

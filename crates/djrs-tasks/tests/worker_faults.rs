@@ -1,0 +1,404 @@
+//! The worker against a store that fails or stalls where it is told to: how outcomes are
+//! batched, how a failed recording is retried, and what happens when it keeps failing. The
+//! store is the real SQLite queue behind a wrapper that delegates every call and injects the
+//! faults into `complete_many`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use djrs_tasks::{
+    Backend, BackendContext, BoxFuture, Capabilities, Completion, Error, Lease, NewTask, Queue,
+    QueueCounts, Renewal, Result, ResultFilter, SqliteBackend, TaskResult, TaskResultStatus, Tasks,
+    Worker, WorkerId, task,
+};
+use djrs_test_support::SqliteFile;
+
+#[task]
+fn noop(n: u32) -> u32 {
+    n
+}
+
+#[task]
+async fn sleepy(ms: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ms
+}
+
+/// What the wrapper does to `complete_many` and what it saw.
+#[derive(Debug, Default)]
+struct Faults {
+    /// The first this many calls fail (without writing).
+    failures: AtomicUsize,
+    /// Each call sleeps this long first (milliseconds).
+    delay_ms: AtomicUsize,
+    /// Every call: when it came and how many outcomes it carried.
+    calls: Mutex<Vec<(Instant, usize)>>,
+    /// How many more tasks the faulty worker may claim (`None`: no limit).
+    claims_left: Mutex<Option<usize>>,
+    /// Every claim: the number asked for and the number claimed.
+    claims: Mutex<Vec<(usize, usize)>>,
+}
+
+/// The SQLite queue with [`Faults`] injected into `complete_many`.
+#[derive(Debug)]
+struct Faulty {
+    inner: SqliteBackend,
+    faults: Arc<Faults>,
+}
+
+impl Backend for Faulty {
+    fn name(&self) -> &'static str {
+        "Faulty"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    fn enqueue<'a>(
+        &'a self,
+        ctx: &'a BackendContext<'a>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<TaskResult>> {
+        self.inner.enqueue(ctx, task)
+    }
+
+    fn enqueue_many<'a>(
+        &'a self,
+        ctx: &'a BackendContext<'a>,
+        batch: Vec<NewTask>,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        self.inner.enqueue_many(ctx, batch)
+    }
+
+    fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+        self.inner.get_result(id)
+    }
+
+    fn queue(&self) -> Option<&dyn Queue> {
+        Some(self)
+    }
+}
+
+impl Faulty {
+    fn q(&self) -> &dyn Queue {
+        self.inner.queue().expect("SQLite keeps a queue")
+    }
+}
+
+impl Queue for Faulty {
+    fn claim<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        queues: &'a [String],
+        limit: usize,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        Box::pin(async move {
+            let allowed = match *self.faults.claims_left.lock().unwrap() {
+                Some(left) => limit.min(left),
+                None => limit,
+            };
+            if allowed == 0 {
+                return Ok(Vec::new());
+            }
+            let claimed = self.q().claim(worker_id, queues, allowed, lease).await?;
+            self.faults
+                .claims
+                .lock()
+                .unwrap()
+                .push((limit, claimed.len()));
+            if let Some(left) = self.faults.claims_left.lock().unwrap().as_mut() {
+                *left -= claimed.len();
+            }
+            Ok(claimed)
+        })
+    }
+
+    fn complete_many<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        completions: &'a [Completion],
+    ) -> BoxFuture<'a, Result<Vec<bool>>> {
+        Box::pin(async move {
+            self.faults
+                .calls
+                .lock()
+                .unwrap()
+                .push((Instant::now(), completions.len()));
+            let delay = self.faults.delay_ms.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(delay as u64)).await;
+            let failing = self
+                .faults
+                .failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if failing {
+                return Err(Error::storage(std::io::Error::other("injected failure")));
+            }
+            self.q().complete_many(worker_id, completions).await
+        })
+    }
+
+    fn heartbeat<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        leases: &'a [Lease],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Renewal>>> {
+        self.q().heartbeat(worker_id, leases, lease)
+    }
+
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        self.q().request_cancel(id)
+    }
+
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
+        self.q().set_paused(queue, paused)
+    }
+
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+        self.q().paused()
+    }
+
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<Vec<TaskResult>>> {
+        self.q().rescue_expired()
+    }
+
+    fn notified(&self) -> BoxFuture<'_, ()> {
+        self.q().notified()
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        self.q().poll_interval()
+    }
+
+    fn prune_results<'a>(
+        &'a self,
+        older_than: DateTime<Utc>,
+        statuses: &'a [TaskResultStatus],
+    ) -> BoxFuture<'a, Result<u64>> {
+        self.q().prune_results(older_than, statuses)
+    }
+
+    fn list_results<'a>(
+        &'a self,
+        filter: &'a ResultFilter,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
+        self.q().list_results(filter)
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<QueueCounts>> {
+        self.q().counts()
+    }
+
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        self.q().cancel(id)
+    }
+
+    fn lead<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>> {
+        self.q().lead(name, holder, ttl)
+    }
+
+    fn resign<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>> {
+        self.q().resign(name, holder)
+    }
+
+    fn enqueue_occurrence<'a>(
+        &'a self,
+        schedule: &'a str,
+        occurrence: DateTime<Utc>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>> {
+        self.q().enqueue_occurrence(schedule, occurrence, task)
+    }
+
+    fn prune_occurrences(&self, older_than: DateTime<Utc>) -> BoxFuture<'_, Result<u64>> {
+        self.q().prune_occurrences(older_than)
+    }
+}
+
+/// A task system on a faulty SQLite queue in `file`, and a plain one on the same file.
+fn systems(file: &SqliteFile, faults: &Arc<Faults>) -> (Tasks, Tasks) {
+    systems_with(file, faults, |backend| backend)
+}
+
+/// As [`systems`], with the faulty system's SQLite backend configured by `configure`.
+fn systems_with(
+    file: &SqliteFile,
+    faults: &Arc<Faults>,
+    configure: impl FnOnce(SqliteBackend) -> SqliteBackend,
+) -> (Tasks, Tasks) {
+    let faulty = Faulty {
+        inner: configure(SqliteBackend::open(file.path()).unwrap()),
+        faults: Arc::clone(faults),
+    };
+    let faulty = Tasks::builder().backend("default", faulty).build().unwrap();
+    let plain = Tasks::builder()
+        .backend("default", SqliteBackend::open(file.path()).unwrap())
+        .build()
+        .unwrap();
+    (faulty, plain)
+}
+
+/// Waits until every task of `ids` has finished, for at most `limit`.
+async fn wait_finished(tasks: &Tasks, ids: &[String], limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let mut done = true;
+        for id in ids {
+            done &= tasks.get_result(id).await.unwrap().status.is_finished();
+        }
+        if done || Instant::now() > deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outcomes_waiting_together_are_recorded_together_at_most_256_at_a_time() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    // The first recording stalls, so the other outcomes wait for the completer together.
+    faults.delay_ms.store(300, Ordering::SeqCst);
+    let (faulty, plain) = systems(&file, &faults);
+    let batch: Vec<_> = (0..400).map(|n| noop.prepare(n).unwrap()).collect();
+    plain.enqueue_many(batch).await.unwrap();
+    let stats = Worker::new(&faulty)
+        .concurrency(400)
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(stats.succeeded, 400);
+    let sizes: Vec<usize> = faults
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, n)| *n)
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 400, "{sizes:?}");
+    assert_eq!(sizes.iter().max(), Some(&256), "{sizes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_recording_is_retried_with_a_doubling_delay() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    faults.failures.store(4, Ordering::SeqCst);
+    let (faulty, plain) = systems(&file, &faults);
+    let task = noop.enqueue(&plain, 7).await.unwrap();
+    let stats = Worker::new(&faulty).run_until_idle().await.unwrap();
+    // The fifth try recorded it.
+    assert_eq!(stats.succeeded, 1);
+    let done = plain.get_result(&task.id).await.unwrap();
+    assert_eq!(done.status, TaskResultStatus::Successful);
+    assert_eq!(done.attempts(), 1);
+    let calls = faults.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 5);
+    // 50, 100, 200, 400 ms between the tries.
+    for (i, pair) in calls.windows(2).enumerate() {
+        let gap = pair[1].0 - pair[0].0;
+        let nominal = Duration::from_millis(50 << i);
+        assert!(gap >= nominal, "gap {i}: {gap:?}, expected {nominal:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outcomes_that_cannot_be_recorded_are_given_up_and_their_tasks_rescued() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    faults.failures.store(usize::MAX, Ordering::SeqCst);
+    *faults.claims_left.lock().unwrap() = Some(1);
+    let (faulty, plain) = systems(&file, &faults);
+    let task = noop.enqueue(&plain, 7).await.unwrap();
+    // The faulty worker runs the task (and claims nothing more) but can never record it:
+    // after five tries it stops renewing the lease, so the task expires and another worker
+    // runs it again.
+    let stuck = tokio::spawn(
+        Worker::new(&faulty)
+            .worker_id("cannot-record")
+            .lease(Duration::from_millis(600))
+            .poll_interval(Duration::from_millis(20))
+            .run_until(tokio::time::sleep(Duration::from_secs(15))),
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        plain.get_result(&task.id).await.unwrap().status,
+        TaskResultStatus::Running
+    );
+    let rescuer = Worker::new(&plain)
+        .worker_id("rescuer")
+        .lease(Duration::from_millis(600))
+        .poll_interval(Duration::from_millis(20))
+        .run_until(async {
+            wait_finished(&plain, &[task.id.to_string()], Duration::from_secs(10)).await;
+        });
+    rescuer.await.unwrap();
+    stuck.abort();
+    let done = plain.get_result(&task.id).await.unwrap();
+    assert_eq!(done.status, TaskResultStatus::Successful, "{done:?}");
+    assert_eq!(done.attempts(), 2);
+    assert_eq!(done.worker_ids, ["cannot-record", "rescuer"]);
+    assert_eq!(faults.calls.lock().unwrap().len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_busy_worker_claims_once_half_its_slots_are_free() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    let (faulty, plain) = systems(&file, &faults);
+    // Claimed first, all four slots: two long tasks and two short ones; then three more.
+    let mut ids = Vec::new();
+    for ms in [2_000, 2_000, 10, 10, 10, 10, 10] {
+        ids.push(sleepy.enqueue(&plain, ms).await.unwrap().id);
+    }
+    Worker::new(&faulty)
+        .concurrency(4)
+        .poll_interval(Duration::from_millis(20))
+        .run_until_idle()
+        .await
+        .unwrap();
+    for id in &ids {
+        let done = plain.get_result(id).await.unwrap();
+        assert_eq!(done.status, TaskResultStatus::Successful);
+    }
+    let claims = faults.claims.lock().unwrap().clone();
+    // One short task done leaves one slot free: not worth a claim while the others run.
+    assert!(claims.iter().all(|(asked, _)| *asked >= 2), "{claims:?}");
+    // Both short tasks done: two slots, claimed while the long ones still run.
+    assert!(claims.contains(&(2, 2)), "{claims:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn draining_waits_for_outcomes_still_being_recorded() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    // Each recording takes a while; with a queue limit of one, the next task can be claimed
+    // only once the last outcome is recorded, so the worker sees an empty claim with nothing
+    // running between tasks and must not take that for the end of the work.
+    faults.delay_ms.store(100, Ordering::SeqCst);
+    let (faulty, plain) = systems_with(&file, &faults, |backend| backend.queue_limit("default", 1));
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(noop.enqueue(&plain, n).await.unwrap().id);
+    }
+    let stats = Worker::new(&faulty)
+        .concurrency(2)
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(stats.succeeded, 3);
+    for id in &ids {
+        let done = plain.get_result(id).await.unwrap();
+        assert_eq!(done.status, TaskResultStatus::Successful);
+    }
+}
