@@ -31,6 +31,9 @@ async fn sleepy(ms: u64) -> u64 {
 struct Faults {
     /// The first this many calls fail (without writing).
     failures: AtomicUsize,
+    /// The next this many calls (after the failures) refuse every outcome, as a store does
+    /// for a worker that lost its leases.
+    refusals: AtomicUsize,
     /// Each call sleeps this long first (milliseconds).
     delay_ms: AtomicUsize,
     /// Every call: when it came and how many outcomes it carried.
@@ -137,6 +140,14 @@ impl Queue for Faulty {
                 .is_ok();
             if failing {
                 return Err(Error::storage(std::io::Error::other("injected failure")));
+            }
+            let refusing = self
+                .faults
+                .refusals
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if refusing {
+                return Ok(vec![false; completions.len()]);
             }
             self.q().complete_many(worker_id, completions).await
         })
@@ -401,4 +412,34 @@ async fn draining_waits_for_outcomes_still_being_recorded() {
         let done = plain.get_result(id).await.unwrap();
         assert_eq!(done.status, TaskResultStatus::Successful);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_outcome_counts_as_lost_and_the_task_runs_again() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    faults.refusals.store(1, Ordering::SeqCst);
+    let (faulty, plain) = systems(&file, &faults);
+    let task = noop.enqueue(&plain, 3).await.unwrap();
+    let worker = || {
+        Worker::new(&faulty)
+            .lease(Duration::from_millis(300))
+            .poll_interval(Duration::from_millis(20))
+    };
+    // The store refused the outcome: the worker counts it lost and forgets the task, whose
+    // lease then expires; the next run finds it again.
+    let first = worker().run_until_idle().await.unwrap();
+    assert_eq!((first.succeeded, first.lost), (0, 1));
+    assert_eq!(
+        plain.get_result(&task.id).await.unwrap().status,
+        TaskResultStatus::Running
+    );
+    let second = worker()
+        .run_until(async {
+            wait_finished(&plain, &[task.id.to_string()], Duration::from_secs(10)).await;
+        })
+        .await
+        .unwrap();
+    assert_eq!((second.succeeded, second.lost), (1, 0));
+    assert_eq!(plain.get_result(&task.id).await.unwrap().attempts(), 2);
 }
