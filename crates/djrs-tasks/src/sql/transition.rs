@@ -134,3 +134,148 @@ impl Transition {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TaskError;
+
+    fn worker() -> WorkerId {
+        WorkerId::from("w")
+    }
+
+    #[test]
+    fn guards_ask_for_their_status_worker_attempt_and_expiry() {
+        let running = Guard::Running {
+            worker_id: worker(),
+            attempt: 2,
+        };
+        let expired = Guard::Expired {
+            worker_id: worker(),
+            attempt: 3,
+        };
+        assert_eq!(running.parts(), ("RUNNING", Some("w"), Some(2), false));
+        assert_eq!(expired.parts(), ("RUNNING", Some("w"), Some(3), true));
+        assert_eq!(Guard::Ready.parts(), ("READY", None, None, false));
+    }
+
+    #[test]
+    fn each_outcome_becomes_its_transition() {
+        let error = TaskError::new("x.Boom", "boom");
+        let when = Utc::now();
+        // (outcome, status, return value, error recorded, run_after, refund)
+        let table = [
+            (
+                Outcome::Succeeded(serde_json::json!({"n": 1})),
+                TaskResultStatus::Successful,
+                Some(r#"{"n":1}"#.to_owned()),
+                false,
+                None,
+                false,
+            ),
+            (
+                Outcome::Failed(error.clone()),
+                TaskResultStatus::Failed,
+                None,
+                true,
+                None,
+                false,
+            ),
+            (
+                Outcome::Retry {
+                    error: error.clone(),
+                    run_after: when,
+                },
+                TaskResultStatus::Ready,
+                None,
+                true,
+                Some(when),
+                false,
+            ),
+            (
+                Outcome::Interrupted(error.clone()),
+                TaskResultStatus::Ready,
+                None,
+                true,
+                None,
+                true,
+            ),
+        ];
+        for (outcome, status, return_value, has_error, run_after, refund) in table {
+            let completion = Completion::new(TaskId::from("t"), 2, outcome.clone());
+            let t = Transition::completion(&worker(), &completion);
+            assert_eq!(t.id, "t");
+            assert_eq!(
+                t.guard,
+                Guard::Running {
+                    worker_id: worker(),
+                    attempt: 2
+                }
+            );
+            assert_eq!(t.status, status, "{outcome:?}");
+            assert_eq!(t.return_value, return_value, "{outcome:?}");
+            assert_eq!(
+                t.error,
+                has_error.then(|| error_json(&error)),
+                "{outcome:?}"
+            );
+            assert_eq!(t.run_after, run_after, "{outcome:?}");
+            assert_eq!(t.refund, refund, "{outcome:?}");
+        }
+    }
+
+    fn running(worker_ids: &[&str], max_attempts: u32) -> TaskResult {
+        serde_json::from_value(serde_json::json!({
+            "id": "t", "task_name": "n", "status": "RUNNING", "enqueued_at": "2026-01-01T00:00:00Z",
+            "started_at": null, "finished_at": null, "last_attempted_at": null, "run_after": null,
+            "args": [], "backend": "default", "queue_name": "default", "priority": 0, "errors": [],
+            "worker_ids": worker_ids, "max_attempts": max_attempts, "return_value": null,
+            "timeout": null, "unique_key": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_rescued_task_runs_again_until_its_last_attempt() {
+        for (workers, max_attempts, status) in [
+            (&["a"][..], 3, TaskResultStatus::Ready),
+            (&["a", "b"], 3, TaskResultStatus::Ready),
+            (&["a", "b", "c"], 3, TaskResultStatus::Failed),
+            (&["a", "b", "c", "d"], 3, TaskResultStatus::Failed),
+            (&["a"], 1, TaskResultStatus::Failed),
+        ] {
+            let t = Transition::rescue(&running(workers, max_attempts)).unwrap();
+            assert_eq!(t.status, status, "{workers:?} of {max_attempts}");
+            let last = workers[workers.len() - 1];
+            assert_eq!(
+                t.guard,
+                Guard::Expired {
+                    worker_id: WorkerId::from(last),
+                    attempt: u32::try_from(workers.len()).unwrap(),
+                }
+            );
+            assert_eq!(
+                t.error,
+                Some(error_json(&crate::backend::stored::worker_lost()))
+            );
+            assert_eq!((t.return_value, t.run_after, t.refund), (None, None, false));
+        }
+        // A task no worker ever claimed has no lease to rescue.
+        assert_eq!(Transition::rescue(&running(&[], 3)), None);
+    }
+
+    #[test]
+    fn cancelling_fails_a_ready_task() {
+        let t = Transition::cancel("t");
+        assert_eq!(t.id, "t");
+        assert_eq!(t.guard, Guard::Ready);
+        assert_eq!(t.status, TaskResultStatus::Failed);
+        assert_eq!(
+            t.error,
+            Some(error_json(
+                &crate::backend::stored::cancelled_before_it_ran()
+            ))
+        );
+        assert_eq!((t.return_value, t.run_after, t.refund), (None, None, false));
+    }
+}
