@@ -15,7 +15,7 @@ use axum::routing::get;
 
 use crate::error::Result as MailResult;
 use crate::mailer::Mailer;
-use crate::message::{AttachmentContent, EmailMessage, MessageDefaults, Policy};
+use crate::message::{AttachmentContent, EmailMessage, EmailPolicy, MessageDefaults};
 
 /// Takes the [`Mailer`] from the application state through `FromRef`:
 ///
@@ -217,7 +217,7 @@ impl MailPreviews {
             return Self::not_found(name);
         };
         let rendered = built.and_then(|message| {
-            let bytes = message.message_with(&self.defaults, Policy::Default)?;
+            let bytes = message.message_with(&self.defaults, EmailPolicy::Default)?;
             Ok((message, bytes))
         });
         let (message, bytes) = match rendered {
@@ -299,7 +299,7 @@ impl MailPreviews {
         let Some(built) = self.find(name) else {
             return Self::not_found(name);
         };
-        match built.and_then(|message| message.message_with(&self.defaults, Policy::Default)) {
+        match built.and_then(|message| message.message_with(&self.defaults, EmailPolicy::Default)) {
             Ok(bytes) => {
                 ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], bytes).into_response()
             }

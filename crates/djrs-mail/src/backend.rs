@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, Result};
-use crate::message::{EmailMessage, MessageDefaults, Policy};
+use crate::message::{EmailMessage, EmailPolicy, MessageDefaults};
 
 /// A boxed future, as the object-safe [`Backend`] trait returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -163,7 +163,7 @@ fn write_messages(
         if message.recipients().is_empty() {
             continue;
         }
-        let bytes = message.message_with(&options.defaults, Policy::Default)?;
+        let bytes = message.message_with(&options.defaults, EmailPolicy::Default)?;
         let written = writer
             .write_all(&bytes)
             .and_then(|()| writer.write_all(b"\n"))
@@ -370,7 +370,7 @@ impl Backend for LocmemBackend {
                     continue;
                 }
                 // Rendering validates every header, as Django's locmem backend does.
-                message.message_with(&options.defaults, Policy::Default)?;
+                message.message_with(&options.defaults, EmailPolicy::Default)?;
                 // Django's messages carry DEFAULT_FROM_EMAIL from construction; so do these.
                 // (A `From` extra header may stand in for an unusable one; then none is stored.)
                 let mut stored = message.clone();

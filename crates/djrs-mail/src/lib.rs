@@ -96,7 +96,7 @@ pub use error::{Error, Result};
 pub use mailer::{Mailer, mail_admins, mail_managers, send_mail, send_mass_mail};
 pub use message::{
     AttachmentContent, EmailAlternative, EmailAttachment, EmailMessage, EmailMultiAlternatives,
-    MessageDefaults, Policy, dns_name,
+    EmailPolicy, MessageDefaults, dns_name,
 };
 pub use settings::{BackendKind, MailSettings, REDACTED, Security};
 #[cfg(feature = "smtp")]

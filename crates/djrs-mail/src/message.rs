@@ -106,7 +106,7 @@ pub struct EmailAlternative {
 /// Line endings of the bytes [`EmailMessage::message_with`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum Policy {
+pub enum EmailPolicy {
     /// CRLF line ends, as sent over SMTP (Python's `email.policy.SMTP`). The default.
     #[default]
     Smtp,
@@ -119,12 +119,12 @@ pub enum Policy {
 /// `DNS_NAME` (the Message-ID domain) and `EMAIL_USE_LOCALTIME`.
 ///
 /// ```
-/// use djrs_mail::{EmailMessage, MessageDefaults, Policy};
+/// use djrs_mail::{EmailMessage, MessageDefaults, EmailPolicy};
 ///
 /// let defaults = MessageDefaults::default()
 ///     .default_from_email("noreply@example.com")
 ///     .dns_name("mail.example.com");
-/// let bytes = EmailMessage::new("Hi", "Body").to(["a@example.com"])?.message_with(&defaults, Policy::Default)?;
+/// let bytes = EmailMessage::new("Hi", "Body").to(["a@example.com"])?.message_with(&defaults, EmailPolicy::Default)?;
 /// let text = String::from_utf8(bytes).unwrap();
 /// assert!(text.contains("From: noreply@example.com\n"));
 /// assert!(text.contains("@mail.example.com>\n"));
@@ -558,7 +558,7 @@ impl EmailMessage {
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
     pub fn message(&self) -> Result<Vec<u8>> {
-        self.message_with(&MessageDefaults::default(), Policy::Smtp)
+        self.message_with(&MessageDefaults::default(), EmailPolicy::Smtp)
     }
 
     /// The message rendered with the given defaults and line-end policy.
@@ -567,16 +567,16 @@ impl EmailMessage {
     /// As [`EmailMessage::message`].
     ///
     /// ```
-    /// use djrs_mail::{EmailMessage, MessageDefaults, Policy};
-    /// let bytes = EmailMessage::new("Hi", "Body").message_with(&MessageDefaults::default(), Policy::Default)?;
+    /// use djrs_mail::{EmailMessage, MessageDefaults, EmailPolicy};
+    /// let bytes = EmailMessage::new("Hi", "Body").message_with(&MessageDefaults::default(), EmailPolicy::Default)?;
     /// assert!(!bytes.contains(&b'\r'));
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
-    pub fn message_with(&self, defaults: &MessageDefaults, policy: Policy) -> Result<Vec<u8>> {
+    pub fn message_with(&self, defaults: &MessageDefaults, policy: EmailPolicy) -> Result<Vec<u8>> {
         let part = mime::render(self, defaults, policy)?;
         let mut out = Vec::with_capacity(self.body.len() + 1024);
         part.write(&mut out);
-        if policy == Policy::Smtp {
+        if policy == EmailPolicy::Smtp {
             Ok(mime::to_crlf(&out))
         } else {
             Ok(out)

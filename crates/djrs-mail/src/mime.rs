@@ -6,13 +6,13 @@
 use crate::encode::{self, Cte, fold_with_params};
 use crate::error::{Error, Result};
 use crate::headers::header_block;
-use crate::message::{AttachmentContent, EmailMessage, MessageDefaults, Policy};
+use crate::message::{AttachmentContent, EmailMessage, EmailPolicy, MessageDefaults};
 
-/// The line separator a [`Policy`] writes inside encoded bodies.
-fn linesep(policy: Policy) -> &'static str {
+/// The line separator an [`EmailPolicy`] writes inside encoded bodies.
+fn linesep(policy: EmailPolicy) -> &'static str {
     match policy {
-        Policy::Smtp => "\r\n",
-        Policy::Default => "\n",
+        EmailPolicy::Smtp => "\r\n",
+        EmailPolicy::Default => "\n",
     }
 }
 
@@ -20,7 +20,7 @@ fn linesep(policy: Policy) -> &'static str {
 pub(crate) fn render(
     msg: &EmailMessage,
     defaults: &MessageDefaults,
-    policy: Policy,
+    policy: EmailPolicy,
 ) -> Result<Part> {
     msg.validate()?;
     let headers = header_block(msg, defaults)?;
@@ -159,7 +159,7 @@ fn content_part(
     mimetype: &str,
     linesep: &str,
     defaults: &MessageDefaults,
-    policy: Policy,
+    policy: EmailPolicy,
 ) -> Result<Part> {
     check_mimetype(mimetype)?;
     let (main, sub) = mimetype

@@ -17,7 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::backend::{Backend, BoxFuture, SendOptions};
 use crate::error::{Error, Result};
-use crate::message::{EmailMessage, Policy};
+use crate::message::{EmailMessage, EmailPolicy};
 use crate::settings::Security;
 
 mod config;
@@ -425,7 +425,7 @@ impl SmtpBackend {
             }
             // Render first: a bad message is an error before any network traffic.
             #[allow(unused_mut)]
-            let mut bytes = message.message_with(&options.defaults, Policy::Smtp)?;
+            let mut bytes = message.message_with(&options.defaults, EmailPolicy::Smtp)?;
             #[cfg(feature = "dkim")]
             if let Some(signer) = &self.inner.dkim {
                 bytes = signer.sign(&bytes)?;

@@ -7,7 +7,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use djrs_mail::{AttachmentContent, EmailMessage, Error, MessageDefaults, Policy};
+use djrs_mail::{AttachmentContent, EmailMessage, EmailPolicy, Error, MessageDefaults};
 use serde_json::Value;
 
 /// Cases where djrs refuses what Django accepts, on purpose. Each must fail in djrs.
@@ -423,7 +423,7 @@ fn every_recorded_case() {
                     strings(&case["recipients"]),
                     "{id}: recipients"
                 );
-                let rendered = msg.message_with(&defaults, Policy::Default);
+                let rendered = msg.message_with(&defaults, EmailPolicy::Default);
                 (Some(msg), rendered)
             }
             Err(err) => (None, Err(err)),
@@ -470,7 +470,7 @@ fn every_recorded_case() {
         );
         let theirs = case["as_bytes"].as_str().unwrap();
         assert_eq!(ours, theirs, "{id}: as_bytes");
-        let smtp = msg.message_with(&defaults, Policy::Smtp).unwrap();
+        let smtp = msg.message_with(&defaults, EmailPolicy::Smtp).unwrap();
         let ours_smtp = normalize(
             &bytes_to_text(&smtp, case["smtp_bytes_encoding"].as_str().unwrap()),
             date_generated,

@@ -2,7 +2,7 @@
 //! never injects a header, never puts a control character into a header raw, and never
 //! produces a line longer than 998 bytes.
 
-use djrs_mail::{EmailMessage, Error, MessageDefaults, Policy};
+use djrs_mail::{EmailMessage, EmailPolicy, Error, MessageDefaults};
 use proptest::prelude::*;
 
 const BREAKS: &[char] = &[
@@ -32,7 +32,8 @@ fn controls() -> impl Strategy<Value = String> {
 /// Checks a message built from untrusted input: refused when it entered the message (a bad
 /// address) or when rendered, or rendered safely.
 fn check(msg: Result<EmailMessage, Error>, inputs: &[&str]) {
-    let rendered = msg.and_then(|msg| msg.message_with(&MessageDefaults::default(), Policy::Smtp));
+    let rendered =
+        msg.and_then(|msg| msg.message_with(&MessageDefaults::default(), EmailPolicy::Smtp));
     let has_break = inputs.iter().any(|s| s.contains(BREAKS));
     match rendered {
         Ok(bytes) => {
