@@ -92,19 +92,38 @@ fn with_database(url: &str, database: &str) -> Result<String, Error> {
     })
 }
 
-/// Runs `drop` on a thread of its own with its own runtime, waits for it, and reports a
-/// failure on stderr (a drop cannot fail the test that is already over or failing).
-fn drop_blocking<F, Fut>(what: &str, drop: F)
+/// Runs `statements` on a connection of its own to `url`.
+async fn admin<C>(url: &str, statements: &[String]) -> Result<(), sqlx::Error>
 where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<(), sqlx::Error>>,
+    C: Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
 {
+    let mut conn = C::connect(url).await?;
+    for sql in statements {
+        sqlx::raw_sql(AssertSqlSafe(sql.clone()))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await
+}
+
+/// Runs `statements` as [`admin`] does, on a thread of its own with its own runtime, and waits
+/// for it: usable in `Drop`, inside a Tokio test or after its runtime has gone. A failure is
+/// reported on stderr (a drop cannot fail the test that is already over or failing).
+fn admin_blocking<C>(what: &str, url: &str, statements: Vec<String>)
+where
+    C: Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let url = url.to_owned();
     let outcome = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|err| err.to_string())?;
-        runtime.block_on(drop()).map_err(|err| err.to_string())
+        runtime
+            .block_on(admin::<C>(&url, &statements))
+            .map_err(|err| err.to_string())
     })
     .join();
     match outcome {
@@ -114,11 +133,67 @@ where
     }
 }
 
-/// A PostgreSQL schema of its own on the tests' database, dropped with everything in it.
+/// A database or schema made for one test on one server: what [`PgSchema`], [`PgDatabase`]
+/// and [`MysqlDatabase`] dereference to.
 #[derive(Debug)]
-pub struct PgSchema {
+pub struct Created {
     admin_url: String,
     name: String,
+    url: String,
+}
+
+impl Created {
+    /// Makes a name after `prefix` ([`unique_name`]) and runs the statements `create` makes of
+    /// it on the server at `admin_url` over a `C` connection; `own_database` says whether the
+    /// result has a URL of its own (a database) or shares the server's (a schema).
+    async fn create<C>(
+        admin_url: String,
+        prefix: &str,
+        create: impl FnOnce(&str) -> Vec<String>,
+        own_database: bool,
+    ) -> Result<Self, Error>
+    where
+        C: Connection,
+        for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+    {
+        let name = unique_name(prefix);
+        let url = if own_database {
+            with_database(&admin_url, &name)?
+        } else {
+            admin_url.clone()
+        };
+        admin::<C>(&admin_url, &create(&name)).await?;
+        Ok(Self {
+            admin_url,
+            name,
+            url,
+        })
+    }
+
+    /// The database's or schema's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL to connect with: the database's own, or the server's for a schema (see
+    /// [`PgSchema::url`] for one that selects the schema).
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// A PostgreSQL schema of its own on the tests' database, dropped with everything in it.
+#[derive(Debug)]
+pub struct PgSchema(Created);
+
+impl std::ops::Deref for PgSchema {
+    type Target = Created;
+
+    fn deref(&self) -> &Created {
+        &self.0
+    }
 }
 
 impl PgSchema {
@@ -127,20 +202,10 @@ impl PgSchema {
     /// # Errors
     /// When the server cannot be reached or refuses.
     pub async fn create(prefix: &str) -> Result<Self, Error> {
-        let admin_url = postgres_url();
-        let name = unique_name(prefix);
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {name}")))
-            .execute(&mut admin)
-            .await?;
-        admin.close().await?;
-        Ok(Self { admin_url, name })
-    }
-
-    /// The schema's name.
-    #[must_use]
-    pub fn name(&self) -> &str {
-        &self.name
+        let create = |name: &str| vec![format!("CREATE SCHEMA {name}")];
+        Ok(Self(
+            Created::create::<sqlx::PgConnection>(postgres_url(), prefix, create, false).await?,
+        ))
     }
 
     /// Options for connections whose `search_path` is this schema.
@@ -148,8 +213,8 @@ impl PgSchema {
     /// # Errors
     /// When the server URL is not a PostgreSQL URL.
     pub fn connect_options(&self) -> Result<PgConnectOptions, Error> {
-        Ok(PgConnectOptions::from_str(&self.admin_url)?
-            .options([("search_path", self.name.as_str())]))
+        Ok(PgConnectOptions::from_str(&self.0.admin_url)?
+            .options([("search_path", self.0.name.as_str())]))
     }
 
     /// A pool of at most `max_connections` in this schema, connecting on first use.
@@ -166,46 +231,43 @@ impl PgSchema {
     /// takes a URL, such as a child process.
     #[must_use]
     pub fn url(&self) -> String {
-        let separator = if self.admin_url.contains('?') {
+        let separator = if self.0.admin_url.contains('?') {
             '&'
         } else {
             '?'
         };
         format!(
             "{}{separator}options=-c%20search_path%3D{}",
-            self.admin_url, self.name
+            self.0.admin_url, self.0.name
         )
     }
 }
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        drop_blocking(&format!("schema {name}"), move || async move {
-            let mut admin = sqlx::PgConnection::connect(&url).await?;
-            sqlx::query(AssertSqlSafe(format!(
-                "SET lock_timeout = {}",
-                DROP_TIMEOUT.as_millis()
-            )))
-            .execute(&mut admin)
-            .await?;
-            sqlx::query(AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE"
-            )))
-            .execute(&mut admin)
-            .await?;
-            admin.close().await
-        });
+        let name = &self.0.name;
+        admin_blocking::<sqlx::PgConnection>(
+            &format!("schema {name}"),
+            &self.0.admin_url,
+            vec![
+                format!("SET lock_timeout = {}", DROP_TIMEOUT.as_millis()),
+                format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
+            ],
+        );
     }
 }
 
 /// A PostgreSQL database of its own, for tests that hand a URL to other processes; dropped
 /// with `WITH (FORCE)`, which ends the connections still open to it.
 #[derive(Debug)]
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
+pub struct PgDatabase(Created);
+
+impl std::ops::Deref for PgDatabase {
+    type Target = Created;
+
+    fn deref(&self) -> &Created {
+        &self.0
+    }
 }
 
 impl PgDatabase {
@@ -214,31 +276,10 @@ impl PgDatabase {
     /// # Errors
     /// When the server cannot be reached or refuses, or its URL names no database.
     pub async fn create(prefix: &str) -> Result<Self, Error> {
-        let admin_url = postgres_url();
-        let name = unique_name(prefix);
-        let url = with_database(&admin_url, &name)?;
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await?;
-        admin.close().await?;
-        Ok(Self {
-            admin_url,
-            name,
-            url,
-        })
-    }
-
-    /// The database's name.
-    #[must_use]
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The database's URL.
-    #[must_use]
-    pub fn url(&self) -> &str {
-        &self.url
+        let create = |name: &str| vec![format!("CREATE DATABASE {name}")];
+        Ok(Self(
+            Created::create::<sqlx::PgConnection>(postgres_url(), prefix, create, true).await?,
+        ))
     }
 
     /// A pool of at most `max_connections` on this database, connecting on first use.
@@ -248,31 +289,31 @@ impl PgDatabase {
     pub fn pool(&self, max_connections: u32) -> Result<PgPool, Error> {
         Ok(PgPoolOptions::new()
             .max_connections(max_connections)
-            .connect_lazy_with(PgConnectOptions::from_str(&self.url)?))
+            .connect_lazy_with(PgConnectOptions::from_str(&self.0.url)?))
     }
 }
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        drop_blocking(&format!("database {name}"), move || async move {
-            let mut admin = sqlx::PgConnection::connect(&url).await?;
-            sqlx::query(AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await?;
-            admin.close().await
-        });
+        let name = &self.0.name;
+        admin_blocking::<sqlx::PgConnection>(
+            &format!("database {name}"),
+            &self.0.admin_url,
+            vec![format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")],
+        );
     }
 }
 
 /// A MariaDB/MySQL database of its own (`utf8mb4`), dropped when the value is.
 #[derive(Debug)]
-pub struct MysqlDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
+pub struct MysqlDatabase(Created);
+
+impl std::ops::Deref for MysqlDatabase {
+    type Target = Created;
+
+    fn deref(&self) -> &Created {
+        &self.0
+    }
 }
 
 impl MysqlDatabase {
@@ -297,33 +338,14 @@ impl MysqlDatabase {
         {
             return Err(format!("`{collation}` is not a collation's name").into());
         }
-        let admin_url = mysql_url();
-        let name = unique_name(prefix);
-        let url = with_database(&admin_url, &name)?;
-        let mut admin = sqlx::MySqlConnection::connect(&admin_url).await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE {collation}"
-        )))
-        .execute(&mut admin)
-        .await?;
-        admin.close().await?;
-        Ok(Self {
-            admin_url,
-            name,
-            url,
-        })
-    }
-
-    /// The database's name.
-    #[must_use]
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The database's URL.
-    #[must_use]
-    pub fn url(&self) -> &str {
-        &self.url
+        let create = |name: &str| {
+            vec![format!(
+                "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE {collation}"
+            )]
+        };
+        Ok(Self(
+            Created::create::<sqlx::MySqlConnection>(mysql_url(), prefix, create, true).await?,
+        ))
     }
 
     /// Options for connections to this database.
@@ -331,7 +353,7 @@ impl MysqlDatabase {
     /// # Errors
     /// When the URL is not a MySQL URL.
     pub fn connect_options(&self) -> Result<MySqlConnectOptions, Error> {
-        Ok(MySqlConnectOptions::from_str(&self.url)?)
+        Ok(MySqlConnectOptions::from_str(&self.0.url)?)
     }
 
     /// A pool of at most `max_connections` on this database, connecting on first use.
@@ -347,20 +369,15 @@ impl MysqlDatabase {
 
 impl Drop for MysqlDatabase {
     fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        drop_blocking(&format!("database {name}"), move || async move {
-            let mut admin = sqlx::MySqlConnection::connect(&url).await?;
-            sqlx::query(AssertSqlSafe(format!(
-                "SET SESSION lock_wait_timeout = {}",
-                DROP_TIMEOUT.as_secs()
-            )))
-            .execute(&mut admin)
-            .await?;
-            sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-                .execute(&mut admin)
-                .await?;
-            admin.close().await
-        });
+        let name = &self.0.name;
+        admin_blocking::<sqlx::MySqlConnection>(
+            &format!("database {name}"),
+            &self.0.admin_url,
+            vec![
+                format!("SET SESSION lock_wait_timeout = {}", DROP_TIMEOUT.as_secs()),
+                format!("DROP DATABASE IF EXISTS {name}"),
+            ],
+        );
     }
 }
 
