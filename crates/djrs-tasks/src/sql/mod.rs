@@ -20,6 +20,41 @@ use crate::{
     Error, PreparedTask, Queue, Result, TaskId, TaskResult, TaskResultStatus, Tasks, WorkerId,
 };
 
+/// The dialect methods whose only difference between databases is their SQL text, written
+/// once: a dialect's `impl` names its statements (`request_cancel` binds the task id, `pause`
+/// and `resume` the queue name).
+macro_rules! plain_statements {
+    (request_cancel: $request_cancel:expr, pause: $pause:expr, resume: $resume:expr $(,)?) => {
+        fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+            Box::pin(async move {
+                let done = sqlx::query($request_cancel)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        }
+
+        fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async move {
+                let sql = if paused { $pause } else { $resume };
+                sqlx::query(sql).bind(queue).execute(&self.pool).await?;
+                Ok(())
+            })
+        }
+
+        fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
+            Box::pin(async move {
+                Ok(sqlx::query_scalar(
+                    "SELECT queue_name FROM djrs_task_paused ORDER BY queue_name",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            })
+        }
+    };
+}
+
 #[cfg(feature = "mysql")]
 mod mysql;
 mod queue;

@@ -566,38 +566,10 @@ impl Dialect for MySql {
         })
     }
 
-    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
-        Box::pin(async move {
-            let done = sqlx::query(
-                "UPDATE djrs_task SET cancel_requested = TRUE WHERE id = ? AND status = 'RUNNING'",
-            )
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let sql = if paused {
-                "INSERT IGNORE INTO djrs_task_paused (queue_name) VALUES (?)"
-            } else {
-                "DELETE FROM djrs_task_paused WHERE queue_name = ?"
-            };
-            sqlx::query(sql).bind(queue).execute(&self.pool).await?;
-            Ok(())
-        })
-    }
-
-    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
-        Box::pin(async move {
-            Ok(
-                sqlx::query_scalar("SELECT queue_name FROM djrs_task_paused ORDER BY queue_name")
-                    .fetch_all(&self.pool)
-                    .await?,
-            )
-        })
+    plain_statements! {
+        request_cancel: "UPDATE djrs_task SET cancel_requested = TRUE WHERE id = ? AND status = 'RUNNING'",
+        pause: "INSERT IGNORE INTO djrs_task_paused (queue_name) VALUES (?)",
+        resume: "DELETE FROM djrs_task_paused WHERE queue_name = ?",
     }
 
     fn record_occurrence<'a>(
