@@ -248,12 +248,7 @@ impl Queue for RedisBackend {
     }
 
     fn notified(&self) -> BoxFuture<'_, ()> {
-        // Registered now, not when first polled, so a message during a claim is not missed.
-        let notified = self.notify.notified();
-        Box::pin(async move {
-            self.ensure_listener().await;
-            notified.await;
-        })
+        crate::store::wake_up(&self.notify, self.ensure_listener())
     }
 
     fn prune_results<'a>(

@@ -22,9 +22,21 @@ use crate::{
 
 /// The dialect methods whose only difference between databases is their SQL text, written
 /// once: a dialect's `impl` names its statements (`request_cancel` binds the task id, `pause`
-/// and `resume` the queue name).
+/// and `resume` the queue name, `counts` selects queue, status and count).
 macro_rules! plain_statements {
-    (request_cancel: $request_cancel:expr, pause: $pause:expr, resume: $resume:expr $(,)?) => {
+    (
+        request_cancel: $request_cancel:expr,
+        pause: $pause:expr,
+        resume: $resume:expr,
+        counts: $counts:expr $(,)?
+    ) => {
+        fn counts(&self) -> BoxFuture<'_, Result<Vec<(String, String, i64)>>> {
+            Box::pin(async move {
+                let found = sqlx::query($counts).fetch_all(&self.pool).await?;
+                super::decode_counts(&found)
+            })
+        }
+
         fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
             Box::pin(async move {
                 let done = sqlx::query($request_cancel)

@@ -142,13 +142,7 @@ impl<D: Dialect> Queue for SqlBackend<D> {
     }
 
     fn notified(&self) -> BoxFuture<'_, ()> {
-        // Created now, not when first polled: a notification that arrives while the worker
-        // is still claiming is not missed.
-        let notified = self.notify.notified();
-        Box::pin(async move {
-            self.ensure_listener().await;
-            notified.await;
-        })
+        crate::store::wake_up(&self.notify, self.ensure_listener())
     }
 
     fn poll_interval(&self) -> Option<Duration> {

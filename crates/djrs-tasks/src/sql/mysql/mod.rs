@@ -467,17 +467,6 @@ impl Dialect for MySql {
         })
     }
 
-    fn counts(&self) -> BoxFuture<'_, Result<Vec<(String, String, i64)>>> {
-        Box::pin(async move {
-            let found = sqlx::query(
-                "SELECT queue_name, status, CAST(COUNT(*) AS SIGNED) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
-            )
-            .fetch_all(&self.pool)
-            .await?;
-            super::decode_counts(&found)
-        })
-    }
-
     fn delete_finished<'a>(
         &'a self,
         older_than: DateTime<Utc>,
@@ -570,6 +559,7 @@ impl Dialect for MySql {
         request_cancel: "UPDATE djrs_task SET cancel_requested = TRUE WHERE id = ? AND status = 'RUNNING'",
         pause: "INSERT IGNORE INTO djrs_task_paused (queue_name) VALUES (?)",
         resume: "DELETE FROM djrs_task_paused WHERE queue_name = ?",
+        counts: "SELECT queue_name, status, CAST(COUNT(*) AS SIGNED) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
     }
 
     fn record_occurrence<'a>(

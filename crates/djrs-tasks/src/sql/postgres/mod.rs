@@ -543,17 +543,6 @@ impl Dialect for Postgres {
         })
     }
 
-    fn counts(&self) -> BoxFuture<'_, Result<Vec<(String, String, i64)>>> {
-        Box::pin(async move {
-            let found = sqlx::query(
-                "SELECT queue_name, status, COUNT(*) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
-            )
-            .fetch_all(&self.pool)
-            .await?;
-            super::decode_counts(&found)
-        })
-    }
-
     fn delete_finished<'a>(
         &'a self,
         older_than: DateTime<Utc>,
@@ -636,6 +625,7 @@ impl Dialect for Postgres {
         request_cancel: "UPDATE djrs_task SET cancel_requested = TRUE WHERE id = $1 AND status = 'RUNNING'",
         pause: "INSERT INTO djrs_task_paused (queue_name) VALUES ($1) ON CONFLICT DO NOTHING",
         resume: "DELETE FROM djrs_task_paused WHERE queue_name = $1",
+        counts: "SELECT queue_name, status, COUNT(*) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
     }
 
     fn record_occurrence<'a>(
