@@ -41,6 +41,14 @@ impl Capabilities {
     }
 
     /// Adds `supports_defer`.
+    ///
+    /// ```
+    /// use djrs_tasks::Capabilities;
+    ///
+    /// let caps = Capabilities::none().with_defer();
+    /// assert!(caps.supports_defer);
+    /// assert!(!caps.supports_priority);
+    /// ```
     #[must_use]
     pub const fn with_defer(mut self) -> Self {
         self.supports_defer = true;
@@ -48,6 +56,14 @@ impl Capabilities {
     }
 
     /// Adds `supports_async_task`.
+    ///
+    /// ```
+    /// use djrs_tasks::Capabilities;
+    ///
+    /// let caps = Capabilities::none().with_async_task();
+    /// assert!(caps.supports_async_task);
+    /// assert!(!caps.supports_defer);
+    /// ```
     #[must_use]
     pub const fn with_async_task(mut self) -> Self {
         self.supports_async_task = true;
@@ -55,6 +71,14 @@ impl Capabilities {
     }
 
     /// Adds `supports_get_result`.
+    ///
+    /// ```
+    /// use djrs_tasks::Capabilities;
+    ///
+    /// let caps = Capabilities::none().with_get_result();
+    /// assert!(caps.supports_get_result);
+    /// assert!(!caps.supports_async_task);
+    /// ```
     #[must_use]
     pub const fn with_get_result(mut self) -> Self {
         self.supports_get_result = true;
@@ -62,6 +86,14 @@ impl Capabilities {
     }
 
     /// Adds `supports_priority`.
+    ///
+    /// ```
+    /// use djrs_tasks::Capabilities;
+    ///
+    /// let caps = Capabilities::none().with_priority();
+    /// assert!(caps.supports_priority);
+    /// assert!(!caps.supports_get_result);
+    /// ```
     #[must_use]
     pub const fn with_priority(mut self) -> Self {
         self.supports_priority = true;
@@ -69,6 +101,17 @@ impl Capabilities {
     }
 
     /// Every capability.
+    ///
+    /// ```
+    /// use djrs_tasks::Capabilities;
+    ///
+    /// let all = Capabilities::all();
+    /// assert!(all.supports_defer && all.supports_async_task && all.supports_get_result && all.supports_priority);
+    /// assert_eq!(
+    ///     all,
+    ///     Capabilities::none().with_defer().with_async_task().with_get_result().with_priority()
+    /// );
+    /// ```
     #[must_use]
     pub const fn all() -> Self {
         Capabilities {
@@ -110,6 +153,45 @@ pub struct NewTask {
 
 impl NewTask {
     /// The `READY` result this task starts as.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use djrs_tasks::{task, Backend, BackendContext, BoxFuture, Capabilities, NewTask, Result,
+    ///     TaskResult, TaskResultStatus, Tasks};
+    ///
+    /// /// Stores tasks without running them.
+    /// #[derive(Debug, Default)]
+    /// struct Store(Mutex<Vec<TaskResult>>);
+    ///
+    /// impl Backend for Store {
+    ///     fn name(&self) -> &'static str { "Store" }
+    ///     fn capabilities(&self) -> Capabilities { Capabilities::none().with_async_task() }
+    ///     fn enqueue<'a>(&'a self, ctx: &'a BackendContext<'a>, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+    ///         Box::pin(async move {
+    ///             let result = task.into_ready_result();
+    ///             self.0.lock().unwrap().push(result.clone());
+    ///             ctx.task_enqueued(&result);
+    ///             Ok(result)
+    ///         })
+    ///     }
+    /// # fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+    /// #     Box::pin(async move { Err(djrs_tasks::Error::TaskResultDoesNotExist(id.to_owned())) })
+    /// # }
+    /// }
+    ///
+    /// #[task]
+    /// async fn index(doc: u32) {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder().backend("default", Store::default()).build()?;
+    /// let result = index.enqueue(&tasks, 7).await?;
+    /// assert_eq!(result.status, TaskResultStatus::Ready);
+    /// assert_eq!((result.args.clone(), result.attempts()), (serde_json::json!([7]), 0));
+    /// assert!(result.started_at.is_none());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn into_ready_result(self) -> TaskResult {
         TaskResult {
@@ -188,6 +270,48 @@ impl<'a> BackendContext<'a> {
     }
 
     /// Fires `task_enqueued` for a task that was stored (not for a duplicate of a unique key).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use djrs_tasks::{task, Backend, BackendContext, BoxFuture, Capabilities, NewTask, Result,
+    ///     TaskResult, TaskResultStatus, Tasks};
+    ///
+    /// /// Stores tasks without running them.
+    /// #[derive(Debug, Default)]
+    /// struct Store(Mutex<Vec<TaskResult>>);
+    ///
+    /// impl Backend for Store {
+    ///     fn name(&self) -> &'static str { "Store" }
+    ///     fn capabilities(&self) -> Capabilities { Capabilities::none().with_async_task() }
+    ///     fn enqueue<'a>(&'a self, ctx: &'a BackendContext<'a>, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+    ///         Box::pin(async move {
+    ///             let result = task.into_ready_result();
+    ///             self.0.lock().unwrap().push(result.clone());
+    ///             ctx.task_enqueued(&result); // after the task is stored
+    ///             Ok(result)
+    ///         })
+    ///     }
+    /// # fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+    /// #     Box::pin(async move { Err(djrs_tasks::Error::TaskResultDoesNotExist(id.to_owned())) })
+    /// # }
+    /// }
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let enqueued = Arc::new(Mutex::new(0));
+    /// let count = Arc::clone(&enqueued);
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", Store::default())
+    ///     .on_task_enqueued(move |_| *count.lock().unwrap() += 1)
+    ///     .build()?;
+    /// ping.enqueue(&tasks).await?;
+    /// assert_eq!(*enqueued.lock().unwrap(), 1);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn task_enqueued(&self, result: &TaskResult) {
         self.tasks.hooks().enqueued(result);
     }
@@ -213,12 +337,104 @@ impl<'a> BackendContext<'a> {
     }
 
     /// Fires `task_finished` for a task that reached `SUCCESSFUL` or `FAILED`.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use djrs_tasks::{task, Backend, BackendContext, BoxFuture, Capabilities, NewTask, Result,
+    ///     TaskResult, TaskResultStatus, Tasks};
+    ///
+    /// /// Runs each task at enqueue time.
+    /// #[derive(Debug, Default)]
+    /// struct Store(Mutex<Vec<TaskResult>>);
+    ///
+    /// impl Backend for Store {
+    ///     fn name(&self) -> &'static str { "Store" }
+    ///     fn capabilities(&self) -> Capabilities { Capabilities::none().with_async_task() }
+    ///     fn enqueue<'a>(&'a self, ctx: &'a BackendContext<'a>, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+    ///         Box::pin(async move {
+    ///             let mut result = task.into_ready_result();
+    ///             result.worker_ids.push("here".into());
+    ///             match ctx.run(&result).await {
+    ///                 Ok(value) => result.mark_successful(value, ctx.now()),
+    ///                 Err(error) => result.mark_failed(error, ctx.now()),
+    ///             }
+    ///             ctx.task_finished(&result); // once the outcome is recorded
+    ///             Ok(result)
+    ///         })
+    ///     }
+    /// # fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+    /// #     Box::pin(async move { Err(djrs_tasks::Error::TaskResultDoesNotExist(id.to_owned())) })
+    /// # }
+    /// }
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let finished = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&finished);
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", Store::default())
+    ///     .on_task_finished(move |result| seen.lock().unwrap().push(result.status))
+    ///     .build()?;
+    /// ping.enqueue(&tasks).await?;
+    /// assert_eq!(*finished.lock().unwrap(), [TaskResultStatus::Successful]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn task_finished(&self, result: &TaskResult) {
         self.tasks.hooks().finished(result);
     }
 
     /// Runs one attempt of `running` in this process (firing `task_started`), returning its
     /// JSON value or its error. Never panics.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use djrs_tasks::{task, Backend, BackendContext, BoxFuture, Capabilities, NewTask, Result,
+    ///     TaskResult, TaskResultStatus, Tasks};
+    ///
+    /// /// Runs each task at enqueue time.
+    /// #[derive(Debug, Default)]
+    /// struct Store(Mutex<Vec<TaskResult>>);
+    ///
+    /// impl Backend for Store {
+    ///     fn name(&self) -> &'static str { "Store" }
+    ///     fn capabilities(&self) -> Capabilities { Capabilities::none().with_async_task() }
+    ///     fn enqueue<'a>(&'a self, ctx: &'a BackendContext<'a>, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+    ///         Box::pin(async move {
+    ///             let mut result = task.into_ready_result();
+    ///             result.worker_ids.push("here".into());
+    ///             match ctx.run(&result).await {
+    ///                 Ok(value) => result.mark_successful(value, ctx.now()),
+    ///                 Err(error) => result.mark_failed(error, ctx.now()),
+    ///             }
+    ///             Ok(result)
+    ///         })
+    ///     }
+    /// # fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+    /// #     Box::pin(async move { Err(djrs_tasks::Error::TaskResultDoesNotExist(id.to_owned())) })
+    /// # }
+    /// }
+    ///
+    /// #[task]
+    /// async fn add(a: i64, b: i64) -> i64 { a + b }
+    ///
+    /// #[task]
+    /// async fn boom() { panic!("boom") }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder().backend("default", Store::default()).build()?;
+    /// assert_eq!(add.enqueue(&tasks, 2, 3).await?.return_value::<i64>()?, 5);
+    /// // A panic comes back as the attempt's error.
+    /// let failed = boom.enqueue(&tasks).await?;
+    /// assert_eq!(failed.status, TaskResultStatus::Failed);
+    /// assert_eq!(failed.errors[0].exception_class_path, "panic");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use = "the attempt runs only when awaited"]
     pub fn run<'b>(
         &'b self,
@@ -231,6 +447,45 @@ impl<'a> BackendContext<'a> {
     }
 
     /// The current time.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use djrs_tasks::{task, Backend, BackendContext, BoxFuture, Capabilities, NewTask, Result,
+    ///     TaskResult, TaskResultStatus, Tasks};
+    ///
+    /// /// Stores tasks, stamped with the context's clock.
+    /// #[derive(Debug, Default)]
+    /// struct Store(Mutex<Vec<TaskResult>>);
+    ///
+    /// impl Backend for Store {
+    ///     fn name(&self) -> &'static str { "Store" }
+    ///     fn capabilities(&self) -> Capabilities { Capabilities::none().with_async_task() }
+    ///     fn enqueue<'a>(&'a self, ctx: &'a BackendContext<'a>, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+    ///         Box::pin(async move {
+    ///             let mut result = task.into_ready_result();
+    ///             result.run_after = Some(ctx.now());
+    ///             self.0.lock().unwrap().push(result.clone());
+    ///             Ok(result)
+    ///         })
+    ///     }
+    /// # fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> {
+    /// #     Box::pin(async move { Err(djrs_tasks::Error::TaskResultDoesNotExist(id.to_owned())) })
+    /// # }
+    /// }
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder().backend("default", Store::default()).build()?;
+    /// let before = chrono::Utc::now();
+    /// let result = ping.enqueue(&tasks).await?;
+    /// assert!(result.run_after.unwrap() >= before);
+    /// assert!(result.run_after.unwrap() <= chrono::Utc::now());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now()
