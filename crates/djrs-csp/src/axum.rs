@@ -162,17 +162,75 @@ impl Default for ReportEndpoint {
 
 impl ReportEndpoint {
     /// An endpoint logging reports through `tracing` ([`LogReports`]) with a 64 KiB limit.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use axum::body::Body;
+    /// use axum::http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
+    /// use djrs_csp::axum::{DEFAULT_REPORT_BODY_LIMIT, ReportEndpoint};
+    ///
+    /// let endpoint = ReportEndpoint::new();
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/csp-report"));
+    /// let report = r#"{"csp-report": {"document-uri": "https://a.example/", "violated-directive": "img-src"}}"#;
+    /// assert!(endpoint.receive(&headers, Body::from(report)).await.is_ok());
+    /// // A body past 64 KiB is refused.
+    /// let too_large = vec![b' '; DEFAULT_REPORT_BODY_LIMIT + 1];
+    /// let err = endpoint.receive(&headers, Body::from(too_large)).await.unwrap_err();
+    /// assert_eq!(err.status(), 413);
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Where reports go.
+    /// Where reports go: a [`ReportSink`], such as a closure taking a [`CspReport`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use axum::body::Body;
+    /// use axum::http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
+    /// use djrs_csp::{CspReport, axum::ReportEndpoint};
+    ///
+    /// let received = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = Arc::clone(&received);
+    /// let endpoint = ReportEndpoint::new()
+    ///     .sink(move |report: CspReport| sink.lock().unwrap().push(report.effective_directive));
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/csp-report"));
+    /// let body = r#"{"csp-report": {"document-uri": "https://a.example/", "violated-directive": "script-src-elem"}}"#;
+    /// endpoint.receive(&headers, Body::from(body)).await.unwrap();
+    /// assert_eq!(*received.lock().unwrap(), ["script-src-elem"]);
+    /// # }
+    /// ```
     pub fn sink(mut self, sink: impl ReportSink) -> Self {
         self.sink = Arc::new(sink);
         self
     }
 
     /// The largest body read, in bytes; larger bodies are answered 413.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use axum::body::Body;
+    /// use axum::http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
+    /// use djrs_csp::axum::ReportEndpoint;
+    ///
+    /// let endpoint = ReportEndpoint::new().body_limit(32);
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/csp-report"));
+    /// let body = r#"{"csp-report": {"document-uri": "https://a.example/", "violated-directive": "img-src"}}"#;
+    /// assert!(body.len() > 32);
+    /// let err = endpoint.receive(&headers, Body::from(body)).await.unwrap_err();
+    /// assert_eq!(err.status(), 413);
+    /// # }
+    /// ```
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.limit = bytes;
         self
@@ -210,6 +268,31 @@ impl ReportEndpoint {
     }
 
     /// The endpoint as a `POST` method router, for `Router::route`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use axum::body::Body;
+    /// use axum::http::{Request, StatusCode, header::CONTENT_TYPE};
+    /// use axum::Router;
+    /// use djrs_csp::axum::ReportEndpoint;
+    /// use tower::ServiceExt as _;
+    ///
+    /// let app: Router = Router::new().route("/csp/report", ReportEndpoint::new().into_method_router());
+    ///
+    /// let body = r#"{"csp-report": {"document-uri": "https://a.example/", "violated-directive": "img-src"}}"#;
+    /// let request = Request::post("/csp/report")
+    ///     .header(CONTENT_TYPE, "application/csp-report")
+    ///     .body(Body::from(body))
+    ///     .unwrap();
+    /// let response = app.clone().oneshot(request).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    ///
+    /// let request = Request::get("/csp/report").body(Body::empty()).unwrap();
+    /// let response = app.oneshot(request).await.unwrap();
+    /// assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    /// # }
+    /// ```
     pub fn into_method_router<S>(self) -> MethodRouter<S>
     where
         S: Clone + Send + Sync + 'static,
@@ -311,7 +394,18 @@ impl ReportEndpoint {
 pub struct ReportRejection(#[from] Error);
 
 impl ReportRejection {
-    /// 413 for a body past the limit, 415 for another media type, 400 otherwise.
+    /// 413 for a body past the limit, 415 for another media type, 429 when the rate limit is
+    /// spent, 400 otherwise.
+    ///
+    /// ```
+    /// use axum::http::StatusCode;
+    /// use djrs_csp::{Error, axum::ReportRejection};
+    ///
+    /// let status = |error: Error| ReportRejection::from(error).status();
+    /// assert_eq!(status(Error::ReportTooLarge { limit: 10 }), StatusCode::PAYLOAD_TOO_LARGE);
+    /// assert_eq!(status(Error::UnsupportedMediaType("text/plain".into())), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    /// assert_eq!(status(Error::MalformedReport("not JSON".into())), StatusCode::BAD_REQUEST);
+    /// ```
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self.0 {

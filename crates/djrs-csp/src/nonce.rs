@@ -47,6 +47,16 @@ pub struct CspNonce {
 
 impl CspNonce {
     /// A nonce not generated yet.
+    ///
+    /// ```
+    /// use djrs_csp::CspNonce;
+    ///
+    /// let nonce = CspNonce::new();
+    /// assert!(!nonce.is_generated());
+    /// assert_eq!(nonce.get(), None);
+    /// // Two nonces are generated independently.
+    /// assert_ne!(nonce.as_str(), CspNonce::new().as_str());
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -58,6 +68,18 @@ impl CspNonce {
     /// When the operating system's random source fails (`getrandom(2)` returning an error),
     /// which Linux, macOS and Windows do not do once booted. A page must not be served with a
     /// guessable nonce, so there is no fallback.
+    ///
+    /// ```
+    /// use djrs_csp::{CspNonce, NONCE_LEN};
+    ///
+    /// let nonce = CspNonce::new();
+    /// let value = nonce.as_str().to_owned();
+    /// assert_eq!(value.len(), NONCE_LEN);
+    /// // Later calls return the same value.
+    /// assert_eq!(nonce.as_str(), value);
+    /// // `Display` writes the same value.
+    /// assert_eq!(nonce.to_string(), value);
+    /// ```
     #[must_use]
     pub fn as_str(&self) -> &str {
         let bytes = self.value.get_or_init(generate);
@@ -81,6 +103,15 @@ impl CspNonce {
 
     /// Whether the nonce was generated (Django's `bool(request.csp_nonce)`): only then does
     /// the header carry it.
+    ///
+    /// ```
+    /// use djrs_csp::CspNonce;
+    ///
+    /// let nonce = CspNonce::new();
+    /// assert!(!nonce.is_generated());
+    /// let _ = nonce.as_str();
+    /// assert!(nonce.is_generated());
+    /// ```
     #[must_use]
     pub fn is_generated(&self) -> bool {
         self.value.get().is_some()
@@ -129,6 +160,21 @@ impl CspNonce {
     }
 
     /// The nonce of the innermost [`scope`](Self::scope) on this thread, if any.
+    ///
+    /// ```
+    /// use djrs_csp::CspNonce;
+    ///
+    /// assert!(CspNonce::current().is_none());
+    /// let outer = CspNonce::new();
+    /// let inner = CspNonce::new();
+    /// outer.scope(|| {
+    ///     assert_eq!(CspNonce::current().unwrap().as_str(), outer.as_str());
+    ///     inner.scope(|| assert_eq!(CspNonce::current().unwrap().as_str(), inner.as_str()));
+    ///     // The outer scope's nonce is back.
+    ///     assert_eq!(CspNonce::current().unwrap().as_str(), outer.as_str());
+    /// });
+    /// assert!(CspNonce::current().is_none());
+    /// ```
     #[must_use]
     pub fn current() -> Option<CspNonce> {
         CURRENT.with(|current| current.borrow().clone())

@@ -361,6 +361,19 @@ impl ReportingEndpoints {
     /// letters, digits, `_`, `-`, `.`, `*`, starting with a letter or `*`); URLs are printable
     /// ASCII without `"` or `\`, relative to the page or absolute.
     ///
+    /// ```
+    /// use djrs_csp::{Error, ReportingEndpoints};
+    ///
+    /// let endpoints = ReportingEndpoints::new([("csp-endpoint", "/csp/report")])?;
+    /// assert_eq!(endpoints.to_string(), r#"csp-endpoint="/csp/report""#);
+    /// assert!(matches!(
+    ///     ReportingEndpoints::new([("csp", "/a"), ("csp", "/b")]),
+    ///     Err(Error::InvalidReportingEndpoint { .. })
+    /// ));
+    /// assert!(ReportingEndpoints::new([("csp", "/say\"hi\"")]).is_err());
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidReportingEndpoint`] for an invalid name or URL.
     pub fn new<I, N, U>(endpoints: I) -> Result<Self>

@@ -47,6 +47,21 @@ pub fn register(tera: &mut tera::Tera) {
 /// # Errors
 /// When called outside a scope, since a page rendered without the request's nonce would have
 /// its scripts blocked.
+///
+/// ```
+/// use djrs_csp::CspNonce;
+///
+/// // `register` uses this name; the function can be registered under another one.
+/// let mut tera = tera::Tera::default();
+/// tera.register_function("nonce", djrs_csp::tera::csp_nonce);
+/// tera.add_raw_template("t", "{{ nonce() }}")?;
+///
+/// let nonce = CspNonce::new();
+/// let html = nonce.scope(|| tera.render("t", &tera::Context::new()))?;
+/// assert_eq!(html, nonce.as_str());
+/// assert!(tera.render("t", &tera::Context::new()).is_err());
+/// # Ok::<(), tera::Error>(())
+/// ```
 pub fn csp_nonce(_: Kwargs, _: &State<'_>) -> TeraResult<String> {
     CspNonce::current()
         .map(|nonce| nonce.as_str().to_owned())

@@ -127,18 +127,84 @@ impl TaskContext {
     }
 
     /// The running task's result as it was when this attempt started.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, TaskContext, Tasks};
+    ///
+    /// #[task(takes_context, queue_name = "default")]
+    /// async fn whoami(ctx: TaskContext) -> String {
+    ///     format!("{} on {}", ctx.task_result().id, ctx.task_result().queue_name)
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let result = whoami.enqueue(&Tasks::default()).await?;
+    /// assert_eq!(result.return_value::<String>()?, format!("{} on default", result.id));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn task_result(&self) -> &TaskResult {
         &self.task_result
     }
 
     /// This attempt's number, from 1 (Django: `task_result.attempts`).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, TaskContext, Tasks, Worker};
+    ///
+    /// #[task(takes_context, max_attempts = 3)]
+    /// async fn third_time_lucky(ctx: TaskContext) -> Result<u32, String> {
+    ///     if ctx.attempt() < 3 { Err("not yet".into()) } else { Ok(ctx.attempt()) }
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let enqueued = third_time_lucky.enqueue(&tasks).await?;
+    /// let worker = Worker::new(&tasks).retry_backoff(Duration::from_millis(5), Duration::from_millis(10));
+    /// worker.run_until(tokio::time::sleep(Duration::from_millis(1000))).await?;
+    /// let result = tasks.get_result(&enqueued.id).await?;
+    /// assert_eq!(result.return_value::<u32>()?, 3);
+    /// assert_eq!(result.errors.len(), 2);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn attempt(&self) -> u32 {
         self.task_result.attempts()
     }
 
     /// The task system, to enqueue follow-up tasks.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, ImmediateBackend, TaskContext, Tasks};
+    ///
+    /// #[task(backend = "outbox")]
+    /// async fn send_receipt(order: u32) {}
+    ///
+    /// #[task(takes_context)]
+    /// async fn place_order(ctx: TaskContext, order: u32) -> Result<(), djrs_tasks::Error> {
+    ///     // A follow-up task, through the same task system.
+    ///     send_receipt.enqueue(ctx.tasks(), order).await?;
+    ///     Ok(())
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let outbox = DummyBackend::new();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", ImmediateBackend::new())
+    ///     .backend("outbox", outbox.clone())
+    ///     .build()?;
+    /// place_order.enqueue(&tasks, 42).await?;
+    /// assert_eq!(outbox.results()[0].args, serde_json::json!([42]));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn tasks(&self) -> &Tasks {
         &self.tasks
@@ -146,6 +212,29 @@ impl TaskContext {
 
     /// Application state registered with [`TasksBuilder::state`](crate::TasksBuilder::state):
     /// a database pool, a mailer, a client.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, TaskContext, Tasks};
+    ///
+    /// struct Mailer {
+    ///     from: &'static str,
+    /// }
+    ///
+    /// #[task(takes_context)]
+    /// async fn sender(ctx: TaskContext) -> Option<String> {
+    ///     ctx.state::<Mailer>().map(|m| m.from.to_owned())
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder().state(Mailer { from: "noreply@example.com" }).build()?;
+    /// let result = sender.enqueue(&tasks).await?;
+    /// assert_eq!(result.return_value::<Option<String>>()?.as_deref(), Some("noreply@example.com"));
+    /// // Without it registered: None.
+    /// let bare = sender.enqueue(&Tasks::default()).await?;
+    /// assert_eq!(bare.return_value::<Option<String>>()?, None);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.tasks.state::<T>()

@@ -58,6 +58,17 @@ pub enum Error {
 
 impl Error {
     /// Wraps a storage error, for backend implementors.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    ///
+    /// use djrs_tasks::Error;
+    ///
+    /// let err = Error::storage(std::io::Error::other("disk full"));
+    /// assert!(matches!(err, Error::Storage(_)));
+    /// assert_eq!(err.to_string(), "task backend storage failed: disk full");
+    /// assert_eq!(err.source().unwrap().to_string(), "disk full");
+    /// ```
     pub fn storage(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Storage(Box::new(err))
     }

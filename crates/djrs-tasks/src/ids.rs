@@ -16,12 +16,27 @@ macro_rules! string_id {
 
         impl $name {
             /// The id as text.
+            ///
+            /// ```
+            /// use djrs_tasks::{TaskId, WorkerId};
+            ///
+            /// assert_eq!(WorkerId::from("web-1").as_str(), "web-1");
+            /// let id = TaskId::from("0190d1c4-7f3a-7cc0-9a55-1d0c2b1b7a10");
+            /// assert_eq!(id.as_str(), "0190d1c4-7f3a-7cc0-9a55-1d0c2b1b7a10");
+            /// ```
             #[must_use]
             pub fn as_str(&self) -> &str {
                 &self.0
             }
 
             /// The id as an owned string.
+            ///
+            /// ```
+            /// use djrs_tasks::WorkerId;
+            ///
+            /// let owned: String = WorkerId::from("web-1").into_string();
+            /// assert_eq!(owned, "web-1");
+            /// ```
             #[must_use]
             pub fn into_string(self) -> String {
                 self.0
@@ -133,6 +148,14 @@ string_id!(
 
 impl TaskId {
     /// A new, time-ordered id.
+    ///
+    /// ```
+    /// use djrs_tasks::TaskId;
+    ///
+    /// let (first, second) = (TaskId::new(), TaskId::new());
+    /// assert_ne!(first, second);
+    /// assert_eq!(first.as_str().chars().nth(14), Some('7')); // a version-7 UUID
+    /// ```
     #[must_use]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
@@ -142,6 +165,14 @@ impl TaskId {
 
 impl WorkerId {
     /// `djrs-<pid>-<random>`: unique per worker, recognisable in results.
+    ///
+    /// ```
+    /// use djrs_tasks::WorkerId;
+    ///
+    /// let id = WorkerId::generate();
+    /// assert!(id.starts_with(&format!("djrs-{}-", std::process::id())));
+    /// assert_ne!(id, WorkerId::generate());
+    /// ```
     #[must_use]
     pub fn generate() -> Self {
         let random = uuid::Uuid::new_v4().simple().to_string();

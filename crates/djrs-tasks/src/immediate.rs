@@ -30,6 +30,23 @@ pub struct ImmediateBackend {
 
 impl ImmediateBackend {
     /// The backend.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Backend, ImmediateBackend, Tasks, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn ping() -> String { "pong".into() }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let backend = ImmediateBackend::new();
+    /// assert!(!backend.capabilities().supports_defer);
+    /// let tasks = Tasks::builder().backend("default", backend).build()?;
+    /// let result = ping.enqueue(&tasks).await?;
+    /// assert_eq!(result.status, TaskResultStatus::Successful);
+    /// assert_eq!(result.return_value::<String>()?, "pong");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         ImmediateBackend::default()
@@ -107,12 +124,45 @@ pub struct DummyBackend {
 
 impl DummyBackend {
     /// An empty backend.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Tasks, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let dummy = DummyBackend::new();
+    /// assert!(dummy.results().is_empty());
+    /// let tasks = Tasks::builder().backend("default", dummy.clone()).build()?;
+    /// let result = ping.enqueue(&tasks).await?;
+    /// assert_eq!(result.status, TaskResultStatus::Ready); // stored, never run
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         DummyBackend::default()
     }
 
     /// Every result enqueued so far, oldest first.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn send(to: String) {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let dummy = DummyBackend::new();
+    /// let tasks = Tasks::builder().backend("default", dummy.clone()).build()?;
+    /// send.enqueue(&tasks, "ada@example.com".into()).await?;
+    /// send.enqueue(&tasks, "grace@example.com".into()).await?;
+    /// let recipients: Vec<_> = dummy.results().iter().map(|r| r.args[0].clone()).collect();
+    /// assert_eq!(recipients, ["ada@example.com", "grace@example.com"]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn results(&self) -> Vec<TaskResult> {
         self.results
@@ -122,6 +172,23 @@ impl DummyBackend {
     }
 
     /// Forgets every result.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let dummy = DummyBackend::new();
+    /// let tasks = Tasks::builder().backend("default", dummy.clone()).build()?;
+    /// let result = ping.enqueue(&tasks).await?;
+    /// dummy.clear();
+    /// assert!(dummy.results().is_empty());
+    /// assert!(tasks.get_result(&result.id).await.is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn clear(&self) {
         self.results
             .lock()

@@ -38,6 +38,14 @@ impl TaskResultStatus {
     ];
 
     /// Django's value: `READY`, `RUNNING`, `FAILED`, `SUCCESSFUL`.
+    ///
+    /// ```
+    /// use djrs_tasks::TaskResultStatus;
+    ///
+    /// let names: Vec<&str> = TaskResultStatus::ALL.iter().map(|s| s.as_str()).collect();
+    /// assert_eq!(names, ["READY", "RUNNING", "FAILED", "SUCCESSFUL"]);
+    /// assert_eq!(TaskResultStatus::Running.to_string(), "RUNNING");
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,6 +57,15 @@ impl TaskResultStatus {
     }
 
     /// True for `FAILED` and `SUCCESSFUL`.
+    ///
+    /// ```
+    /// use djrs_tasks::TaskResultStatus;
+    ///
+    /// assert!(TaskResultStatus::Successful.is_finished());
+    /// assert!(TaskResultStatus::Failed.is_finished());
+    /// assert!(!TaskResultStatus::Ready.is_finished());
+    /// assert!(!TaskResultStatus::Running.is_finished());
+    /// ```
     #[must_use]
     pub fn is_finished(self) -> bool {
         matches!(
@@ -98,6 +115,15 @@ pub struct TaskError {
 
 impl TaskError {
     /// An error with a type name and a message; the traceback repeats the message.
+    ///
+    /// ```
+    /// use djrs_tasks::TaskError;
+    ///
+    /// let err = TaskError::new("myapp::PaymentDeclined", "card expired");
+    /// assert_eq!(err.message, "card expired");
+    /// assert_eq!(err.traceback, "card expired");
+    /// assert_eq!(err.to_string(), "myapp::PaymentDeclined: card expired");
+    /// ```
     #[must_use]
     pub fn new(exception_class_path: impl Into<String>, message: impl Into<String>) -> Self {
         let message = message.into();
@@ -109,6 +135,16 @@ impl TaskError {
     }
 
     /// An error from any Rust error value: its type name, `Display` and `Debug`.
+    ///
+    /// ```
+    /// use djrs_tasks::TaskError;
+    ///
+    /// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+    /// let err = TaskError::from_error(&io);
+    /// assert_eq!(err.exception_class_path, "std::io::error::Error");
+    /// assert_eq!(err.message, "no such file");
+    /// assert!(err.traceback.contains("NotFound"));
+    /// ```
     #[must_use]
     pub fn from_error<E: std::fmt::Display + std::fmt::Debug>(err: &E) -> Self {
         TaskError {
@@ -143,6 +179,14 @@ impl TaskError {
     pub const TRACEBACK_LIMIT: usize = 8 * 1024;
 
     /// Sets the traceback.
+    ///
+    /// ```
+    /// use djrs_tasks::TaskError;
+    ///
+    /// let err = TaskError::new("E", "failed").with_traceback("E: failed\n  at export (jobs.rs:12)");
+    /// assert_eq!(err.message, "failed");
+    /// assert!(err.traceback.ends_with("(jobs.rs:12)"));
+    /// ```
     #[must_use]
     pub fn with_traceback(mut self, traceback: impl Into<String>) -> Self {
         self.traceback = traceback.into();
@@ -319,18 +363,68 @@ impl TaskResult {
     }
 
     /// The number of attempts so far (Django: `len(worker_ids)`).
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Tasks};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let result = ping.enqueue(&Tasks::default()).await?; // run once, at enqueue time
+    /// assert_eq!(result.attempts(), 1);
+    /// assert_eq!(result.attempts() as usize, result.worker_ids.len());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn attempts(&self) -> u32 {
         self.worker_ids.len() as u32
     }
 
     /// True once the task succeeded or failed for good.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// assert!(ping.enqueue(&Tasks::default()).await?.is_finished()); // ran at enqueue time
+    /// let stored = Tasks::builder().backend("default", DummyBackend::new()).build()?;
+    /// assert!(!ping.enqueue(&stored).await?.is_finished()); // stored, never run
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn is_finished(&self) -> bool {
         self.status.is_finished()
     }
 
     /// The return value decoded as `T`.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Error, Tasks};
+    ///
+    /// #[task]
+    /// async fn add(a: i64, b: i64) -> i64 { a + b }
+    /// #[task]
+    /// async fn fail() -> Result<i64, String> { Err("no".into()) }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::default();
+    /// assert_eq!(add.enqueue(&tasks, 2, 3).await?.return_value::<i64>()?, 5);
+    ///
+    /// let failed = fail.enqueue(&tasks).await?;
+    /// let err = failed.return_value::<i64>().unwrap_err();
+    /// assert_eq!(err.to_string(), "Task failed");
+    ///
+    /// let pending = add.enqueue(&Tasks::builder().backend("default", DummyBackend::new()).build()?, 1, 1).await?;
+    /// assert!(matches!(pending.return_value::<i64>(), Err(Error::NoReturnValue("Task has not finished yet"))));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// Django's messages: `Task failed`, `Task has not finished yet`; or a decoding error.
@@ -348,6 +442,27 @@ impl TaskResult {
     }
 
     /// Re-reads this result from its backend, in place (Django's `refresh()`).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, TaskResultStatus, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let mut result = ping.enqueue(&tasks).await?;
+    /// assert_eq!(result.status, TaskResultStatus::Ready);
+    /// Worker::new(&tasks).run_until_idle().await?;
+    /// result.refresh(&tasks).await?;
+    /// assert_eq!(result.status, TaskResultStatus::Successful);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// When the backend cannot read results or no longer has this one.

@@ -93,6 +93,25 @@ const LEADERSHIP: &str = "scheduler";
 
 impl Scheduler {
     /// A scheduler for the `default` backend, which must keep a queue.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{Error, Scheduler, SqliteBackend, Tasks};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let stats = Scheduler::new(&tasks).run_until(std::future::ready(())).await?;
+    /// assert_eq!(stats.enqueued, 0); // no schedule added
+    ///
+    /// // The immediate backend keeps no queue to schedule on.
+    /// let err = Scheduler::new(&Tasks::default()).run_until(std::future::ready(())).await.unwrap_err();
+    /// assert!(matches!(err, Error::NotSupported { .. }));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn new(tasks: &Tasks) -> Self {
         Scheduler {
             tasks: tasks.clone(),
@@ -108,6 +127,25 @@ impl Scheduler {
     /// enqueued at every occurrence of `pattern`. `name` identifies the schedule across
     /// processes.
     ///
+    /// ```
+    /// use djrs_tasks::{task, Scheduler, Tasks};
+    ///
+    /// #[task]
+    /// async fn nightly_report(kind: String) {}
+    ///
+    /// let tasks = Tasks::default();
+    /// let scheduler = Scheduler::new(&tasks)
+    ///     .add("nightly", "30 2 * * *", nightly_report.prepare("sales".into())?)?
+    ///     .add("hourly", "@hourly", nightly_report.prepare("health".into())?)?;
+    ///
+    /// // A pattern that does not parse, or a name used twice, is refused.
+    /// let bad = Scheduler::new(&tasks).add("bad", "every day", nightly_report.prepare("x".into())?);
+    /// assert!(bad.is_err());
+    /// let twice = scheduler.add("nightly", "0 3 * * *", nightly_report.prepare("x".into())?);
+    /// assert!(twice.unwrap_err().to_string().contains("added twice"));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// `InvalidTask` for a pattern that does not parse or a name used twice.
     pub fn add(self, name: impl Into<String>, pattern: &str, task: PreparedTask) -> Result<Self> {
@@ -116,6 +154,23 @@ impl Scheduler {
 
     /// Adds a schedule whose pattern is read in the IANA time zone `zone` (`Europe/Paris`,
     /// `America/New_York`).
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Scheduler, Tasks};
+    ///
+    /// #[task]
+    /// async fn open_shop() {}
+    ///
+    /// let tasks = Tasks::default();
+    /// let scheduler = Scheduler::new(&tasks)
+    ///     .add_in_zone("open-paris", "0 9 * * 1-5", "Europe/Paris", open_shop.prepare()?)?;
+    /// # let _ = scheduler;
+    /// let err = Scheduler::new(&tasks)
+    ///     .add_in_zone("open-mars", "0 9 * * *", "Mars/Olympus_Mons", open_shop.prepare()?)
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("unknown time zone"));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     ///
     /// # Errors
     /// `InvalidTask` for a pattern that does not parse, an unknown zone or a name used twice.
@@ -156,6 +211,24 @@ impl Scheduler {
     }
 
     /// The backend alias (default `default`).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{ImmediateBackend, Scheduler, SqliteBackend, Tasks};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", ImmediateBackend::new())
+    ///     .backend("jobs", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let stop = || std::future::ready(());
+    /// assert!(Scheduler::new(&tasks).backend("jobs").run_until(stop()).await.is_ok());
+    /// // The default backend here keeps no queue.
+    /// assert!(Scheduler::new(&tasks).run_until(stop()).await.is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn backend(mut self, alias: impl Into<String>) -> Self {
         self.backend = alias.into();
         self
@@ -163,6 +236,32 @@ impl Scheduler {
 
     /// How often the scheduler looks at the clock and renews or tries to take the leadership
     /// (default 500 ms).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, Scheduler, SqliteBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn heartbeat() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// // Six fields: every second. Looking at the clock every 20 ms catches each one.
+    /// let stats = Scheduler::new(&tasks)
+    ///     .add("beat", "* * * * * *", heartbeat.prepare()?)?
+    ///     .tick(Duration::from_millis(20))
+    ///     .run_until(tokio::time::sleep(Duration::from_millis(1100)))
+    ///     .await?;
+    /// assert!(stats.led);
+    /// assert!(stats.enqueued >= 1);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn tick(mut self, every: Duration) -> Self {
         self.tick = every.max(Duration::from_millis(10));
         self
@@ -170,12 +269,65 @@ impl Scheduler {
 
     /// How long a leader stays leader without renewing (default 10 s): after a leader dies,
     /// another takes over within this time.
+    ///
+    /// A new leader also enqueues the occurrences of the last lease that no scheduler
+    /// enqueued, so none is lost when the leadership passes on.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, Scheduler, SqliteBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn beat() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let scheduler = Scheduler::new(&tasks)
+    ///     .add("beat", "* * * * * *", beat.prepare()?)?
+    ///     .leadership_lease(Duration::from_secs(3));
+    /// // Stopped at once: it took the leadership and enqueued the last 3 s's occurrences.
+    /// let stats = scheduler.run_until(std::future::ready(())).await?;
+    /// assert!(stats.led);
+    /// assert!((3..=4).contains(&stats.enqueued));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn leadership_lease(mut self, lease: Duration) -> Self {
         self.lease = lease.max(Duration::from_millis(100));
         self
     }
 
     /// Schedules until `shutdown` resolves, then gives up the leadership.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, Scheduler, SqliteBackend, Tasks, Worker};
+    ///
+    /// #[task]
+    /// async fn sweep() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let scheduler = Scheduler::new(&tasks)
+    ///     .add("sweep", "* * * * * *", sweep.prepare()?)?
+    ///     .tick(Duration::from_millis(20));
+    /// // In an application: `run_until(djrs_tasks::shutdown_signal())`, next to the workers.
+    /// let stats = scheduler.run_until(tokio::time::sleep(Duration::from_millis(1100))).await?;
+    /// assert!(stats.enqueued >= 1);
+    /// assert_eq!(Worker::new(&tasks).run_until_idle().await?.succeeded, stats.enqueued);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// `NotSupported` when the backend keeps no queue. Storage errors while running are logged

@@ -80,48 +80,146 @@ impl TaskOptions {
     }
 
     /// The task's stable name: module path and function name.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Task};
+    ///
+    /// #[task]
+    /// async fn send_report() {}
+    ///
+    /// assert!(send_report.options().name().ends_with("::send_report"));
+    /// assert_eq!(send_report.options().name(), send_report.name());
+    /// ```
     #[must_use]
     pub fn name(&self) -> &'static str {
         self.name
     }
 
     /// The priority, −100..=100.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Task, DEFAULT_TASK_PRIORITY};
+    ///
+    /// #[task(priority = 10)]
+    /// async fn urgent() {}
+    /// #[task]
+    /// async fn routine() {}
+    ///
+    /// assert_eq!(urgent.options().priority(), 10);
+    /// assert_eq!(routine.options().priority(), DEFAULT_TASK_PRIORITY);
+    /// assert_eq!(routine.using().priority(-5).options().priority(), -5);
+    /// ```
     #[must_use]
     pub fn priority(&self) -> i32 {
         self.priority
     }
 
     /// The queue.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Task, DEFAULT_TASK_QUEUE_NAME};
+    ///
+    /// #[task(queue_name = "emails")]
+    /// async fn send() {}
+    /// #[task]
+    /// async fn other() {}
+    ///
+    /// assert_eq!(send.options().queue_name(), "emails");
+    /// assert_eq!(other.options().queue_name(), DEFAULT_TASK_QUEUE_NAME);
+    /// ```
     #[must_use]
     pub fn queue_name(&self) -> &str {
         &self.queue_name
     }
 
     /// The backend alias.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Task, DEFAULT_TASK_BACKEND_ALIAS};
+    ///
+    /// #[task(backend = "archive")]
+    /// async fn archive() {}
+    /// #[task]
+    /// async fn other() {}
+    ///
+    /// assert_eq!(archive.options().backend(), "archive");
+    /// assert_eq!(other.options().backend(), DEFAULT_TASK_BACKEND_ALIAS);
+    /// ```
     #[must_use]
     pub fn backend(&self) -> &str {
         &self.backend
     }
 
     /// Not before this time.
+    ///
+    /// ```
+    /// use chrono::{Duration, Utc};
+    /// use djrs_tasks::{task, Task};
+    ///
+    /// #[task]
+    /// async fn remind() {}
+    ///
+    /// assert_eq!(remind.options().run_after(), None);
+    /// let when = Utc::now() + Duration::hours(1);
+    /// assert_eq!(remind.using().run_after(when).options().run_after(), Some(when));
+    /// ```
     #[must_use]
     pub fn run_after(&self) -> Option<DateTime<Utc>> {
         self.run_after
     }
 
     /// Attempts before the task fails for good.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Task, DEFAULT_MAX_ATTEMPTS};
+    ///
+    /// #[task(max_attempts = 5)]
+    /// async fn flaky() {}
+    /// #[task]
+    /// async fn steady() {}
+    ///
+    /// assert_eq!(flaky.options().max_attempts(), 5);
+    /// assert_eq!(steady.options().max_attempts(), DEFAULT_MAX_ATTEMPTS);
+    /// // At least one attempt.
+    /// assert_eq!(steady.using().max_attempts(0).options().max_attempts(), 1);
+    /// ```
     #[must_use]
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
     /// Whether the function's first argument is a [`TaskContext`].
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Task, TaskContext};
+    ///
+    /// #[task(takes_context)]
+    /// async fn with_context(ctx: TaskContext) -> u32 { ctx.attempt() }
+    /// #[task]
+    /// async fn without() {}
+    ///
+    /// assert!(with_context.options().takes_context());
+    /// assert!(!without.options().takes_context());
+    /// ```
     #[must_use]
     pub fn takes_context(&self) -> bool {
         self.takes_context
     }
 
     /// How long one attempt may run before the worker stops it and counts it as failed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, Task};
+    ///
+    /// #[task(timeout_secs = 30)]
+    /// async fn bounded() {}
+    ///
+    /// assert_eq!(bounded.options().timeout(), Some(Duration::from_secs(30)));
+    /// let shorter = bounded.using().timeout(Duration::from_secs(5));
+    /// assert_eq!(shorter.options().timeout(), Some(Duration::from_secs(5)));
+    /// ```
     #[must_use]
     pub fn timeout(&self) -> Option<std::time::Duration> {
         self.timeout
@@ -129,6 +227,17 @@ impl TaskOptions {
 
     /// The uniqueness key: while a task with this key is `READY` or `RUNNING`, enqueueing
     /// another returns the existing one.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Task};
+    ///
+    /// #[task]
+    /// async fn rebuild_index(site: u32) {}
+    ///
+    /// assert_eq!(rebuild_index.options().unique_key(), None);
+    /// let once = rebuild_index.using().unique_key("rebuild-index:7");
+    /// assert_eq!(once.options().unique_key(), Some("rebuild-index:7"));
+    /// ```
     #[must_use]
     pub fn unique_key(&self) -> Option<&str> {
         self.unique_key.as_deref()
@@ -259,12 +368,35 @@ impl PreparedTask {
     }
 
     /// The options.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Task};
+    ///
+    /// #[task(queue_name = "search")]
+    /// async fn index(doc: u32) {}
+    ///
+    /// let prepared = index.using().priority(20).prepare(7)?;
+    /// assert_eq!(prepared.options().queue_name(), "search");
+    /// assert_eq!(prepared.options().priority(), 20);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     #[must_use]
     pub fn options(&self) -> &TaskOptions {
         &self.options
     }
 
     /// The encoded arguments.
+    ///
+    /// ```
+    /// use djrs_tasks::task;
+    ///
+    /// #[task]
+    /// async fn index(doc: u32, lang: String) {}
+    ///
+    /// let prepared = index.prepare(7, "fr".into())?;
+    /// assert_eq!(prepared.args(), &serde_json::json!([7, "fr"]));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     #[must_use]
     pub fn args(&self) -> &serde_json::Value {
         &self.args

@@ -165,11 +165,36 @@ impl Default for Tasks {
 
 impl Tasks {
     /// A builder, to add backends, hooks and state.
+    ///
+    /// ```
+    /// use djrs_tasks::{DummyBackend, ImmediateBackend, Tasks};
+    ///
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", ImmediateBackend::new())
+    ///     .backend("test", DummyBackend::new())
+    ///     .build()?;
+    /// assert_eq!(tasks.aliases(), ["default", "test"]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     pub fn builder() -> TasksBuilder {
         TasksBuilder::default()
     }
 
     /// Builds the task system from Django's `TASKS` setting.
+    ///
+    /// ```
+    /// use djrs_tasks::{Error, Tasks, TasksConfig};
+    ///
+    /// let config: TasksConfig = serde_json::from_str(r#"{
+    ///     "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend", "QUEUES": []}
+    /// }"#).unwrap();
+    /// let tasks = Tasks::from_config(config)?;
+    /// assert_eq!(tasks.backend("default")?.name(), "DummyBackend");
+    ///
+    /// let unknown: TasksConfig = serde_json::from_str(r#"{"default": {"BACKEND": "CeleryBackend"}}"#).unwrap();
+    /// assert!(matches!(Tasks::from_config(unknown), Err(Error::InvalidTaskBackend(_))));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     ///
     /// # Errors
     /// `InvalidTaskBackend` for an unknown backend or invalid options.
@@ -189,6 +214,16 @@ impl Tasks {
 
     /// The backend with this alias.
     ///
+    /// ```
+    /// use djrs_tasks::Tasks;
+    ///
+    /// let tasks = Tasks::default();
+    /// assert_eq!(tasks.backend("default")?.name(), "ImmediateBackend");
+    /// let err = tasks.backend("other").unwrap_err();
+    /// assert_eq!(err.to_string(), "The connection 'other' doesn't exist.");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// `InvalidTaskBackend`: "The connection 'x' doesn't exist."
     pub fn backend(&self, alias: &str) -> Result<&Arc<dyn Backend>> {
@@ -202,6 +237,18 @@ impl Tasks {
     }
 
     /// Every configured alias, sorted.
+    ///
+    /// ```
+    /// use djrs_tasks::{DummyBackend, Tasks};
+    ///
+    /// assert_eq!(Tasks::default().aliases(), ["default"]);
+    /// let tasks = Tasks::builder()
+    ///     .backend("test", DummyBackend::new())
+    ///     .backend("default", DummyBackend::new())
+    ///     .build()?;
+    /// assert_eq!(tasks.aliases(), ["default", "test"]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     #[must_use]
     pub fn aliases(&self) -> Vec<&str> {
         let mut aliases: Vec<&str> = self.inner.backends.keys().map(String::as_str).collect();
@@ -292,6 +339,21 @@ impl Tasks {
 
     /// Enqueues a task whose arguments are already JSON (what the generated `enqueue` calls).
     ///
+    /// ```
+    /// use djrs_tasks::{task, Task, Tasks, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn add(a: i64, b: i64) -> i64 { a + b }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::default();
+    /// let result = tasks.enqueue_json(add.options(), serde_json::json!([2, 3])).await?;
+    /// assert_eq!(result.status, TaskResultStatus::Successful);
+    /// assert_eq!(result.return_value::<i64>()?, 5);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// Django's validation errors, or the backend's.
     pub async fn enqueue_json(
@@ -348,6 +410,31 @@ impl Tasks {
     /// Deletes finished results of the default backend older than `older_than` with one of
     /// `statuses`, so the table does not grow forever. Returns how many were deleted.
     ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use chrono::{Duration, Utc};
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, TaskResultStatus, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("t.sqlite3"))?)
+    ///     .build()?;
+    /// let result = ping.enqueue(&tasks).await?;
+    /// Worker::new(&tasks).run_until_idle().await?;
+    ///
+    /// let deleted = tasks
+    ///     .prune_results(Utc::now() + Duration::seconds(1), &[TaskResultStatus::Successful])
+    ///     .await?;
+    /// assert_eq!(deleted, 1);
+    /// assert!(tasks.get_result(&result.id).await.is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// `NotSupported` for backends without a queue, or a storage error.
     pub async fn prune_results(
@@ -370,6 +457,28 @@ impl Tasks {
     /// it is asked to stop it (it learns at its next heartbeat, a third of its lease); the task
     /// ends `FAILED` with a `djrs_tasks::Cancelled` error, not retried, and this returns it as
     /// it is now, still `RUNNING`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn report() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("t.sqlite3"))?)
+    ///     .build()?;
+    /// let result = report.enqueue(&tasks).await?;
+    /// let cancelled = tasks.cancel(&result.id).await?;
+    /// assert_eq!(cancelled.status, TaskResultStatus::Failed);
+    /// assert_eq!(cancelled.errors[0].exception_class_path, "djrs_tasks::Cancelled");
+    /// // A finished task cannot be cancelled.
+    /// assert!(tasks.cancel(&result.id).await.is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// `InvalidTask` when the task has finished, `TaskResultDoesNotExist`, or `NotSupported`
@@ -434,6 +543,22 @@ impl Tasks {
 
     /// Resumes a paused queue of the default backend.
     ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{SqliteBackend, Tasks};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("t.sqlite3"))?)
+    ///     .build()?;
+    /// tasks.pause("default").await?;
+    /// tasks.resume("default").await?;
+    /// assert!(tasks.paused_queues().await?.is_empty());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// As [`pause`](Self::pause).
     pub async fn resume(&self, queue: &str) -> Result<()> {
@@ -443,6 +568,28 @@ impl Tasks {
     }
 
     /// The paused queues of the default backend.
+    ///
+    /// ```
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{Error, Tasks};
+    ///
+    /// // The immediate backend has no queue to pause.
+    /// let err = Tasks::default().paused_queues().await.unwrap_err();
+    /// assert!(matches!(err, Error::NotSupported { operation: "paused_queues", .. }));
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", djrs_tasks::SqliteBackend::open(dir.path().join("t.sqlite3"))?)
+    ///     .build()?;
+    /// assert!(tasks.paused_queues().await?.is_empty());
+    /// tasks.pause("default").await?;
+    /// assert_eq!(tasks.paused_queues().await?, ["default"]);
+    /// # }
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`pause`](Self::pause).
@@ -460,6 +607,23 @@ impl Tasks {
 
     /// Reads a result from the default backend (Django's `default_task_backend.get_result`).
     ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Error, Tasks, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder().backend("default", DummyBackend::new()).build()?;
+    /// let enqueued = ping.enqueue(&tasks).await?;
+    /// let read = tasks.get_result(&enqueued.id).await?;
+    /// assert_eq!(read.status, TaskResultStatus::Ready);
+    /// assert_eq!(read.id, enqueued.id);
+    /// assert!(matches!(tasks.get_result("no-such-id").await, Err(Error::TaskResultDoesNotExist(_))));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// `TaskResultDoesNotExist`, or `NotSupported` for backends that keep no results.
     pub async fn get_result(&self, id: &str) -> Result<TaskResult> {
@@ -467,6 +631,24 @@ impl Tasks {
     }
 
     /// Reads a result from the backend with this alias.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Task, Tasks};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", DummyBackend::new())
+    ///     .backend("archive", DummyBackend::new())
+    ///     .build()?;
+    /// let enqueued = ping.using().backend("archive").enqueue(&tasks).await?;
+    /// assert_eq!(tasks.get_result_from("archive", &enqueued.id).await?.backend, "archive");
+    /// assert!(tasks.get_result(&enqueued.id).await.is_err()); // not on the default backend
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`get_result`](Self::get_result), and `InvalidTaskBackend`.
@@ -493,17 +675,59 @@ impl fmt::Debug for TasksBuilder {
 
 impl TasksBuilder {
     /// Adds a backend under an alias.
+    ///
+    /// ```
+    /// use djrs_tasks::{DummyBackend, Tasks};
+    ///
+    /// let tasks = Tasks::builder().backend("default", DummyBackend::new()).build()?;
+    /// assert_eq!(tasks.backend("default")?.name(), "DummyBackend");
+    /// // An alias given twice is an error.
+    /// let twice = Tasks::builder()
+    ///     .backend("default", DummyBackend::new())
+    ///     .backend("default", DummyBackend::new())
+    ///     .build();
+    /// assert!(twice.is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     pub fn backend(self, alias: impl Into<String>, backend: impl Backend) -> Self {
         self.backend_arc(alias, Arc::new(backend))
     }
 
     /// Adds a shared backend under an alias.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use djrs_tasks::{Backend, DummyBackend, Tasks};
+    ///
+    /// let shared: Arc<dyn Backend> = Arc::new(DummyBackend::new());
+    /// let tasks = Tasks::builder().backend_arc("default", Arc::clone(&shared)).build()?;
+    /// assert!(Arc::ptr_eq(tasks.backend("default")?, &shared));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     pub fn backend_arc(mut self, alias: impl Into<String>, backend: Arc<dyn Backend>) -> Self {
         self.backends.push((alias.into(), backend));
         self
     }
 
     /// Restricts a backend's queues (Django's `QUEUES`; default `["default"]`, empty = any).
+    ///
+    /// ```
+    /// use djrs_tasks::{task, DummyBackend, Task, Tasks};
+    ///
+    /// #[task]
+    /// async fn send() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", DummyBackend::new())
+    ///     .queues("default", ["default", "emails"])
+    ///     .build()?;
+    /// assert!(send.using().queue_name("emails").enqueue(&tasks).await.is_ok());
+    /// assert!(send.using().queue_name("reports").enqueue(&tasks).await.is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn queues<I: IntoIterator<Item = S>, S: Into<String>>(
         mut self,
         alias: impl Into<String>,
@@ -515,24 +739,112 @@ impl TasksBuilder {
     }
 
     /// Calls `hook` after every enqueue (Django's `task_enqueued` signal).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use djrs_tasks::{task, DummyBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # tokio_test::block_on(async {
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let hook_seen = Arc::clone(&seen);
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", DummyBackend::new())
+    ///     .on_task_enqueued(move |result| hook_seen.lock().unwrap().push(result.id.clone()))
+    ///     .build()?;
+    /// let result = ping.enqueue(&tasks).await?;
+    /// assert_eq!(*seen.lock().unwrap(), [result.id]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn on_task_enqueued(mut self, hook: impl Fn(&TaskResult) + Send + Sync + 'static) -> Self {
         self.hooks.enqueued.push(Arc::new(hook));
         self
     }
 
     /// Calls `hook` when an attempt starts (Django's `task_started` signal).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use djrs_tasks::{task, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{SqliteBackend, Tasks, Worker};
+    ///
+    /// let statuses = Arc::new(Mutex::new(Vec::new()));
+    /// let hook_statuses = Arc::clone(&statuses);
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("t.sqlite3"))?)
+    ///     .on_task_started(move |result| hook_statuses.lock().unwrap().push(result.status))
+    ///     .build()?;
+    /// ping.enqueue(&tasks).await?;
+    /// assert!(statuses.lock().unwrap().is_empty()); // enqueued, not started
+    /// Worker::new(&tasks).run_until_idle().await?;
+    /// assert_eq!(*statuses.lock().unwrap(), [TaskResultStatus::Running]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn on_task_started(mut self, hook: impl Fn(&TaskResult) + Send + Sync + 'static) -> Self {
         self.hooks.started.push(Arc::new(hook));
         self
     }
 
     /// Calls `hook` when an attempt ends, with the updated result (Django's `task_finished`).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// use djrs_tasks::{task, Tasks, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn add(a: i64, b: i64) -> i64 { a + b }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let finished = Arc::new(Mutex::new(Vec::new()));
+    /// let hook_finished = Arc::clone(&finished);
+    /// let tasks = Tasks::builder()
+    ///     .on_task_finished(move |result| hook_finished.lock().unwrap().push(result.status))
+    ///     .build()?; // the immediate backend runs the task at enqueue time
+    /// add.enqueue(&tasks, 1, 2).await?;
+    /// assert_eq!(*finished.lock().unwrap(), [TaskResultStatus::Successful]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn on_task_finished(mut self, hook: impl Fn(&TaskResult) + Send + Sync + 'static) -> Self {
         self.hooks.finished.push(Arc::new(hook));
         self
     }
 
     /// Registers a value task contexts can read with [`TaskContext::state`](crate::TaskContext::state).
+    ///
+    /// ```
+    /// use djrs_tasks::{task, TaskContext, Tasks};
+    ///
+    /// struct Config {
+    ///     site_name: String,
+    /// }
+    ///
+    /// #[task(takes_context)]
+    /// async fn site_name(ctx: TaskContext) -> String {
+    ///     ctx.state::<Config>().map(|c| c.site_name.clone()).unwrap_or_default()
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let tasks = Tasks::builder().state(Config { site_name: "example.com".into() }).build()?;
+    /// let result = site_name.enqueue(&tasks).await?;
+    /// assert_eq!(result.return_value::<String>()?, "example.com");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.insert(TypeId::of::<T>(), Arc::new(value));
         self
@@ -540,6 +852,23 @@ impl TasksBuilder {
 
     /// Builds the task system. Without any backend, it has Django's default: an
     /// `ImmediateBackend` named `default`.
+    ///
+    /// ```
+    /// use djrs_tasks::{DummyBackend, Tasks};
+    ///
+    /// // Without backends: Django's default, one ImmediateBackend called "default".
+    /// let tasks = Tasks::builder().build()?;
+    /// assert_eq!(tasks.backend("default")?.name(), "ImmediateBackend");
+    ///
+    /// // Queues for an alias that has no backend are refused.
+    /// let err = Tasks::builder()
+    ///     .backend("default", DummyBackend::new())
+    ///     .queues("other", ["default"])
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "The connection 'other' doesn't exist.");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// ```
     ///
     /// # Errors
     /// `InvalidTaskBackend` when an alias is used twice or queues name an unknown alias.

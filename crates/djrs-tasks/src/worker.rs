@@ -78,6 +78,26 @@ pub struct Worker {
 
 impl Worker {
     /// A worker for the `default` backend and queue, running up to 8 tasks at once.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, TaskResultStatus, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let result = ping.enqueue(&tasks).await?;
+    /// let stats = Worker::new(&tasks).run_until_idle().await?;
+    /// assert_eq!(stats.succeeded, 1);
+    /// assert_eq!(tasks.get_result(&result.id).await?.status, TaskResultStatus::Successful);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn new(tasks: &Tasks) -> Self {
         Worker {
             tasks: tasks.clone(),
@@ -95,24 +115,125 @@ impl Worker {
     }
 
     /// The backend alias to work.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Task, Tasks, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", djrs_tasks::ImmediateBackend::new())
+    ///     .backend("jobs", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let enqueued = ping.using().backend("jobs").enqueue(&tasks).await?;
+    /// let stats = Worker::new(&tasks).backend("jobs").run_until_idle().await?;
+    /// assert_eq!(stats.succeeded, 1);
+    /// assert!(tasks.get_result_from("jobs", &enqueued.id).await?.is_finished());
+    /// // The default backend here runs tasks at enqueue time: no worker for it.
+    /// assert!(Worker::new(&tasks).run_until_idle().await.is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn backend(mut self, alias: impl Into<String>) -> Self {
         self.backend = alias.into();
         self
     }
 
     /// The queues to take tasks from (an empty list: every queue).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Task, Tasks, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .queues("default", ["emails", "reports"])
+    ///     .build()?;
+    /// ping.using().queue_name("emails").enqueue(&tasks).await?;
+    /// ping.using().queue_name("reports").enqueue(&tasks).await?;
+    /// let emails = Worker::new(&tasks).queues(["emails"]).run_until_idle().await?;
+    /// assert_eq!(emails.succeeded, 1);
+    /// // An empty list: every queue.
+    /// let rest = Worker::new(&tasks).queues(Vec::<String>::new()).run_until_idle().await?;
+    /// assert_eq!(rest.succeeded, 1);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn queues<I: IntoIterator<Item = S>, S: Into<String>>(mut self, queues: I) -> Self {
         self.queues = queues.into_iter().map(Into::into).collect();
         self
     }
 
     /// How many tasks run at once (at least 1).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+    ///
+    /// static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    /// static MOST: AtomicUsize = AtomicUsize::new(0);
+    ///
+    /// #[task]
+    /// async fn slow() {
+    ///     let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+    ///     MOST.fetch_max(now, Ordering::SeqCst);
+    ///     tokio::time::sleep(Duration::from_millis(20)).await;
+    ///     RUNNING.fetch_sub(1, Ordering::SeqCst);
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// for _ in 0..3 {
+    ///     slow.enqueue(&tasks).await?;
+    /// }
+    /// let stats = Worker::new(&tasks).concurrency(1).run_until_idle().await?;
+    /// assert_eq!(stats.succeeded, 3);
+    /// assert_eq!(MOST.load(Ordering::SeqCst), 1); // one at a time
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self
     }
 
     /// This worker's id, recorded in each attempt's `worker_ids` (at most 64 characters).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let enqueued = ping.enqueue(&tasks).await?;
+    /// Worker::new(&tasks).worker_id("web-1").run_until_idle().await?;
+    /// assert_eq!(tasks.get_result(&enqueued.id).await?.worker_ids, ["web-1"]);
+    /// // Longer ids are cut to 64 characters.
+    /// assert_eq!(Worker::new(&tasks).worker_id("w".repeat(100)).id().len(), 64);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn worker_id(mut self, id: impl Into<String>) -> Self {
         self.worker_id = WorkerId::from(id.into().chars().take(64).collect::<String>());
         self
@@ -120,6 +241,31 @@ impl Worker {
 
     /// How long a claimed task stays this worker's without a heartbeat (default 30 s). The
     /// worker renews leases every third of it; a task whose lease expires is re-queued.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+    ///
+    /// #[task]
+    /// async fn slow() {
+    ///     tokio::time::sleep(Duration::from_millis(800)).await;
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// slow.enqueue(&tasks).await?;
+    /// // The task outlives its 300 ms lease; the worker's heartbeat renews it, so it stays this
+    /// // worker's and succeeds once.
+    /// let stats = Worker::new(&tasks).lease(Duration::from_millis(300)).run_until_idle().await?;
+    /// assert_eq!((stats.succeeded, stats.lost), (1, 0));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease.max(Duration::from_millis(30));
         self
@@ -128,6 +274,43 @@ impl Worker {
     /// How often an idle worker looks for due tasks when nothing wakes it (default 1 s; stores
     /// that cannot announce enqueues from other processes, SQLite and MySQL, ask for 25 ms and
     /// get the shorter of the two).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+    ///
+    /// static RAN: tokio::sync::Notify = tokio::sync::Notify::const_new();
+    ///
+    /// #[task]
+    /// async fn ping() {
+    ///     RAN.notify_one();
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let worker = Worker::new(&tasks).poll_interval(Duration::from_millis(10));
+    /// let enqueue_later = async {
+    ///     tokio::time::sleep(Duration::from_millis(50)).await;
+    ///     ping.enqueue(&tasks).await
+    /// };
+    /// // Stops once the task ran (or after 10 s).
+    /// let shutdown = async {
+    ///     tokio::select! {
+    ///         () = RAN.notified() => {}
+    ///         () = tokio::time::sleep(Duration::from_secs(10)) => {}
+    ///     }
+    /// };
+    /// let (stats, enqueued) = tokio::join!(worker.run_until(shutdown), enqueue_later);
+    /// enqueued?;
+    /// assert_eq!(stats?.succeeded, 1); // found by a later poll
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn poll_interval(mut self, every: Duration) -> Self {
         self.poll_interval = every;
         self
@@ -135,6 +318,36 @@ impl Worker {
 
     /// How long running tasks may finish after shutdown is asked (default 10 s); the rest are
     /// interrupted and re-queued.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, TaskResultStatus, Worker};
+    ///
+    /// static STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+    ///
+    /// #[task]
+    /// async fn long() {
+    ///     STARTED.notify_one();
+    ///     tokio::time::sleep(Duration::from_secs(60)).await;
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let enqueued = long.enqueue(&tasks).await?;
+    /// let worker = Worker::new(&tasks).grace_period(Duration::from_millis(50));
+    /// // Shut down once the task has started.
+    /// let stats = worker.run_until(STARTED.notified()).await?;
+    /// // Still running when the grace period ended: interrupted and put back in the queue.
+    /// assert_eq!(stats.interrupted, 1);
+    /// assert_eq!(tasks.get_result(&enqueued.id).await?.status, TaskResultStatus::Ready);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn grace_period(mut self, grace: Duration) -> Self {
         self.grace_period = grace;
         self
@@ -162,6 +375,33 @@ impl Worker {
     }
 
     /// The retry delay: `base · 2^(attempt−1)`, at most `cap`, ±25 % jitter (default 1 s, 1 h).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, TaskResultStatus, Worker};
+    ///
+    /// #[task(max_attempts = 2)]
+    /// async fn flaky() -> Result<(), String> {
+    ///     Err("the service is down".into())
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let enqueued = flaky.enqueue(&tasks).await?;
+    /// let worker = Worker::new(&tasks).retry_backoff(Duration::from_millis(10), Duration::from_millis(20));
+    /// let stats = worker.run_until(tokio::time::sleep(Duration::from_millis(1000))).await?;
+    /// // Retried once after about 10 ms, then failed for good.
+    /// assert_eq!((stats.retried, stats.failed), (1, 1));
+    /// let result = tasks.get_result(&enqueued.id).await?;
+    /// assert_eq!((result.status, result.errors.len()), (TaskResultStatus::Failed, 2));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn retry_backoff(mut self, base: Duration, cap: Duration) -> Self {
         self.backoff_base = base;
         self.backoff_cap = cap.max(base);
@@ -169,6 +409,14 @@ impl Worker {
     }
 
     /// This worker's id.
+    ///
+    /// ```
+    /// use djrs_tasks::{Tasks, Worker};
+    ///
+    /// let tasks = Tasks::default();
+    /// assert!(Worker::new(&tasks).id().starts_with("djrs-"));
+    /// assert_eq!(Worker::new(&tasks).worker_id("web-1").id(), "web-1");
+    /// ```
     #[must_use]
     pub fn id(&self) -> &WorkerId {
         &self.worker_id
@@ -186,6 +434,31 @@ impl Worker {
     /// Works until `shutdown` resolves, then lets running tasks finish within the grace period,
     /// interrupts and re-queues the rest, and returns what it did.
     ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+    ///
+    /// static RAN: tokio::sync::Notify = tokio::sync::Notify::const_new();
+    ///
+    /// #[task]
+    /// async fn ping() {
+    ///     RAN.notify_one();
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// ping.enqueue(&tasks).await?;
+    /// // Any future stops it: `djrs_tasks::shutdown_signal()`, a channel, a timer; here, the
+    /// // task having run.
+    /// let stats = Worker::new(&tasks).run_until(RAN.notified()).await?;
+    /// assert_eq!(stats.succeeded, 1);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// When the backend keeps no queue (`ImmediateBackend`, `DummyBackend`) or the alias is
     /// unknown. Storage errors while working are logged and retried, never returned.
@@ -195,6 +468,30 @@ impl Worker {
 
     /// Works until no due task is left in its queues and nothing is running (Django's
     /// `db_worker --batch`), then returns.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// for _ in 0..3 {
+    ///     ping.enqueue(&tasks).await?;
+    /// }
+    /// assert_eq!(Worker::new(&tasks).run_until_idle().await?.succeeded, 3);
+    /// // Nothing left: returns at once.
+    /// assert_eq!(Worker::new(&tasks).run_until_idle().await?.succeeded, 0);
+    /// // A backend without a queue has nothing to work.
+    /// assert!(Worker::new(&Tasks::default()).run_until_idle().await.is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// As [`run_until`](Self::run_until).

@@ -128,11 +128,51 @@ impl Layered {
 
 impl CspLayer {
     /// A layer that sends nothing until given a policy.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::convert::Infallible;
+    ///
+    /// use djrs_csp::CspLayer;
+    /// use http::{Request, Response};
+    /// use tower::{Layer as _, ServiceExt as _};
+    ///
+    /// let handler = tower::service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new("ok")) });
+    /// let response = CspLayer::new().layer(handler).oneshot(Request::new(())).await.unwrap();
+    /// assert!(response.headers().get("content-security-policy").is_none());
+    /// assert!(response.headers().get("content-security-policy-report-only").is_none());
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The enforced policy (`Content-Security-Policy`, Django's `SECURE_CSP`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), djrs_csp::Error> {
+    /// use std::convert::Infallible;
+    ///
+    /// use djrs_csp::{CspLayer, CspSource, Policy};
+    /// use http::{Request, Response};
+    /// use tower::{Layer as _, ServiceExt as _};
+    ///
+    /// let policy = Policy::builder()
+    ///     .directive("default-src", [CspSource::SELF])
+    ///     .directive("object-src", [CspSource::NONE])
+    ///     .build()?;
+    /// let handler = tower::service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new("ok")) });
+    /// let service = CspLayer::new().enforce(policy).layer(handler);
+    /// let response = service.oneshot(Request::new(())).await.unwrap();
+    /// assert_eq!(
+    ///     response.headers()[CspSource::HEADER_ENFORCE],
+    ///     "default-src 'self'; object-src 'none'"
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn enforce(mut self, policy: Policy) -> Self {
         Arc::make_mut(&mut self.config).enforce = Layered::new(policy);
         self
@@ -140,6 +180,31 @@ impl CspLayer {
 
     /// The report-only policy (`Content-Security-Policy-Report-Only`, Django's
     /// `SECURE_CSP_REPORT_ONLY`): browsers report violations without blocking anything.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), djrs_csp::Error> {
+    /// use std::convert::Infallible;
+    ///
+    /// use djrs_csp::{CspLayer, CspSource, Policy};
+    /// use http::{Request, Response};
+    /// use tower::{Layer as _, ServiceExt as _};
+    ///
+    /// let trial = Policy::builder()
+    ///     .directive("default-src", [CspSource::NONE])
+    ///     .directive("report-uri", ["/csp/report"])
+    ///     .build()?;
+    /// let handler = tower::service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new("ok")) });
+    /// let service = CspLayer::new().report_only(trial).layer(handler);
+    /// let response = service.oneshot(Request::new(())).await.unwrap();
+    /// assert_eq!(
+    ///     response.headers()[CspSource::HEADER_REPORT_ONLY],
+    ///     "default-src 'none'; report-uri /csp/report"
+    /// );
+    /// assert!(response.headers().get(CspSource::HEADER_ENFORCE).is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn report_only(mut self, policy: Policy) -> Self {
         Arc::make_mut(&mut self.config).report_only = Layered::new(policy);
         self

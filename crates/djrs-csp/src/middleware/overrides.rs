@@ -41,6 +41,26 @@ pub struct CspOverride {
 
 impl CspOverride {
     /// Replaces the enforced policy (`csp_override`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), djrs_csp::Error> {
+    /// use std::convert::Infallible;
+    ///
+    /// use djrs_csp::{CspLayer, CspOverride, CspSource, Policy};
+    /// use http::{Request, Response};
+    /// use tower::{Layer as _, ServiceExt as _};
+    ///
+    /// let site = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
+    /// let images = Policy::builder().directive("img-src", ["*"]).build()?;
+    /// let handler = tower::service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new("gallery")) });
+    /// let route = CspOverride::enforce(images).layer(handler);
+    /// let service = CspLayer::new().enforce(site).layer(route);
+    /// let response = service.oneshot(Request::new(())).await.unwrap();
+    /// assert_eq!(response.headers()[CspSource::HEADER_ENFORCE], "img-src *");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn enforce(policy: Policy) -> Self {
         CspOverride {
             enforce: Some(policy),
@@ -49,6 +69,27 @@ impl CspOverride {
     }
 
     /// Replaces the report-only policy (`csp_report_only_override`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), djrs_csp::Error> {
+    /// use std::convert::Infallible;
+    ///
+    /// use djrs_csp::{CspLayer, CspOverride, CspSource, Policy};
+    /// use http::{Request, Response};
+    /// use tower::{Layer as _, ServiceExt as _};
+    ///
+    /// let site = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
+    /// let handler = tower::service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new("ok")) });
+    /// // An empty policy removes the report-only header from this route; the enforced one stays.
+    /// let route = CspOverride::report_only(Policy::empty()).layer(handler);
+    /// let service = CspLayer::new().enforce(site.clone()).report_only(site).layer(route);
+    /// let response = service.oneshot(Request::new(())).await.unwrap();
+    /// assert!(response.headers().get(CspSource::HEADER_REPORT_ONLY).is_none());
+    /// assert_eq!(response.headers()[CspSource::HEADER_ENFORCE], "default-src 'self'");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn report_only(policy: Policy) -> Self {
         CspOverride {
             enforce: None,

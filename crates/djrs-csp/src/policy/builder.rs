@@ -29,6 +29,21 @@ pub struct PolicyBuilder {
 impl PolicyBuilder {
     /// Sets a directive to sources kept in the given order (a Python list). A single string is
     /// one source: `.directive("report-uri", ["/csp/report"])`.
+    ///
+    /// ```
+    /// use djrs_csp::{CspSource, Policy};
+    ///
+    /// let policy = Policy::builder()
+    ///     .directive("script-src", [CspSource::SELF, "https://cdn.example", CspSource::SELF])
+    ///     .directive("report-uri", ["/csp/report"])
+    ///     .build()?;
+    /// // Order and duplicates are kept, as with a Python list.
+    /// assert_eq!(
+    ///     policy.to_string(),
+    ///     "script-src 'self' https://cdn.example 'self'; report-uri /csp/report"
+    /// );
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
     pub fn directive<I>(self, name: impl Into<String>, sources: I) -> Self
     where
         I: IntoIterator,

@@ -164,6 +164,15 @@ impl Policy {
     }
 
     /// Whether the policy has no directive at all (Django's `{}`): no header is sent.
+    ///
+    /// ```
+    /// use djrs_csp::{CspSource, Policy};
+    ///
+    /// assert!(Policy::empty().is_empty());
+    /// let policy = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
+    /// assert!(!policy.is_empty());
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.inner.directives.is_empty()

@@ -252,6 +252,18 @@ impl RedisBackend {
     /// Connects now (the backend otherwise connects on first use), and warns when the server
     /// may evict keys (`maxmemory-policy` other than `noeviction`).
     ///
+    /// ```no_run
+    /// // Connecting is the point of this method: it needs a Redis server, so this is only compiled.
+    /// use djrs_tasks::{RedisBackend, Tasks};
+    ///
+    /// # async fn demo() -> djrs_tasks::Result<()> {
+    /// let backend = RedisBackend::open("redis://127.0.0.1:6379/0")?;
+    /// backend.connect().await?; // fail at start-up, not at the first enqueue
+    /// let tasks = Tasks::builder().backend("default", backend).build()?;
+    /// assert_eq!(tasks.backend("default")?.name(), "RedisBackend");
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// `Storage` when Redis cannot be reached.
     pub async fn connect(&self) -> Result<()> {

@@ -407,6 +407,28 @@ impl<D: Dialect> SqlBackend<D> {
 
     /// The pool, e.g. to read the tables in tests or dashboards, or to share with the
     /// application.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let backend = SqliteBackend::open(dir.path().join("q.sqlite3"))?;
+    /// let pool = backend.pool().clone();
+    /// let tasks = Tasks::builder().backend("default", backend).build()?;
+    /// ping.enqueue(&tasks).await?;
+    /// let (ready,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM djrs_task WHERE status = 'READY'")
+    ///     .fetch_one(&pool)
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(ready, 1);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn pool(&self) -> &sqlx::Pool<D::Db> {
         self.dialect.pool()
@@ -415,6 +437,41 @@ impl<D: Dialect> SqlBackend<D> {
     /// Runs at most `limit` tasks of `queue` at once across every worker on every machine
     /// (Oban Pro's global limit). Claims from a limited queue lock the queue for the length of
     /// the claim and count its running tasks, so the limit holds under races.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Task, Tasks, Worker};
+    ///
+    /// static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    /// static MOST: AtomicUsize = AtomicUsize::new(0);
+    ///
+    /// #[task(queue_name = "reports")]
+    /// async fn report() {
+    ///     let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+    ///     MOST.fetch_max(now, Ordering::SeqCst);
+    ///     tokio::time::sleep(Duration::from_millis(20)).await;
+    ///     RUNNING.fetch_sub(1, Ordering::SeqCst);
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let backend = SqliteBackend::open(dir.path().join("q.sqlite3"))?.queue_limit("reports", 1);
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", backend)
+    ///     .queues("default", ["reports"])
+    ///     .build()?;
+    /// for _ in 0..3 {
+    ///     report.enqueue(&tasks).await?;
+    /// }
+    /// let stats = Worker::new(&tasks).queues(["reports"]).concurrency(8).run_until_idle().await?;
+    /// assert_eq!(stats.succeeded, 3);
+    /// assert_eq!(MOST.load(Ordering::SeqCst), 1); // the limit, not the worker's concurrency
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn queue_limit(mut self, queue: impl Into<String>, limit: u32) -> Self {
         Arc::make_mut(&mut self.queue_limits).insert(queue.into(), limit);
@@ -423,6 +480,25 @@ impl<D: Dialect> SqlBackend<D> {
 
     /// Applies the schema migrations not yet applied. Runs once per backend value on first use;
     /// safe when several processes start at once.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::SqliteBackend;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let backend = SqliteBackend::open(dir.path().join("q.sqlite3"))?;
+    /// backend.migrate().await?;
+    /// backend.migrate().await?; // applied once
+    /// let (tables,): (i64,) =
+    ///     sqlx::query_as("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'djrs_task'")
+    ///         .fetch_one(backend.pool())
+    ///         .await
+    ///         .unwrap();
+    /// assert_eq!(tables, 1);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// When the database cannot be written.

@@ -52,6 +52,20 @@ pub type MysqlBackend = SqlBackend<MySql>;
 impl SqlBackend<MySql> {
     /// A backend on a new pool for `url`, connecting lazily.
     ///
+    /// ```
+    /// # #[cfg(feature = "mysql")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::MysqlBackend;
+    ///
+    /// // No connection is made until the backend is first used.
+    /// let backend = MysqlBackend::connect_lazy("mysql://app:secret@db.invalid:3306/app")?;
+    /// assert_eq!(backend.pool().size(), 0);
+    /// assert_eq!(backend.pool().options().get_max_connections(), 10);
+    /// assert!(MysqlBackend::connect_lazy("not a url").is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// `InvalidTaskBackend` for a URL sqlx cannot parse.
     pub fn connect_lazy(url: &str) -> Result<Self> {
@@ -65,6 +79,23 @@ impl SqlBackend<MySql> {
 
     /// A backend on an existing pool (the application's own: transactional enqueue then shares
     /// its transactions).
+    ///
+    /// ```
+    /// # #[cfg(feature = "mysql")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::MysqlBackend;
+    /// use sqlx::mysql::MySqlPoolOptions;
+    ///
+    /// // The application's pool (connecting lazily here, so nothing is contacted).
+    /// let pool = MySqlPoolOptions::new()
+    ///     .max_connections(4)
+    ///     .connect_lazy("mysql://app:secret@db.invalid:3306/app")
+    ///     .unwrap();
+    /// let backend = MysqlBackend::from_pool(pool);
+    /// assert_eq!(backend.pool().options().get_max_connections(), 4);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn from_pool(pool: MySqlPool) -> Self {
         SqlBackend::with_dialect(MySql { pool })

@@ -68,6 +68,20 @@ pub type PostgresBackend = SqlBackend<Postgres>;
 impl SqlBackend<Postgres> {
     /// A backend on a new pool for `url`, connecting lazily.
     ///
+    /// ```
+    /// # #[cfg(feature = "postgres")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::PostgresBackend;
+    ///
+    /// // No connection is made until the backend is first used.
+    /// let backend = PostgresBackend::connect_lazy("postgres://app:secret@db.invalid/app")?;
+    /// assert_eq!(backend.pool().size(), 0);
+    /// assert_eq!(backend.pool().options().get_max_connections(), 10);
+    /// assert!(PostgresBackend::connect_lazy("not a url").is_err());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// `InvalidTaskBackend` for a URL sqlx cannot parse.
     pub fn connect_lazy(url: &str) -> Result<Self> {
@@ -81,6 +95,23 @@ impl SqlBackend<Postgres> {
 
     /// A backend on an existing pool (the application's own: transactional enqueue then shares
     /// its transactions).
+    ///
+    /// ```
+    /// # #[cfg(feature = "postgres")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::PostgresBackend;
+    /// use sqlx::postgres::PgPoolOptions;
+    ///
+    /// // The application's pool (connecting lazily here, so nothing is contacted).
+    /// let pool = PgPoolOptions::new()
+    ///     .max_connections(4)
+    ///     .connect_lazy("postgres://app:secret@db.invalid/app")
+    ///     .unwrap();
+    /// let backend = PostgresBackend::from_pool(pool.clone());
+    /// assert_eq!(backend.pool().options().get_max_connections(), 4);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {
         SqlBackend::with_dialect(Postgres {
@@ -93,6 +124,19 @@ impl SqlBackend<Postgres> {
 
     /// Stops sending `NOTIFY` on enqueue (workers then find tasks by polling). For tests of the
     /// poll fallback and for very high enqueue rates where polling is cheaper.
+    ///
+    /// ```
+    /// # #[cfg(feature = "postgres")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::PostgresBackend;
+    ///
+    /// let backend = PostgresBackend::connect_lazy("postgres://app:secret@db.invalid/app")?;
+    /// assert!(format!("{backend:?}").contains("send_notifications: true"));
+    /// let polling = backend.without_notifications();
+    /// assert!(format!("{polling:?}").contains("send_notifications: false"));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     #[must_use]
     pub fn without_notifications(self) -> Self {
         let dialect = Postgres {

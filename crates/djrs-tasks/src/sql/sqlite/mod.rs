@@ -76,6 +76,22 @@ const MIN_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 impl SqlBackend<Sqlite> {
     /// A backend on the file at `path`, created if missing. Connects lazily.
     ///
+    /// ```
+    /// use djrs_tasks::SqliteBackend;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("tasks.sqlite3");
+    /// // The pool needs a Tokio runtime.
+    /// assert!(SqliteBackend::open(&path).is_err());
+    /// # tokio_test::block_on(async {
+    /// let backend = SqliteBackend::open(&path)?;
+    /// assert!(!path.exists()); // connects lazily
+    /// backend.migrate().await?;
+    /// assert!(path.exists());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// `InvalidTaskBackend` outside a Tokio runtime (the pool needs one).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
@@ -86,6 +102,19 @@ impl SqlBackend<Sqlite> {
     }
 
     /// A backend on a `sqlite://FILE` URL, created if missing. Connects lazily.
+    ///
+    /// ```
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::SqliteBackend;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("tasks.sqlite3");
+    /// let backend = SqliteBackend::from_url(&format!("sqlite://{}", path.display()))?;
+    /// backend.migrate().await?;
+    /// assert!(path.exists());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     /// `InvalidTaskBackend` for a URL sqlx cannot parse.
