@@ -167,7 +167,13 @@ impl TaskContext {
     ///     .build()?;
     /// let enqueued = third_time_lucky.enqueue(&tasks).await?;
     /// let worker = Worker::new(&tasks).retry_backoff(Duration::from_millis(5), Duration::from_millis(10));
-    /// worker.run_until(tokio::time::sleep(Duration::from_millis(1000))).await?;
+    /// worker
+    ///     .run_until(async {
+    ///         while !tasks.get_result(&enqueued.id).await.unwrap().is_finished() {
+    ///             tokio::time::sleep(Duration::from_millis(10)).await;
+    ///         }
+    ///     })
+    ///     .await?;
     /// let result = tasks.get_result(&enqueued.id).await?;
     /// assert_eq!(result.return_value::<u32>()?, 3);
     /// assert_eq!(result.errors.len(), 2);

@@ -55,7 +55,8 @@ pub struct WorkerStats {
 /// send.enqueue(&tasks, "ada@example.com".into()).await?;
 ///
 /// let worker = Worker::new(&tasks).queues(["emails"]).concurrency(4);
-/// let stats = worker.run_until(tokio::time::sleep(Duration::from_millis(300))).await?;
+/// // In an application: `run_until(djrs_tasks::shutdown_signal())`; here, until nothing is due.
+/// let stats = worker.run_until_idle().await?;
 /// assert_eq!(stats.succeeded, 1);
 /// # Ok::<(), djrs_tasks::Error>(())
 /// # }).unwrap();
@@ -251,7 +252,7 @@ impl Worker {
     ///
     /// #[task]
     /// async fn slow() {
-    ///     tokio::time::sleep(Duration::from_millis(800)).await;
+    ///     tokio::time::sleep(Duration::from_millis(1_500)).await;
     /// }
     ///
     /// let dir = tempfile::tempdir().unwrap();
@@ -259,9 +260,9 @@ impl Worker {
     ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
     ///     .build()?;
     /// slow.enqueue(&tasks).await?;
-    /// // The task outlives its 300 ms lease; the worker's heartbeat renews it, so it stays this
+    /// // The task outlives its 600 ms lease; the worker's heartbeat renews it, so it stays this
     /// // worker's and succeeds once.
-    /// let stats = Worker::new(&tasks).lease(Duration::from_millis(300)).run_until_idle().await?;
+    /// let stats = Worker::new(&tasks).lease(Duration::from_millis(600)).run_until_idle().await?;
     /// assert_eq!((stats.succeeded, stats.lost), (1, 0));
     /// # Ok::<(), djrs_tasks::Error>(())
     /// # }).unwrap();
@@ -394,7 +395,13 @@ impl Worker {
     ///     .build()?;
     /// let enqueued = flaky.enqueue(&tasks).await?;
     /// let worker = Worker::new(&tasks).retry_backoff(Duration::from_millis(10), Duration::from_millis(20));
-    /// let stats = worker.run_until(tokio::time::sleep(Duration::from_millis(1000))).await?;
+    /// let stats = worker
+    ///     .run_until(async {
+    ///         while !tasks.get_result(&enqueued.id).await.unwrap().is_finished() {
+    ///             tokio::time::sleep(Duration::from_millis(10)).await;
+    ///         }
+    ///     })
+    ///     .await?;
     /// // Retried once after about 10 ms, then failed for good.
     /// assert_eq!((stats.retried, stats.failed), (1, 1));
     /// let result = tasks.get_result(&enqueued.id).await?;
