@@ -14,6 +14,30 @@ use crate::message::EmailMessage;
 /// # Errors
 /// No mailer registered, or the send failed (the error of the last attempt is kept in the
 /// task result).
+///
+/// ```
+/// use djrs_mail::{EmailMessage, LocmemBackend, Mailer, tasks::send_email};
+/// use djrs_tasks::{ImmediateBackend, TaskResultStatus, Tasks};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let message = EmailMessage::new("Hi", "Body").to(["a@example.com"])?;
+/// // Without a mailer as state, the task fails with a clear error.
+/// let bare = Tasks::builder().backend("default", ImmediateBackend::new()).build().unwrap();
+/// let failed = send_email.enqueue(&bare, message.clone()).await.unwrap();
+/// assert_eq!(failed.status, TaskResultStatus::Failed);
+/// assert!(failed.errors[0].message.contains("no Mailer registered"));
+/// // With one, it sends.
+/// let outbox = LocmemBackend::new();
+/// let tasks = Tasks::builder()
+///     .backend("default", ImmediateBackend::new())
+///     .state(Mailer::new(outbox.clone()))
+///     .build()
+///     .unwrap();
+/// let sent = send_email.enqueue(&tasks, message).await.unwrap();
+/// assert_eq!(sent.return_value::<usize>().unwrap(), 1);
+/// assert_eq!(outbox.outbox()[0].subject, "Hi");
+/// # Ok::<(), djrs_mail::Error>(()) }).unwrap();
+/// ```
 #[task(takes_context, max_attempts = 5)]
 pub async fn send_email(ctx: TaskContext, message: EmailMessage) -> Result<usize, Error> {
     let mailer = ctx.state::<Mailer>().ok_or_else(|| {

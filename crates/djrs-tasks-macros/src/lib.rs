@@ -19,7 +19,27 @@ use syn::{FnArg, ItemFn, LitInt, LitStr, Pat, ReturnType, Type};
 /// `timeout_secs = N` (an attempt running longer fails),
 /// `crate = path` (where `djrs_tasks` is, when it is renamed; found automatically otherwise,
 /// including through the `djrs` umbrella).
-/// See the `djrs_tasks` documentation for examples.
+/// See the `djrs_tasks` documentation for more.
+///
+/// ```
+/// use djrs_tasks::{Tasks, task};
+///
+/// #[task(priority = 10, max_attempts = 2)]
+/// fn add(a: i32, b: i32) -> i32 {
+///     a + b
+/// }
+///
+/// // Called inline, it is the function; enqueued, it runs on the task system's backend.
+/// assert_eq!(add.call(2, 3), 5);
+/// # tokio_test::block_on(async {
+/// let tasks = Tasks::default(); // Django's default: the immediate backend
+/// let result = add.enqueue(&tasks, 2, 3).await?;
+/// assert_eq!(result.return_value::<i32>()?, 5);
+/// assert_eq!((result.priority, result.max_attempts), (10, 2));
+/// assert!(result.task_name.ends_with("::add"));
+/// # Ok::<(), djrs_tasks::Error>(())
+/// # }).unwrap();
+/// ```
 #[proc_macro_attribute]
 pub fn task(attr: TokenStream, item: TokenStream) -> TokenStream {
     match expand(attr.into(), item.into()) {
