@@ -1,10 +1,5 @@
 //! Small helpers the backends share.
 
-use std::future::Future;
-
-use tokio::sync::Notify;
-
-use crate::task::BoxFuture;
 use crate::{Error, Result, TaskResult};
 
 /// The one result of a one-task batch.
@@ -17,10 +12,16 @@ pub(crate) fn single(results: Result<Vec<TaskResult>>) -> Result<TaskResult> {
 /// A worker's wake-up: registered with `notify` now, not when first polled, so a notification
 /// that arrives while the worker is still claiming is not missed; `listening` (which starts the
 /// store's listener if it is not running) is awaited first.
+#[cfg(any(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "redis"
+))]
 pub(crate) fn wake_up<'a>(
-    notify: &'a Notify,
-    listening: impl Future<Output = ()> + Send + 'a,
-) -> BoxFuture<'a, ()> {
+    notify: &'a tokio::sync::Notify,
+    listening: impl std::future::Future<Output = ()> + Send + 'a,
+) -> crate::task::BoxFuture<'a, ()> {
     let notified = notify.notified();
     Box::pin(async move {
         listening.await;
