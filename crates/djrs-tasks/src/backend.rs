@@ -758,6 +758,13 @@ pub enum Outcome {
     /// The worker stopped before the attempt finished; run again as soon as possible, and the
     /// attempt does not count (its worker id is taken back off `worker_ids`).
     Interrupted(TaskError),
+    /// The task asked to run again later ([`Flow::Snooze`](crate::Flow::Snooze)): not before
+    /// `run_after`, the attempt does not count (its worker id is taken back off `worker_ids`),
+    /// and no error is recorded.
+    Snooze {
+        /// The earliest next attempt.
+        run_after: DateTime<Utc>,
+    },
 }
 
 /// One attempt's outcome, fenced by the attempt it belongs to: the queue records it only while

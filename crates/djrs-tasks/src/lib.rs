@@ -53,6 +53,7 @@ pub mod axum;
 mod backend;
 mod context;
 mod error;
+mod flow;
 mod ids;
 mod immediate;
 #[cfg(feature = "redis")]
@@ -74,6 +75,7 @@ pub use backend::{
 };
 pub use djrs_tasks_macros::task;
 pub use error::{Error, Result};
+pub use flow::Flow;
 pub use ids::{TaskId, WorkerId};
 pub use immediate::{DummyBackend, ImmediateBackend};
 #[cfg(feature = "redis")]

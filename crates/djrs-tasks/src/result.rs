@@ -111,6 +111,22 @@ pub struct TaskError {
     pub message: String,
     /// The error with its chain of sources (`Debug`), Django's `traceback`.
     pub traceback: String,
+    /// What the worker does next: retry as usual, or what the task asked for with a
+    /// [`Flow`](crate::Flow). Not stored.
+    #[serde(skip)]
+    pub(crate) next: Next,
+}
+
+/// What a worker does after a failed attempt, as the task asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Next {
+    /// Retry while attempts remain (with the worker's backoff).
+    #[default]
+    Retry,
+    /// Run again after the delay; the attempt does not count.
+    Snooze(std::time::Duration),
+    /// Fail now, whatever attempts remain.
+    Discard,
 }
 
 impl TaskError {
@@ -131,6 +147,7 @@ impl TaskError {
             exception_class_path: exception_class_path.into(),
             traceback: message.clone(),
             message,
+            next: Next::Retry,
         }
     }
 
@@ -151,6 +168,7 @@ impl TaskError {
             exception_class_path: std::any::type_name::<E>().to_owned(),
             message: err.to_string(),
             traceback: format!("{err:?}"),
+            next: Next::Retry,
         }
     }
 

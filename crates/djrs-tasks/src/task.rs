@@ -410,7 +410,8 @@ impl PreparedTask {
 /// What a task function may return: a `Result` whose `Ok` serializes to JSON (its error is
 /// recorded in [`TaskResult::errors`] and retried), or a plain JSON-serializable value.
 ///
-/// Implemented for `Result<T, E>` (any `E: Display + Debug`, `anyhow::Error` included) and for
+/// Implemented for `Result<T, E>` (any `E: Display + Debug`, `anyhow::Error` included), for
+/// `Result<T, Flow>` (a task deciding to snooze or to fail for good, see [`Flow`](crate::Flow)) and for
 /// `()`, `bool`, numbers, `String`, `Option`, `Vec`, maps and `serde_json::Value`.
 pub trait TaskOutput: Send {
     /// The outcome as JSON or a task error.
@@ -436,6 +437,15 @@ impl<T: Serialize + Send, E: std::fmt::Display + std::fmt::Debug + Send> TaskOut
         match self {
             Ok(value) => to_json(&value),
             Err(err) => Err(TaskError::from_error(&err)),
+        }
+    }
+}
+
+impl<T: Serialize + Send> TaskOutput for std::result::Result<T, crate::Flow> {
+    fn into_task_output(self) -> std::result::Result<serde_json::Value, TaskError> {
+        match self {
+            Ok(value) => to_json(&value),
+            Err(flow) => Err(flow.into_error()),
         }
     }
 }

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use tokio::sync::Notify;
 
 use crate::backend::{Completion, Lease, Outcome, Queue};
+use crate::result::Next;
 use crate::runner::run_attempt;
 use crate::task::Cancel;
 use crate::{
@@ -32,6 +33,8 @@ pub struct WorkerStats {
     pub failed: u64,
     /// Attempts cut short by shutdown and re-queued.
     pub interrupted: u64,
+    /// Attempts whose task asked to run again later ([`Flow::Snooze`](crate::Flow::Snooze)).
+    pub snoozed: u64,
     /// Attempts stopped because the worker lost the task's lease (it stalled past the lease and
     /// the task was rescued); their outcome is not recorded.
     pub lost: u64,
@@ -740,15 +743,19 @@ impl Worker {
             Err(_) if cancel.is_requested() => {
                 Outcome::Failed(cancelled_while_running(self.cancel_grace_period))
             }
-            Err(error) if task.attempts() < task.max_attempts => {
-                let delay = chrono::Duration::from_std(self.backoff(task.attempts()))
-                    .unwrap_or(chrono::Duration::MAX);
-                Outcome::Retry {
+            Err(error) => match error.next {
+                // The task asked: later, without using the attempt.
+                Next::Snooze(delay) => Outcome::Snooze {
+                    run_after: after(delay),
+                },
+                // The task asked: failed for good, whatever attempts remain.
+                Next::Discard => Outcome::Failed(error),
+                Next::Retry if task.attempts() < task.max_attempts => Outcome::Retry {
+                    run_after: after(self.backoff(task.attempts())),
                     error,
-                    run_after: Utc::now() + delay,
-                }
-            }
-            Err(error) => Outcome::Failed(error),
+                },
+                Next::Retry => Outcome::Failed(error),
+            },
         }
     }
 
@@ -793,6 +800,7 @@ impl Worker {
                                 Outcome::Succeeded(_) => s.succeeded += 1,
                                 Outcome::Retry { .. } => s.retried += 1,
                                 Outcome::Interrupted(_) => s.interrupted += 1,
+                                Outcome::Snooze { .. } => s.snoozed += 1,
                                 Outcome::Failed(_) => s.failed += 1,
                             });
                             if let Some(status) = final_status(&completion.outcome) {
@@ -823,6 +831,14 @@ impl Worker {
     }
 }
 
+/// The time `delay` from now, or the latest time there is for a delay past it.
+fn after(delay: Duration) -> chrono::DateTime<Utc> {
+    chrono::Duration::from_std(delay)
+        .ok()
+        .and_then(|delay| Utc::now().checked_add_signed(delay))
+        .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC)
+}
+
 /// The error a task cancelled while it ran records.
 fn cancelled_while_running(grace: Duration) -> TaskError {
     TaskError::new(
@@ -838,7 +854,7 @@ fn final_status(outcome: &Outcome) -> Option<TaskResultStatus> {
     match outcome {
         Outcome::Succeeded(_) => Some(TaskResultStatus::Successful),
         Outcome::Failed(_) => Some(TaskResultStatus::Failed),
-        Outcome::Retry { .. } | Outcome::Interrupted(_) => None,
+        Outcome::Retry { .. } | Outcome::Interrupted(_) | Outcome::Snooze { .. } => None,
     }
 }
 
@@ -850,7 +866,7 @@ fn finished_result(task: &TaskResult, outcome: &Outcome) -> TaskResult {
     match outcome {
         Outcome::Succeeded(value) => finished.mark_successful(value.clone(), now),
         Outcome::Failed(error) => finished.mark_failed(error.clone(), now),
-        Outcome::Retry { .. } | Outcome::Interrupted(_) => {}
+        Outcome::Retry { .. } | Outcome::Interrupted(_) | Outcome::Snooze { .. } => {}
     }
     finished
 }
@@ -988,6 +1004,21 @@ mod tests {
     }
 
     #[test]
+    fn delays_past_the_calendar_end_at_its_last_day() {
+        let soon = after(Duration::from_secs(60)) - Utc::now();
+        assert!(
+            soon > chrono::Duration::seconds(59) && soon <= chrono::Duration::seconds(60),
+            "{soon:?}"
+        );
+        assert_eq!(after(Duration::MAX), chrono::DateTime::<Utc>::MAX_UTC);
+        // 300,000 years: a chrono duration, but past the calendar's end.
+        assert_eq!(
+            after(Duration::from_secs(300_000 * 365 * 86_400)),
+            chrono::DateTime::<Utc>::MAX_UTC
+        );
+    }
+
+    #[test]
     fn the_cap_is_never_below_the_base() {
         let tasks = Tasks::default();
         let worker =
@@ -1016,6 +1047,12 @@ mod tests {
                 None,
             ),
             (Outcome::Interrupted(error()), None),
+            (
+                Outcome::Snooze {
+                    run_after: Utc::now(),
+                },
+                None,
+            ),
         ] {
             assert_eq!(final_status(&outcome), status, "{outcome:?}");
         }

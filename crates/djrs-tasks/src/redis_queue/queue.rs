@@ -80,6 +80,11 @@ impl Queue for RedisBackend {
                             (*run_after - now).num_milliseconds().max(0),
                         ),
                         Outcome::Interrupted(error) => ("I", error_json(error), 0),
+                        Outcome::Snooze { run_after } => (
+                            "Z",
+                            String::new(),
+                            (*run_after - now).num_milliseconds().max(0),
+                        ),
                     };
                     call.arg(completion.id.as_str())
                         .arg(completion.attempt)

@@ -95,6 +95,11 @@ impl Transition {
                 refund: true,
                 ..base(TaskResultStatus::Ready)
             },
+            Outcome::Snooze { run_after } => Transition {
+                run_after: Some(*run_after),
+                refund: true,
+                ..base(TaskResultStatus::Ready)
+            },
         }
     }
 
@@ -198,6 +203,14 @@ mod tests {
                 None,
                 true,
                 None,
+                true,
+            ),
+            (
+                Outcome::Snooze { run_after: when },
+                TaskResultStatus::Ready,
+                None,
+                false,
+                Some(when),
                 true,
             ),
         ];

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use djrs_tasks::{
-    BoxFuture, Completion, Error, Outcome, PreparedTask, Queue, Scheduler, Task, TaskContext,
+    BoxFuture, Completion, Error, Flow, Outcome, PreparedTask, Queue, Scheduler, Task, TaskContext,
     TaskResult, TaskResultStatus, Tasks, TasksBuilder, Worker, WorkerId, task,
 };
 
@@ -79,6 +79,7 @@ macro_rules! shared_suite {
             queues_are_separate,
             many_worker_loops_run_every_task_exactly_once,
             failed_attempts_are_retried_with_backoff,
+            a_task_snoozes_without_using_attempts_or_discards_itself,
             a_panicking_task_fails_and_the_worker_goes_on,
             a_dead_workers_task_runs_again_after_its_lease_expires,
             a_lost_lease_refuses_the_late_completion_and_tells_the_heartbeat,
@@ -156,6 +157,27 @@ async fn flaky(key: String, fail_times: u32) -> Result<u32, String> {
     } else {
         Ok(attempt)
     }
+}
+
+/// Snoozes `snoozes` times (150 ms each), then succeeds with its run count; or, with
+/// `snoozes == u32::MAX`, discards itself on its first run.
+#[task(max_attempts = 2)]
+async fn moody(key: String, snoozes: u32) -> Result<u32, Flow> {
+    let run = {
+        let mut runs = runs().lock().unwrap();
+        let n = runs.entry((key.clone(), 0)).or_default();
+        *n += 1;
+        *n
+    };
+    if snoozes == u32::MAX {
+        return Err(Flow::discard(format!("{key} cannot be done")));
+    }
+    if run <= snoozes {
+        return Err(Flow::snooze(Duration::from_millis(150)));
+    }
+    // Any error converts with `?` and is retried as usual.
+    let parsed: u32 = run.to_string().parse()?;
+    Ok(parsed)
 }
 
 #[task(max_attempts = 5)]
@@ -397,6 +419,55 @@ pub(crate) async fn failed_attempts_are_retried_with_backoff(store: &dyn Store) 
     assert_eq!(gives_up.status, TaskResultStatus::Failed);
     assert_eq!((gives_up.attempts(), gives_up.errors.len()), (3, 3));
     assert!(gives_up.finished_at.is_some());
+}
+
+pub(crate) async fn a_task_snoozes_without_using_attempts_or_discards_itself(store: &dyn Store) {
+    let tasks = store.tasks();
+    let key = format!("moody-{}", uuid_like());
+    // Three snoozes with two attempts: snoozing uses none of them.
+    let mut snoozer = moody.enqueue(&tasks, key.clone(), 3).await.unwrap();
+    let stats = Worker::new(&tasks)
+        .poll_interval(Duration::from_millis(10))
+        .run_until(all_finished(
+            &tasks,
+            &[&snoozer.id],
+            Duration::from_secs(10),
+        ))
+        .await
+        .unwrap();
+    snoozer.refresh(&tasks).await.unwrap();
+    assert_eq!(snoozer.status, TaskResultStatus::Successful, "{snoozer:?}");
+    assert_eq!(snoozer.return_value::<u32>().unwrap(), 4);
+    assert_eq!(snoozer.attempts(), 1, "{snoozer:?}");
+    assert!(snoozer.errors.is_empty(), "{snoozer:?}");
+    assert_eq!((stats.snoozed, stats.succeeded, stats.retried), (3, 1, 0));
+    assert_eq!(run_count(&key, 0), 4);
+    // Each snooze waited its 150 ms: three of them between the first run and the last.
+    let waited = snoozer.last_attempted_at.unwrap() - snoozer.started_at.unwrap();
+    assert!(waited >= chrono::Duration::milliseconds(450), "{waited:?}");
+
+    // Discarded: failed on its first run, though a second attempt remained.
+    let key = format!("discard-{}", uuid_like());
+    let mut discarded = moody.enqueue(&tasks, key.clone(), u32::MAX).await.unwrap();
+    let stats = Worker::new(&tasks)
+        .poll_interval(Duration::from_millis(10))
+        .run_until(all_finished(
+            &tasks,
+            &[&discarded.id],
+            Duration::from_secs(10),
+        ))
+        .await
+        .unwrap();
+    discarded.refresh(&tasks).await.unwrap();
+    assert_eq!(discarded.status, TaskResultStatus::Failed);
+    assert_eq!((discarded.attempts(), discarded.errors.len()), (1, 1));
+    assert_eq!(
+        discarded.errors[0].exception_class_path,
+        "djrs_tasks::Discarded"
+    );
+    assert_eq!(discarded.errors[0].message, format!("{key} cannot be done"));
+    assert_eq!((stats.failed, stats.retried), (1, 0));
+    assert_eq!(run_count(&key, 0), 1);
 }
 
 pub(crate) async fn a_panicking_task_fails_and_the_worker_goes_on(store: &dyn Store) {

@@ -1,7 +1,8 @@
 -- Records attempts' outcomes in one queue, each only while its worker still holds that attempt.
 -- ARGV: base, result time to live (ms, 0: kept), channel, worker, then 5 values per outcome: id,
--- attempt, kind (S succeeded, F failed, R retry, I interrupted), payload (return value or error
--- JSON), delay before a retry (ms). Returns 1 (recorded) or 0 (refused) per outcome.
+-- attempt, kind (S succeeded, F failed, R retry, I interrupted, Z snoozed), payload (return
+-- value or error JSON; empty for Z), delay before a retry or a snoozed run (ms). Returns 1
+-- (recorded) or 0 (refused) per outcome.
 local base, ttl_ms, worker = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local now = now_us()
 local now_ms = math.floor(now / 1000)
@@ -23,6 +24,11 @@ for i = 5, #ARGV, 5 do
       if kind == 'R' then
         due_ms = now_ms + tonumber(ARGV[i + 4])
         redis.call('HSET', key, 's', 'READY', 'lw', '', 'e', append_json(f[4], payload), 'ra', int(due_ms * 1000))
+      elseif kind == 'Z' then
+        -- Snoozed: later, and the attempt does not count; no error.
+        due_ms = now_ms + tonumber(ARGV[i + 4])
+        redis.call('HSET', key, 's', 'READY', 'lw', '', 'ra', int(due_ms * 1000),
+          'c', int(tonumber(f[3]) - 1), 'w', f[8] or '[]')
       else
         -- Interrupted: the attempt does not count.
         redis.call('HSET', key, 's', 'READY', 'lw', '', 'e', append_json(f[4], payload),
