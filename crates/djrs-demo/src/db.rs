@@ -10,6 +10,18 @@ use serde::Serialize;
 
 use crate::{Error, SEED_ARTICLES, jobs, orm, security};
 
+/// Runs `body` on whichever pool a [`Db`] holds, the same code for both dialects:
+/// `on_pool!(db, |pool| sqlx::query(SQL).execute(pool).await)`.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
 /// The showcase's database: the embedded SQLite file or a PostgreSQL server.
 #[derive(Debug, Clone)]
 pub enum Db {
@@ -87,26 +99,15 @@ impl Db {
     ) -> Result<i64, sqlx::Error> {
         const INSERT: &str = "INSERT INTO outbox (recipient, subject, body, task_id) VALUES ($1, $2, $3, $4) \
             ON CONFLICT (task_id) DO UPDATE SET subject = excluded.subject RETURNING id";
-        match self {
-            Db::Sqlite(pool) => {
-                sqlx::query_scalar(INSERT)
-                    .bind(recipient)
-                    .bind(subject)
-                    .bind(body)
-                    .bind(task_id)
-                    .fetch_one(pool)
-                    .await
-            }
-            Db::Postgres(pool) => {
-                sqlx::query_scalar(INSERT)
-                    .bind(recipient)
-                    .bind(subject)
-                    .bind(body)
-                    .bind(task_id)
-                    .fetch_one(pool)
-                    .await
-            }
-        }
+        on_pool!(self, |pool| {
+            sqlx::query_scalar(INSERT)
+                .bind(recipient)
+                .bind(subject)
+                .bind(body)
+                .bind(task_id)
+                .fetch_one(pool)
+                .await
+        })
     }
 
     /// Records the intent to send the mail of task `task_id` with `message_id`, before it is
@@ -122,30 +123,17 @@ impl Db {
         const INSERT: &str = "INSERT INTO delivery (task_id, message_id, sent) VALUES ($1, $2, 0) \
             ON CONFLICT (task_id) DO NOTHING";
         const SENT: &str = "SELECT sent FROM delivery WHERE task_id = $1";
-        let sent: i64 = match self {
-            Db::Sqlite(pool) => {
-                sqlx::query(INSERT)
-                    .bind(task_id)
-                    .bind(message_id)
-                    .execute(pool)
-                    .await?;
-                sqlx::query_scalar(SENT)
-                    .bind(task_id)
-                    .fetch_one(pool)
-                    .await?
-            }
-            Db::Postgres(pool) => {
-                sqlx::query(INSERT)
-                    .bind(task_id)
-                    .bind(message_id)
-                    .execute(pool)
-                    .await?;
-                sqlx::query_scalar(SENT)
-                    .bind(task_id)
-                    .fetch_one(pool)
-                    .await?
-            }
-        };
+        let sent: i64 = on_pool!(self, |pool| {
+            sqlx::query(INSERT)
+                .bind(task_id)
+                .bind(message_id)
+                .execute(pool)
+                .await?;
+            sqlx::query_scalar(SENT)
+                .bind(task_id)
+                .fetch_one(pool)
+                .await?
+        });
         Ok(sent != 0)
     }
 
@@ -155,14 +143,9 @@ impl Db {
     /// When the database write fails.
     pub async fn finish_delivery(&self, task_id: &str) -> Result<(), sqlx::Error> {
         const UPDATE: &str = "UPDATE delivery SET sent = 1 WHERE task_id = $1";
-        match self {
-            Db::Sqlite(pool) => {
-                sqlx::query(UPDATE).bind(task_id).execute(pool).await?;
-            }
-            Db::Postgres(pool) => {
-                sqlx::query(UPDATE).bind(task_id).execute(pool).await?;
-            }
-        }
+        on_pool!(self, |pool| {
+            sqlx::query(UPDATE).bind(task_id).execute(pool).await?;
+        });
         Ok(())
     }
 
@@ -172,10 +155,10 @@ impl Db {
     /// When the database read fails.
     pub async fn article(&self, id: i64) -> Result<Option<Article>, sqlx::Error> {
         const SELECT: &str = "SELECT id, title, published_at FROM article WHERE id = $1";
-        match self {
-            Db::Sqlite(pool) => sqlx::query_as(SELECT).bind(id).fetch_optional(pool).await,
-            Db::Postgres(pool) => sqlx::query_as(SELECT).bind(id).fetch_optional(pool).await,
-        }
+        on_pool!(self, |pool| sqlx::query_as(SELECT)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
     }
 
     /// The newest outbox messages.
@@ -185,10 +168,10 @@ impl Db {
     pub async fn outbox(&self, limit: i64) -> Result<Vec<jobs::OutboxMessage>, sqlx::Error> {
         const SELECT: &str =
             "SELECT id, recipient, subject, body, task_id FROM outbox ORDER BY id DESC LIMIT $1";
-        match self {
-            Db::Sqlite(pool) => sqlx::query_as(SELECT).bind(limit).fetch_all(pool).await,
-            Db::Postgres(pool) => sqlx::query_as(SELECT).bind(limit).fetch_all(pool).await,
-        }
+        on_pool!(self, |pool| sqlx::query_as(SELECT)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)
     }
 
     async fn migrate_and_seed(&self) -> Result<(), Error> {

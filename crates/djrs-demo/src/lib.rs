@@ -33,6 +33,7 @@ pub mod security;
 pub mod server;
 
 use db::article_columns;
+use db::on_pool;
 pub use db::{Article, Db};
 use djrs::tasks::{Tasks, Worker};
 
@@ -262,57 +263,27 @@ impl AppState {
         strict: bool,
     ) -> Result<AsyncPage<Article>, Error> {
         let query = article_columns().order_by("id", Order::Asc).to_owned();
-        Ok(match &self.db {
-            Db::Sqlite(pool) => {
-                let paginator = AsyncPaginator::new(
-                    SelectSource::<sqlx::Sqlite, Article>::new(pool.clone(), query),
-                    PER_PAGE,
-                );
-                if strict {
-                    page.apage(&paginator).await?
-                } else {
-                    page.aget_page(&paginator).await?
-                }
+        Ok(on_pool!(&self.db, |pool| {
+            let paginator = AsyncPaginator::new(
+                SelectSource::<_, Article>::new(pool.clone(), query),
+                PER_PAGE,
+            );
+            if strict {
+                page.apage(&paginator).await?
+            } else {
+                page.aget_page(&paginator).await?
             }
-            Db::Postgres(pool) => {
-                let paginator = AsyncPaginator::new(
-                    SelectSource::<sqlx::Postgres, Article>::new(pool.clone(), query),
-                    PER_PAGE,
-                );
-                if strict {
-                    page.apage(&paginator).await?
-                } else {
-                    page.aget_page(&paginator).await?
-                }
-            }
-        })
+        }))
     }
 
     async fn keyset_page(&self, cursor: &CursorParam) -> Result<KeysetPage<Article>, Error> {
-        Ok(match &self.db {
-            Db::Sqlite(pool) => {
-                KeysetPaginator::<sqlx::Sqlite, Article>::new(
-                    pool.clone(),
-                    article_columns(),
-                    PER_PAGE,
-                )
+        Ok(on_pool!(&self.db, |pool| {
+            KeysetPaginator::<_, Article>::new(pool.clone(), article_columns(), PER_PAGE)
                 .key("id", Order::Desc)
                 .cursor_key(self.cursor_key.clone())
                 .page(cursor.token())
                 .await?
-            }
-            Db::Postgres(pool) => {
-                KeysetPaginator::<sqlx::Postgres, Article>::new(
-                    pool.clone(),
-                    article_columns(),
-                    PER_PAGE,
-                )
-                .key("id", Order::Desc)
-                .cursor_key(self.cursor_key.clone())
-                .page(cursor.token())
-                .await?
-            }
-        })
+        }))
     }
 }
 

@@ -152,6 +152,21 @@ impl ConsoleBackend {
     }
 }
 
+/// The messages that have recipients (Django's backends skip the others), each with its
+/// rendering, which fails on a bad header.
+fn deliverable<'a>(
+    messages: &'a [EmailMessage],
+    options: &'a SendOptions,
+) -> impl Iterator<Item = Result<(&'a EmailMessage, Vec<u8>)>> + 'a {
+    messages
+        .iter()
+        .filter(|message| !message.recipients().is_empty())
+        .map(|message| {
+            let bytes = message.message_with(&options.defaults, EmailPolicy::Default)?;
+            Ok((message, bytes))
+        })
+}
+
 fn write_messages(
     writer: &mut dyn Write,
     messages: &[EmailMessage],
@@ -159,11 +174,8 @@ fn write_messages(
     context: &str,
 ) -> Result<usize> {
     let mut sent = 0;
-    for message in messages {
-        if message.recipients().is_empty() {
-            continue;
-        }
-        let bytes = message.message_with(&options.defaults, EmailPolicy::Default)?;
+    for rendered in deliverable(messages, options) {
+        let (_, bytes) = rendered?;
         let written = writer
             .write_all(&bytes)
             .and_then(|()| writer.write_all(b"\n"))
@@ -365,12 +377,9 @@ impl Backend for LocmemBackend {
     ) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async move {
             let mut sent = 0;
-            for message in messages {
-                if message.recipients().is_empty() {
-                    continue;
-                }
+            for rendered in deliverable(messages, options) {
                 // Rendering validates every header, as Django's locmem backend does.
-                message.message_with(&options.defaults, EmailPolicy::Default)?;
+                let (message, _) = rendered?;
                 // Django's messages carry DEFAULT_FROM_EMAIL from construction; so do these.
                 // (A `From` extra header may stand in for an unusable one; then none is stored.)
                 let mut stored = message.clone();

@@ -218,6 +218,20 @@ impl Folder {
         line.split_off(trimmed)
     }
 
+    /// Folds here: trailing whitespace on the full line becomes the fold (a space when there is
+    /// none), so unfolding gives back exactly one space. Returns the new line's length.
+    fn fold(&mut self) -> usize {
+        let stolen = self.steal_trailing_ws();
+        let fold = if stolen.is_empty() {
+            " ".to_owned()
+        } else {
+            stolen
+        };
+        let len = fold.len();
+        self.lines.push(fold);
+        len
+    }
+
     /// Python's `_fold_as_ew`, combining with the previous encoded word on the line.
     pub(crate) fn push_encoded(&mut self, text: &str) {
         let mut to_encode: String;
@@ -245,16 +259,7 @@ impl Folder {
             let remaining = MAX_LINE.saturating_sub(self.current().len());
             let text_space = remaining.saturating_sub(CHROME);
             if text_space == 0 {
-                // Fold here; trailing whitespace on the full line becomes the fold, so unfolding
-                // gives back exactly one space.
-                let stolen = self.steal_trailing_ws();
-                let fold = if stolen.is_empty() {
-                    " ".to_owned()
-                } else {
-                    stolen
-                };
-                new_last_ew = fold.len();
-                self.lines.push(fold);
+                new_last_ew = self.fold();
                 continue;
             }
             let mut take = text_space.min(chars.len());
@@ -267,14 +272,7 @@ impl Folder {
             }
             if encoded.len() > remaining && !self.current().trim_start().is_empty() {
                 // Not even one character fits on this line: fold first.
-                let stolen = self.steal_trailing_ws();
-                let fold = if stolen.is_empty() {
-                    " ".to_owned()
-                } else {
-                    stolen
-                };
-                new_last_ew = fold.len();
-                self.lines.push(fold);
+                new_last_ew = self.fold();
                 continue;
             }
             self.current().push_str(&encoded);

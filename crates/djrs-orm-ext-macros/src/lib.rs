@@ -429,60 +429,51 @@ mod tests {
         expand(input).unwrap_err().to_string()
     }
 
+    /// Expands `input` and checks that the output holds each of `expected`.
+    fn check(input: &DeriveInput, expected: &[&str]) {
+        let out = expand(input).unwrap().to_string();
+        for part in expected {
+            assert!(out.contains(part), "{part} not in {out}");
+        }
+    }
+
     #[test]
     fn the_field_id_is_a_big_auto_key() {
-        let out = expand(&parse_quote! {
-            struct BlogPost { id: Option<i64>, title: String }
-        })
-        .unwrap()
-        .to_string();
-        assert!(
-            out.contains(r#"const TABLE : & 'static str = "blog_post""#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"Column :: primary_key ("id" , "id" , true)"#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"Column :: field ("title" , "title")"#),
-            "{out}"
+        check(
+            &parse_quote! {
+                struct BlogPost { id: Option<i64>, title: String }
+            },
+            &[
+                r#"const TABLE : & 'static str = "blog_post""#,
+                r#"Column :: primary_key ("id" , "id" , true)"#,
+                r#"Column :: field ("title" , "title")"#,
+            ],
         );
     }
 
     #[test]
     fn attributes_map_to_column_kinds() {
-        let out = expand(&parse_quote! {
-            #[record(table = "posts")]
-            struct Post {
-                #[record(primary_key(auto))]
-                key: Option<i64>,
-                #[record(column = "headline")]
-                title: String,
-                #[record(db_default)]
-                views: Option<i64>,
-                #[record(generated(title, views))]
-                score: Option<i64>,
-            }
-        })
-        .unwrap()
-        .to_string();
-        assert!(out.contains(r#""posts""#), "{out}");
-        assert!(
-            out.contains(r#"Column :: primary_key ("key" , "key" , true)"#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"Column :: field ("headline" , "title")"#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"Column :: db_default ("views" , "views")"#),
-            "{out}"
-        );
-        assert!(
-            out.contains(r#"Column :: generated ("score" , "score" , & ["headline" , "views"])"#),
-            "{out}"
+        check(
+            &parse_quote! {
+                #[record(table = "posts")]
+                struct Post {
+                    #[record(primary_key(auto))]
+                    key: Option<i64>,
+                    #[record(column = "headline")]
+                    title: String,
+                    #[record(db_default)]
+                    views: Option<i64>,
+                    #[record(generated(title, views))]
+                    score: Option<i64>,
+                }
+            },
+            &[
+                r#""posts""#,
+                r#"Column :: primary_key ("key" , "key" , true)"#,
+                r#"Column :: field ("headline" , "title")"#,
+                r#"Column :: db_default ("views" , "views")"#,
+                r#"Column :: generated ("score" , "score" , & ["headline" , "views"])"#,
+            ],
         );
     }
 
