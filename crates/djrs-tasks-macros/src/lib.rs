@@ -16,7 +16,8 @@ use syn::{FnArg, ItemFn, LitInt, LitStr, Pat, ReturnType, Type};
 ///
 /// Options (all optional): `priority = N` (−100..=100), `queue_name = "…"`, `backend = "…"`,
 /// `takes_context` (the first argument is a `TaskContext`), `max_attempts = N` (retries, ≥ 1),
-/// `timeout_secs = N` (an attempt running longer fails),
+/// `timeout_secs = N` (an attempt running longer fails), `backoff = EXPR` (the retry delays, a
+/// `const` expression of type `djrs_tasks::Backoff`; the worker's by default),
 /// `crate = path` (where `djrs_tasks` is, when it is renamed; found automatically otherwise,
 /// including through the `djrs` umbrella).
 /// See the `djrs_tasks` documentation for more.
@@ -57,6 +58,7 @@ struct Options {
     takes_context: bool,
     max_attempts: Option<LitInt>,
     timeout_secs: Option<LitInt>,
+    backoff: Option<syn::Expr>,
 }
 
 fn parse_options(attr: TokenStream2) -> syn::Result<Options> {
@@ -77,9 +79,11 @@ fn parse_options(attr: TokenStream2) -> syn::Result<Options> {
             options.max_attempts = Some(meta.value()?.parse()?);
         } else if meta.path.is_ident("timeout_secs") {
             options.timeout_secs = Some(meta.value()?.parse()?);
+        } else if meta.path.is_ident("backoff") {
+            options.backoff = Some(meta.value()?.parse()?);
         } else {
             return Err(meta.error(
-                "unknown task option: expected priority, queue_name, backend, takes_context, max_attempts, timeout_secs or crate",
+                "unknown task option: expected priority, queue_name, backend, takes_context, max_attempts, timeout_secs, backoff or crate",
             ));
         }
         Ok(())
@@ -275,6 +279,8 @@ struct TaskItems<'a> {
     krate: TokenStream2,
     takes_context: bool,
     is_async: bool,
+    /// The task's retry policy, a `const` expression of type `Backoff`.
+    backoff: Option<syn::Expr>,
     /// The hidden struct whose constant takes the function's name.
     struct_name: syn::Ident,
     /// The function itself, renamed.
@@ -296,6 +302,7 @@ impl<'a> TaskItems<'a> {
             krate,
             takes_context: options.takes_context,
             is_async: func.sig.asyncness.is_some(),
+            backoff: options.backoff.clone(),
             struct_name: format_ident!("__djrs_task_{}", name),
             inner_name: format_ident!("__djrs_task_fn_{}", name),
             run_name: format_ident!("__djrs_task_run_{}", name),
@@ -467,6 +474,10 @@ impl<'a> TaskItems<'a> {
             ..
         } = self;
         let name_str = self.func.sig.ident.to_string();
+        let with_backoff = self
+            .backoff
+            .as_ref()
+            .map(|backoff| quote!(.with_backoff(#backoff)));
         let arg_names = &self.args.names;
         let arg_tuple_type = self.arg_tuple_type();
         let ctx_arg = self.ctx_arg();
@@ -506,7 +517,7 @@ impl<'a> TaskItems<'a> {
                 #krate::__private::Registration::new(
                     ::core::concat!(::core::module_path!(), "::", #name_str),
                     #run_name,
-                )
+                )#with_backoff
             }
         }
     }

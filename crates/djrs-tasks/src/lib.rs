@@ -51,6 +51,7 @@
 pub mod axum;
 
 mod backend;
+mod backoff;
 mod context;
 mod error;
 mod flow;
@@ -73,6 +74,7 @@ pub use backend::{
     Backend, BackendContext, Capabilities, Completion, EnqueueIn, Lease, NewTask, Outcome, Queue,
     QueueCounts, Renewal, ResultFilter,
 };
+pub use backoff::Backoff;
 pub use djrs_tasks_macros::task;
 pub use error::{Error, Result};
 pub use flow::Flow;

@@ -517,13 +517,29 @@ pub(crate) type RunFn = fn(
 pub struct Registration {
     pub(crate) name: &'static str,
     pub(crate) run: RunFn,
+    /// The task's own retry delays (`#[task(backoff = …)]`).
+    pub(crate) backoff: Option<crate::Backoff>,
 }
 
 impl Registration {
     /// Used by `#[task]`.
     #[must_use]
     pub const fn new(name: &'static str, run: RunFn) -> Self {
-        Registration { name, run }
+        Registration {
+            name,
+            run,
+            backoff: None,
+        }
+    }
+
+    /// Used by `#[task(backoff = …)]`.
+    #[must_use]
+    pub const fn with_backoff(self, backoff: crate::Backoff) -> Self {
+        Registration {
+            name: self.name,
+            run: self.run,
+            backoff: Some(backoff),
+        }
     }
 }
 

@@ -12,10 +12,11 @@ use tokio::task::JoinSet;
 
 use tokio::sync::Notify;
 
+use crate::Backoff;
 use crate::backend::{Completion, Lease, Outcome, Queue};
 use crate::result::Next;
 use crate::runner::run_attempt;
-use crate::task::Cancel;
+use crate::task::{Cancel, find_registration};
 use crate::{
     DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskId,
     TaskResult, TaskResultStatus, Tasks, WorkerId,
@@ -76,8 +77,7 @@ pub struct Worker {
     poll_interval: Duration,
     grace_period: Duration,
     cancel_grace_period: Duration,
-    backoff_base: Duration,
-    backoff_cap: Duration,
+    backoff: Backoff,
 }
 
 impl Worker {
@@ -113,8 +113,7 @@ impl Worker {
             poll_interval: Duration::from_secs(1),
             grace_period: Duration::from_secs(10),
             cancel_grace_period: Duration::from_secs(5),
-            backoff_base: Duration::from_secs(1),
-            backoff_cap: Duration::from_secs(3600),
+            backoff: Backoff::default(),
         }
     }
 
@@ -412,9 +411,24 @@ impl Worker {
     /// # Ok::<(), djrs_tasks::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn retry_backoff(mut self, base: Duration, cap: Duration) -> Self {
-        self.backoff_base = base;
-        self.backoff_cap = cap.max(base);
+    pub fn retry_backoff(self, base: Duration, cap: Duration) -> Self {
+        self.retry_policy(Backoff::exponential(base, cap))
+    }
+
+    /// The retry delay of tasks that set none themselves (`#[task(backoff = …)]`); default
+    /// [`Backoff::default`], exponential from 1 s to 1 h with jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Backoff, Tasks, Worker};
+    ///
+    /// let tasks = Tasks::default();
+    /// let worker = Worker::new(&tasks).retry_policy(Backoff::fixed(Duration::from_secs(30)));
+    /// # let _ = worker;
+    /// ```
+    pub fn retry_policy(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
         self
     }
 
@@ -432,13 +446,12 @@ impl Worker {
         &self.worker_id
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exponent = attempt.saturating_sub(1).min(31);
-        let delay = self
-            .backoff_base
-            .saturating_mul(1 << exponent)
-            .min(self.backoff_cap);
-        delay.mul_f64(rand::random_range(0.75..1.25))
+    /// The delay before the retry of `task`'s failed attempt: its own policy, or the worker's.
+    fn retry_delay(&self, task: &TaskResult) -> Duration {
+        find_registration(&task.task_name)
+            .and_then(|registration| registration.backoff)
+            .unwrap_or(self.backoff)
+            .delay(task.attempts())
     }
 
     /// Works until `shutdown` resolves, then lets running tasks finish within the grace period,
@@ -751,7 +764,7 @@ impl Worker {
                 // The task asked: failed for good, whatever attempts remain.
                 Next::Discard => Outcome::Failed(error),
                 Next::Retry if task.attempts() < task.max_attempts => Outcome::Retry {
-                    run_after: after(self.backoff(task.attempts())),
+                    run_after: after(self.retry_delay(task)),
                     error,
                 },
                 Next::Retry => Outcome::Failed(error),
@@ -976,31 +989,36 @@ impl Shared {
 mod tests {
     use super::*;
 
+    fn failed(name: &str, attempts: usize) -> TaskResult {
+        serde_json::from_value(serde_json::json!({
+            "id": "t", "task_name": name, "status": "RUNNING", "enqueued_at": "2026-01-01T00:00:00Z",
+            "started_at": null, "finished_at": null, "last_attempted_at": null, "run_after": null,
+            "args": [], "backend": "default", "queue_name": "default", "priority": 0, "errors": [],
+            "worker_ids": vec!["w"; attempts], "max_attempts": 9, "return_value": null,
+            "timeout": null, "unique_key": null
+        }))
+        .unwrap()
+    }
+
     #[test]
-    fn the_backoff_doubles_per_attempt_within_its_jitter_up_to_the_cap() {
+    fn tasks_without_a_policy_of_their_own_get_the_workers() {
         let tasks = Tasks::default();
         let worker = Worker::new(&tasks)
             .retry_backoff(Duration::from_millis(100), Duration::from_millis(1_000));
-        // (attempt, the delay before jitter): base · 2^(attempt − 1), at most the cap.
-        for (attempt, nominal) in [
-            (0, 100),
-            (1, 100),
-            (2, 200),
-            (3, 400),
-            (4, 800),
-            (5, 1_000),
-            (40, 1_000),
-            (u32::MAX, 1_000),
-        ] {
-            for _ in 0..50 {
-                let delay = worker.backoff(attempt).as_secs_f64() * 1_000.0;
-                let nominal = f64::from(nominal);
-                assert!(
-                    delay >= nominal * 0.75 && delay < nominal * 1.25,
-                    "attempt {attempt}: {delay} ms is not within ±25 % of {nominal} ms"
-                );
-            }
+        for (attempts, nominal) in [(1, 100), (3, 400), (9, 1_000)] {
+            let delay = worker.retry_delay(&failed("unregistered::task", attempts));
+            let nominal = Duration::from_millis(nominal);
+            assert!(
+                delay >= nominal.mul_f64(0.75) && delay < nominal.mul_f64(1.25),
+                "{attempts}: {delay:?}"
+            );
         }
+        let fixed = Worker::new(&tasks)
+            .retry_policy(Backoff::fixed(Duration::from_secs(7)).without_jitter());
+        assert_eq!(
+            fixed.retry_delay(&failed("unregistered::task", 4)),
+            Duration::from_secs(7)
+        );
     }
 
     #[test]
@@ -1015,18 +1033,6 @@ mod tests {
         assert_eq!(
             after(Duration::from_secs(300_000 * 365 * 86_400)),
             chrono::DateTime::<Utc>::MAX_UTC
-        );
-    }
-
-    #[test]
-    fn the_cap_is_never_below_the_base() {
-        let tasks = Tasks::default();
-        let worker =
-            Worker::new(&tasks).retry_backoff(Duration::from_secs(10), Duration::from_secs(1));
-        let delay = worker.backoff(3);
-        assert!(
-            delay >= Duration::from_millis(7_500) && delay < Duration::from_millis(12_500),
-            "{delay:?}"
         );
     }
 

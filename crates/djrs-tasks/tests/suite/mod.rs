@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use djrs_tasks::{
-    BoxFuture, Completion, Error, Flow, Outcome, PreparedTask, Queue, Scheduler, Task, TaskContext,
-    TaskResult, TaskResultStatus, Tasks, TasksBuilder, Worker, WorkerId, task,
+    Backoff, BoxFuture, Completion, Error, Flow, Outcome, PreparedTask, Queue, Scheduler, Task,
+    TaskContext, TaskResult, TaskResultStatus, Tasks, TasksBuilder, Worker, WorkerId, task,
 };
 
 /// A queue store: each call gives a new backend value (its own pool) on the same store, as
@@ -80,6 +80,7 @@ macro_rules! shared_suite {
             many_worker_loops_run_every_task_exactly_once,
             failed_attempts_are_retried_with_backoff,
             a_task_snoozes_without_using_attempts_or_discards_itself,
+            a_task_retries_after_its_own_backoff,
             a_panicking_task_fails_and_the_worker_goes_on,
             a_dead_workers_task_runs_again_after_its_lease_expires,
             a_lost_lease_refuses_the_late_completion_and_tells_the_heartbeat,
@@ -178,6 +179,23 @@ async fn moody(key: String, snoozes: u32) -> Result<u32, Flow> {
     // Any error converts with `?` and is retried as usual.
     let parsed: u32 = run.to_string().parse()?;
     Ok(parsed)
+}
+
+/// Fails twice, then succeeds; waits 200 ms (no jitter) before each retry, whatever the
+/// worker's own backoff.
+#[task(max_attempts = 3, backoff = Backoff::fixed(Duration::from_millis(200)).without_jitter())]
+async fn patient(key: String) -> Result<u32, String> {
+    let run = {
+        let mut runs = runs().lock().unwrap();
+        let n = runs.entry((key, 0)).or_default();
+        *n += 1;
+        *n
+    };
+    if run <= 2 {
+        Err(format!("run {run} failed"))
+    } else {
+        Ok(run)
+    }
 }
 
 #[task(max_attempts = 5)]
@@ -468,6 +486,25 @@ pub(crate) async fn a_task_snoozes_without_using_attempts_or_discards_itself(sto
     assert_eq!(discarded.errors[0].message, format!("{key} cannot be done"));
     assert_eq!((stats.failed, stats.retried), (1, 0));
     assert_eq!(run_count(&key, 0), 1);
+}
+
+pub(crate) async fn a_task_retries_after_its_own_backoff(store: &dyn Store) {
+    let tasks = store.tasks();
+    let key = format!("patient-{}", uuid_like());
+    let mut task = patient.enqueue(&tasks, key.clone()).await.unwrap();
+    let stats = Worker::new(&tasks)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(1))
+        .poll_interval(Duration::from_millis(10))
+        .run_until(all_finished(&tasks, &[&task.id], Duration::from_secs(10)))
+        .await
+        .unwrap();
+    task.refresh(&tasks).await.unwrap();
+    assert_eq!(task.status, TaskResultStatus::Successful, "{task:?}");
+    assert_eq!((task.attempts(), task.errors.len()), (3, 2));
+    assert_eq!((stats.retried, stats.succeeded), (2, 1));
+    // Two retries of the task's own 200 ms, not the worker's 1 ms.
+    let waited = task.last_attempted_at.unwrap() - task.started_at.unwrap();
+    assert!(waited >= chrono::Duration::milliseconds(400), "{waited:?}");
 }
 
 pub(crate) async fn a_panicking_task_fails_and_the_worker_goes_on(store: &dyn Store) {
