@@ -60,6 +60,7 @@ mod immediate;
 #[cfg(feature = "redis")]
 mod redis_queue;
 mod result;
+mod retention;
 mod runner;
 mod schedule;
 mod signal;
@@ -83,6 +84,7 @@ pub use immediate::{DummyBackend, ImmediateBackend};
 #[cfg(feature = "redis")]
 pub use redis_queue::RedisBackend;
 pub use result::{TaskError, TaskResult, TaskResultStatus};
+pub use retention::Retention;
 pub use schedule::{Scheduler, SchedulerStats};
 pub use signal::shutdown_signal;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]

@@ -12,11 +12,11 @@ use tokio::task::JoinSet;
 
 use tokio::sync::Notify;
 
-use crate::Backoff;
 use crate::backend::{Completion, Lease, Outcome, Queue};
 use crate::result::Next;
 use crate::runner::run_attempt;
 use crate::task::{Cancel, find_registration};
+use crate::{Backoff, Retention};
 use crate::{
     DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskId,
     TaskResult, TaskResultStatus, Tasks, WorkerId,
@@ -78,6 +78,7 @@ pub struct Worker {
     grace_period: Duration,
     cancel_grace_period: Duration,
     backoff: Backoff,
+    retention: Retention,
 }
 
 impl Worker {
@@ -114,6 +115,7 @@ impl Worker {
             grace_period: Duration::from_secs(10),
             cancel_grace_period: Duration::from_secs(5),
             backoff: Backoff::default(),
+            retention: Retention::default(),
         }
     }
 
@@ -432,6 +434,25 @@ impl Worker {
         self
     }
 
+    /// How long finished results are kept: this worker's pruner (one worker's at a time, by
+    /// leadership) deletes older ones every interval. Default [`Retention::default`]:
+    /// successful results a day, failed ones a week; [`Retention::forever`] keeps them all.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Retention, Tasks, Worker};
+    ///
+    /// let tasks = Tasks::default();
+    /// let worker = Worker::new(&tasks)
+    ///     .retention(Retention::default().successful(Some(Duration::from_secs(600))));
+    /// # let _ = worker;
+    /// ```
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
     /// This worker's id.
     ///
     /// ```
@@ -552,6 +573,14 @@ impl Worker {
             completions,
             Arc::clone(&shared),
         ));
+        let stop_pruning = Arc::new(Notify::new());
+        let pruner = this.retention.prunes().then(|| {
+            tokio::spawn(this.retention.run(
+                Arc::clone(&backend),
+                this.worker_id.clone(),
+                Arc::clone(&stop_pruning),
+            ))
+        });
         let permits = Arc::new(Semaphore::new(this.concurrency));
         let mut running: JoinSet<()> = JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -700,6 +729,12 @@ impl Worker {
                 Err(err) => {
                     tracing::warn!(target: "djrs_tasks", tasks = n, error = %err, "could not re-queue interrupted tasks; their leases will expire")
                 }
+            }
+        }
+        if let Some(pruner) = pruner {
+            stop_pruning.notify_one();
+            if let Err(err) = pruner.await {
+                tracing::error!(target: "djrs_tasks", error = %err, "the pruner stopped abnormally");
             }
         }
         let stats = shared.stats();

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use djrs_tasks::{
-    Backoff, BoxFuture, Completion, Error, Flow, Outcome, PreparedTask, Queue, Scheduler, Task,
-    TaskContext, TaskResult, TaskResultStatus, Tasks, TasksBuilder, Worker, WorkerId, task,
+    Backoff, BoxFuture, Completion, Error, Flow, Outcome, PreparedTask, Queue, Retention,
+    Scheduler, Task, TaskContext, TaskResult, TaskResultStatus, Tasks, TasksBuilder, Worker,
+    WorkerId, task,
 };
 
 /// A queue store: each call gives a new backend value (its own pool) on the same store, as
@@ -96,6 +97,7 @@ macro_rules! shared_suite {
             cron_occurrences_are_enqueued_once_and_leadership_passes_on,
             transactional_enqueue_exists_only_if_the_transaction_commits,
             old_results_and_occurrences_are_pruned,
+            workers_prune_finished_results_as_their_retention_says,
             every_transition_fires_exactly_its_hooks,
             values_the_database_cannot_store_are_refused_the_same_way,
             tasks_from_config_reach_the_same_store
@@ -1209,6 +1211,59 @@ pub(crate) async fn transactional_enqueue_exists_only_if_the_transaction_commits
         .await
         .unwrap_err();
     assert!(err.to_string().contains("enqueue_in on a"), "{err}");
+}
+
+pub(crate) async fn workers_prune_finished_results_as_their_retention_says(store: &dyn Store) {
+    let tasks = store.tasks();
+    let key = format!("retention-{}", uuid_like());
+    let done = record.enqueue(&tasks, key.clone(), 1).await.unwrap();
+    let failed = flaky
+        .using()
+        .max_attempts(1)
+        .enqueue(&tasks, key.clone(), 5)
+        .await
+        .unwrap();
+    // The default keeps a day of successes and a week of failures: nothing goes.
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    assert_eq!(
+        tasks.get_result(&done.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
+    // Successes kept for no time at all, failures forever: two workers (of two processes)
+    // prune, one at a time, until the success is gone.
+    let retention = Retention::default()
+        .successful(Some(Duration::ZERO))
+        .failed(None)
+        .every(Duration::from_millis(20));
+    let gone = async {
+        for _ in 0..500 {
+            if tasks.get_result(&done.id).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (other, other_stop) = (store.tasks(), tokio::time::sleep(Duration::from_secs(10)));
+    let second = tokio::spawn(async move {
+        Worker::new(&other)
+            .retention(retention)
+            .run_until(other_stop)
+            .await
+    });
+    Worker::new(&tasks)
+        .retention(retention)
+        .run_until(gone)
+        .await
+        .unwrap();
+    second.abort();
+    assert!(matches!(
+        tasks.get_result(&done.id).await,
+        Err(Error::TaskResultDoesNotExist(_))
+    ));
+    assert_eq!(
+        tasks.get_result(&failed.id).await.unwrap().status,
+        TaskResultStatus::Failed
+    );
 }
 
 pub(crate) async fn old_results_and_occurrences_are_pruned(store: &dyn Store) {

@@ -1,0 +1,199 @@
+//! [`Retention`]: how long finished results are kept, and the worker's pruner that deletes
+//! the older ones (one worker at a time, by leadership).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+
+use crate::{Backend, TaskResultStatus, WorkerId};
+
+/// The leadership the pruners of all workers share: one prunes at a time.
+const LEADERSHIP: &str = "djrs_tasks.pruner";
+
+/// How long a worker's pruner keeps finished results (River's and Oban's job cleaners): a
+/// `SUCCESSFUL` result for a day and a `FAILED` one for a week by default, checked every
+/// minute by one worker at a time, deleting in bounded batches.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use djrs_tasks::{Retention, Tasks, Worker};
+///
+/// let tasks = Tasks::default();
+/// let keep = Retention::default()
+///     .successful(Some(Duration::from_secs(3600)))
+///     .failed(None); // failures are kept until deleted by hand
+/// assert_eq!(keep.kept(djrs_tasks::TaskResultStatus::Failed), None);
+/// let worker = Worker::new(&tasks).retention(keep);
+/// # let _ = worker;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct Retention {
+    successful: Option<Duration>,
+    failed: Option<Duration>,
+    every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            successful: Some(Duration::from_secs(86_400)),
+            failed: Some(Duration::from_secs(7 * 86_400)),
+            every: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Retention {
+    /// Keeps every result: no pruner runs.
+    ///
+    /// ```
+    /// use djrs_tasks::{Retention, TaskResultStatus};
+    ///
+    /// let forever = Retention::forever();
+    /// assert_eq!(forever.kept(TaskResultStatus::Successful), None);
+    /// assert_eq!(forever.kept(TaskResultStatus::Failed), None);
+    /// ```
+    pub fn forever() -> Self {
+        Retention {
+            successful: None,
+            failed: None,
+            ..Retention::default()
+        }
+    }
+
+    /// How long `SUCCESSFUL` results are kept after they finished (`None`: until deleted by
+    /// hand).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Retention, TaskResultStatus};
+    ///
+    /// let short = Retention::default().successful(Some(Duration::from_secs(600)));
+    /// assert_eq!(short.kept(TaskResultStatus::Successful), Some(Duration::from_secs(600)));
+    /// ```
+    pub fn successful(mut self, keep: Option<Duration>) -> Self {
+        self.successful = keep;
+        self
+    }
+
+    /// How long `FAILED` results are kept after they finished (`None`: until deleted by hand).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Retention, TaskResultStatus};
+    ///
+    /// let long = Retention::default().failed(Some(Duration::from_secs(30 * 86_400)));
+    /// assert_eq!(long.kept(TaskResultStatus::Failed), Some(Duration::from_secs(30 * 86_400)));
+    /// ```
+    pub fn failed(mut self, keep: Option<Duration>) -> Self {
+        self.failed = keep;
+        self
+    }
+
+    /// How often the pruner looks (default a minute; at least 10 ms).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let hourly = djrs_tasks::Retention::default().every(Duration::from_secs(3600));
+    /// assert_eq!(hourly.interval(), Duration::from_secs(3600));
+    /// assert_eq!(hourly.every(Duration::ZERO).interval(), Duration::from_millis(10));
+    /// ```
+    pub fn every(mut self, interval: Duration) -> Self {
+        self.every = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How long results of `status` are kept (`None` for unfinished statuses and for results
+    /// kept until deleted by hand).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Retention, TaskResultStatus};
+    ///
+    /// let default = Retention::default();
+    /// assert_eq!(default.kept(TaskResultStatus::Successful), Some(Duration::from_secs(86_400)));
+    /// assert_eq!(default.kept(TaskResultStatus::Failed), Some(Duration::from_secs(604_800)));
+    /// assert_eq!(default.kept(TaskResultStatus::Ready), None);
+    /// ```
+    #[must_use]
+    pub fn kept(&self, status: TaskResultStatus) -> Option<Duration> {
+        match status {
+            TaskResultStatus::Successful => self.successful,
+            TaskResultStatus::Failed => self.failed,
+            TaskResultStatus::Ready | TaskResultStatus::Running => None,
+        }
+    }
+
+    /// How often the pruner looks.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(djrs_tasks::Retention::default().interval(), Duration::from_secs(60));
+    /// ```
+    #[must_use]
+    pub fn interval(&self) -> Duration {
+        self.every
+    }
+
+    /// Whether anything is ever pruned.
+    pub(crate) fn prunes(&self) -> bool {
+        self.successful.is_some() || self.failed.is_some()
+    }
+
+    /// Prunes on `backend` every interval while this worker leads the pruners, until `stop`
+    /// is notified; then gives the leadership up.
+    pub(crate) async fn run(self, backend: Arc<dyn Backend>, holder: WorkerId, stop: Arc<Notify>) {
+        let Some(queue) = backend.queue() else { return };
+        let lease = self.every.saturating_mul(3);
+        let mut tick = tokio::time::interval(self.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut leading = false;
+        loop {
+            tokio::select! {
+                () = stop.notified() => break,
+                _ = tick.tick() => {}
+            }
+            match queue.lead(LEADERSHIP, holder.as_str(), lease).await {
+                Ok(true) => leading = true,
+                Ok(false) => {
+                    leading = false;
+                    continue;
+                }
+                Err(err) => {
+                    tracing::warn!(target: "djrs_tasks", error = %err, "the pruner could not take its leadership");
+                    continue;
+                }
+            }
+            for status in [TaskResultStatus::Successful, TaskResultStatus::Failed] {
+                let Some(keep) = self.kept(status) else {
+                    continue;
+                };
+                let older_than = chrono::Duration::from_std(keep)
+                    .ok()
+                    .and_then(|keep| Utc::now().checked_sub_signed(keep))
+                    .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+                match queue.prune_results(older_than, &[status]).await {
+                    Ok(0) => {}
+                    Ok(deleted) => {
+                        tracing::info!(target: "djrs_tasks", deleted, %status, "pruned finished results");
+                    }
+                    Err(err) => {
+                        tracing::warn!(target: "djrs_tasks", error = %err, %status, "pruning failed; retrying at the next interval");
+                    }
+                }
+            }
+        }
+        if leading && let Err(err) = queue.resign(LEADERSHIP, holder.as_str()).await {
+            tracing::warn!(target: "djrs_tasks", error = %err, "the pruner could not give up its leadership; it lapses");
+        }
+    }
+}
