@@ -20,9 +20,13 @@ fn noop(n: u32) -> u32 {
     n
 }
 
+/// Set when a `sleepy` task ran to its end.
+static SLEPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 #[task]
 async fn sleepy(ms: u64) -> u64 {
     tokio::time::sleep(Duration::from_millis(ms)).await;
+    SLEPT.fetch_add(1, Ordering::SeqCst);
     ms
 }
 
@@ -42,6 +46,8 @@ struct Faults {
     claims_left: Mutex<Option<usize>>,
     /// Every claim: the number asked for and the number claimed.
     claims: Mutex<Vec<(usize, usize)>>,
+    /// Heartbeats renew nothing, as for a worker whose leases another took over.
+    leases_lost: std::sync::atomic::AtomicBool,
 }
 
 /// The SQLite queue with [`Faults`] injected into `complete_many`.
@@ -159,6 +165,9 @@ impl Queue for Faulty {
         leases: &'a [Lease],
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<Renewal>>> {
+        if self.faults.leases_lost.load(Ordering::SeqCst) {
+            return Box::pin(async { Ok(Vec::new()) });
+        }
         self.q().heartbeat(worker_id, leases, lease)
     }
 
@@ -442,4 +451,29 @@ async fn a_refused_outcome_counts_as_lost_and_the_task_runs_again() {
         .unwrap();
     assert_eq!((second.succeeded, second.lost), (1, 0));
     assert_eq!(plain.get_result(&task.id).await.unwrap().attempts(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_attempt_whose_lease_is_lost_stops_and_counts_as_lost() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    faults.leases_lost.store(true, Ordering::SeqCst);
+    // Claimed once: the store re-queues the task when its lease expires, and this worker
+    // would lose it again.
+    *faults.claims_left.lock().unwrap() = Some(1);
+    let (faulty, plain) = systems(&file, &faults);
+    let before = SLEPT.load(Ordering::SeqCst);
+    sleepy.enqueue(&plain, 20_000).await.unwrap();
+    let started = Instant::now();
+    // The first heartbeat (after a third of the lease) renews nothing: the attempt stops at
+    // its next await instead of running its 20 s beside the task's next owner.
+    let stats = Worker::new(&faulty)
+        .lease(Duration::from_millis(300))
+        .grace_period(Duration::from_secs(30))
+        .run_until(tokio::time::sleep(Duration::from_millis(1_500)))
+        .await
+        .unwrap();
+    assert_eq!((stats.lost, stats.succeeded), (1, 0), "{stats:?}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert_eq!(SLEPT.load(Ordering::SeqCst), before);
 }
