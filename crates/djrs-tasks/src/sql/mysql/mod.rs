@@ -30,7 +30,7 @@ pub struct MySql {
     pool: MySqlPool,
 }
 
-impl super::sealed::Sealed for MySql {}
+impl super::dialect::sealed::Sealed for MySql {}
 
 /// The task queue on MySQL 8 or MariaDB ≥ 10.6 (`BACKEND: "MysqlBackend"`,
 /// `OPTIONS: {"URL": "mysql://…"}`): many workers on many machines.

@@ -48,7 +48,7 @@ pub struct Postgres {
     t_columns: String,
 }
 
-impl super::sealed::Sealed for Postgres {}
+impl super::dialect::sealed::Sealed for Postgres {}
 
 /// The task queue on PostgreSQL (`BACKEND: "PostgresBackend"`, `OPTIONS: {"URL": "postgres://…"}`):
 /// many workers on many machines.

@@ -34,7 +34,7 @@ pub struct Sqlite {
     check_pool: bool,
 }
 
-impl super::sealed::Sealed for Sqlite {}
+impl super::dialect::sealed::Sealed for Sqlite {}
 
 /// The embedded task queue on one SQLite file (Django's `TASKS` `BACKEND: "SqliteBackend"`,
 /// `OPTIONS: {"PATH": "tasks.sqlite3"}` or `{"URL": "sqlite://…"}`).

@@ -1,0 +1,724 @@
+//! The worker-facing side of a queueing backend: the `Queue` trait and what crosses it
+//! (outcomes fenced by attempt, leases and their renewals, filters and counts).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::NewTask;
+use crate::task::BoxFuture;
+use crate::{Result, TaskError, TaskId, TaskResult, TaskResultStatus, WorkerId};
+
+/// How an attempt ended, as the worker reports it to the queue.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Success, with the JSON return value.
+    Succeeded(serde_json::Value),
+    /// The attempt failed; run again not before the given time.
+    Retry {
+        /// The attempt's error.
+        error: TaskError,
+        /// The earliest next attempt.
+        run_after: DateTime<Utc>,
+    },
+    /// The attempt failed and the task fails for good.
+    Failed(TaskError),
+    /// The worker stopped before the attempt finished; run again as soon as possible, and the
+    /// attempt does not count (its worker id is taken back off `worker_ids`).
+    Interrupted(TaskError),
+    /// The task asked to run again later ([`Flow::Snooze`](crate::Flow::Snooze)): not before
+    /// `run_after`, the attempt does not count (its worker id is taken back off `worker_ids`),
+    /// and no error is recorded.
+    Snooze {
+        /// The earliest next attempt.
+        run_after: DateTime<Utc>,
+    },
+}
+
+/// One attempt's outcome, fenced by the attempt it belongs to: the queue records it only while
+/// the task is still `RUNNING` that attempt for that worker.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Completion {
+    /// The task.
+    pub id: TaskId,
+    /// The attempt number (the task's `attempts()` when it was claimed).
+    pub attempt: u32,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+impl Completion {
+    /// The outcome of attempt `attempt` of task `id`.
+    ///
+    /// ```
+    /// use djrs_tasks::{Completion, Outcome, TaskId};
+    ///
+    /// let done = Completion::new(TaskId::from("t-1"), 1, Outcome::Succeeded(serde_json::json!(3)));
+    /// assert_eq!(done.attempt, 1);
+    /// ```
+    #[must_use]
+    pub fn new(id: TaskId, attempt: u32, outcome: Outcome) -> Self {
+        Completion {
+            id,
+            attempt,
+            outcome,
+        }
+    }
+}
+
+/// A lease a worker holds: the task and the attempt it runs.
+pub type Lease = (TaskId, u32);
+
+/// A lease a heartbeat renewed, and whether an operator asked to cancel its task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Renewal {
+    /// The task whose lease the worker still holds.
+    pub id: TaskId,
+    /// An operator asked to cancel the task (`Tasks::cancel` on a `RUNNING` task).
+    pub cancel_requested: bool,
+}
+
+impl Renewal {
+    /// A renewed lease.
+    ///
+    /// ```
+    /// let renewal = djrs_tasks::Renewal::new("t-1".into(), true);
+    /// assert!(renewal.cancel_requested);
+    /// ```
+    #[must_use]
+    pub fn new(id: TaskId, cancel_requested: bool) -> Self {
+        Renewal {
+            id,
+            cancel_requested,
+        }
+    }
+}
+
+/// Filters for listing results (the dashboard).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ResultFilter {
+    /// Only this status.
+    pub status: Option<TaskResultStatus>,
+    /// Only this queue.
+    pub queue_name: Option<String>,
+    /// Only this task name.
+    pub task_name: Option<String>,
+    /// At most this many, newest first (default 50, at most 500).
+    pub limit: Option<u32>,
+}
+
+/// Counts of results by queue and status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueCounts {
+    /// `(queue, status, count)`, sorted by queue then status.
+    pub rows: Vec<(String, TaskResultStatus, u64)>,
+}
+
+/// The worker-facing side of a queueing backend. Every method is one atomic change of the
+/// store; the worker and the scheduler fire the signals for the results they get back.
+pub trait Queue: Send + Sync {
+    /// Atomically claims up to `limit` due `READY` tasks of `queues` (empty: every queue) for
+    /// `worker_id`, in the order priority DESC, `run_after` ASC (undeferred last),
+    /// `enqueued_at` ASC, marking them `RUNNING` with a lease of `lease`, within the queues'
+    /// concurrency limits. Every task is claimed by one worker at a time.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::TaskResultStatus;
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// ping.enqueue(&tasks).await?;
+    /// let worker = WorkerId::from("w-1");
+    /// let claimed = queue.claim(&worker, &[], 10, Duration::from_secs(30)).await?;
+    /// assert_eq!(claimed.len(), 1);
+    /// assert_eq!(claimed[0].status, TaskResultStatus::Running);
+    /// assert_eq!(claimed[0].worker_ids, ["w-1"]);
+    /// // Claimed once: nothing left for another worker.
+    /// assert!(queue.claim(&"w-2".into(), &[], 10, Duration::from_secs(30)).await?.is_empty());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn claim<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        queues: &'a [String],
+        limit: usize,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>>;
+
+    /// Records how attempts ended, in one write where the store can. The answer is in the order
+    /// given: `true` where the outcome was recorded, `false` where the worker no longer holds
+    /// that attempt's lease (it was rescued meanwhile, and another worker may own the task now),
+    /// so the outcome was refused. The worker knows the task it ran; it builds the final result
+    /// for the signals itself, so the store need not send rows back.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::{Completion, Outcome, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// ping.enqueue(&tasks).await?;
+    /// ping.enqueue(&tasks).await?;
+    /// let worker = WorkerId::from("w-1");
+    /// let claimed = queue.claim(&worker, &[], 10, Duration::from_secs(30)).await?;
+    /// let done: Vec<Completion> = claimed
+    ///     .iter()
+    ///     .map(|t| Completion::new(t.id.clone(), t.attempts(), Outcome::Succeeded(serde_json::Value::Null)))
+    ///     .collect();
+    /// assert_eq!(queue.complete_many(&worker, &done).await?, [true, true]);
+    /// let first = tasks.get_result(&claimed[0].id).await?;
+    /// assert_eq!(first.status, TaskResultStatus::Successful);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn complete_many<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        completions: &'a [Completion],
+    ) -> BoxFuture<'a, Result<Vec<bool>>>;
+
+    /// Records how one attempt ended; `false` when the lease was lost.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::{Completion, Outcome, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// ping.enqueue(&tasks).await?;
+    /// let worker = WorkerId::from("w-1");
+    /// let task = queue.claim(&worker, &[], 1, Duration::from_secs(30)).await?.remove(0);
+    /// let done = Completion::new(task.id.clone(), task.attempts(), Outcome::Succeeded(serde_json::json!(1)));
+    /// assert!(queue.complete(&worker, done.clone()).await?);
+    /// // The attempt is over: a second outcome for it is refused.
+    /// assert!(!queue.complete(&worker, done).await?);
+    /// assert_eq!(tasks.get_result(&task.id).await?.status, TaskResultStatus::Successful);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn complete<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        completion: Completion,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            Ok(self
+                .complete_many(worker_id, std::slice::from_ref(&completion))
+                .await?
+                .first()
+                .copied()
+                .unwrap_or(false))
+        })
+    }
+
+    /// Extends the leases `worker_id` holds and returns the tasks whose lease it still holds,
+    /// each with whether an operator asked to cancel it; a task missing from the answer was
+    /// lost (rescued or deleted), and its attempt must stop.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// ping.enqueue(&tasks).await?;
+    /// let worker = WorkerId::from("w-1");
+    /// let task = queue.claim(&worker, &[], 1, Duration::from_secs(30)).await?.remove(0);
+    /// let renewed = queue
+    ///     .heartbeat(&worker, &[(task.id.clone(), task.attempts())], Duration::from_secs(30))
+    ///     .await?;
+    /// assert_eq!(renewed.len(), 1);
+    /// assert_eq!((renewed[0].id.clone(), renewed[0].cancel_requested), (task.id.clone(), false));
+    /// // Another worker holds no lease on it.
+    /// let other = queue.heartbeat(&"w-2".into(), &[(task.id, 1)], Duration::from_secs(30)).await?;
+    /// assert!(other.is_empty());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn heartbeat<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        leases: &'a [Lease],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Renewal>>>;
+
+    /// Asks the worker running task `id` to cancel it: the request reaches the worker with its
+    /// next heartbeat (a third of its lease). `false` when the task is not `RUNNING`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let ready = ping.enqueue(&tasks).await?;
+    /// assert!(!queue.request_cancel(&ready.id).await?); // not RUNNING
+    /// let worker = WorkerId::from("w-1");
+    /// let task = queue.claim(&worker, &[], 1, Duration::from_secs(30)).await?.remove(0);
+    /// assert!(queue.request_cancel(&task.id).await?);
+    /// // The worker learns it with its next heartbeat.
+    /// let renewed = queue.heartbeat(&worker, &[(task.id, 1)], Duration::from_secs(30)).await?;
+    /// assert!(renewed[0].cancel_requested);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn request_cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>>;
+
+    /// Pauses (`true`) or resumes (`false`) `queue` for every worker on the store: claims skip
+    /// a paused queue from their next poll on; running tasks finish. Persisted in the store.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// ping.enqueue(&tasks).await?;
+    /// queue.set_paused("default", true).await?;
+    /// let worker = WorkerId::from("w-1");
+    /// assert!(queue.claim(&worker, &[], 1, Duration::from_secs(30)).await?.is_empty());
+    /// queue.set_paused("default", false).await?;
+    /// assert_eq!(queue.claim(&worker, &[], 1, Duration::from_secs(30)).await?.len(), 1);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>>;
+
+    /// The paused queues, sorted.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// assert!(queue.paused().await?.is_empty());
+    /// queue.set_paused("reports", true).await?;
+    /// queue.set_paused("emails", true).await?;
+    /// assert_eq!(queue.paused().await?, ["emails", "reports"]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>>;
+
+    /// Re-queues the `RUNNING` tasks whose lease expired (their worker died or stalled), or
+    /// fails them when that was their last attempt. Returns the tasks it changed.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::TaskResultStatus;
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let enqueued = ping.enqueue(&tasks).await?;
+    /// // A worker claims the task with a short lease, then stops renewing it.
+    /// queue.claim(&"w-1".into(), &[], 1, Duration::from_millis(50)).await?;
+    /// tokio::time::sleep(Duration::from_millis(200)).await;
+    /// let rescued = queue.rescue_expired().await?;
+    /// assert_eq!(rescued.len(), 1);
+    /// let result = tasks.get_result(&enqueued.id).await?;
+    /// assert_eq!(result.status, TaskResultStatus::Ready); // attempts remain: back in the queue
+    /// assert_eq!(result.errors[0].exception_class_path, "djrs_tasks::WorkerLost");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn rescue_expired(&self) -> BoxFuture<'_, Result<Vec<TaskResult>>>;
+
+    /// Resolves when a task may have become available: enqueued in this process, or announced by
+    /// the store (PostgreSQL `NOTIFY`). A hint; workers also poll. Implementations register the
+    /// interest when this is called, not when the future is first polled.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let wake = queue.notified(); // interest registered here
+    /// ping.enqueue(&tasks).await?;
+    /// assert!(tokio::time::timeout(Duration::from_secs(5), wake).await.is_ok());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn notified(&self) -> BoxFuture<'_, ()>;
+
+    /// How often a worker should look for tasks when nothing wakes it, for stores that cannot
+    /// announce enqueues from other processes; `None` leaves the worker's own setting.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Backend, SqliteBackend};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let sqlite = SqliteBackend::open(dir.path().join("q.sqlite3"))?;
+    /// // Other processes on the same file cannot announce their enqueues: workers poll often.
+    /// assert_eq!(sqlite.queue().unwrap().poll_interval(), Some(Duration::from_millis(25)));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Deletes finished results older than `older_than` with one of `statuses`; returns how many.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::{TaskResultStatus, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// ping.enqueue(&tasks).await?;
+    /// ping.enqueue(&tasks).await?;
+    /// Worker::new(&tasks).run_until_idle().await?;
+    /// let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+    /// assert_eq!(queue.prune_results(later, &[TaskResultStatus::Failed]).await?, 0);
+    /// assert_eq!(queue.prune_results(later, &[TaskResultStatus::Successful]).await?, 2);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn prune_results<'a>(
+        &'a self,
+        older_than: DateTime<Utc>,
+        statuses: &'a [TaskResultStatus],
+    ) -> BoxFuture<'a, Result<u64>>;
+
+    /// Lists results, newest first.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::{ResultFilter, Task, TaskResultStatus};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let first = ping.enqueue(&tasks).await?;
+    /// let second = ping.enqueue(&tasks).await?;
+    /// queue.claim(&"w-1".into(), &[], 1, Duration::from_secs(30)).await?; // takes the first
+    /// let all = queue.list_results(&ResultFilter::default()).await?;
+    /// assert_eq!(all.len(), 2);
+    /// let mut filter = ResultFilter::default();
+    /// filter.status = Some(TaskResultStatus::Ready);
+    /// let ready = queue.list_results(&filter).await?;
+    /// assert_eq!(ready.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [second.id]);
+    /// # let _ = (first, ping.name());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn list_results<'a>(
+        &'a self,
+        filter: &'a ResultFilter,
+    ) -> BoxFuture<'a, Result<Vec<TaskResult>>>;
+
+    /// Counts results by queue and status.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::TaskResultStatus;
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// ping.enqueue(&tasks).await?;
+    /// ping.enqueue(&tasks).await?;
+    /// queue.claim(&"w-1".into(), &[], 1, Duration::from_secs(30)).await?;
+    /// let counts = queue.counts().await?;
+    /// assert_eq!(
+    ///     counts.rows,
+    ///     [
+    ///         ("default".to_owned(), TaskResultStatus::Ready, 1),
+    ///         ("default".to_owned(), TaskResultStatus::Running, 1),
+    ///     ]
+    /// );
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn counts(&self) -> BoxFuture<'_, Result<QueueCounts>>;
+
+    /// Cancels a `READY` task: it becomes `FAILED` with a `djrs_tasks::Cancelled` error and never
+    /// runs. Returns the updated result, or `None` when the task is not `READY` (any more).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::TaskResultStatus;
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let enqueued = ping.enqueue(&tasks).await?;
+    /// let cancelled = queue.cancel(&enqueued.id).await?.expect("it was READY");
+    /// assert_eq!(cancelled.status, TaskResultStatus::Failed);
+    /// assert!(queue.cancel(&enqueued.id).await?.is_none()); // not READY any more
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>>;
+
+    /// Takes or keeps the lease on the leadership `name` for `holder` for `ttl`; `true` while
+    /// `holder` leads. One holder at a time across every process on the store.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let ttl = Duration::from_secs(10);
+    /// assert!(queue.lead("reports", "scheduler-a", ttl).await?);
+    /// assert!(queue.lead("reports", "scheduler-a", ttl).await?); // renewed
+    /// assert!(!queue.lead("reports", "scheduler-b", ttl).await?); // one holder at a time
+    /// assert!(queue.lead("cleanup", "scheduler-b", ttl).await?); // another leadership
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn lead<'a>(
+        &'a self,
+        name: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Gives up the leadership `name` if `holder` has it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let ttl = Duration::from_secs(10);
+    /// assert!(queue.lead("reports", "scheduler-a", ttl).await?);
+    /// queue.resign("reports", "scheduler-b").await?; // not the holder: nothing changes
+    /// assert!(!queue.lead("reports", "scheduler-b", ttl).await?);
+    /// queue.resign("reports", "scheduler-a").await?;
+    /// assert!(queue.lead("reports", "scheduler-b", ttl).await?);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn resign<'a>(&'a self, name: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>>;
+
+    /// Stores `task` as the occurrence `occurrence` of the schedule `schedule`, both in one
+    /// write: `None` when that occurrence already has its task (another scheduler enqueued it).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, Backend, BackendContext, BoxFuture, Capabilities, Error, NewTask, Queue,
+    ///     Result, SqliteBackend, TaskResult, Tasks};
+    ///
+    /// /// Enqueues each task at most once per day, as the occurrence of that day.
+    /// #[derive(Debug)]
+    /// struct Daily(SqliteBackend);
+    ///
+    /// impl Backend for Daily {
+    ///     fn name(&self) -> &'static str { "Daily" }
+    ///     fn capabilities(&self) -> Capabilities { self.0.capabilities() }
+    ///     fn enqueue<'a>(&'a self, _ctx: &'a BackendContext<'a>, task: NewTask) -> BoxFuture<'a, Result<TaskResult>> {
+    ///         Box::pin(async move {
+    ///             let day = task.enqueued_at.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    ///             let name = task.task_name.clone();
+    ///             let queue = self.0.queue().expect("SqliteBackend keeps a queue");
+    ///             queue
+    ///                 .enqueue_occurrence(&name, day, task)
+    ///                 .await?
+    ///                 .ok_or_else(|| Error::InvalidTask(format!("{name} was enqueued today")))
+    ///         })
+    ///     }
+    ///     fn get_result<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<TaskResult>> { self.0.get_result(id) }
+    ///     fn queue(&self) -> Option<&dyn Queue> { self.0.queue() }
+    /// }
+    ///
+    /// #[task]
+    /// async fn digest() {}
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", Daily(SqliteBackend::open(dir.path().join("q.sqlite3"))?))
+    ///     .build()?;
+    /// assert!(digest.enqueue(&tasks).await.is_ok());
+    /// assert!(digest.enqueue(&tasks).await.is_err()); // the day's occurrence has its task
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn enqueue_occurrence<'a>(
+        &'a self,
+        schedule: &'a str,
+        occurrence: DateTime<Utc>,
+        task: NewTask,
+    ) -> BoxFuture<'a, Result<Option<TaskResult>>>;
+
+    /// Deletes the records of schedule occurrences older than `older_than`; returns how many.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    /// use djrs_tasks::Scheduler;
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// // A new scheduler records the occurrences of its lease's look-back: 3 s of a
+    /// // per-second schedule.
+    /// Scheduler::new(&tasks)
+    ///     .add("beat", "* * * * * *", ping.prepare()?)?
+    ///     .leadership_lease(Duration::from_secs(3))
+    ///     .run_until(std::future::ready(()))
+    ///     .await?;
+    /// let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+    /// let pruned = queue.prune_occurrences(later).await?;
+    /// assert!((3..=4).contains(&pruned));
+    /// assert_eq!(queue.prune_occurrences(later).await?, 0);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn prune_occurrences(&self, older_than: DateTime<Utc>) -> BoxFuture<'_, Result<u64>>;
+}
