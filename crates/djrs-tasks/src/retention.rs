@@ -197,3 +197,48 @@ impl Retention {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_keeps_what_it_is_told_and_prunes_only_then() {
+        let day = Duration::from_secs(86_400);
+        // (retention, kept successful, kept failed, prunes)
+        let table = [
+            (Retention::default(), Some(day), Some(day * 7), true),
+            (Retention::forever(), None, None, false),
+            (
+                Retention::forever().successful(Some(Duration::ZERO)),
+                Some(Duration::ZERO),
+                None,
+                true,
+            ),
+            (
+                Retention::default().successful(None),
+                None,
+                Some(day * 7),
+                true,
+            ),
+            (Retention::default().failed(None), Some(day), None, true),
+        ];
+        for (retention, successful, failed, prunes) in table {
+            assert_eq!(retention.kept(TaskResultStatus::Successful), successful);
+            assert_eq!(retention.kept(TaskResultStatus::Failed), failed);
+            assert_eq!(retention.kept(TaskResultStatus::Ready), None);
+            assert_eq!(retention.kept(TaskResultStatus::Running), None);
+            assert_eq!(retention.prunes(), prunes, "{retention:?}");
+        }
+    }
+
+    #[test]
+    fn the_interval_is_a_minute_unless_set_and_never_below_ten_milliseconds() {
+        assert_eq!(Retention::default().interval(), Duration::from_secs(60));
+        assert_eq!(Retention::forever().interval(), Duration::from_secs(60));
+        for (set, got) in [(0, 10), (5, 10), (10, 10), (250, 250)] {
+            let retention = Retention::default().every(Duration::from_millis(set));
+            assert_eq!(retention.interval(), Duration::from_millis(got));
+        }
+    }
+}
