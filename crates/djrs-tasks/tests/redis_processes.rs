@@ -104,6 +104,19 @@ impl Prefix {
         Prefix(format!("djrs-proc-{}-{nanos}", std::process::id()))
     }
 
+    /// The time to live of `key` (below the prefix) in milliseconds: -1 for none, -2 when it
+    /// does not exist.
+    fn pttl(&self, key: &str) -> i64 {
+        let mut conn = redis::Client::open(redis_url())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        redis::cmd("PTTL")
+            .arg(format!("{}{key}", self.0))
+            .query(&mut conn)
+            .unwrap()
+    }
+
     fn keys(&self) -> Vec<String> {
         let mut conn = redis::Client::open(redis_url())
             .unwrap()
@@ -304,13 +317,19 @@ async fn a_killed_workers_task_is_finished_by_another_and_leaves_no_key_behind()
     );
     assert_eq!(done.return_value::<u32>().unwrap(), 2);
     // What is left: the result, its index entry, the queue registry and the test's effects;
-    // no lease, no ready or deferred entry, no unique key.
+    // no lease, no ready or deferred entry, no unique key. The killed worker's pruner
+    // leadership (its retention pruner led first) is left to expire by itself: it must have a
+    // time to live of at most its lease, three pruner intervals.
+    let lead = ":lead:djrs_tasks.pruner";
     let mut keys: Vec<String> = prefix
         .keys()
         .into_iter()
         .map(|k| k.trim_start_matches(&prefix.0).to_owned())
+        .filter(|k| k != lead)
         .collect();
     keys.sort();
+    let ttl = prefix.pttl(lead);
+    assert!(ttl == -2 || (0..=180_000).contains(&ttl), "{ttl}");
     assert_eq!(
         keys,
         [
