@@ -57,6 +57,7 @@ mod error;
 mod flow;
 mod ids;
 mod immediate;
+mod leadership;
 #[cfg(feature = "redis")]
 mod redis_queue;
 mod result;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::Notify;
 
+use crate::leadership::{Lead, Leadership};
 use crate::{Backend, TaskResultStatus, WorkerId};
 
 /// The leadership the pruners of all workers share: one prunes at a time.
@@ -153,25 +154,21 @@ impl Retention {
     /// is notified; then gives the leadership up.
     pub(crate) async fn run(self, backend: Arc<dyn Backend>, holder: WorkerId, stop: Arc<Notify>) {
         let Some(queue) = backend.queue() else { return };
-        let lease = self.every.saturating_mul(3);
+        let mut leadership = Leadership::new(
+            LEADERSHIP,
+            holder.as_str(),
+            self.every.saturating_mul(3),
+            "pruner",
+        );
         let mut tick = tokio::time::interval(self.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut leading = false;
         loop {
             tokio::select! {
                 () = stop.notified() => break,
                 _ = tick.tick() => {}
             }
-            match queue.lead(LEADERSHIP, holder.as_str(), lease).await {
-                Ok(true) => leading = true,
-                Ok(false) => {
-                    leading = false;
-                    continue;
-                }
-                Err(err) => {
-                    tracing::warn!(target: "djrs_tasks", error = %err, "the pruner could not take its leadership");
-                    continue;
-                }
+            if leadership.renew(queue).await == Lead::Not {
+                continue;
             }
             for status in [TaskResultStatus::Successful, TaskResultStatus::Failed] {
                 let Some(keep) = self.kept(status) else {
@@ -192,9 +189,7 @@ impl Retention {
                 }
             }
         }
-        if leading && let Err(err) = queue.resign(LEADERSHIP, holder.as_str()).await {
-            tracing::warn!(target: "djrs_tasks", error = %err, "the pruner could not give up its leadership; it lapses");
-        }
+        leadership.resign(queue).await;
     }
 }
 

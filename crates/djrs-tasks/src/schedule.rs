@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 
+use crate::leadership::{Lead, Leadership};
 use crate::{Error, PreparedTask, Result, Tasks};
 
 #[derive(Debug, Clone)]
@@ -345,32 +346,18 @@ impl Scheduler {
         };
         let lease = self.lease.max(self.tick * 3);
         let mut stats = SchedulerStats::default();
-        let mut leading = false;
+        let mut leadership = Leadership::new(LEADERSHIP, &self.holder, lease, "scheduler");
         let mut last: Vec<DateTime<Utc>> = Vec::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            match queue.lead(LEADERSHIP, &self.holder, lease).await {
-                Ok(true) if !leading => {
-                    tracing::info!(target: "djrs_tasks", holder = %self.holder, "this scheduler leads");
-                    leading = true;
-                    stats.led = true;
-                    // Look back over a hand-over: the occurrence records keep this exact.
-                    let since = Utc::now() - chrono::Duration::from_std(lease).unwrap_or_default();
-                    last = vec![since; self.entries.len()];
-                }
-                Ok(true) => {}
-                Ok(false) => {
-                    if leading {
-                        tracing::warn!(target: "djrs_tasks", holder = %self.holder, "lost the scheduler leadership");
-                    }
-                    leading = false;
-                }
-                Err(err) => {
-                    tracing::warn!(target: "djrs_tasks", error = %err, "could not renew or take the scheduler leadership");
-                    leading = false;
-                }
+            let lead = leadership.renew(queue).await;
+            if lead == Lead::Taken {
+                stats.led = true;
+                // Look back over a hand-over: the occurrence records keep this exact.
+                let since = Utc::now() - chrono::Duration::from_std(lease).unwrap_or_default();
+                last = vec![since; self.entries.len()];
             }
-            if leading {
+            if lead != Lead::Not {
                 let now = Utc::now();
                 for (entry, since) in self.entries.iter().zip(last.iter_mut()) {
                     let mut next = entry.next_after(*since);
@@ -393,9 +380,7 @@ impl Scheduler {
                 () = tokio::time::sleep(self.tick) => {}
             }
         }
-        if leading && let Err(err) = queue.resign(LEADERSHIP, &self.holder).await {
-            tracing::warn!(target: "djrs_tasks", error = %err, "could not give up the scheduler leadership; it passes on when its lease expires");
-        }
+        leadership.resign(queue).await;
         Ok(stats)
     }
 
