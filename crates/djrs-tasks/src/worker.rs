@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::Semaphore;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
-
-use tokio::sync::Notify;
 
 use crate::backend::{Completion, Lease, Outcome, Queue};
 use crate::result::Next;
@@ -27,6 +27,19 @@ use crate::{
     DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, Error, Result, TaskError, TaskId,
     TaskResult, TaskResultStatus, Tasks, WorkerId,
 };
+
+/// How many claims a worker has on their way at once: the second starts while the first is in
+/// flight, so the store is never idle between them.
+const CLAIMS_IN_FLIGHT: usize = 2;
+
+/// How many batches of outcomes a worker records at once.
+const RECORDS_IN_FLIGHT: usize = 2;
+
+/// How many outcomes must wait before a batch goes while another is being recorded.
+const MIN_SECOND_BATCH: usize = 32;
+
+/// Where attempts send their outcomes: the completer's channel.
+type Outcomes = tokio::sync::mpsc::UnboundedSender<(Completion, Arc<TaskResult>)>;
 
 /// What a worker did before it stopped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -593,108 +606,90 @@ impl Worker {
         let mut heartbeat = tokio::time::interval(this.lease / 3);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_rescue = tokio::time::Instant::now() - this.lease;
+        // Claims in flight, each holding the slots it may fill; a second claim starts while the
+        // first is on its way, so the store is never idle between them.
+        let mut claims = FuturesUnordered::new();
+        // Listen before looking, so an enqueue during a claim still wakes the worker. `wakes`
+        // counts wake-ups, so a claim that found nothing knows whether one came since it began.
+        let mut wake = queue().notified();
+        let mut wakes: u64 = 0;
+        // The last claim found nothing (or failed): wait for a reason to look again.
+        let mut waiting = false;
 
         loop {
-            // Listen before looking, so an enqueue during the claim still wakes the worker.
-            let wake = queue().notified();
             while running.try_join_next().is_some() {}
             if last_rescue.elapsed() >= this.lease {
                 last_rescue = tokio::time::Instant::now();
                 this.rescue(queue()).await;
             }
-            // Claim in batches: with tasks running, wait until half the slots are free, so
-            // claims do not contend with completions for the store's write lock one by one.
-            let free = match permits.available_permits() {
-                free if running.is_empty() || free >= this.concurrency.div_ceil(2) => free,
-                _ => 0,
-            };
-            // Read before claiming: an outcome recorded while the claim runs frees a slot the
-            // claim may not have seen, so "nothing in flight" must hold from before the claim.
-            let quiet = running.is_empty() && shared.in_flight_count() == 0;
-            let mut claim_failed = false;
-            let claimed = if free == 0 {
-                Vec::new()
-            } else {
-                match queue()
-                    .claim(&this.worker_id, &this.queues, free, this.lease)
-                    .await
-                {
-                    Ok(claimed) => claimed,
-                    Err(err) => {
-                        tracing::warn!(target: "djrs_tasks", error = %err, "claiming failed; retrying after the poll interval");
-                        claim_failed = true;
-                        Vec::new()
-                    }
+            if !waiting && claims.len() < CLAIMS_IN_FLIGHT {
+                // Claim in batches: with tasks running or a claim in flight, wait until half the
+                // slots are free, so claims do not contend with completions one by one.
+                let free = permits.available_permits();
+                let idle = running.is_empty() && claims.is_empty();
+                if free > 0 && (idle || free >= this.concurrency.div_ceil(2)) {
+                    // Read before claiming: an outcome recorded while the claim runs frees a
+                    // slot the claim may not have seen, so "nothing in flight" must hold from
+                    // before the claim.
+                    let quiet = idle && shared.in_flight_count() == 0;
+                    let slots = Arc::clone(&permits)
+                        .try_acquire_many_owned(u32::try_from(free).unwrap_or(u32::MAX))
+                        .ok();
+                    let claim = queue().claim(&this.worker_id, &this.queues, free, this.lease);
+                    let began = wakes;
+                    claims.push(async move { (claim.await, slots, quiet, began) });
                 }
-            };
-            if claimed.is_empty() {
-                // Idle means the store said there is nothing to claim, not that it failed.
-                if until_idle && quiet && !claim_failed && free > 0 {
-                    break;
-                }
-                tokio::select! {
-                    () = &mut shutdown => break,
-                    () = wake, if free > 0 => {}
-                    // Draining (`run_until_idle`) only waits for outcomes to be recorded.
-                    () = tokio::time::sleep(if until_idle { poll_interval.min(Duration::from_millis(5)) } else { poll_interval }) => {}
-                    Some(_) = running.join_next(), if !running.is_empty() => {}
-                    _ = heartbeat.tick() => this.renew(queue(), &shared).await,
-                }
-                continue;
-            }
-            for task in claimed {
-                let permit = match Arc::clone(&permits).try_acquire_owned() {
-                    Ok(permit) => permit,
-                    Err(_) => {
-                        // Cannot happen (we claimed at most the free permits); give it back.
-                        let error = TaskError::new(
-                            "djrs_tasks::Interrupted",
-                            "the worker had no free slot",
-                        );
-                        let back = Completion::new(
-                            task.id.clone(),
-                            task.attempts(),
-                            Outcome::Interrupted(error),
-                        );
-                        let _ = queue().complete(&this.worker_id, back).await;
-                        continue;
-                    }
-                };
-                let (lost, cancel) = shared.insert(&task);
-                let task = Arc::new(task);
-                let (this, outcomes) = (Arc::clone(&this), outcomes.clone());
-                running.spawn(async move {
-                    let attempt = task.attempts();
-                    let grace = this.cancel_grace_period;
-                    let outcome = tokio::select! {
-                        outcome = this.attempt(&task, cancel.clone()) => Some(outcome),
-                        // The lease was lost: stop the attempt at its next await, record nothing
-                        // (the task belongs to another worker now).
-                        () = lost.notified() => None,
-                        // Cancelled, and still running after the grace period: drop it.
-                        () = async { cancel.requested().await; tokio::time::sleep(grace).await } => {
-                            Some(Outcome::Failed(cancelled_while_running(grace)))
-                        }
-                    };
-                    drop(permit);
-                    match outcome {
-                        // The completer records it; if it has stopped, the lease expires instead.
-                        Some(outcome) => {
-                            let _ = outcomes.send((Completion::new(task.id.clone(), attempt, outcome), task));
-                        }
-                        None => tracing::warn!(target: "djrs_tasks", id = %task.id, name = %task.task_name, attempt, "lost the task's lease (this worker stalled past it and the task was rescued); the attempt was stopped"),
-                    }
-                });
             }
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
+                Some((claimed, slots, quiet, began)) = claims.next() => {
+                    let (claimed, failed) = match claimed {
+                        Ok(claimed) => (claimed, false),
+                        Err(err) => {
+                            tracing::warn!(target: "djrs_tasks", error = %err, "claiming failed; retrying after the poll interval");
+                            (Vec::new(), true)
+                        }
+                    };
+                    if claimed.is_empty() {
+                        // Idle means the store said there is nothing to claim, not that it failed.
+                        if until_idle && quiet && !failed {
+                            break;
+                        }
+                        // Wait for a reason to look again, unless one came during the claim.
+                        waiting |= failed || wakes == began;
+                        continue;
+                    }
+                    let mut slots = slots;
+                    for task in claimed {
+                        let Some(permit) = slots.as_mut().and_then(|slots| slots.split(1)) else {
+                            // Cannot happen (we claimed at most the slots we held); give it back.
+                            this.give_back(queue(), &task).await;
+                            continue;
+                        };
+                        this.start(&mut running, &shared, &outcomes, task, permit);
+                    }
+                }
                 _ = heartbeat.tick() => this.renew(queue(), &shared).await,
-                () = std::future::ready(()) => {}
+                () = &mut wake => {
+                    wake = queue().notified();
+                    wakes += 1;
+                    waiting = false;
+                }
+                Some(_) = running.join_next(), if !running.is_empty() => waiting = false,
+                // Draining (`run_until_idle`) only waits for outcomes to be recorded.
+                () = tokio::time::sleep(if until_idle { poll_interval.min(Duration::from_millis(5)) } else { poll_interval }), if claims.is_empty() => waiting = false,
             }
         }
 
-        // Shutdown: stop claiming, let running attempts finish within the grace period.
+        // Shutdown: stop claiming. Claims on their way still take their tasks, which go back to
+        // the queue without using an attempt.
+        while let Some((claimed, _, _, _)) = claims.next().await {
+            for task in claimed.unwrap_or_default() {
+                this.give_back(queue(), &task).await;
+            }
+        }
+        // Let running attempts finish within the grace period.
         tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, running = running.len(), "worker stopping");
         let deadline = tokio::time::sleep(this.grace_period);
         tokio::pin!(deadline);
@@ -746,6 +741,59 @@ impl Worker {
         let stats = shared.stats();
         tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, ?stats, "worker stopped");
         Ok(stats)
+    }
+
+    /// Runs a claimed task in a slot of its own; its outcome goes to the completer.
+    fn start(
+        self: &Arc<Self>,
+        running: &mut JoinSet<()>,
+        shared: &Shared,
+        outcomes: &Outcomes,
+        task: TaskResult,
+        permit: OwnedSemaphorePermit,
+    ) {
+        let (lost, cancel) = shared.insert(&task);
+        let task = Arc::new(task);
+        let (this, outcomes) = (Arc::clone(self), outcomes.clone());
+        running.spawn(async move {
+            let attempt = task.attempts();
+            let grace = this.cancel_grace_period;
+            let outcome = tokio::select! {
+                outcome = this.attempt(&task, cancel.clone()) => Some(outcome),
+                // The lease was lost: stop the attempt at its next await, record nothing (the
+                // task belongs to another worker now).
+                () = lost.notified() => None,
+                // Cancelled, and still running after the grace period: drop it.
+                () = async { cancel.requested().await; tokio::time::sleep(grace).await } => {
+                    Some(Outcome::Failed(cancelled_while_running(grace)))
+                }
+            };
+            drop(permit);
+            match outcome {
+                // The completer records it; if it has stopped, the lease expires instead.
+                Some(outcome) => {
+                    let _ = outcomes.send((Completion::new(task.id.clone(), attempt, outcome), task));
+                }
+                None => tracing::warn!(target: "djrs_tasks", id = %task.id, name = %task.task_name, attempt, "lost the task's lease (this worker stalled past it and the task was rescued); the attempt was stopped"),
+            }
+        });
+    }
+
+    /// Puts a claimed task this worker will not run back in its queue, without using an
+    /// attempt; if that fails, its lease expires and it is rescued.
+    async fn give_back(&self, queue: &dyn Queue, task: &TaskResult) {
+        let error = TaskError::new(
+            "djrs_tasks::Interrupted",
+            "the worker claimed the task but did not start it (no free slot, or shutting down)",
+        );
+        let back = Completion::new(
+            task.id.clone(),
+            task.attempts(),
+            Outcome::Interrupted(error),
+        );
+        if let Err(err) = queue.complete(&self.worker_id, back).await {
+            tracing::warn!(target: "djrs_tasks", id = %task.id, error = %err, "could not give a claimed task back; it runs again after its lease expires");
+        }
     }
 
     /// Renews the leases of the attempts in flight; stops those whose lease was lost.
@@ -822,18 +870,31 @@ impl Worker {
         shared: Arc<Shared>,
     ) {
         let Some(queue) = backend.queue() else { return };
-        let mut batch = Vec::new();
-        while let Some(first) = completions.recv().await {
-            batch.push(first);
-            while batch.len() < 256 {
-                match completions.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
+        let mut recording = FuturesUnordered::new();
+        loop {
+            // A second batch goes while the first is on its way once enough outcomes wait for
+            // it, so the store's round trips do not limit the worker.
+            let room = recording.is_empty()
+                || (recording.len() < RECORDS_IN_FLIGHT && completions.len() >= MIN_SECOND_BATCH);
+            tokio::select! {
+                biased;
+                Some(()) = recording.next(), if !recording.is_empty() => {}
+                first = completions.recv(), if room => {
+                    let Some(first) = first else { break };
+                    let mut batch = vec![first];
+                    while batch.len() < 256 {
+                        match completions.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    recording.push(self.record(queue, batch, &shared));
                 }
+                // Not enough for a second batch yet: look again shortly.
+                () = tokio::time::sleep(Duration::from_millis(1)), if !room => {}
             }
-            let outcomes = std::mem::take(&mut batch);
-            self.record(queue, outcomes, &shared).await;
         }
+        while recording.next().await.is_some() {}
     }
 
     async fn record(

@@ -53,6 +53,38 @@ struct Faults {
     claims: Mutex<Vec<(usize, usize)>>,
     /// Heartbeats renew nothing, as for a worker whose leases another took over.
     leases_lost: std::sync::atomic::AtomicBool,
+    /// Each claim sleeps this long first (milliseconds).
+    claim_delay_ms: AtomicUsize,
+    /// Claims on their way now, and the most there ever were at once.
+    claiming: InFlight,
+    /// Recordings (`complete_many`) on their way now, and the most there ever were at once.
+    recording: InFlight,
+}
+
+/// Calls on their way at once: now, and the most seen.
+#[derive(Debug, Default)]
+struct InFlight {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl InFlight {
+    /// Counts a call until the guard is dropped.
+    fn enter(&self) -> impl Drop + '_ {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        struct Leave<'a>(&'a AtomicUsize);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        Leave(&self.now)
+    }
+
+    fn most(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
+    }
 }
 
 /// The SQLite queue with [`Faults`] injected into `complete_many`.
@@ -111,6 +143,9 @@ impl Queue for Faulty {
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
+            let _claiming = self.faults.claiming.enter();
+            let delay = self.faults.claim_delay_ms.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(delay as u64)).await;
             let allowed = match *self.faults.claims_left.lock().unwrap() {
                 Some(left) => limit.min(left),
                 None => limit,
@@ -137,6 +172,7 @@ impl Queue for Faulty {
         completions: &'a [Completion],
     ) -> BoxFuture<'a, Result<Vec<bool>>> {
         Box::pin(async move {
+            let _recording = self.faults.recording.enter();
             self.faults
                 .calls
                 .lock()
@@ -312,6 +348,61 @@ async fn outcomes_waiting_together_are_recorded_together_at_most_256_at_a_time()
         .collect();
     assert_eq!(sizes.iter().sum::<usize>(), 400, "{sizes:?}");
     assert_eq!(sizes.iter().max(), Some(&256), "{sizes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_busy_worker_has_two_claims_and_two_recordings_on_their_way_never_more() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    // Slow claims and recordings: a worker that waited for each before the next would have
+    // one of each on its way at a time.
+    faults.claim_delay_ms.store(50, Ordering::SeqCst);
+    faults.delay_ms.store(50, Ordering::SeqCst);
+    let (faulty, plain) = systems(&file, &faults);
+    let batch: Vec<_> = (0..600).map(|n| noop.prepare(n).unwrap()).collect();
+    plain.enqueue_many(batch).await.unwrap();
+    let stats = Worker::new(&faulty)
+        .concurrency(32)
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(stats.succeeded, 600);
+    assert_eq!(faults.claiming.most(), 2);
+    assert_eq!(faults.recording.most(), 2);
+    let claimed: usize = faults.claims.lock().unwrap().iter().map(|(_, n)| n).sum();
+    assert_eq!(claimed, 600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tasks_claimed_while_the_worker_stops_go_back_without_using_an_attempt() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    faults.claim_delay_ms.store(400, Ordering::SeqCst);
+    let (faulty, plain) = systems(&file, &faults);
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(noop.enqueue(&plain, n).await.unwrap().id);
+    }
+    // Told to stop while its first claim is on its way: it takes the claim's tasks and puts
+    // them back instead of starting them.
+    let stats = Worker::new(&faulty)
+        .worker_id("stopping")
+        .run_until(tokio::time::sleep(Duration::from_millis(100)))
+        .await
+        .unwrap();
+    assert_eq!(stats, djrs_tasks::WorkerStats::default());
+    // One claim, for the default eight slots.
+    assert_eq!(faults.claims.lock().unwrap().clone(), [(8, 5)]);
+    for id in &ids {
+        let back = plain.get_result(id).await.unwrap();
+        assert_eq!(back.status, TaskResultStatus::Ready, "{back:?}");
+        assert_eq!(back.attempts(), 0, "{back:?}");
+    }
+    let stats = Worker::new(&plain).run_until_idle().await.unwrap();
+    assert_eq!(stats.succeeded, 5);
+    for id in &ids {
+        assert_eq!(plain.get_result(id).await.unwrap().attempts(), 1);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
