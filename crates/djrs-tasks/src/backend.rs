@@ -383,4 +383,6 @@ mod queue;
 pub(crate) mod stored;
 
 pub use context::{BackendContext, NewTask};
-pub use queue::{Completion, Lease, Outcome, Queue, QueueCounts, Renewal, ResultFilter};
+pub use queue::{
+    Completion, Lease, Outcome, Queue, QueueCounts, QueueLimit, Renewal, ResultFilter,
+};

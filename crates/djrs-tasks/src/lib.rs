@@ -74,7 +74,7 @@ mod worker;
 
 pub use backend::{
     Backend, BackendContext, Capabilities, Completion, EnqueueIn, Lease, NewTask, Outcome, Queue,
-    QueueCounts, Renewal, ResultFilter,
+    QueueCounts, QueueLimit, Renewal, ResultFilter,
 };
 pub use backoff::Backoff;
 pub use djrs_tasks_macros::task;

@@ -13,9 +13,15 @@ use crate::{Backend, TaskResultStatus, WorkerId};
 /// The leadership the pruners of all workers share: one prunes at a time.
 const LEADERSHIP: &str = "djrs_tasks.pruner";
 
+/// The lease a compaction takes for [`Retention::compact_every`] and never gives back, so the
+/// next one, by any worker of any process, comes when it has expired.
+const COMPACTION: &str = "djrs_tasks.compaction";
+
 /// How long a worker's pruner keeps finished results (River's and Oban's job cleaners): a
 /// `SUCCESSFUL` result for a day and a `FAILED` one for a week by default, checked every
-/// minute by one worker at a time, deleting in bounded batches.
+/// minute by one worker at a time, deleting in bounded batches; and once a day that worker
+/// gives the deleted rows' space back where the store keeps it
+/// ([`Queue::compact`](crate::Queue::compact): PostgreSQL's bloat, as Oban's reindexer).
 ///
 /// ```
 /// use std::time::Duration;
@@ -36,6 +42,7 @@ pub struct Retention {
     successful: Option<Duration>,
     failed: Option<Duration>,
     every: Duration,
+    compact_every: Option<Duration>,
 }
 
 impl Default for Retention {
@@ -44,12 +51,13 @@ impl Default for Retention {
             successful: Some(Duration::from_secs(86_400)),
             failed: Some(Duration::from_secs(7 * 86_400)),
             every: Duration::from_secs(60),
+            compact_every: Some(Duration::from_secs(86_400)),
         }
     }
 }
 
 impl Retention {
-    /// Keeps every result: no pruner runs.
+    /// Keeps every result: no pruner runs, and nothing is compacted.
     ///
     /// ```
     /// use djrs_tasks::{Retention, TaskResultStatus};
@@ -62,6 +70,7 @@ impl Retention {
         Retention {
             successful: None,
             failed: None,
+            compact_every: None,
             ..Retention::default()
         }
     }
@@ -95,6 +104,36 @@ impl Retention {
     pub fn failed(mut self, keep: Option<Duration>) -> Self {
         self.failed = keep;
         self
+    }
+
+    /// How often the store is compacted ([`Queue::compact`](crate::Queue::compact)), by one
+    /// worker of all, counted across restarts and processes (default a day; `None`: never, for
+    /// an operator who runs `PostgresBackend::compact` from a
+    /// schedule of their own). The pruner's leader looks each time it prunes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::Retention;
+    ///
+    /// assert_eq!(Retention::default().compaction(), Some(Duration::from_secs(86_400)));
+    /// let weekly = Retention::default().compact_every(Some(Duration::from_secs(7 * 86_400)));
+    /// assert_eq!(weekly.compaction(), Some(Duration::from_secs(7 * 86_400)));
+    /// assert_eq!(Retention::forever().compaction(), None);
+    /// ```
+    pub fn compact_every(mut self, interval: Option<Duration>) -> Self {
+        self.compact_every = interval;
+        self
+    }
+
+    /// How often the store is compacted; `None` for never.
+    ///
+    /// ```
+    /// assert!(djrs_tasks::Retention::default().compaction().is_some());
+    /// ```
+    #[must_use]
+    pub fn compaction(&self) -> Option<Duration> {
+        self.compact_every
     }
 
     /// How often the pruner looks (default a minute; at least 10 ms).
@@ -146,8 +185,9 @@ impl Retention {
     }
 
     /// Whether anything is ever pruned.
+    /// Whether workers run a pruner at all.
     pub(crate) fn prunes(&self) -> bool {
-        self.successful.is_some() || self.failed.is_some()
+        self.successful.is_some() || self.failed.is_some() || self.compact_every.is_some()
     }
 
     /// Prunes on `backend` every interval while this worker leads the pruners, until `stop`
@@ -188,8 +228,40 @@ impl Retention {
                     }
                 }
             }
+            if let Some(every) = self.compact_every {
+                compact_if_due(queue, &holder, every).await;
+            }
         }
         leadership.resign(queue).await;
+    }
+}
+
+/// Compacts the store if no worker did within `every`: the compaction lease is taken by a
+/// holder of this attempt alone, so it is granted only once the last one's has expired.
+async fn compact_if_due(queue: &dyn crate::Queue, holder: &WorkerId, every: Duration) {
+    let attempt = format!("{holder}@{}", Utc::now().timestamp_micros());
+    match queue.lead(COMPACTION, &attempt, every).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(err) => {
+            tracing::warn!(target: "djrs_tasks", error = %err, "could not tell whether compaction is due; looking again at the next interval");
+            return;
+        }
+    }
+    let started = std::time::Instant::now();
+    match queue.compact().await {
+        Ok(true) => {
+            tracing::info!(target: "djrs_tasks", elapsed_ms = started.elapsed().as_millis(), "compacted the task store");
+        }
+        // Nothing to compact on this store: nothing to remember either.
+        Ok(false) => {
+            if let Err(err) = queue.resign(COMPACTION, &attempt).await {
+                tracing::warn!(target: "djrs_tasks", error = %err, "could not give back the compaction lease");
+            }
+        }
+        Err(err) => {
+            tracing::warn!(target: "djrs_tasks", error = %err, "compaction failed; the next is due after the compaction interval");
+        }
     }
 }
 

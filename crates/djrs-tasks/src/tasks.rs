@@ -9,9 +9,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::backend::{Backend, BackendContext, NewTask, Queue};
+use crate::backend::{Backend, BackendContext, NewTask};
 use crate::task::StateMap;
 mod builder;
+mod control;
 mod factory;
 
 pub use builder::TasksBuilder;
@@ -510,106 +511,6 @@ impl Tasks {
             "Task {id} is {}; only a READY or RUNNING task can be cancelled.",
             current.status
         )))
-    }
-
-    /// Pauses `queue` of the default backend for every worker on the store, until
-    /// [`resume`](Self::resume): claims skip it from their next poll on; running tasks finish.
-    ///
-    /// ```
-    /// # #[cfg(feature = "sqlite")]
-    /// # tokio_test::block_on(async {
-    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
-    ///
-    /// #[task(queue_name = "emails")]
-    /// async fn send() {}
-    ///
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let tasks = Tasks::builder()
-    ///     .backend("default", SqliteBackend::open(dir.path().join("t.sqlite3"))?)
-    ///     .queues("default", ["emails"])
-    ///     .build()?;
-    /// tasks.pause("emails").await?;
-    /// assert_eq!(tasks.paused_queues().await?, ["emails"]);
-    /// send.enqueue(&tasks).await?;
-    /// let worker = || Worker::new(&tasks).queues(["emails"]);
-    /// assert_eq!(worker().run_until_idle().await?.succeeded, 0);
-    ///
-    /// tasks.resume("emails").await?;
-    /// assert_eq!(worker().run_until_idle().await?.succeeded, 1);
-    /// # Ok::<(), djrs_tasks::Error>(())
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    /// `NotSupported` for backends without a queue, or the store's error.
-    pub async fn pause(&self, queue: &str) -> Result<()> {
-        self.queue_of_default("pause")?
-            .set_paused(queue, true)
-            .await
-    }
-
-    /// Resumes a paused queue of the default backend.
-    ///
-    /// ```
-    /// # #[cfg(feature = "sqlite")]
-    /// # tokio_test::block_on(async {
-    /// use djrs_tasks::{SqliteBackend, Tasks};
-    ///
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let tasks = Tasks::builder()
-    ///     .backend("default", SqliteBackend::open(dir.path().join("t.sqlite3"))?)
-    ///     .build()?;
-    /// tasks.pause("default").await?;
-    /// tasks.resume("default").await?;
-    /// assert!(tasks.paused_queues().await?.is_empty());
-    /// # Ok::<(), djrs_tasks::Error>(())
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    /// As [`pause`](Self::pause).
-    pub async fn resume(&self, queue: &str) -> Result<()> {
-        self.queue_of_default("resume")?
-            .set_paused(queue, false)
-            .await
-    }
-
-    /// The paused queues of the default backend.
-    ///
-    /// ```
-    /// # tokio_test::block_on(async {
-    /// use djrs_tasks::{Error, Tasks};
-    ///
-    /// // The immediate backend has no queue to pause.
-    /// let err = Tasks::default().paused_queues().await.unwrap_err();
-    /// assert!(matches!(err, Error::NotSupported { operation: "paused_queues", .. }));
-    ///
-    /// # #[cfg(feature = "sqlite")]
-    /// # {
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let tasks = Tasks::builder()
-    ///     .backend("default", djrs_tasks::SqliteBackend::open(dir.path().join("t.sqlite3"))?)
-    ///     .build()?;
-    /// assert!(tasks.paused_queues().await?.is_empty());
-    /// tasks.pause("default").await?;
-    /// assert_eq!(tasks.paused_queues().await?, ["default"]);
-    /// # }
-    /// # Ok::<(), djrs_tasks::Error>(())
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    /// As [`pause`](Self::pause).
-    pub async fn paused_queues(&self) -> Result<Vec<String>> {
-        self.queue_of_default("paused_queues")?.paused().await
-    }
-
-    fn queue_of_default(&self, operation: &'static str) -> Result<&dyn Queue> {
-        let backend = self.backend(DEFAULT_TASK_BACKEND_ALIAS)?;
-        backend.queue().ok_or(Error::NotSupported {
-            backend: backend.name(),
-            operation,
-        })
     }
 
     /// Reads a result from the default backend (Django's `default_task_backend.get_result`).

@@ -407,3 +407,85 @@ async fn the_dashboard_answers_nul_in_urls_without_database_text() {
     }
     store.cleanup().await;
 }
+
+/// The task table's size (table, indexes and TOAST), its invalid indexes, and the object id of
+/// one of its indexes (which `REINDEX … CONCURRENTLY` changes).
+async fn table_facts(pool: &sqlx::PgPool) -> (i64, i64, u32) {
+    sqlx::query_as(
+        "SELECT pg_total_relation_size('djrs_task'), \
+           (SELECT COUNT(*) FROM pg_index WHERE indrelid = 'djrs_task'::regclass AND NOT indisvalid), \
+           'djrs_task_finished'::regclass::oid::int4",
+    )
+    .fetch_one(pool)
+    .await
+    .map(|(size, invalid, oid): (i64, i64, i32)| (size, invalid, u32::try_from(oid).unwrap()))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_compact_the_task_table_once_per_interval_and_drop_invalid_indexes() {
+    use djrs_tasks::Retention;
+
+    let store = PgStore::new().await;
+    let tasks = store.tasks();
+    let pool = store.pool();
+    let batch = (0..3_000)
+        .map(|i| suite::record.prepare("compaction".into(), i))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    tasks.enqueue_many(batch).await.unwrap();
+    let kept = Worker::new(&tasks)
+        .concurrency(64)
+        .retention(Retention::forever())
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(kept.succeeded, 3_000);
+    // What an interrupted `REINDEX … CONCURRENTLY` leaves: an invalid index (here one whose
+    // build failed on duplicates).
+    let failed = sqlx::raw_sql(
+        "CREATE UNIQUE INDEX CONCURRENTLY djrs_task_finished_ccnew ON djrs_task (queue_name)",
+    )
+    .execute(&pool)
+    .await;
+    assert!(failed.is_err());
+    let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let pruned = tasks
+        .prune_results(later, &[TaskResultStatus::Successful])
+        .await
+        .unwrap();
+    assert_eq!(pruned, 3_000);
+    let (full, invalid, index) = table_facts(&pool).await;
+    assert_eq!(invalid, 1);
+
+    // A worker whose pruner compacts hourly: nothing compacted the store yet, so it does now.
+    let hourly = Retention::default()
+        .every(Duration::from_millis(50))
+        .compact_every(Some(Duration::from_secs(3_600)));
+    let first = store.tasks();
+    Worker::new(&first)
+        .worker_id("compacting")
+        .retention(hourly)
+        .run_until(tokio::time::sleep(Duration::from_millis(1_500)))
+        .await
+        .unwrap();
+    let (compacted, invalid, rebuilt) = table_facts(&pool).await;
+    assert_eq!(invalid, 0, "the leftover index is dropped");
+    assert_ne!(rebuilt, index, "the indexes are rebuilt");
+    assert!(
+        compacted * 4 < full,
+        "{compacted} bytes after, {full} before"
+    );
+
+    // Another worker within the hour (another process, after a restart): not again.
+    let second = store.tasks();
+    Worker::new(&second)
+        .worker_id("within-the-hour")
+        .retention(hourly)
+        .run_until(tokio::time::sleep(Duration::from_millis(500)))
+        .await
+        .unwrap();
+    assert_eq!(table_facts(&pool).await.2, rebuilt);
+    pool.close().await;
+    store.cleanup().await;
+}

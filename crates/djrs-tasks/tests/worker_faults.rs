@@ -224,6 +224,18 @@ impl Queue for Faulty {
         self.q().paused()
     }
 
+    fn set_queue_limit<'a>(
+        &'a self,
+        queue: &'a str,
+        limit: djrs_tasks::QueueLimit,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.q().set_queue_limit(queue, limit)
+    }
+
+    fn queue_limits(&self) -> BoxFuture<'_, Result<std::collections::BTreeMap<String, u32>>> {
+        self.q().queue_limits()
+    }
+
     fn rescue_expired(&self) -> BoxFuture<'_, Result<Vec<TaskResult>>> {
         self.q().rescue_expired()
     }

@@ -118,6 +118,24 @@ pub struct QueueCounts {
     pub rows: Vec<(String, TaskResultStatus, u64)>,
 }
 
+/// A queue's concurrency limit across all workers, set at run time with
+/// [`Queue::set_queue_limit`] (or [`Tasks::set_queue_limit`](crate::Tasks::set_queue_limit)).
+///
+/// ```
+/// use djrs_tasks::QueueLimit;
+///
+/// assert_ne!(QueueLimit::AtMost(2), QueueLimit::Unlimited);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueLimit {
+    /// What the backend was configured with (no limit if none): the run-time setting is removed.
+    Configured,
+    /// No limit, whatever the configuration says.
+    Unlimited,
+    /// At most this many of the queue's tasks run at once, across every worker.
+    AtMost(u32),
+}
+
 /// The worker-facing side of a queueing backend. Every method is one atomic change of the
 /// store; the worker and the scheduler fire the signals for the results they get back.
 pub trait Queue: Send + Sync {
@@ -371,6 +389,57 @@ pub trait Queue: Send + Sync {
     /// ```
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>>;
 
+    /// Sets `queue`'s concurrency limit across every worker on the store, from their next
+    /// claim on: [`QueueLimit::AtMost`] a number, [`QueueLimit::Unlimited`], or back to what the
+    /// backend was configured with ([`QueueLimit::Configured`]). Kept in the store, so it holds
+    /// for workers started later and across restarts.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{QueueLimit, SqliteBackend, Tasks};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let backend = SqliteBackend::open(dir.path().join("q.sqlite3"))?.queue_limit("emails", 4);
+    /// let tasks = Tasks::builder().backend("default", backend).build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// assert_eq!(queue.queue_limits().await?.get("emails"), Some(&4));
+    /// queue.set_queue_limit("emails", QueueLimit::AtMost(1)).await?;
+    /// assert_eq!(queue.queue_limits().await?.get("emails"), Some(&1));
+    /// queue.set_queue_limit("emails", QueueLimit::Unlimited).await?;
+    /// assert_eq!(queue.queue_limits().await?.get("emails"), None);
+    /// queue.set_queue_limit("emails", QueueLimit::Configured).await?;
+    /// assert_eq!(queue.queue_limits().await?.get("emails"), Some(&4));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn set_queue_limit<'a>(
+        &'a self,
+        queue: &'a str,
+        limit: QueueLimit,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// The limits in effect, by queue: the configured ones as changed at run time. A queue
+    /// without a limit is not listed.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{QueueLimit, SqliteBackend, Tasks};
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    ///     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// assert!(queue.queue_limits().await?.is_empty());
+    /// queue.set_queue_limit("reports", QueueLimit::AtMost(2)).await?;
+    /// assert_eq!(queue.queue_limits().await?.into_iter().collect::<Vec<_>>(), [("reports".to_owned(), 2)]);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn queue_limits(&self) -> BoxFuture<'_, Result<std::collections::BTreeMap<String, u32>>>;
+
     /// Re-queues the `RUNNING` tasks whose lease expired (their worker died or stalled), or
     /// fails them when that was their last attempt. Returns the tasks it changed.
     ///
@@ -450,6 +519,32 @@ pub trait Queue: Send + Sync {
     /// ```
     fn poll_interval(&self) -> Option<Duration> {
         None
+    }
+
+    /// Gives the space of deleted results back to the operating system, online, where the
+    /// store keeps it after deletes; `true` if it did. The workers' pruner calls it as often as
+    /// its [`Retention`](crate::Retention) says.
+    ///
+    /// On PostgreSQL: drops the invalid indexes an interrupted compaction left, then `VACUUM`s
+    /// the task table (which truncates its empty tail) and rebuilds its indexes with
+    /// `REINDEX TABLE CONCURRENTLY` (without blocking enqueues or claims), as Oban's reindexer
+    /// does. Other stores keep no such space (Redis frees memory as keys are deleted) or cannot
+    /// compact online (SQLite's `VACUUM` and MariaDB's `OPTIMIZE TABLE` rebuild the table):
+    /// they do nothing and say `false`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{Backend, SqliteBackend};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let sqlite = SqliteBackend::open(dir.path().join("q.sqlite3"))?;
+    /// assert!(!sqlite.queue().unwrap().compact().await?);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn compact(&self) -> BoxFuture<'_, Result<bool>> {
+        Box::pin(async { Ok(false) })
     }
 
     /// Deletes finished results older than `older_than` with one of `statuses`; returns how many.

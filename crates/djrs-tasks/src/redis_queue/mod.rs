@@ -452,7 +452,7 @@ impl RedisBackend {
         lease: Duration,
     ) -> Result<Vec<TaskResult>> {
         let base = base(&self.prefix, queue);
-        let limit = self.queue_limits.get(queue).copied().unwrap_or(0);
+        let limit = self.queue_limits.get(queue).map_or(-1, |n| i64::from(*n));
         let reply: Value = CLAIM
             .key(format!("{base}ready"))
             .arg(&base)

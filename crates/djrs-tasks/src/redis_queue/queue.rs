@@ -14,7 +14,7 @@ use super::{
 use crate::backend::stored::{cancelled_before_it_ran, error_json, worker_lost};
 use crate::backend::{Completion, Lease, NewTask, Outcome, QueueCounts, Renewal, ResultFilter};
 use crate::task::BoxFuture;
-use crate::{Queue, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};
+use crate::{Queue, QueueLimit, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};
 
 impl Queue for RedisBackend {
     fn claim<'a>(
@@ -249,6 +249,67 @@ impl Queue for RedisBackend {
                 }
             }
             Ok(paused)
+        })
+    }
+
+    fn set_queue_limit<'a>(
+        &'a self,
+        queue: &'a str,
+        limit: QueueLimit,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let key = format!("{}limit", base(&self.prefix, queue));
+            let command = match limit {
+                QueueLimit::Configured => {
+                    let mut del = redis::cmd("DEL");
+                    del.arg(&key);
+                    del
+                }
+                QueueLimit::Unlimited => {
+                    let mut set = redis::cmd("SET");
+                    set.arg(&key).arg("u");
+                    set
+                }
+                QueueLimit::AtMost(n) => {
+                    let mut set = redis::cmd("SET");
+                    set.arg(&key).arg(n);
+                    set
+                }
+            };
+            command
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(storage)?;
+            redis::cmd("SADD")
+                .arg(self.registry())
+                .arg(queue)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(storage)?;
+            self.notify.notify_waiters();
+            Ok(())
+        })
+    }
+
+    fn queue_limits(&self) -> BoxFuture<'_, Result<BTreeMap<String, u32>>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut set = BTreeMap::new();
+            for queue in self.known_queues(&mut conn).await? {
+                let stored: Option<String> = redis::cmd("GET")
+                    .arg(format!("{}limit", base(&self.prefix, &queue)))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                let limit = match stored.as_deref() {
+                    None => continue,
+                    Some("u") => QueueLimit::Unlimited,
+                    Some(n) => QueueLimit::AtMost(n.parse().unwrap_or(0)),
+                };
+                set.insert(queue, limit);
+            }
+            Ok(crate::store::effective_limits(&self.queue_limits, &set))
         })
     }
 

@@ -168,9 +168,17 @@ pub trait Dialect: sealed::Sealed + Send + Sync + fmt::Debug + 'static {
     #[doc(hidden)]
     fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>>;
 
-    /// The paused queues, sorted.
+    /// Sets or removes a queue's run-time limit.
     #[doc(hidden)]
-    fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>>;
+    fn set_limit<'a>(
+        &'a self,
+        queue: &'a str,
+        limit: crate::QueueLimit,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// The paused queues and the limits set at run time, in one read.
+    #[doc(hidden)]
+    fn queue_states(&self) -> BoxFuture<'_, Result<super::QueueStates>>;
 
     /// Records an occurrence; `false` when it already was.
     #[doc(hidden)]
@@ -186,6 +194,11 @@ pub trait Dialect: sealed::Sealed + Send + Sync + fmt::Debug + 'static {
     #[doc(hidden)]
     fn listen(&self, _notify: Arc<Notify>) -> Option<BoxFuture<'static, ()>> {
         None
+    }
+
+    /// Gives deleted rows' space back online, where the database keeps it; `true` if it did.
+    fn compact(&self) -> BoxFuture<'_, Result<bool>> {
+        Box::pin(async { Ok(false) })
     }
 
     /// How often idle workers look when nothing can wake them from other processes.

@@ -22,14 +22,50 @@ use crate::{
 
 /// The dialect methods whose only difference between databases is their SQL text, written
 /// once: a dialect's `impl` names its statements (`request_cancel` binds the task id, `pause`
-/// and `resume` the queue name, `counts` selects queue, status and count).
+/// and `resume` the queue name, `counts` selects queue, status and count, `set_limit` binds
+/// the queue name and its limit or NULL, `reset_limit` the queue name).
 macro_rules! plain_statements {
     (
         request_cancel: $request_cancel:expr,
         pause: $pause:expr,
         resume: $resume:expr,
-        counts: $counts:expr $(,)?
+        counts: $counts:expr,
+        set_limit: $set_limit:expr,
+        reset_limit: $reset_limit:expr $(,)?
     ) => {
+        fn set_limit<'a>(
+            &'a self,
+            queue: &'a str,
+            limit: $crate::QueueLimit,
+        ) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async move {
+                let query = match limit {
+                    $crate::QueueLimit::Configured => sqlx::query($reset_limit).bind(queue),
+                    $crate::QueueLimit::Unlimited => {
+                        sqlx::query($set_limit).bind(queue).bind(None::<i32>)
+                    }
+                    $crate::QueueLimit::AtMost(n) => sqlx::query($set_limit)
+                        .bind(queue)
+                        .bind(Some(i32::try_from(n).unwrap_or(i32::MAX))),
+                };
+                query.execute(&self.pool).await?;
+                Ok(())
+            })
+        }
+
+        fn queue_states(&self) -> BoxFuture<'_, Result<super::QueueStates>> {
+            Box::pin(async move {
+                // One read for both, before each claim.
+                let found = sqlx::query(
+                    "SELECT queue_name, 'paused', NULL FROM djrs_task_paused \
+                     UNION ALL SELECT queue_name, 'limit', max_running FROM djrs_task_limit",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                super::decode_queue_states(&found)
+            })
+        }
+
         fn counts(&self) -> BoxFuture<'_, Result<Vec<(String, String, i64)>>> {
             Box::pin(async move {
                 let found = sqlx::query($counts).fetch_all(&self.pool).await?;
@@ -55,15 +91,6 @@ macro_rules! plain_statements {
             })
         }
 
-        fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
-            Box::pin(async move {
-                Ok(sqlx::query_scalar(
-                    "SELECT queue_name FROM djrs_task_paused ORDER BY queue_name",
-                )
-                .fetch_all(&self.pool)
-                .await?)
-            })
-        }
     };
 }
 
@@ -364,11 +391,12 @@ impl<D: Dialect> SqlBackend<D> {
         self.migrate().await?;
         let mut want = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut claimed = Vec::new();
-        // Paused queues are skipped, whoever paused them.
-        let paused = self.dialect.paused().await?;
+        // Paused queues are skipped, whoever paused them; limits set at run time hold from now.
+        let states = self.dialect.queue_states().await?;
+        let paused = states.paused;
+        let limits = crate::store::effective_limits(&self.queue_limits, &states.limits);
         // Limited queues among the worker's (all of them for a worker of every queue).
-        let limited: Vec<(&String, u32)> = self
-            .queue_limits
+        let limited: Vec<(&String, u32)> = limits
             .iter()
             .filter(|(q, _)| queues.is_empty() || queues.contains(q))
             .filter(|(q, _)| !paused.contains(q))
@@ -376,10 +404,10 @@ impl<D: Dialect> SqlBackend<D> {
             .collect();
         let free: Vec<String> = queues
             .iter()
-            .filter(|q| !self.queue_limits.contains_key(*q) && !paused.contains(q))
+            .filter(|q| !limits.contains_key(*q) && !paused.contains(q))
             .cloned()
             .collect();
-        let limited_names: Vec<String> = self.queue_limits.keys().chain(&paused).cloned().collect();
+        let limited_names: Vec<String> = limits.keys().chain(&paused).cloned().collect();
         let unlimited = if queues.is_empty() {
             Some(QueueSet::AllBut(&limited_names))
         } else if free.is_empty() {

@@ -1,7 +1,7 @@
 //! The worker-facing `Queue` of the SQL engine: every operation decided here, once, for every
 //! dialect.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::{Dialect, SqlBackend, Transition, storable};
 use crate::backend::{Completion, Lease, NewTask, QueueCounts, Renewal, ResultFilter};
 use crate::task::BoxFuture;
-use crate::{Error, Queue, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};
+use crate::{Error, Queue, QueueLimit, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};
 
 impl<D: Dialect> Queue for SqlBackend<D> {
     fn claim<'a>(
@@ -112,7 +112,33 @@ impl<D: Dialect> Queue for SqlBackend<D> {
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
         Box::pin(async move {
             self.migrate().await?;
-            self.dialect.paused().await
+            Ok(self.dialect.queue_states().await?.paused)
+        })
+    }
+
+    fn set_queue_limit<'a>(
+        &'a self,
+        queue: &'a str,
+        limit: QueueLimit,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            crate::tasks::check_storable(&serde_json::Value::from(queue), "queue name")?;
+            self.migrate().await?;
+            self.dialect.set_limit(queue, limit).await?;
+            // A raised limit has room for more now.
+            self.notify.notify_waiters();
+            Ok(())
+        })
+    }
+
+    fn queue_limits(&self) -> BoxFuture<'_, Result<BTreeMap<String, u32>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let states = self.dialect.queue_states().await?;
+            Ok(crate::store::effective_limits(
+                &self.queue_limits,
+                &states.limits,
+            ))
         })
     }
 
@@ -147,6 +173,13 @@ impl<D: Dialect> Queue for SqlBackend<D> {
 
     fn poll_interval(&self) -> Option<Duration> {
         self.dialect.poll_interval()
+    }
+
+    fn compact(&self) -> BoxFuture<'_, Result<bool>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            self.dialect.compact().await
+        })
     }
 
     fn prune_results<'a>(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::{Error, Result, TaskId, TaskResult};
+use crate::{Error, QueueLimit, Result, TaskId, TaskResult};
 
 /// Microseconds since the epoch.
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
@@ -77,6 +77,45 @@ where
     rows.iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
         .collect()
+}
+
+/// Paused queues and run-time limits from rows of (queue, `'paused'` or `'limit'`, limit).
+pub(crate) fn decode_queue_states<R>(rows: &[R]) -> Result<QueueStates>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut states = QueueStates::default();
+    for row in rows {
+        let queue: String = row.try_get(0)?;
+        let kind: String = row.try_get(1)?;
+        if kind == "paused" {
+            states.paused.push(queue);
+        } else {
+            let limit: Option<i32> = row.try_get(2)?;
+            let limit = match limit {
+                Some(n) => QueueLimit::AtMost(u32::try_from(n).unwrap_or(0)),
+                None => QueueLimit::Unlimited,
+            };
+            states.limits.insert(queue, limit);
+        }
+    }
+    states.paused.sort();
+    Ok(states)
+}
+
+/// What the store says of its queues, read before each claim.
+#[derive(Debug, Default)]
+#[doc(hidden)]
+// Named in the sealed `Dialect`'s hidden methods; not reachable from outside the crate.
+#[allow(unreachable_pub)]
+pub struct QueueStates {
+    /// Paused queues, sorted.
+    pub(crate) paused: Vec<String>,
+    /// Limits set at run time, overriding the configured ones.
+    pub(crate) limits: std::collections::BTreeMap<String, QueueLimit>,
 }
 
 /// Placeholders `?, ?, …` for `n` values.

@@ -94,6 +94,7 @@ macro_rules! shared_suite {
             an_attempt_past_its_timeout_fails,
             a_blocking_task_past_its_timeout_never_overlaps_its_retry,
             a_queue_limit_holds_across_workers,
+            a_queue_limit_changed_at_run_time_holds_across_workers,
             cron_occurrences_are_enqueued_once_and_leadership_passes_on,
             transactional_enqueue_exists_only_if_the_transaction_commits,
             old_results_and_occurrences_are_pruned,
@@ -1054,6 +1055,7 @@ async fn counted(millis: u64) {
 }
 
 pub(crate) async fn a_queue_limit_holds_across_workers(store: &dyn Store) {
+    MOST_IN_QUEUE.store(0, std::sync::atomic::Ordering::SeqCst);
     let limited = || store.builder(&[("limited", 2)]).build().unwrap();
     let tasks = limited();
     let batch = (0..12)
@@ -1085,6 +1087,94 @@ pub(crate) async fn a_queue_limit_holds_across_workers(store: &dyn Store) {
     // Never more than the limit at once (how close the workers came to it depends on the load).
     let most = MOST_IN_QUEUE.load(std::sync::atomic::Ordering::SeqCst);
     assert!((1..=2).contains(&most), "{most} ran at once");
+}
+
+/// Works `n` `counted` tasks of `millis` each with three workers of their own task systems;
+/// returns the most that ran at once.
+async fn most_at_once(store: &dyn Store, n: usize, millis: u64) -> u32 {
+    use std::sync::atomic::Ordering;
+    let limited = || store.builder(&[("limited", 2)]).build().unwrap();
+    let batch = (0..n)
+        .map(|_| counted.prepare(millis))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    limited().enqueue_many(batch).await.unwrap();
+    MOST_IN_QUEUE.store(0, Ordering::SeqCst);
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            tokio::spawn(
+                Worker::new(&limited())
+                    .queues(["limited"])
+                    .concurrency(n)
+                    .poll_interval(Duration::from_millis(20))
+                    .run_until_idle(),
+            )
+        })
+        .collect();
+    let mut done = 0;
+    for worker in workers {
+        done += worker.await.unwrap().unwrap().succeeded;
+    }
+    assert_eq!(done, n as u64);
+    MOST_IN_QUEUE.load(Ordering::SeqCst)
+}
+
+pub(crate) async fn a_queue_limit_changed_at_run_time_holds_across_workers(store: &dyn Store) {
+    use djrs_tasks::QueueLimit;
+    // Configured with a limit of two; an operator's process changes it for every worker.
+    let operator = store.builder(&[("limited", 2)]).build().unwrap();
+    let observer = store.builder(&[("limited", 2)]).build().unwrap();
+    let limits = || async { observer.queue_limits().await.unwrap() };
+    assert_eq!(limits().await.get("limited"), Some(&2));
+    operator
+        .set_queue_limit("limited", QueueLimit::AtMost(1))
+        .await
+        .unwrap();
+    assert_eq!(limits().await.get("limited"), Some(&1));
+    assert_eq!(most_at_once(store, 4, 80).await, 1);
+
+    // None at once: a worker claims nothing from the queue.
+    operator
+        .set_queue_limit("limited", QueueLimit::AtMost(0))
+        .await
+        .unwrap();
+    let held = counted.enqueue(&operator, 1).await.unwrap();
+    Worker::new(&store.builder(&[("limited", 2)]).build().unwrap())
+        .queues(["limited"])
+        .poll_interval(Duration::from_millis(20))
+        .run_until(tokio::time::sleep(Duration::from_millis(300)))
+        .await
+        .unwrap();
+    assert_eq!(
+        operator.get_result(&held.id).await.unwrap().status,
+        TaskResultStatus::Ready
+    );
+
+    // Unlimited, whatever the configuration says: more than two run at once.
+    operator
+        .set_queue_limit("limited", QueueLimit::Unlimited)
+        .await
+        .unwrap();
+    assert_eq!(limits().await.get("limited"), None);
+    Worker::new(&store.builder(&[("limited", 2)]).build().unwrap())
+        .queues(["limited"])
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(
+        operator.get_result(&held.id).await.unwrap().status,
+        TaskResultStatus::Successful
+    );
+    let most = most_at_once(store, 6, 300).await;
+    assert!(most > 2, "{most} ran at once");
+
+    // Back to the configuration.
+    operator
+        .set_queue_limit("limited", QueueLimit::Configured)
+        .await
+        .unwrap();
+    assert_eq!(limits().await.get("limited"), Some(&2));
+    assert!((1..=2).contains(&most_at_once(store, 6, 80).await));
 }
 
 pub(crate) async fn cron_occurrences_are_enqueued_once_and_leadership_passes_on(store: &dyn Store) {

@@ -1,5 +1,7 @@
 -- Claims up to n due tasks of one queue for a worker. KEYS[1]: the queue's ready set (routing).
--- ARGV: base, n, lease (ms), queue limit (0: none), worker id, worker id as JSON, promotion bound.
+-- ARGV: base, n, lease (ms), configured queue limit (-1: none), worker id, worker id as JSON,
+-- promotion bound. A limit set at run time (the queue's `limit` key: a number, or 'u' for none)
+-- overrides the configured one.
 -- Returns one read() row per claimed task, in claim order.
 local base = ARGV[1]
 local n = tonumber(ARGV[2])
@@ -18,7 +20,13 @@ for i = 1, #due, 2 do
   redis.call('ZADD', ready, ready_score(priority, tonumber(due[i + 1])), id)
   redis.call('ZREM', delayed, id)
 end
-if limit > 0 then
+local set = redis.call('GET', base .. 'limit')
+if set == 'u' then
+  limit = -1
+elseif set then
+  limit = tonumber(set)
+end
+if limit >= 0 then
   -- Only live leases hold a slot: a dead worker's slot frees when its lease expires.
   n = math.min(n, limit - redis.call('ZCOUNT', leases, int(now_ms), '+inf'))
 end

@@ -68,4 +68,11 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         queue_name VARCHAR(255) NOT NULL PRIMARY KEY
     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
     ),
+    (
+        7,
+        "CREATE TABLE djrs_task_limit (
+        queue_name VARCHAR(255) NOT NULL PRIMARY KEY,
+        max_running INT NULL
+    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+    ),
 ];

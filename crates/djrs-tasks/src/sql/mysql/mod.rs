@@ -591,6 +591,8 @@ impl Dialect for MySql {
         pause: "INSERT IGNORE INTO djrs_task_paused (queue_name) VALUES (?)",
         resume: "DELETE FROM djrs_task_paused WHERE queue_name = ?",
         counts: "SELECT queue_name, status, CAST(COUNT(*) AS SIGNED) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
+        set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES (?, ?) ON DUPLICATE KEY UPDATE max_running = VALUES(max_running)",
+        reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = ?",
     }
 
     fn record_occurrence<'a>(

@@ -70,4 +70,8 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         "ALTER TABLE djrs_task ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE;
     CREATE TABLE djrs_task_paused (queue_name TEXT PRIMARY KEY);",
     ),
+    (
+        6,
+        "CREATE TABLE djrs_task_limit (queue_name TEXT PRIMARY KEY, max_running INTEGER);",
+    ),
 ];

@@ -151,11 +151,13 @@ impl SqlBackend<Postgres> {
         }
     }
 
-    /// Gives the space of deleted rows back to the operating system, online: `VACUUM` of the
-    /// task table (which truncates its empty tail) and `REINDEX TABLE CONCURRENTLY` (which
-    /// rebuilds its indexes without blocking enqueues or claims). Autovacuum keeps a churning
-    /// queue's size stable but never shrinks it; run this after a burst (a backlog of millions
-    /// worked off), in a quiet moment, for example from a weekly schedule.
+    /// Gives the space of deleted rows back to the operating system, online, now: drops the
+    /// invalid indexes an interrupted compaction left, `VACUUM`s the task table (which
+    /// truncates its empty tail) and runs `REINDEX TABLE CONCURRENTLY` (which rebuilds its
+    /// indexes without blocking enqueues or claims). Autovacuum keeps a churning queue's size
+    /// stable but never shrinks it; the workers' pruner runs this daily by default
+    /// ([`Retention::compact_every`](crate::Retention::compact_every)), and it can be run by
+    /// hand after a burst (a backlog of millions worked off).
     ///
     /// ```no_run
     /// # async fn demo(backend: djrs_tasks::PostgresBackend) -> djrs_tasks::Result<()> {
@@ -167,13 +169,7 @@ impl SqlBackend<Postgres> {
     /// A storage error (for example when another `REINDEX` runs).
     pub async fn compact(&self) -> Result<()> {
         self.migrate().await?;
-        sqlx::raw_sql("VACUUM djrs_task")
-            .execute(self.pool())
-            .await?;
-        sqlx::raw_sql("REINDEX TABLE CONCURRENTLY djrs_task")
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.dialect.compact().await.map(drop)
     }
 
     pub(crate) fn from_options(
@@ -670,6 +666,8 @@ impl Dialect for Postgres {
         pause: "INSERT INTO djrs_task_paused (queue_name) VALUES ($1) ON CONFLICT DO NOTHING",
         resume: "DELETE FROM djrs_task_paused WHERE queue_name = $1",
         counts: "SELECT queue_name, status, COUNT(*) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
+        set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES ($1, $2) ON CONFLICT (queue_name) DO UPDATE SET max_running = excluded.max_running",
+        reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = $1",
     }
 
     fn record_occurrence<'a>(
@@ -689,6 +687,36 @@ impl Dialect for Postgres {
             .execute(&mut *conn)
             .await?;
             Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn compact(&self) -> BoxFuture<'_, Result<bool>> {
+        Box::pin(async move {
+            // An interrupted `REINDEX … CONCURRENTLY` leaves its new indexes behind, invalid:
+            // never used by queries, yet written by every insert and update.
+            let invalid: Vec<String> = sqlx::query_scalar(
+                "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE i.indrelid = 'djrs_task'::regclass AND NOT i.indisvalid",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            for index in invalid {
+                // The name is quoted by the server's `format('%I')`.
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "DROP INDEX CONCURRENTLY IF EXISTS {index}"
+                )))
+                .execute(&self.pool)
+                .await?;
+            }
+            sqlx::raw_sql("VACUUM djrs_task")
+                .execute(&self.pool)
+                .await?;
+            sqlx::raw_sql("REINDEX TABLE CONCURRENTLY djrs_task")
+                .execute(&self.pool)
+                .await?;
+            Ok(true)
         })
     }
 

@@ -56,4 +56,8 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         "ALTER TABLE djrs_task ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE djrs_task_paused (queue_name TEXT PRIMARY KEY);",
     ),
+    (
+        5,
+        "CREATE TABLE djrs_task_limit (queue_name TEXT PRIMARY KEY, max_running INTEGER);",
+    ),
 ];

@@ -640,6 +640,8 @@ impl Dialect for Sqlite {
         pause: "INSERT OR IGNORE INTO djrs_task_paused (queue_name) VALUES (?)",
         resume: "DELETE FROM djrs_task_paused WHERE queue_name = ?",
         counts: "SELECT queue_name, status, COUNT(*) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
+        set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES (?, ?) ON CONFLICT (queue_name) DO UPDATE SET max_running = excluded.max_running",
+        reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = ?",
     }
 
     fn record_occurrence<'a>(
