@@ -3,11 +3,11 @@
 //!
 //! A producer enqueues in batches of 5,000 while one worker (concurrency 256) works; the
 //! worker's own pruner ([`Retention`]) deletes finished results older than a second every half
-//! second and compacts the store every 10 s; the backlog stays under 50,000. Prints
+//! second and compacts the store every minute; the backlog stays under 50,000. Prints
 //! `BENCH tasks_soak.first_tenth_per_s` and `last_tenth_per_s` (tasks finished per second over
 //! the first and the last tenth), `empty_bytes` (table and indexes after migration) and
-//! `after_prune_bytes` (once every task has finished, been pruned, and one more compaction
-//! interval has passed: what the workers leave by themselves). `DJRS_BENCH_SOAK_TASKS` sets
+//! `after_prune_bytes` (once every task has finished and been pruned, and a compaction the
+//! worker began after that has ended: what the workers leave by themselves). `DJRS_BENCH_SOAK_TASKS` sets
 //! another total for a shorter run. Where the server runs without autovacuum, the benchmark
 //! runs a plain `VACUUM` every 5 s, as autovacuum would.
 
@@ -28,7 +28,38 @@ fn url() -> String {
 }
 
 /// How often the worker compacts the store here (a day by default).
-const COMPACT_EVERY: Duration = Duration::from_secs(10);
+const COMPACT_EVERY: Duration = Duration::from_secs(60);
+
+/// The object id of one of the task table's indexes (a rebuild changes it).
+async fn index_oid(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT 'djrs_task_finished'::regclass::oid::int8")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// When the latest compaction began: the compaction lease's holder ends in `@` and the
+/// microseconds of its start.
+async fn compaction_began(pool: &sqlx::PgPool) -> Option<chrono::DateTime<chrono::Utc>> {
+    let holder: Option<String> = sqlx::query_scalar(
+        "SELECT holder FROM djrs_task_leader WHERE name = 'djrs_tasks.compaction'",
+    )
+    .fetch_optional(pool)
+    .await
+    .unwrap();
+    let micros = holder?.rsplit_once('@')?.1.parse().ok()?;
+    chrono::DateTime::from_timestamp_micros(micros)
+}
+
+/// Whether a `REINDEX` runs on this server now.
+async fn reindexing(pool: &sqlx::PgPool) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE query ILIKE 'REINDEX%' AND state = 'active')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
 
 async fn table_bytes(pool: &sqlx::PgPool) -> i64 {
     sqlx::query_scalar("SELECT pg_total_relation_size('djrs_task')")
@@ -39,6 +70,14 @@ async fn table_bytes(pool: &sqlx::PgPool) -> i64 {
 
 #[tokio::main]
 async fn main() {
+    // The worker's warnings (a failed prune or compaction) show on stderr; `RUST_LOG` for more.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("djrs_tasks=warn")),
+        )
+        .init();
     let total: u64 = std::env::var("DJRS_BENCH_SOAK_TASKS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -131,9 +170,10 @@ async fn main() {
     let rate = |from: usize| tenth as f64 / (marks[from + 1] - marks[from]).as_secs_f64();
     let (first, last) = (rate(0), rate(9));
 
-    // Every task has finished: the worker prunes them within a second or two, then compacts
-    // at its next interval. Wait for the first, bounded, then for one compaction interval.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // Every task has finished: the worker prunes them within a few seconds, then compacts at
+    // its next interval. Wait for the first, then for a compaction that began after it to have
+    // rebuilt the indexes (an index's object id changes) and ended; bounded.
+    let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task")
             .fetch_one(&pool)
@@ -145,7 +185,21 @@ async fn main() {
         assert!(Instant::now() < deadline, "{left} results were not pruned");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(COMPACT_EVERY * 2).await;
+    let emptied = chrono::Utc::now();
+    let index_before = index_oid(&pool).await;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no compaction ended within {COMPACT_EVERY:?} × several after the table emptied"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let began_after = compaction_began(&pool)
+            .await
+            .is_some_and(|began| began > emptied);
+        if began_after && index_oid(&pool).await != index_before && !reindexing(&pool).await {
+            break;
+        }
+    }
     let after = table_bytes(&pool).await;
     let _ = stop.send(true);
     worker.await.unwrap().unwrap();

@@ -233,7 +233,7 @@ async fn detail(
     let mut body = format!(
         "<dl><dt>task</dt><dd>{}</dd><dt>status</dt><dd>{}</dd><dt>queue</dt><dd>{}</dd><dt>priority</dt><dd>{}</dd>\
          <dt>args</dt><dd><code>{}</code></dd><dt>return value</dt><dd><code>{}</code></dd>\
-         <dt>attempts</dt><dd>{} of {}</dd><dt>workers</dt><dd>{}</dd>\
+         <dt>metadata</dt><dd><code>{}</code></dd><dt>attempts</dt><dd>{} of {}</dd><dt>workers</dt><dd>{}</dd>\
          <dt>enqueued</dt><dd>{}</dd><dt>started</dt><dd>{}</dd><dt>last attempted</dt><dd>{}</dd><dt>finished</dt><dd>{}</dd></dl>",
         esc(&r.task_name),
         r.status,
@@ -245,6 +245,7 @@ async fn detail(
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default()),
+        esc(&serde_json::Value::Object(r.metadata.clone()).to_string()),
         r.attempts(),
         r.max_attempts,
         esc(&r.worker_ids.join(", ")),

@@ -1,9 +1,19 @@
 //! [`TaskContext`]: what a `takes_context` task receives (Django's `TaskContext`), with the
-//! attempt's result, the application's state and the operator's cancellation.
+//! attempt's result, the application's state, the operator's cancellation and the metadata the
+//! task records of itself.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{TaskResult, Tasks};
+use serde_json::{Map, Value};
+
+use crate::{Error, Result, TaskResult, Tasks};
+
+/// The most a task's metadata may hold, as JSON text (64 KiB).
+///
+/// ```
+/// assert_eq!(djrs_tasks::MAX_METADATA_BYTES, 65_536);
+/// ```
+pub const MAX_METADATA_BYTES: usize = 64 * 1024;
 
 /// What a `takes_context` task receives first (Django's `TaskContext`).
 ///
@@ -31,6 +41,71 @@ pub struct TaskContext {
     task_result: Arc<TaskResult>,
     tasks: Tasks,
     cancel: Cancel,
+    metadata: Metadata,
+}
+
+/// The metadata of one attempt, shared by the task's context and whoever runs the attempt
+/// (which saves it when the attempt ends, if the task changed it without saving).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Metadata(Arc<Mutex<MetadataState>>);
+
+#[derive(Debug, Default)]
+struct MetadataState {
+    map: Map<String, Value>,
+    /// Changed since it was last saved.
+    dirty: bool,
+}
+
+impl Metadata {
+    /// The metadata a task starts an attempt with: what earlier attempts saved.
+    pub(crate) fn new(saved: Map<String, Value>) -> Self {
+        Metadata(Arc::new(Mutex::new(MetadataState {
+            map: saved,
+            dirty: false,
+        })))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut MetadataState) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// A copy of the metadata.
+    pub(crate) fn snapshot(&self) -> Map<String, Value> {
+        self.with(|state| state.map.clone())
+    }
+
+    /// The metadata if it changed since it was last saved.
+    pub(crate) fn unsaved(&self) -> Option<Map<String, Value>> {
+        self.with(|state| state.dirty.then(|| state.map.clone()))
+    }
+
+    /// Marks `saved` as saved, unless it changed again meanwhile.
+    pub(crate) fn saved(&self, saved: &Map<String, Value>) {
+        self.with(|state| {
+            if state.map == *saved {
+                state.dirty = false;
+            }
+        });
+    }
+}
+
+/// Saves `metadata` for the running task `running` through its backend's queue, fenced by
+/// its worker and attempt; nothing to do for a backend without a queue (the result keeps it).
+pub(crate) async fn save(
+    tasks: &Tasks,
+    running: &TaskResult,
+    metadata: &Map<String, Value>,
+) -> Result<()> {
+    let backend = tasks.backend(&running.backend)?;
+    let (Some(queue), Some(worker)) = (backend.queue(), running.worker_ids.last()) else {
+        return Ok(());
+    };
+    let lease = (running.id.clone(), running.attempts());
+    if queue.save_metadata(worker, &lease, metadata).await? {
+        Ok(())
+    } else {
+        Err(Error::LeaseLost(running.id.clone()))
+    }
 }
 
 /// The cancellation of one attempt: requested by an operator (`Tasks::cancel` on a `RUNNING`
@@ -71,12 +146,171 @@ impl Cancel {
 }
 
 impl TaskContext {
-    pub(crate) fn new(task_result: Arc<TaskResult>, tasks: Tasks, cancel: Cancel) -> Self {
+    pub(crate) fn new(
+        task_result: Arc<TaskResult>,
+        tasks: Tasks,
+        cancel: Cancel,
+        metadata: Metadata,
+    ) -> Self {
         TaskContext {
             task_result,
             tasks,
             cancel,
+            metadata,
         }
+    }
+
+    /// What the task has recorded of itself (Django 6.1's `TaskContext.metadata`): a copy,
+    /// starting from what earlier attempts saved, so a retry can resume from a checkpoint.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, TaskContext, Tasks};
+    ///
+    /// #[task(takes_context)]
+    /// async fn resume(ctx: TaskContext) -> u64 {
+    ///     // Where an earlier attempt got to, if it saved a checkpoint.
+    ///     ctx.metadata().get("next_row").and_then(|v| v.as_u64()).unwrap_or(0)
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let result = resume.enqueue(&Tasks::default()).await?;
+    /// assert_eq!(result.return_value::<u64>()?, 0);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn metadata(&self) -> Map<String, Value> {
+        self.metadata.snapshot()
+    }
+
+    /// Records `value` under `key` in the task's metadata: progress, counts, a checkpoint.
+    /// It is stored when the task calls [`save_metadata`](Self::save_metadata) (shown live in
+    /// the console) and, if it changed since, when the attempt ends; it reaches
+    /// [`TaskResult::metadata`] either way.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Error, TaskContext, Tasks};
+    ///
+    /// #[task(takes_context)]
+    /// async fn import(ctx: TaskContext, rows: u32) -> Result<(), Error> {
+    ///     for done in 1..=rows {
+    ///         // … one row's work …
+    ///         ctx.set_metadata("progress", serde_json::json!({"done": done, "of": rows}))?;
+    ///     }
+    ///     // Keys starting with `_` are reserved, as in Django.
+    ///     assert!(ctx.set_metadata("_internal", 1).is_err());
+    ///     Ok(())
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// let result = import.enqueue(&Tasks::default(), 3).await?;
+    /// assert_eq!(result.metadata["progress"], serde_json::json!({"done": 3, "of": 3}));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// `InvalidTask` for a key starting with `_` (reserved for djrs and Django), a value no
+    /// database can store (a string holding U+0000, a map with keys that are not strings), or
+    /// metadata past [`MAX_METADATA_BYTES`] as JSON; nothing is changed then.
+    pub fn set_metadata(&self, key: &str, value: impl serde::Serialize) -> Result<()> {
+        if key.starts_with('_') {
+            return Err(Error::InvalidTask(format!(
+                "metadata key {:?} starts with `_`: such keys are reserved",
+                key.chars().take(80).collect::<String>()
+            )));
+        }
+        let value = serde_json::to_value(value).map_err(|err| {
+            Error::InvalidTask(format!(
+                "metadata {:?} is not JSON: {err}",
+                key.chars().take(80).collect::<String>()
+            ))
+        })?;
+        crate::tasks::check_storable(&Value::from(key), "metadata key")?;
+        crate::tasks::check_storable(&value, "metadata value")?;
+        self.metadata.with(|state| {
+            let before = state.map.insert(key.to_owned(), value);
+            let size = serde_json::to_vec(&state.map).map_or(usize::MAX, |json| json.len());
+            if size > MAX_METADATA_BYTES {
+                match before {
+                    Some(before) => state.map.insert(key.to_owned(), before),
+                    None => state.map.remove(key),
+                };
+                return Err(Error::InvalidTask(format!(
+                    "metadata would take {size} bytes as JSON, over the {MAX_METADATA_BYTES} a task may keep"
+                )));
+            }
+            state.dirty = true;
+            Ok(())
+        })
+    }
+
+    /// Removes `key` from the task's metadata; its value, if it had one.
+    ///
+    /// ```
+    /// use djrs_tasks::{task, Error, TaskContext, Tasks};
+    ///
+    /// #[task(takes_context)]
+    /// async fn step(ctx: TaskContext) -> Result<(), Error> {
+    ///     ctx.set_metadata("checkpoint", 10)?;
+    ///     assert_eq!(ctx.remove_metadata("checkpoint"), Some(serde_json::json!(10)));
+    ///     Ok(())
+    /// }
+    ///
+    /// # tokio_test::block_on(async {
+    /// assert!(step.enqueue(&Tasks::default()).await?.metadata.is_empty());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "called for its effect as often as for the value"
+    )]
+    pub fn remove_metadata(&self, key: &str) -> Option<Value> {
+        self.metadata.with(|state| {
+            let removed = state.map.remove(key);
+            state.dirty |= removed.is_some();
+            removed
+        })
+    }
+
+    /// Stores the task's metadata now (Django 6.1's `save_metadata`), so that operators see
+    /// progress while the task runs. On a queueing backend the write is fenced as a completion
+    /// is; a task run in process (`ImmediateBackend`) keeps it in its result.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, Error, SqliteBackend, TaskContext, Tasks, Worker};
+    ///
+    /// #[task(takes_context)]
+    /// async fn render(ctx: TaskContext, pages: u32) -> Result<(), Error> {
+    ///     for page in 1..=pages {
+    ///         ctx.set_metadata("page", page)?;
+    ///         ctx.save_metadata().await?; // visible to `get_result` and the console now
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let tasks = Tasks::builder()
+    ///     .backend("default", SqliteBackend::open(dir.path().join("t.sqlite3"))?)
+    ///     .build()?;
+    /// let id = render.enqueue(&tasks, 3).await?.id;
+    /// Worker::new(&tasks).run_until_idle().await?;
+    /// assert_eq!(tasks.get_result(&id).await?.metadata["page"], 3);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// `LeaseLost` when this worker no longer holds the task (another worker runs it now);
+    /// the store's error.
+    pub async fn save_metadata(&self) -> Result<()> {
+        let metadata = self.metadata.snapshot();
+        save(&self.tasks, &self.task_result, &metadata).await?;
+        self.metadata.saved(&metadata);
+        Ok(())
     }
 
     /// Whether an operator asked to cancel this task while it runs. A task that checks it

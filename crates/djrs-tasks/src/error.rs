@@ -51,6 +51,10 @@ pub enum Error {
         /// What was asked.
         operation: &'static str,
     },
+    /// The worker no longer holds the task's lease: it stalled past it and another worker runs
+    /// the task now, so what this attempt tried to write was refused.
+    #[error("this worker no longer holds the lease of task {0}; another worker runs it now")]
+    LeaseLost(crate::TaskId),
     /// The backend's storage failed (for SQL backends: the database). The source says why.
     #[error("task backend storage failed: {0}")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -78,7 +78,7 @@ impl Backend for ImmediateBackend {
                 "immediate-{}",
                 uuid::Uuid::new_v4().simple()
             )));
-            match ctx.run(&result).await {
+            match ctx.run(&mut result).await {
                 Ok(value) => result.mark_successful(value, ctx.now()),
                 Err(error) => result.mark_failed(error, ctx.now()),
             }

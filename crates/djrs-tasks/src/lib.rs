@@ -100,8 +100,8 @@ pub use sql::{Sqlite, SqliteBackend, sqlite_connect_options};
 pub use task::__private;
 pub use task::{
     BoxFuture, DEFAULT_MAX_ATTEMPTS, DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_PRIORITY,
-    DEFAULT_TASK_QUEUE_NAME, PreparedTask, TASK_MAX_PRIORITY, TASK_MIN_PRIORITY, Task, TaskContext,
-    TaskOptions, TaskOutput, registered_task_names,
+    DEFAULT_TASK_QUEUE_NAME, MAX_METADATA_BYTES, PreparedTask, TASK_MAX_PRIORITY,
+    TASK_MIN_PRIORITY, Task, TaskContext, TaskOptions, TaskOutput, registered_task_names,
 };
 #[doc(hidden)]
 pub use tasks::BackendFactory;

@@ -336,6 +336,10 @@ pub struct TaskResult {
     pub timeout: Option<std::time::Duration>,
     /// The uniqueness key, if the task has one.
     pub unique_key: Option<String>,
+    /// What the task recorded of itself while it ran (Django 6.1's `TaskResult.metadata`):
+    /// progress, counts, a checkpoint; see [`TaskContext::set_metadata`](crate::TaskContext::set_metadata).
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 impl TaskResult {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::Utc;
 use futures_util::FutureExt as _;
 
+use crate::context::Metadata;
 use crate::task::{Cancel, find_registration};
 use crate::{TaskContext, TaskError, TaskResult, Tasks};
 
@@ -51,8 +52,9 @@ pub(crate) async fn run_attempt(
     tasks: &Tasks,
     running: &Arc<TaskResult>,
     cancel: Cancel,
+    metadata: Metadata,
 ) -> Result<serde_json::Value, TaskError> {
-    let outcome = attempt(tasks, running, cancel).await;
+    let outcome = attempt(tasks, running, cancel, metadata).await;
     match outcome {
         Ok(value) => match crate::tasks::check_storable(&value, "return value") {
             Ok(()) => Ok(value),
@@ -66,6 +68,7 @@ async fn attempt(
     tasks: &Tasks,
     running: &Arc<TaskResult>,
     cancel: Cancel,
+    metadata: Metadata,
 ) -> Result<serde_json::Value, TaskError> {
     let Some(registration) = find_registration(&running.task_name) else {
         return Err(TaskError::new(
@@ -80,7 +83,7 @@ async fn attempt(
     let started = Utc::now();
     let span = tracing::info_span!("task", id = %running.id, name = %running.task_name, attempt = running.attempts());
     tracing::debug!(target: "djrs_tasks", id = %running.id, name = %running.task_name, attempt = running.attempts(), "task started");
-    let ctx = TaskContext::new(Arc::clone(running), tasks.clone(), cancel);
+    let ctx = TaskContext::new(Arc::clone(running), tasks.clone(), cancel, metadata);
     let blocking = Arc::new(AtomicBool::new(false));
     // A panic in the task is caught where the attempt is polled; dropping this future (a
     // worker shutting down past its grace period, a lost lease) stops the attempt.

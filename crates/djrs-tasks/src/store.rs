@@ -73,7 +73,10 @@ mod tests {
             .into_iter()
             .collect();
         // (what was set at run time, the limits in effect)
-        type Row = (&'static [(&'static str, QueueLimit)], &'static [(&'static str, u32)]);
+        type Row = (
+            &'static [(&'static str, QueueLimit)],
+            &'static [(&'static str, u32)],
+        );
         let table: [Row; 5] = [
             (&[], &[("a", 2), ("b", 3)]),
             (&[("a", QueueLimit::Configured)], &[("a", 2), ("b", 3)]),

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub(crate) use crate::context::Cancel;
-pub use crate::context::TaskContext;
+pub use crate::context::{MAX_METADATA_BYTES, TaskContext};
 use crate::{Error, Result, TaskError, TaskResult, Tasks};
 
 /// Django's `DEFAULT_TASK_BACKEND_ALIAS`.

@@ -19,6 +19,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::backend::{Completion, Lease, Outcome, Queue};
+use crate::context::Metadata;
 use crate::result::Next;
 use crate::runner::run_attempt;
 use crate::task::{Cancel, find_registration};
@@ -747,14 +748,14 @@ impl Worker {
     fn start(
         self: &Arc<Self>,
         running: &mut JoinSet<()>,
-        shared: &Shared,
+        shared: &Arc<Shared>,
         outcomes: &Outcomes,
         task: TaskResult,
         permit: OwnedSemaphorePermit,
     ) {
         let (lost, cancel) = shared.insert(&task);
         let task = Arc::new(task);
-        let (this, outcomes) = (Arc::clone(self), outcomes.clone());
+        let (this, outcomes, shared) = (Arc::clone(self), outcomes.clone(), Arc::clone(shared));
         running.spawn(async move {
             let attempt = task.attempts();
             let grace = this.cancel_grace_period;
@@ -772,6 +773,7 @@ impl Worker {
             match outcome {
                 // The completer records it; if it has stopped, the lease expires instead.
                 Some(outcome) => {
+                    shared.finishing(&task.id);
                     let _ = outcomes.send((Completion::new(task.id.clone(), attempt, outcome), task));
                 }
                 None => tracing::warn!(target: "djrs_tasks", id = %task.id, name = %task.task_name, attempt, "lost the task's lease (this worker stalled past it and the task was rescued); the attempt was stopped"),
@@ -798,7 +800,7 @@ impl Worker {
 
     /// Renews the leases of the attempts in flight; stops those whose lease was lost.
     async fn renew(&self, queue: &dyn Queue, shared: &Shared) {
-        let leases = shared.leases();
+        let leases = shared.leases(self.lease / 2);
         if leases.is_empty() {
             return;
         }
@@ -839,7 +841,15 @@ impl Worker {
     /// Runs one attempt and decides what it means: success, a retry after a backoff, or a
     /// failure for good.
     async fn attempt(&self, task: &Arc<TaskResult>, cancel: Cancel) -> Outcome {
-        match run_attempt(&self.tasks, task, cancel.clone()).await {
+        let metadata = Metadata::new(task.metadata.clone());
+        let ran = run_attempt(&self.tasks, task, cancel.clone(), metadata.clone()).await;
+        // What the task recorded and did not save: saved before its outcome is.
+        if let Some(unsaved) = metadata.unsaved()
+            && let Err(err) = crate::context::save(&self.tasks, task, &unsaved).await
+        {
+            tracing::warn!(target: "djrs_tasks", id = %task.id, error = %err, "could not save the task's metadata");
+        }
+        match ran {
             Ok(value) => Outcome::Succeeded(value),
             // A cancelled task that stopped by itself: failed for good, not retried.
             Err(_) if cancel.is_requested() => {
@@ -991,6 +1001,11 @@ struct InFlight {
     attempt: u32,
     lost: Arc<Notify>,
     cancel: Cancel,
+    /// Since when its outcome is on its way to the store. Heartbeats leave it to the completer
+    /// for half a lease, so the two do not update the same rows at once (on PostgreSQL they
+    /// would lock them in different orders and deadlock); a recording slower than that has
+    /// its lease renewed again.
+    finishing: Option<tokio::time::Instant>,
 }
 
 /// What the worker's loops share: the attempts in flight (whose leases it renews) and the
@@ -1015,6 +1030,7 @@ impl Shared {
                     attempt: task.attempts(),
                     lost: Arc::clone(&lost),
                     cancel: cancel.clone(),
+                    finishing: None,
                 },
             );
         (lost, cancel)
@@ -1053,13 +1069,29 @@ impl Shared {
         }
     }
 
-    fn leases(&self) -> Vec<Lease> {
+    /// The leases to renew: attempts still running, and those whose outcome has been on its
+    /// way for at least `grace`.
+    fn leases(&self, grace: Duration) -> Vec<Lease> {
+        let now = tokio::time::Instant::now();
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
+            .filter(|(_, f)| f.finishing.is_none_or(|since| now - since >= grace))
             .map(|(id, f)| (id.clone(), f.attempt))
             .collect()
+    }
+
+    /// Marks `id`'s attempt as over, its outcome on its way to the store.
+    fn finishing(&self, id: &TaskId) {
+        if let Some(in_flight) = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(id)
+        {
+            in_flight.finishing = Some(tokio::time::Instant::now());
+        }
     }
 
     fn in_flight_count(&self) -> usize {

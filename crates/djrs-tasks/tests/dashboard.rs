@@ -3,11 +3,13 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use djrs_tasks::{SqliteBackend, Tasks, Worker, task};
+use djrs_tasks::{SqliteBackend, TaskContext, Tasks, Worker, task};
 use tower::ServiceExt;
 
-#[task(max_attempts = 1)]
-async fn fails_with(message: String) -> Result<(), String> {
+#[task(takes_context, max_attempts = 1)]
+async fn fails_with(ctx: TaskContext, message: String) -> Result<(), String> {
+    ctx.set_metadata("note", &message)
+        .map_err(|e| e.to_string())?;
     Err(message)
 }
 
@@ -84,6 +86,11 @@ async fn dashboard_shows_counts_results_and_errors() {
     let (status, detail) = get(&app, &format!("/tasks/results/{}", failed.id), true).await;
     assert_eq!(status, StatusCode::OK);
     assert!(detail.contains("&lt;script&gt;bad&lt;/script&gt;") && !detail.contains("<script>bad"));
+    // The metadata the task recorded, escaped as the rest.
+    assert!(
+        detail.contains("<dt>metadata</dt><dd><code>{&quot;note&quot;:&quot;&lt;script&gt;bad"),
+        "{detail}"
+    );
     assert_eq!(
         get(&app, "/tasks/api/results/nope", true).await.0,
         StatusCode::NOT_FOUND

@@ -47,6 +47,10 @@ struct Faults {
     delay_ms: AtomicUsize,
     /// Every call: when it came and how many outcomes it carried.
     calls: Mutex<Vec<(Instant, usize)>>,
+    /// Every recording: when it began, when it ended, and the tasks it carried.
+    recordings: Mutex<Vec<(Instant, Instant, Vec<String>)>>,
+    /// Every heartbeat: when it came and the tasks whose leases it renewed.
+    heartbeats: Mutex<Vec<(Instant, Vec<String>)>>,
     /// How many more tasks the faulty worker may claim (`None`: no limit).
     claims_left: Mutex<Option<usize>>,
     /// Every claim: the number asked for and the number claimed.
@@ -196,7 +200,14 @@ impl Queue for Faulty {
             if refusing {
                 return Ok(vec![false; completions.len()]);
             }
-            self.q().complete_many(worker_id, completions).await
+            let began = Instant::now() - Duration::from_millis(delay as u64);
+            let recorded = self.q().complete_many(worker_id, completions).await;
+            self.faults.recordings.lock().unwrap().push((
+                began,
+                Instant::now(),
+                completions.iter().map(|c| c.id.to_string()).collect(),
+            ));
+            recorded
         })
     }
 
@@ -206,6 +217,10 @@ impl Queue for Faulty {
         leases: &'a [Lease],
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<Renewal>>> {
+        self.faults.heartbeats.lock().unwrap().push((
+            Instant::now(),
+            leases.iter().map(|(id, _)| id.to_string()).collect(),
+        ));
         if self.faults.leases_lost.load(Ordering::SeqCst) {
             return Box::pin(async { Ok(Vec::new()) });
         }
@@ -222,6 +237,15 @@ impl Queue for Faulty {
 
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>> {
         self.q().paused()
+    }
+
+    fn save_metadata<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        lease: &'a Lease,
+        metadata: &'a serde_json::Map<String, serde_json::Value>,
+    ) -> BoxFuture<'a, Result<bool>> {
+        self.q().save_metadata(worker_id, lease, metadata)
     }
 
     fn set_queue_limit<'a>(
@@ -383,6 +407,44 @@ async fn a_busy_worker_has_two_claims_and_two_recordings_on_their_way_never_more
     assert_eq!(faults.recording.most(), 2);
     let claimed: usize = faults.claims.lock().unwrap().iter().map(|(_, n)| n).sum();
     assert_eq!(claimed, 600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn heartbeats_leave_an_outcome_being_recorded_to_the_completer() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    // Recording takes 600 ms; heartbeats come every 500 ms (a third of the lease), so at
+    // least one comes while the quick task's outcome is being recorded.
+    faults.delay_ms.store(600, Ordering::SeqCst);
+    let (faulty, plain) = systems(&file, &faults);
+    let quick = noop.enqueue(&plain, 1).await.unwrap().id.to_string();
+    let slow = sleepy.enqueue(&plain, 2_500).await.unwrap().id.to_string();
+    let stats = Worker::new(&faulty)
+        .concurrency(2)
+        .lease(Duration::from_millis(1_500))
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(stats.succeeded, 2);
+    let recordings = faults.recordings.lock().unwrap().clone();
+    let (began, ended, _) = recordings
+        .iter()
+        .find(|(_, _, ids)| ids.contains(&quick))
+        .expect("the quick task's outcome was recorded")
+        .clone();
+    let during: Vec<Vec<String>> = faults
+        .heartbeats
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(at, _)| (began..ended).contains(at))
+        .map(|(_, ids)| ids.clone())
+        .collect();
+    // The slow task still runs, so heartbeats go on; they renew its lease, not the quick one's.
+    assert!(!during.is_empty(), "{recordings:?}");
+    for ids in &during {
+        assert_eq!(ids, std::slice::from_ref(&slow), "{during:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -93,6 +93,7 @@ impl NewTask {
             return_value: None,
             timeout: self.timeout,
             unique_key: self.unique_key,
+            metadata: serde_json::Map::new(),
         }
     }
 }
@@ -117,7 +118,7 @@ impl NewTask {
 ///             let mut result = task.into_ready_result();
 ///             ctx.task_enqueued(&result);
 ///             result.worker_ids.push("here".into());
-///             match ctx.run(&result).await {
+///             match ctx.run(&mut result).await {
 ///                 Ok(value) => result.mark_successful(value, ctx.now()),
 ///                 Err(error) => result.mark_failed(error, ctx.now()),
 ///             }
@@ -235,7 +236,7 @@ impl<'a> BackendContext<'a> {
     ///         Box::pin(async move {
     ///             let mut result = task.into_ready_result();
     ///             result.worker_ids.push("here".into());
-    ///             match ctx.run(&result).await {
+    ///             match ctx.run(&mut result).await {
     ///                 Ok(value) => result.mark_successful(value, ctx.now()),
     ///                 Err(error) => result.mark_failed(error, ctx.now()),
     ///             }
@@ -268,7 +269,8 @@ impl<'a> BackendContext<'a> {
     }
 
     /// Runs one attempt of `running` in this process (firing `task_started`), returning its
-    /// JSON value or its error. Never panics.
+    /// JSON value or its error; what the task records in its metadata is written into
+    /// `running.metadata`. Never panics.
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
@@ -287,7 +289,7 @@ impl<'a> BackendContext<'a> {
     ///         Box::pin(async move {
     ///             let mut result = task.into_ready_result();
     ///             result.worker_ids.push("here".into());
-    ///             match ctx.run(&result).await {
+    ///             match ctx.run(&mut result).await {
     ///                 Ok(value) => result.mark_successful(value, ctx.now()),
     ///                 Err(error) => result.mark_failed(error, ctx.now()),
     ///             }
@@ -318,11 +320,16 @@ impl<'a> BackendContext<'a> {
     #[must_use = "the attempt runs only when awaited"]
     pub fn run<'b>(
         &'b self,
-        running: &'b TaskResult,
+        running: &'b mut TaskResult,
     ) -> BoxFuture<'b, std::result::Result<serde_json::Value, TaskError>> {
-        let running = std::sync::Arc::new(running.clone());
+        let shared = std::sync::Arc::new(running.clone());
         Box::pin(async move {
-            crate::runner::run_attempt(self.tasks, &running, crate::task::Cancel::default()).await
+            let metadata = crate::context::Metadata::new(running.metadata.clone());
+            let cancel = crate::task::Cancel::default();
+            let outcome =
+                crate::runner::run_attempt(self.tasks, &shared, cancel, metadata.clone()).await;
+            running.metadata = metadata.snapshot();
+            outcome
         })
     }
 

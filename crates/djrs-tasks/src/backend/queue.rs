@@ -389,6 +389,43 @@ pub trait Queue: Send + Sync {
     /// ```
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>>;
 
+    /// Saves the metadata of a task this worker runs ([`TaskContext::save_metadata`]
+    /// (crate::TaskContext::save_metadata) calls it), fenced as a completion is: `false` if the
+    /// worker no longer holds the task's lease for that attempt, and nothing is written.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    /// #[task]
+    /// async fn import() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let id = import.enqueue(&tasks).await?.id;
+    /// let worker = WorkerId::from("w1");
+    /// queue.claim(&worker, &[], 1, Duration::from_secs(30)).await?;
+    /// let progress = serde_json::json!({"done": 40, "of": 100});
+    /// let progress = progress.as_object().unwrap();
+    /// assert!(queue.save_metadata(&worker, &(id.clone(), 1), progress).await?);
+    /// assert!(!queue.save_metadata(&WorkerId::from("w2"), &(id.clone(), 1), progress).await?);
+    /// assert_eq!(tasks.get_result(&id).await?.metadata, *progress);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn save_metadata<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        lease: &'a Lease,
+        metadata: &'a serde_json::Map<String, serde_json::Value>,
+    ) -> BoxFuture<'a, Result<bool>>;
+
     /// Sets `queue`'s concurrency limit across every worker on the store, from their next
     /// claim on: [`QueueLimit::AtMost`] a number, [`QueueLimit::Unlimited`], or back to what the
     /// backend was configured with ([`QueueLimit::Configured`]). Kept in the store, so it holds

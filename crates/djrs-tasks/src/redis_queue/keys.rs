@@ -123,8 +123,8 @@ pub(crate) struct Unexpected(String);
 
 /// The hash fields a task is read by, in the order of the scripts' `read()` (see
 /// `lua/common.lua`).
-pub(crate) const FIELDS: [&str; 12] = [
-    "d", "s", "a", "r", "e", "w", "eq", "ra", "st", "f", "la", "u",
+pub(crate) const FIELDS: [&str; 13] = [
+    "d", "s", "a", "r", "e", "w", "eq", "ra", "st", "f", "la", "u", "md",
 ];
 
 /// What a task's `d` field holds, written once: its name, backend, queue, timeout (ms),
@@ -177,6 +177,10 @@ pub(crate) fn decode(row: Value) -> Result<Option<TaskResult>> {
         last_attempted_at: time(11),
         timeout: timeout.map(Duration::from_millis),
         unique_key: field(12),
+        metadata: match field(13) {
+            Some(metadata) => serde_json::from_str(&metadata).map_err(Error::Decode)?,
+            None => serde_json::Map::new(),
+        },
         id: TaskId::from(id),
     }))
 }

@@ -68,6 +68,7 @@ static CANCEL_RUNNING: LazyLock<Script> = script!("cancel_running.lua");
 static PRUNE: LazyLock<Script> = script!("prune.lua");
 static LEAD: LazyLock<Script> = script!("lead.lua");
 static RESIGN: LazyLock<Script> = script!("resign.lua");
+static METADATA: LazyLock<Script> = script!("metadata.lua");
 
 /// The task queue on Redis ≥ 7.0 (also Valkey, and Redis Cluster with the feature
 /// `redis-cluster`): many workers on many machines, woken through Pub/Sub.

@@ -8,7 +8,7 @@ use redis::Value;
 
 use super::keys::{self, base, decode, integer, items, queue_of, text};
 use super::{
-    CANCEL, CANCEL_RUNNING, COMPLETE, LEAD, PRUNE, RENEW, RESCUE, RESIGN, RedisBackend,
+    CANCEL, CANCEL_RUNNING, COMPLETE, LEAD, METADATA, PRUNE, RENEW, RESCUE, RESIGN, RedisBackend,
     SCRIPT_BATCH, STATUSES, storage,
 };
 use crate::backend::stored::{cancelled_before_it_ran, error_json, worker_lost};
@@ -249,6 +249,32 @@ impl Queue for RedisBackend {
                 }
             }
             Ok(paused)
+        })
+    }
+
+    fn save_metadata<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        lease: &'a Lease,
+        metadata: &'a serde_json::Map<String, serde_json::Value>,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let Some(queue) = queue_of(lease.0.as_str()) else {
+                return Ok(false);
+            };
+            let mut conn = self.conn().await?;
+            let base = base(&self.prefix, &queue);
+            let reply: Value = METADATA
+                .key(format!("{base}ready"))
+                .arg(&base)
+                .arg(lease.0.as_str())
+                .arg(worker_id.as_str())
+                .arg(lease.1)
+                .arg(serde_json::to_string(metadata).map_err(crate::Error::Decode)?)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            Ok(integer(&reply)? == 1)
         })
     }
 

@@ -176,6 +176,15 @@ pub trait Dialect: sealed::Sealed + Send + Sync + fmt::Debug + 'static {
         limit: crate::QueueLimit,
     ) -> BoxFuture<'a, Result<()>>;
 
+    /// Saves a running task's metadata (JSON), fenced by its worker and attempt.
+    #[doc(hidden)]
+    fn save_metadata<'a>(
+        &'a self,
+        worker_id: &'a crate::WorkerId,
+        lease: &'a crate::Lease,
+        metadata: &'a str,
+    ) -> BoxFuture<'a, Result<bool>>;
+
     /// The paused queues and the limits set at run time, in one read.
     #[doc(hidden)]
     fn queue_states(&self) -> BoxFuture<'_, Result<super::QueueStates>>;

@@ -23,7 +23,8 @@ use crate::{
 /// The dialect methods whose only difference between databases is their SQL text, written
 /// once: a dialect's `impl` names its statements (`request_cancel` binds the task id, `pause`
 /// and `resume` the queue name, `counts` selects queue, status and count, `set_limit` binds
-/// the queue name and its limit or NULL, `reset_limit` the queue name).
+/// the queue name and its limit or NULL, `reset_limit` the queue name, `save_metadata` the
+/// metadata JSON, the task id, the worker id and the attempt, and changes a `RUNNING` row).
 macro_rules! plain_statements {
     (
         request_cancel: $request_cancel:expr,
@@ -31,8 +32,27 @@ macro_rules! plain_statements {
         resume: $resume:expr,
         counts: $counts:expr,
         set_limit: $set_limit:expr,
-        reset_limit: $reset_limit:expr $(,)?
+        reset_limit: $reset_limit:expr,
+        save_metadata: $save_metadata:expr $(,)?
     ) => {
+        fn save_metadata<'a>(
+            &'a self,
+            worker_id: &'a WorkerId,
+            lease: &'a Lease,
+            metadata: &'a str,
+        ) -> BoxFuture<'a, Result<bool>> {
+            Box::pin(async move {
+                let done = sqlx::query($save_metadata)
+                    .bind(metadata)
+                    .bind(lease.0.as_str())
+                    .bind(worker_id.as_str())
+                    .bind(i64::from(lease.1))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        }
+
         fn set_limit<'a>(
             &'a self,
             queue: &'a str,

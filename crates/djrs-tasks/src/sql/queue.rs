@@ -116,6 +116,19 @@ impl<D: Dialect> Queue for SqlBackend<D> {
         })
     }
 
+    fn save_metadata<'a>(
+        &'a self,
+        worker_id: &'a WorkerId,
+        lease: &'a Lease,
+        metadata: &'a serde_json::Map<String, serde_json::Value>,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let text = serde_json::to_string(metadata).map_err(Error::Decode)?;
+            self.dialect.save_metadata(worker_id, lease, &text).await
+        })
+    }
+
     fn set_queue_limit<'a>(
         &'a self,
         queue: &'a str,

@@ -22,11 +22,11 @@ pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The columns every dialect selects (18), in this order, with these types: text, text, text, text,
+/// The columns every dialect selects (19), in this order, with these types: text, text, text, text,
 /// integer (priority), text (status), text (args JSON), text or NULL (return value JSON), text
 /// (errors JSON), text (worker ids JSON), integer (max attempts), then five times as integer
 /// microseconds or NULL (enqueued, run after, started, finished, last attempted), integer or
-/// NULL (timeout in ms), text or NULL (unique key).
+/// NULL (timeout in ms), text or NULL (unique key), text or NULL (metadata JSON object).
 /// Decodes a row of those columns into a result.
 pub(crate) fn decode<R>(row: &R) -> Result<TaskResult>
 where
@@ -63,6 +63,10 @@ where
             .try_get::<Option<i64>, _>(16)?
             .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
         unique_key: row.try_get(17)?,
+        metadata: match row.try_get::<Option<String>, _>(18)? {
+            Some(text) => serde_json::from_str(&text).map_err(Error::Decode)?,
+            None => serde_json::Map::new(),
+        },
     })
 }
 

@@ -95,6 +95,7 @@ macro_rules! shared_suite {
             a_blocking_task_past_its_timeout_never_overlaps_its_retry,
             a_queue_limit_holds_across_workers,
             a_queue_limit_changed_at_run_time_holds_across_workers,
+            a_task_records_metadata_that_others_see_while_it_runs,
             cron_occurrences_are_enqueued_once_and_leadership_passes_on,
             transactional_enqueue_exists_only_if_the_transaction_commits,
             old_results_and_occurrences_are_pruned,
@@ -1175,6 +1176,76 @@ pub(crate) async fn a_queue_limit_changed_at_run_time_holds_across_workers(store
         .unwrap();
     assert_eq!(limits().await.get("limited"), Some(&2));
     assert!((1..=2).contains(&most_at_once(store, 6, 80).await));
+}
+
+/// Keys whose `reporting` task may finish.
+fn released() -> &'static Mutex<std::collections::HashSet<String>> {
+    static RELEASED: OnceLock<Mutex<std::collections::HashSet<String>>> = OnceLock::new();
+    RELEASED.get_or_init(Mutex::default)
+}
+
+/// Saves its progress, waits (at most 10 s) until the test releases its key, records more
+/// without saving, and fails its first attempt after saving a checkpoint, which the second
+/// attempt resumes from.
+#[task(takes_context, max_attempts = 2)]
+async fn reporting(ctx: TaskContext, key: String) -> Result<u64, String> {
+    let err = |e: djrs_tasks::Error| e.to_string();
+    if ctx.attempt() == 1 {
+        assert!(ctx.metadata().is_empty());
+        ctx.set_metadata("step", 1).map_err(err)?;
+        ctx.save_metadata().await.map_err(err)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !released().lock().unwrap().contains(&key) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        ctx.set_metadata("checkpoint", 40).map_err(err)?;
+        return Err("stopped at the checkpoint".into());
+    }
+    // The second attempt starts from what the first saved.
+    let checkpoint = ctx.metadata()["checkpoint"].as_u64().unwrap_or(0);
+    let reserved = ctx.set_metadata("_djrs", true).map_err(err);
+    ctx.set_metadata("reserved_refused", reserved.is_err())
+        .map_err(err)?;
+    ctx.set_metadata("step", 2).map_err(err)?;
+    Ok(checkpoint + 2)
+}
+
+pub(crate) async fn a_task_records_metadata_that_others_see_while_it_runs(store: &dyn Store) {
+    let tasks = store.tasks();
+    let key = format!("metadata-{}", uuid_like());
+    let id = reporting.enqueue(&tasks, key.clone()).await.unwrap().id;
+    let worker_tasks = store.tasks();
+    let id_text = id.to_string();
+    let ids = [id_text.as_str()];
+    let worker = Worker::new(&worker_tasks)
+        .poll_interval(Duration::from_millis(20))
+        .retry_backoff(Duration::from_millis(10), Duration::from_millis(10))
+        .run_until(all_finished(&worker_tasks, &ids, Duration::from_secs(20)));
+    let observer = async {
+        // Another process sees the saved progress while the task runs.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = tasks.get_result(&id).await.unwrap();
+            if seen.metadata.get("step") == Some(&serde_json::json!(1)) {
+                assert_eq!(seen.status, TaskResultStatus::Running);
+                break;
+            }
+            assert!(Instant::now() < deadline, "no progress seen: {seen:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        released().lock().unwrap().insert(key.clone());
+    };
+    let (stats, ()) = tokio::join!(worker, observer);
+    assert_eq!(stats.unwrap().succeeded, 1);
+    let done = tasks.get_result(&id).await.unwrap();
+    assert_eq!(done.status, TaskResultStatus::Successful, "{done:?}");
+    assert_eq!(done.attempts(), 2);
+    // Recorded without saving, kept when each attempt ended; the retry resumed from it.
+    assert_eq!(done.return_value::<u64>().unwrap(), 42);
+    assert_eq!(
+        serde_json::Value::Object(done.metadata),
+        serde_json::json!({"step": 2, "checkpoint": 40, "reserved_refused": true})
+    );
 }
 
 pub(crate) async fn cron_occurrences_are_enqueued_once_and_leadership_passes_on(store: &dyn Store) {

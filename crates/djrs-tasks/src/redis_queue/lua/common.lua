@@ -25,8 +25,8 @@ end
 -- written once), s (status), a (arguments JSON), r (return value JSON), e (errors JSON, absent: []), w (worker
 -- ids JSON, absent: []), wp (w before the last claim), c (attempts), eq, ra,
 -- st, f, la (enqueued, run after, started, finished, last attempted, µs), u (unique key), lw
--- (the worker holding the lease), o (the cron occurrence that made it).
-local FIELDS = {'d', 's', 'a', 'r', 'e', 'w', 'eq', 'ra', 'st', 'f', 'la', 'u'}
+-- (the worker holding the lease), o (the cron occurrence that made it), md (metadata JSON).
+local FIELDS = {'d', 's', 'a', 'r', 'e', 'w', 'eq', 'ra', 'st', 'f', 'la', 'u', 'md'}
 -- The priority and the max attempts written in a task's `d`.
 local function priority_and_max(d)
   local once = cjson.decode(d)

@@ -75,4 +75,5 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         max_running INT NULL
     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
     ),
+    (8, "ALTER TABLE djrs_task ADD COLUMN metadata JSON NULL"),
 ];

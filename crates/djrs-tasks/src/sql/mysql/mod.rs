@@ -22,7 +22,7 @@ mod migrations;
 use migrations::MIGRATIONS;
 
 const COLUMNS: &str = "id, task_name, backend, queue_name, CAST(priority AS SIGNED), status, args, return_value, errors, \
-    worker_ids, CAST(max_attempts AS SIGNED), enqueued_at, run_after, started_at, finished_at, last_attempted_at, timeout_ms, unique_key";
+    worker_ids, CAST(max_attempts AS SIGNED), enqueued_at, run_after, started_at, finished_at, last_attempted_at, timeout_ms, unique_key, metadata";
 
 /// MySQL and MariaDB, through sqlx.
 #[derive(Debug)]
@@ -593,6 +593,7 @@ impl Dialect for MySql {
         counts: "SELECT queue_name, status, CAST(COUNT(*) AS SIGNED) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
         set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES (?, ?) ON DUPLICATE KEY UPDATE max_running = VALUES(max_running)",
         reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = ?",
+        save_metadata: "UPDATE djrs_task SET metadata = ? WHERE id = ? AND worker_id = ? AND attempts = ? AND status = 'RUNNING'",
     }
 
     fn record_occurrence<'a>(

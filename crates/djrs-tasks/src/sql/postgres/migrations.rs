@@ -74,4 +74,5 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         6,
         "CREATE TABLE djrs_task_limit (queue_name TEXT PRIMARY KEY, max_running INTEGER);",
     ),
+    (7, "ALTER TABLE djrs_task ADD COLUMN metadata JSONB;"),
 ];

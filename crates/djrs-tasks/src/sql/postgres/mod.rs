@@ -30,7 +30,7 @@ fn columns(t: &str) -> String {
     format!(
         "{t}id, {t}task_name, {t}backend, {t}queue_name, {t}priority::int8, {t}status, {t}args::text, \
          {t}return_value::text, {t}errors::text, {t}worker_ids::text, {t}max_attempts::int8, {}, {}, {}, {}, {}, \
-         {t}timeout_ms, {t}unique_key",
+         {t}timeout_ms, {t}unique_key, {t}metadata::text",
         us("enqueued_at"),
         us("run_after"),
         us("started_at"),
@@ -668,6 +668,7 @@ impl Dialect for Postgres {
         counts: "SELECT queue_name, status, COUNT(*) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
         set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES ($1, $2) ON CONFLICT (queue_name) DO UPDATE SET max_running = excluded.max_running",
         reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = $1",
+        save_metadata: "UPDATE djrs_task SET metadata = $1::jsonb WHERE id = $2 AND worker_id = $3 AND attempts = $4 AND status = 'RUNNING'",
     }
 
     fn record_occurrence<'a>(

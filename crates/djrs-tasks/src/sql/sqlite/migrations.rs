@@ -60,4 +60,5 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         5,
         "CREATE TABLE djrs_task_limit (queue_name TEXT PRIMARY KEY, max_running INTEGER);",
     ),
+    (6, "ALTER TABLE djrs_task ADD COLUMN metadata TEXT;"),
 ];

@@ -24,7 +24,7 @@ mod migrations;
 use migrations::MIGRATIONS;
 
 const COLUMNS: &str = "id, task_name, backend, queue_name, priority, status, args, return_value, errors, \
-    worker_ids, max_attempts, enqueued_at, run_after, started_at, finished_at, last_attempted_at, timeout_ms, unique_key";
+    worker_ids, max_attempts, enqueued_at, run_after, started_at, finished_at, last_attempted_at, timeout_ms, unique_key, metadata";
 
 /// SQLite, through sqlx.
 #[derive(Debug)]
@@ -642,6 +642,7 @@ impl Dialect for Sqlite {
         counts: "SELECT queue_name, status, COUNT(*) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
         set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES (?, ?) ON CONFLICT (queue_name) DO UPDATE SET max_running = excluded.max_running",
         reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = ?",
+        save_metadata: "UPDATE djrs_task SET metadata = ? WHERE id = ? AND worker_id = ? AND json_array_length(worker_ids) = ? AND status = 'RUNNING'",
     }
 
     fn record_occurrence<'a>(
