@@ -614,6 +614,8 @@ impl Worker {
         // counts wake-ups, so a claim that found nothing knows whether one came since it began.
         let mut wake = queue().notified();
         let mut wakes: u64 = 0;
+        // An operator asked to cancel a task somewhere: renew now, which reports it.
+        let mut cancels = queue().cancellations();
         // The last claim found nothing (or failed): wait for a reason to look again.
         let mut waiting = false;
 
@@ -672,6 +674,10 @@ impl Worker {
                     }
                 }
                 _ = heartbeat.tick() => this.renew(queue(), &shared).await,
+                () = &mut cancels => {
+                    cancels = queue().cancellations();
+                    this.renew(queue(), &shared).await;
+                }
                 () = &mut wake => {
                     wake = queue().notified();
                     wakes += 1;

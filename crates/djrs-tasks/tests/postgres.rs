@@ -489,3 +489,50 @@ async fn workers_compact_the_task_table_once_per_interval_and_drop_invalid_index
     pool.close().await;
     store.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_from_another_process_reaches_a_busy_worker_by_notify() {
+    let store = PgStore::new().await;
+    let key = format!("notify-cancel-{}", std::process::id());
+    let worker_tasks = store.tasks();
+    let id = suite::cooperative
+        .enqueue(&worker_tasks, key.clone())
+        .await
+        .unwrap()
+        .id;
+    // Heartbeats every 20 s (a third of the lease): a cancel seen sooner came by NOTIFY.
+    let worker = tokio::spawn(
+        Worker::new(&worker_tasks)
+            .lease(Duration::from_secs(60))
+            .run_until(tokio::time::sleep(Duration::from_secs(15))),
+    );
+    let operator = store.tasks();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while operator.get_result(&id).await.unwrap().status != TaskResultStatus::Running {
+        assert!(Instant::now() < deadline, "the task never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Past the worker's first heartbeat, which comes when it starts.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    operator.cancel(&id).await.unwrap();
+    let took = {
+        let asked = Instant::now();
+        loop {
+            let seen = operator.get_result(&id).await.unwrap();
+            if seen.status == TaskResultStatus::Failed {
+                assert_eq!(seen.errors[0].exception_class_path, "djrs_tasks::Cancelled");
+                break asked.elapsed();
+            }
+            assert!(asked.elapsed() < Duration::from_secs(10), "{seen:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    assert!(took < Duration::from_secs(5), "the cancel took {took:?}");
+    assert_eq!(
+        suite::run_count(&key, 1),
+        1,
+        "the task saw the cancellation"
+    );
+    worker.abort();
+    store.cleanup().await;
+}

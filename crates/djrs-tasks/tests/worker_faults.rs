@@ -364,17 +364,20 @@ async fn wait_finished(tasks: &Tasks, ids: &[String], limit: Duration) {
 async fn outcomes_waiting_together_are_recorded_together_at_most_256_at_a_time() {
     let file = SqliteFile::new().unwrap();
     let faults = Arc::new(Faults::default());
-    // The first recording stalls, so the other outcomes wait for the completer together.
+    // Every recording stalls, so outcomes wait for the completer together: the first two
+    // batches are on their way (the first with the first outcome, the second with at most 256)
+    // while more than 256 others wait for the next.
     faults.delay_ms.store(300, Ordering::SeqCst);
     let (faulty, plain) = systems(&file, &faults);
-    let batch: Vec<_> = (0..400).map(|n| noop.prepare(n).unwrap()).collect();
+    // Two batches take at most 512; of the 1,000, more than 256 are left for the third.
+    let batch: Vec<_> = (0..1_000).map(|n| noop.prepare(n).unwrap()).collect();
     plain.enqueue_many(batch).await.unwrap();
     let stats = Worker::new(&faulty)
-        .concurrency(400)
+        .concurrency(1_000)
         .run_until_idle()
         .await
         .unwrap();
-    assert_eq!(stats.succeeded, 400);
+    assert_eq!(stats.succeeded, 1_000);
     let sizes: Vec<usize> = faults
         .calls
         .lock()
@@ -382,7 +385,7 @@ async fn outcomes_waiting_together_are_recorded_together_at_most_256_at_a_time()
         .iter()
         .map(|(_, n)| *n)
         .collect();
-    assert_eq!(sizes.iter().sum::<usize>(), 400, "{sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), 1_000, "{sizes:?}");
     assert_eq!(sizes.iter().max(), Some(&256), "{sizes:?}");
 }
 

@@ -537,6 +537,39 @@ pub trait Queue: Send + Sync {
     /// ```
     fn notified(&self) -> BoxFuture<'_, ()>;
 
+    /// Resolves when an operator may have asked to cancel a running task (from this process,
+    /// or announced by the store: PostgreSQL's `NOTIFY`); a busy worker then renews its leases
+    /// at once, which reports the requests. Registered when called, as
+    /// [`notified`](Self::notified). By default it never resolves: requests reach the worker
+    /// with its next heartbeat.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, WorkerId};
+    ///
+    /// #[task]
+    /// async fn long() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let id = long.enqueue(&tasks).await?.id;
+    /// queue.claim(&WorkerId::from("w"), &[], 1, Duration::from_secs(30)).await?;
+    /// let asked = queue.cancellations();
+    /// assert!(queue.request_cancel(&id).await?);
+    /// tokio::time::timeout(Duration::from_secs(1), asked).await.expect("woken at once");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn cancellations(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::pending())
+    }
+
     /// How often a worker should look for tasks when nothing wakes it, for stores that cannot
     /// announce enqueues from other processes; `None` leaves the worker's own setting.
     ///

@@ -101,6 +101,8 @@ pub struct RedisBackend {
     result_ttl: Option<Duration>,
     queue_limits: Arc<BTreeMap<String, u32>>,
     notify: Arc<Notify>,
+    /// Wakes this process's workers when a cancel is requested from here.
+    cancels: Arc<Notify>,
     listener: Arc<OnceCell<ListenerTask>>,
     next_queue: Arc<AtomicUsize>,
 }
@@ -182,6 +184,7 @@ impl RedisBackend {
             result_ttl: Some(Duration::from_secs(24 * 60 * 60)),
             queue_limits: Arc::default(),
             notify: Arc::default(),
+            cancels: Arc::default(),
             listener: Arc::default(),
             next_queue: Arc::default(),
         }
@@ -318,6 +321,28 @@ impl RedisBackend {
     fn ttl_ms(&self) -> u64 {
         self.result_ttl
             .map_or(0, |ttl| u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Sets (or, with `None`, deletes) one of `queue`'s control keys (`paused`, `limit`), and
+    /// registers the queue so that listings find it.
+    async fn set_queue_key(&self, queue: &str, name: &str, value: Option<&str>) -> Result<()> {
+        let mut conn = self.conn().await?;
+        let key = format!("{}{name}", base(&self.prefix, queue));
+        let mut command = redis::cmd(if value.is_some() { "SET" } else { "DEL" });
+        command.arg(&key);
+        if let Some(value) = value {
+            command.arg(value);
+        }
+        command
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(storage)?;
+        redis::cmd("SADD")
+            .arg(self.registry())
+            .arg(queue)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(storage)
     }
 
     /// Every queue that has had tasks.

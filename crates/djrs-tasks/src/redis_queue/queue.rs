@@ -200,33 +200,23 @@ impl Queue for RedisBackend {
                 .invoke_async(&mut conn)
                 .await
                 .map_err(storage)?;
-            Ok(integer(&reply)? == 1)
+            let asked = integer(&reply)? == 1;
+            if asked {
+                // This process's workers look at once; others at their next heartbeat.
+                self.cancels.notify_waiters();
+            }
+            Ok(asked)
         })
+    }
+
+    fn cancellations(&self) -> BoxFuture<'_, ()> {
+        crate::store::wake_up(&self.cancels, std::future::ready(()))
     }
 
     fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut conn = self.conn().await?;
-            let key = format!("{}paused", base(&self.prefix, queue));
-            let command = if paused {
-                let mut set = redis::cmd("SET");
-                set.arg(&key).arg(1);
-                set
-            } else {
-                let mut del = redis::cmd("DEL");
-                del.arg(&key);
-                del
-            };
-            command
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(storage)?;
-            redis::cmd("SADD")
-                .arg(self.registry())
-                .arg(queue)
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(storage)?;
+            self.set_queue_key(queue, "paused", paused.then_some("1"))
+                .await?;
             if !paused {
                 self.notify.notify_waiters();
             }
@@ -284,35 +274,13 @@ impl Queue for RedisBackend {
         limit: QueueLimit,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut conn = self.conn().await?;
-            let key = format!("{}limit", base(&self.prefix, queue));
-            let command = match limit {
-                QueueLimit::Configured => {
-                    let mut del = redis::cmd("DEL");
-                    del.arg(&key);
-                    del
-                }
-                QueueLimit::Unlimited => {
-                    let mut set = redis::cmd("SET");
-                    set.arg(&key).arg("u");
-                    set
-                }
-                QueueLimit::AtMost(n) => {
-                    let mut set = redis::cmd("SET");
-                    set.arg(&key).arg(n);
-                    set
-                }
+            let value = match limit {
+                QueueLimit::Configured => None,
+                QueueLimit::Unlimited => Some("u".to_owned()),
+                QueueLimit::AtMost(n) => Some(n.to_string()),
             };
-            command
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(storage)?;
-            redis::cmd("SADD")
-                .arg(self.registry())
-                .arg(queue)
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(storage)?;
+            self.set_queue_key(queue, "limit", value.as_deref()).await?;
+            // A raised limit has room for more now.
             self.notify.notify_waiters();
             Ok(())
         })

@@ -199,9 +199,10 @@ pub trait Dialect: sealed::Sealed + Send + Sync + fmt::Debug + 'static {
         task_id: &'a TaskId,
     ) -> BoxFuture<'a, Result<bool>>;
 
-    /// A loop that wakes `notify` when another process announces tasks, for databases that can.
+    /// A loop that wakes `wakes` when another process announces tasks or asks to cancel a
+    /// running one, for databases that can.
     #[doc(hidden)]
-    fn listen(&self, _notify: Arc<Notify>) -> Option<BoxFuture<'static, ()>> {
+    fn listen(&self, _wakes: Wakes) -> Option<BoxFuture<'static, ()>> {
         None
     }
 
@@ -267,4 +268,15 @@ pub struct Claim<'a> {
     /// This process's clock, for the databases that use it (SQLite).
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) now: DateTime<Utc>,
+}
+
+/// What a dialect's listener wakes: idle workers when tasks were enqueued, busy ones when a
+/// cancel was requested (they renew their leases at once, which reports it).
+#[doc(hidden)]
+// Named in the sealed `Dialect`'s hidden methods; not reachable from outside the crate.
+#[allow(unreachable_pub)]
+#[derive(Debug, Clone)]
+pub struct Wakes {
+    pub(crate) enqueued: Arc<Notify>,
+    pub(crate) cancel: Arc<Notify>,
 }

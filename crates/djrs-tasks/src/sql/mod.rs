@@ -167,6 +167,8 @@ pub struct SqlBackend<D: Dialect> {
     dialect: Arc<D>,
     migrated: Arc<OnceCell<()>>,
     notify: Arc<Notify>,
+    /// Wakes this process's workers when a cancel is requested (from here, or announced).
+    cancels: Arc<Notify>,
     listener: Arc<OnceCell<Option<ListenerTask>>>,
     queue_limits: Arc<BTreeMap<String, u32>>,
 }
@@ -177,6 +179,7 @@ impl<D: Dialect> Clone for SqlBackend<D> {
             dialect: Arc::clone(&self.dialect),
             migrated: Arc::clone(&self.migrated),
             notify: Arc::clone(&self.notify),
+            cancels: Arc::clone(&self.cancels),
             listener: Arc::clone(&self.listener),
             queue_limits: Arc::clone(&self.queue_limits),
         }
@@ -208,6 +211,7 @@ impl<D: Dialect> SqlBackend<D> {
             dialect: Arc::new(dialect),
             migrated: Arc::new(OnceCell::new()),
             notify: Arc::new(Notify::new()),
+            cancels: Arc::new(Notify::new()),
             listener: Arc::new(OnceCell::new()),
             queue_limits: Arc::default(),
         }
@@ -391,11 +395,14 @@ impl<D: Dialect> SqlBackend<D> {
 
     /// Starts the wake-up loop once, where the database has one.
     async fn ensure_listener(&self) {
-        let notify = Arc::clone(&self.notify);
+        let wakes = dialect::Wakes {
+            enqueued: Arc::clone(&self.notify),
+            cancel: Arc::clone(&self.cancels),
+        };
         self.listener
             .get_or_init(|| async move {
                 self.dialect
-                    .listen(notify)
+                    .listen(wakes)
                     .map(|future| ListenerTask(tokio::spawn(future)))
             })
             .await;

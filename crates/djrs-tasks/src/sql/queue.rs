@@ -93,8 +93,18 @@ impl<D: Dialect> Queue for SqlBackend<D> {
                 return Ok(false);
             }
             self.migrate().await?;
-            self.dialect.request_cancel(id).await
+            let asked = self.dialect.request_cancel(id).await?;
+            if asked {
+                // This process's workers look at once; others when the database announces it
+                // (PostgreSQL) or at their next heartbeat.
+                self.cancels.notify_waiters();
+            }
+            Ok(asked)
         })
+    }
+
+    fn cancellations(&self) -> BoxFuture<'_, ()> {
+        crate::store::wake_up(&self.cancels, self.ensure_listener())
     }
 
     fn set_paused<'a>(&'a self, queue: &'a str, paused: bool) -> BoxFuture<'a, Result<()>> {

@@ -825,7 +825,7 @@ pub(crate) async fn a_ready_task_can_be_cancelled(store: &dyn Store) {
 
 /// Loops until cancelled, counting its rounds; records that it saw the cancellation.
 #[task(takes_context, max_attempts = 3)]
-async fn cooperative(ctx: TaskContext, key: String) -> Result<u32, String> {
+pub(crate) async fn cooperative(ctx: TaskContext, key: String) -> Result<u32, String> {
     let mut rounds = 0;
     loop {
         tokio::select! {
@@ -1065,21 +1065,7 @@ pub(crate) async fn a_queue_limit_holds_across_workers(store: &dyn Store) {
         .unwrap();
     tasks.enqueue_many(batch).await.unwrap();
     let free = record.enqueue(&tasks, "limit".into(), 1).await.unwrap();
-    let workers: Vec<_> = (0..3)
-        .map(|_| {
-            tokio::spawn(
-                Worker::new(&limited())
-                    .queues(["default", "limited"])
-                    .concurrency(4)
-                    .poll_interval(Duration::from_millis(20))
-                    .run_until_idle(),
-            )
-        })
-        .collect();
-    let mut done = 0;
-    for worker in workers {
-        done += worker.await.unwrap().unwrap().succeeded;
-    }
+    let done = three_workers(store, &["default", "limited"], 4).await;
     assert_eq!(done, 13);
     assert_eq!(
         tasks.get_result(&free.id).await.unwrap().status,
@@ -1090,23 +1076,15 @@ pub(crate) async fn a_queue_limit_holds_across_workers(store: &dyn Store) {
     assert!((1..=2).contains(&most), "{most} ran at once");
 }
 
-/// Works `n` `counted` tasks of `millis` each with three workers of their own task systems;
-/// returns the most that ran at once.
-async fn most_at_once(store: &dyn Store, n: usize, millis: u64) -> u32 {
-    use std::sync::atomic::Ordering;
-    let limited = || store.builder(&[("limited", 2)]).build().unwrap();
-    let batch = (0..n)
-        .map(|_| counted.prepare(millis))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    limited().enqueue_many(batch).await.unwrap();
-    MOST_IN_QUEUE.store(0, Ordering::SeqCst);
+/// Runs three workers of `queues`, each of its own task system (a limit of two on `limited`),
+/// until nothing is due; returns how many tasks they ran.
+async fn three_workers(store: &dyn Store, queues: &[&str], concurrency: usize) -> u64 {
     let workers: Vec<_> = (0..3)
         .map(|_| {
             tokio::spawn(
-                Worker::new(&limited())
-                    .queues(["limited"])
-                    .concurrency(n)
+                Worker::new(&store.builder(&[("limited", 2)]).build().unwrap())
+                    .queues(queues.iter().copied())
+                    .concurrency(concurrency)
                     .poll_interval(Duration::from_millis(20))
                     .run_until_idle(),
             )
@@ -1116,7 +1094,20 @@ async fn most_at_once(store: &dyn Store, n: usize, millis: u64) -> u32 {
     for worker in workers {
         done += worker.await.unwrap().unwrap().succeeded;
     }
-    assert_eq!(done, n as u64);
+    done
+}
+
+/// Works `n` `counted` tasks of `millis` each with three workers; returns the most that ran
+/// at once.
+async fn most_at_once(store: &dyn Store, n: usize, millis: u64) -> u32 {
+    use std::sync::atomic::Ordering;
+    let batch = (0..n)
+        .map(|_| counted.prepare(millis))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    store.tasks().enqueue_many(batch).await.unwrap();
+    MOST_IN_QUEUE.store(0, Ordering::SeqCst);
+    assert_eq!(three_workers(store, &["limited"], n).await, n as u64);
     MOST_IN_QUEUE.load(Ordering::SeqCst)
 }
 

@@ -9,7 +9,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Row};
-use tokio::sync::Notify;
 
 use super::{Claim, Conn, Dialect, QueueSet, SqlBackend, Transition, decode, millis};
 use crate::backend::{Lease, NewTask, ResultFilter};
@@ -18,6 +17,8 @@ use crate::{Error, Result, TaskId, TaskResult, WorkerId};
 
 /// The channel enqueues notify and workers listen on.
 const CHANNEL: &str = "djrs_tasks";
+/// The channel that tells workers an operator asked to cancel a running task.
+const CANCEL_CHANNEL: &str = "djrs_tasks_cancel";
 /// Key of the advisory lock that serialises migrations across processes.
 const MIGRATION_LOCK: i64 = 0x646a_7273_7461_736b; // "djrstask"
 
@@ -662,7 +663,9 @@ impl Dialect for Postgres {
     }
 
     plain_statements! {
-        request_cancel: "UPDATE djrs_task SET cancel_requested = TRUE WHERE id = $1 AND status = 'RUNNING'",
+        // The request and its announcement (delivered at commit) in one statement.
+        request_cancel: "WITH asked AS (UPDATE djrs_task SET cancel_requested = TRUE WHERE id = $1 AND status = 'RUNNING' RETURNING id) \
+             SELECT pg_notify('djrs_tasks_cancel', id) FROM asked",
         pause: "INSERT INTO djrs_task_paused (queue_name) VALUES ($1) ON CONFLICT DO NOTHING",
         resume: "DELETE FROM djrs_task_paused WHERE queue_name = $1",
         counts: "SELECT queue_name, status, COUNT(*) FROM djrs_task GROUP BY queue_name, status ORDER BY queue_name, status",
@@ -721,7 +724,7 @@ impl Dialect for Postgres {
         })
     }
 
-    fn listen(&self, notify: Arc<Notify>) -> Option<BoxFuture<'static, ()>> {
+    fn listen(&self, wakes: super::dialect::Wakes) -> Option<BoxFuture<'static, ()>> {
         let pool = self.pool.clone();
         Some(Box::pin(async move {
             loop {
@@ -733,20 +736,27 @@ impl Dialect for Postgres {
                         continue;
                     }
                 };
-                if let Err(err) = listener.listen(CHANNEL).await {
+                if let Err(err) = listener.listen_all([CHANNEL, CANCEL_CHANNEL]).await {
                     tracing::warn!(target: "djrs_tasks", error = %err, "LISTEN failed; workers poll meanwhile");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
+                let everyone = || {
+                    wakes.enqueued.notify_waiters();
+                    wakes.cancel.notify_waiters();
+                };
                 loop {
                     match listener.try_recv().await {
-                        Ok(Some(_)) => notify.notify_waiters(),
+                        Ok(Some(note)) if note.channel() == CANCEL_CHANNEL => {
+                            wakes.cancel.notify_waiters();
+                        }
+                        Ok(Some(_)) => wakes.enqueued.notify_waiters(),
                         // The connection dropped (and notifications may be lost): wake the
                         // workers so they look, then listen again.
-                        Ok(None) => notify.notify_waiters(),
+                        Ok(None) => everyone(),
                         Err(err) => {
                             tracing::warn!(target: "djrs_tasks", error = %err, "LISTEN connection lost; reconnecting");
-                            notify.notify_waiters();
+                            everyone();
                             tokio::time::sleep(Duration::from_millis(500)).await;
                             break;
                         }

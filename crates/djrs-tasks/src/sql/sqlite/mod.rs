@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +12,6 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Row};
-use tokio::sync::Notify;
 
 use super::{Claim, Conn, Dialect, SqlBackend, Transition, decode, micros, millis};
 use crate::backend::{Lease, NewTask, ResultFilter};
@@ -665,7 +663,7 @@ impl Dialect for Sqlite {
         })
     }
 
-    fn listen(&self, _notify: Arc<Notify>) -> Option<BoxFuture<'static, ()>> {
+    fn listen(&self, _wakes: super::dialect::Wakes) -> Option<BoxFuture<'static, ()>> {
         None
     }
 
