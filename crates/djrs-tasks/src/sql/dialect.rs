@@ -275,6 +275,8 @@ pub struct Claim<'a> {
 #[doc(hidden)]
 // Named in the sealed `Dialect`'s hidden methods; not reachable from outside the crate.
 #[allow(unreachable_pub)]
+// Only PostgreSQL's listener reads them.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 #[derive(Debug, Clone)]
 pub struct Wakes {
     pub(crate) enqueued: Arc<Notify>,
