@@ -389,9 +389,10 @@ pub trait Queue: Send + Sync {
     /// ```
     fn paused(&self) -> BoxFuture<'_, Result<Vec<String>>>;
 
-    /// Saves the metadata of a task this worker runs ([`TaskContext::save_metadata`]
-    /// (crate::TaskContext::save_metadata) calls it), fenced as a completion is: `false` if the
-    /// worker no longer holds the task's lease for that attempt, and nothing is written.
+    /// Saves the metadata of a task this worker runs
+    /// ([`TaskContext::save_metadata`](crate::TaskContext::save_metadata) calls it), fenced as a
+    /// completion is: `false` if the worker no longer holds the task's lease for that attempt,
+    /// and nothing is written.
     ///
     /// ```
     /// # #[cfg(feature = "sqlite")]
