@@ -480,3 +480,86 @@ impl TaskContext {
         self.tasks.state::<T>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A context for a task run in process, and the metadata it shares with its runner.
+    fn context() -> (TaskContext, Metadata) {
+        let running: TaskResult = serde_json::from_value(json!({
+            "id": "t", "task_name": "n", "status": "RUNNING", "enqueued_at": "2026-01-01T00:00:00Z",
+            "started_at": null, "finished_at": null, "last_attempted_at": null, "run_after": null,
+            "args": [], "backend": "default", "queue_name": "default", "priority": 0,
+            "errors": [], "worker_ids": ["w"], "max_attempts": 1, "return_value": null,
+            "timeout": null, "unique_key": null}))
+        .unwrap();
+        let metadata = Metadata::new(Map::new());
+        let ctx = TaskContext::new(
+            Arc::new(running),
+            Tasks::default(),
+            Cancel::default(),
+            metadata.clone(),
+        );
+        (ctx, metadata)
+    }
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn metadata_is_unsaved_from_a_change_until_that_state_is_saved() {
+        let (ctx, shared) = context();
+        assert!(shared.unsaved().is_none());
+        ctx.set_metadata("a", 1).unwrap();
+        assert_eq!(ctx.metadata(), map(json!({"a": 1})));
+        let first = shared.unsaved().expect("changed");
+        assert_eq!(first, ctx.metadata());
+        shared.saved(&first);
+        assert!(shared.unsaved().is_none());
+        // Saving an older state does not hide a later change.
+        ctx.set_metadata("b", 2).unwrap();
+        shared.saved(&first);
+        assert_eq!(shared.unsaved(), Some(map(json!({"a": 1, "b": 2}))));
+        shared.saved(&shared.snapshot());
+        assert!(shared.unsaved().is_none());
+        // Removing what is not there changes nothing.
+        assert_eq!(ctx.remove_metadata("missing"), None);
+        assert!(shared.unsaved().is_none());
+        assert_eq!(ctx.remove_metadata("a"), Some(json!(1)));
+        assert_eq!(shared.unsaved(), Some(map(json!({"b": 2}))));
+        // In process (no queue) a save only marks it saved.
+        tokio_test::block_on(ctx.save_metadata()).unwrap();
+        assert!(shared.unsaved().is_none());
+        assert_eq!(ctx.metadata(), map(json!({"b": 2})));
+    }
+
+    #[test]
+    fn metadata_is_refused_for_reserved_keys_unstorable_values_and_past_its_cap() {
+        let (ctx, shared) = context();
+        for refused in [
+            ctx.set_metadata("_djrs", 1),
+            ctx.set_metadata("k", "a\0b"),
+            ctx.set_metadata("a\0", 1),
+        ] {
+            assert!(matches!(refused, Err(Error::InvalidTask(_))), "{refused:?}");
+        }
+        assert!(ctx.metadata().is_empty());
+        assert!(shared.unsaved().is_none());
+        assert_eq!(MAX_METADATA_BYTES, 65_536);
+        // `{"k":"…"}` is 8 bytes and the string: exactly the cap fits, one byte more does not,
+        // and the value before stays.
+        let fits = "x".repeat(MAX_METADATA_BYTES - 8);
+        ctx.set_metadata("k", &fits).unwrap();
+        let over = "y".repeat(MAX_METADATA_BYTES - 7);
+        let err = ctx.set_metadata("k", &over).unwrap_err();
+        assert!(err.to_string().contains("65537 bytes"), "{err}");
+        assert_eq!(ctx.metadata()["k"], json!(fits));
+        // Nor is a new key added past it.
+        assert!(ctx.set_metadata("other", 1).is_err());
+        assert!(!ctx.metadata().contains_key("other"));
+    }
+}

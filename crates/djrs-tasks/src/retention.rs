@@ -300,6 +300,19 @@ mod tests {
     }
 
     #[test]
+    fn compaction_is_daily_unless_set_and_alone_is_reason_enough_for_a_pruner() {
+        let day = Duration::from_secs(86_400);
+        assert_eq!(Retention::default().compaction(), Some(day));
+        assert_eq!(Retention::forever().compaction(), None);
+        let hourly = Retention::forever().compact_every(Some(Duration::from_secs(3_600)));
+        assert_eq!(hourly.compaction(), Some(Duration::from_secs(3_600)));
+        // Nothing is pruned, but the store is compacted: a pruner runs.
+        assert!(hourly.prunes());
+        assert!(!hourly.compact_every(None).prunes());
+        assert_eq!(Retention::default().compact_every(None).compaction(), None);
+    }
+
+    #[test]
     fn the_interval_is_a_minute_unless_set_and_never_below_ten_milliseconds() {
         assert_eq!(Retention::default().interval(), Duration::from_secs(60));
         assert_eq!(Retention::forever().interval(), Duration::from_secs(60));

@@ -47,6 +47,8 @@ struct Faults {
     delay_ms: AtomicUsize,
     /// Every call: when it came and how many outcomes it carried.
     calls: Mutex<Vec<(Instant, usize)>>,
+    /// Every call: how many recordings were on their way with it, and its size.
+    overlaps: Mutex<Vec<(usize, usize)>>,
     /// Every recording: when it began, when it ended, and the tasks it carried.
     recordings: Mutex<Vec<(Instant, Instant, Vec<String>)>>,
     /// Every heartbeat: when it came and the tasks whose leases it renewed.
@@ -73,8 +75,9 @@ struct InFlight {
 }
 
 impl InFlight {
-    /// Counts a call until the guard is dropped.
-    fn enter(&self) -> impl Drop + '_ {
+    /// Counts a call until the guard is dropped; with how many are on their way, this one
+    /// included.
+    fn enter(&self) -> (impl Drop + '_, usize) {
         let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.most.fetch_max(now, Ordering::SeqCst);
         struct Leave<'a>(&'a AtomicUsize);
@@ -83,7 +86,7 @@ impl InFlight {
                 self.0.fetch_sub(1, Ordering::SeqCst);
             }
         }
-        Leave(&self.now)
+        (Leave(&self.now), now)
     }
 
     fn most(&self) -> usize {
@@ -176,7 +179,12 @@ impl Queue for Faulty {
         completions: &'a [Completion],
     ) -> BoxFuture<'a, Result<Vec<bool>>> {
         Box::pin(async move {
-            let _recording = self.faults.recording.enter();
+            let (_recording, together) = self.faults.recording.enter();
+            self.faults
+                .overlaps
+                .lock()
+                .unwrap()
+                .push((together, completions.len()));
             self.faults
                 .calls
                 .lock()
@@ -393,10 +401,10 @@ async fn outcomes_waiting_together_are_recorded_together_at_most_256_at_a_time()
 async fn a_busy_worker_has_two_claims_and_two_recordings_on_their_way_never_more() {
     let file = SqliteFile::new().unwrap();
     let faults = Arc::new(Faults::default());
-    // Slow claims and recordings: a worker that waited for each before the next would have
-    // one of each on its way at a time.
+    // Slow claims and slower recordings: a worker that waited for each before the next would
+    // have one of each on its way at a time; outcomes pile up behind the recordings.
     faults.claim_delay_ms.store(50, Ordering::SeqCst);
-    faults.delay_ms.store(50, Ordering::SeqCst);
+    faults.delay_ms.store(300, Ordering::SeqCst);
     let (faulty, plain) = systems(&file, &faults);
     let batch: Vec<_> = (0..600).map(|n| noop.prepare(n).unwrap()).collect();
     plain.enqueue_many(batch).await.unwrap();
@@ -408,6 +416,17 @@ async fn a_busy_worker_has_two_claims_and_two_recordings_on_their_way_never_more
     assert_eq!(stats.succeeded, 600);
     assert_eq!(faults.claiming.most(), 2);
     assert_eq!(faults.recording.most(), 2);
+    // A second batch goes only once enough outcomes wait for it.
+    let overlaps = faults.overlaps.lock().unwrap().clone();
+    assert!(
+        overlaps.iter().any(|(together, _)| *together == 2),
+        "{overlaps:?}"
+    );
+    for (together, size) in &overlaps {
+        if *together == 2 {
+            assert!(*size >= 32, "{overlaps:?}");
+        }
+    }
     let claimed: usize = faults.claims.lock().unwrap().iter().map(|(_, n)| n).sum();
     assert_eq!(claimed, 600);
 }
@@ -448,6 +467,41 @@ async fn heartbeats_leave_an_outcome_being_recorded_to_the_completer() {
     for ids in &during {
         assert_eq!(ids, std::slice::from_ref(&slow), "{during:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_outcome_recorded_for_longer_than_half_a_lease_has_its_lease_renewed_again() {
+    let file = SqliteFile::new().unwrap();
+    let faults = Arc::new(Faults::default());
+    // Recording takes 1.5 s; the lease is 0.9 s (heartbeats every 0.3 s), so the outcome's
+    // lease is renewed again once it has waited half a lease, and the task is not rescued.
+    faults.delay_ms.store(1_500, Ordering::SeqCst);
+    let (faulty, plain) = systems(&file, &faults);
+    let quick = noop.enqueue(&plain, 1).await.unwrap().id.to_string();
+    let slow = sleepy.enqueue(&plain, 2_500).await.unwrap().id.to_string();
+    let stats = Worker::new(&faulty)
+        .concurrency(2)
+        .lease(Duration::from_millis(900))
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!((stats.succeeded, stats.lost), (2, 0), "{stats:?}");
+    let done = plain.get_result(&quick).await.unwrap();
+    assert_eq!(done.attempts(), 1, "{done:?}");
+    let recordings = faults.recordings.lock().unwrap().clone();
+    let (began, ended, _) = recordings
+        .iter()
+        .find(|(_, _, ids)| ids.contains(&quick))
+        .expect("the quick task's outcome was recorded")
+        .clone();
+    let renewed_late = faults
+        .heartbeats
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(at, _)| (began + Duration::from_millis(600)..ended).contains(at))
+        .any(|(_, ids)| ids.contains(&quick) && ids.contains(&slow));
+    assert!(renewed_late, "{recordings:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
