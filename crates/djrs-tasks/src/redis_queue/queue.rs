@@ -74,17 +74,13 @@ impl Queue for RedisBackend {
                         Outcome::Succeeded(value) => ("S", value.to_string(), 0),
                         Outcome::Failed(error) => ("F", error_json(error), 0),
                         // The delay, not the time: the server's clock decides when it is due.
-                        Outcome::Retry { error, run_after } => (
-                            "R",
-                            error_json(error),
-                            (*run_after - now).num_milliseconds().max(0),
-                        ),
+                        Outcome::Retry { error, run_after } => {
+                            ("R", error_json(error), ceil_millis(*run_after - now))
+                        }
                         Outcome::Interrupted(error) => ("I", error_json(error), 0),
-                        Outcome::Snooze { run_after } => (
-                            "Z",
-                            String::new(),
-                            (*run_after - now).num_milliseconds().max(0),
-                        ),
+                        Outcome::Snooze { run_after } => {
+                            ("Z", String::new(), ceil_millis(*run_after - now))
+                        }
                     };
                     call.arg(completion.id.as_str())
                         .arg(completion.attempt)
@@ -518,4 +514,13 @@ impl Queue for RedisBackend {
             Ok(deleted)
         })
     }
+}
+
+/// A delay in whole milliseconds (the scripts' unit), rounded up so that a retry or a snooze
+/// never comes early; zero for a time already past.
+fn ceil_millis(delay: chrono::TimeDelta) -> i64 {
+    delay
+        .num_microseconds()
+        .map_or(i64::MAX / 1000, |us| us.saturating_add(999) / 1000)
+        .max(0)
 }
