@@ -887,27 +887,36 @@ impl Worker {
     ) {
         let Some(queue) = backend.queue() else { return };
         let mut recording = FuturesUnordered::new();
+        // Outcomes received and not yet sent to the store.
+        let mut waiting = Vec::new();
+        let mut open = true;
         loop {
-            // A second batch goes while the first is on its way once enough outcomes wait for
-            // it, so the store's round trips do not limit the worker.
-            let room = recording.is_empty()
-                || (recording.len() < RECORDS_IN_FLIGHT && completions.len() >= MIN_SECOND_BATCH);
+            // What waits goes at once when nothing is being recorded; a second batch goes while
+            // the first is on its way once enough wait for it, so the store's round trips do not
+            // limit the worker.
+            let second = recording.len() < RECORDS_IN_FLIGHT && waiting.len() >= MIN_SECOND_BATCH;
+            if !waiting.is_empty() && (recording.is_empty() || second) {
+                while waiting.len() < 256 {
+                    match completions.try_recv() {
+                        Ok(next) => waiting.push(next),
+                        Err(_) => break,
+                    }
+                }
+                recording.push(self.record(queue, std::mem::take(&mut waiting), &shared));
+                continue;
+            }
+            if !open && waiting.is_empty() {
+                break;
+            }
+            // Either a recording is on its way, or nothing waits and the channel is open: one
+            // branch is always enabled.
             tokio::select! {
                 biased;
                 Some(()) = recording.next(), if !recording.is_empty() => {}
-                first = completions.recv(), if room => {
-                    let Some(first) = first else { break };
-                    let mut batch = vec![first];
-                    while batch.len() < 256 {
-                        match completions.try_recv() {
-                            Ok(next) => batch.push(next),
-                            Err(_) => break,
-                        }
-                    }
-                    recording.push(self.record(queue, batch, &shared));
-                }
-                // Not enough for a second batch yet: look again shortly.
-                () = tokio::time::sleep(Duration::from_millis(1)), if !room => {}
+                next = completions.recv(), if open && waiting.len() < 256 => match next {
+                    Some(next) => waiting.push(next),
+                    None => open = false,
+                },
             }
         }
         while recording.next().await.is_some() {}
