@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 pub mod csp;
 mod db;
 pub mod jobs;
+pub mod operator;
 pub mod orm;
 pub mod security;
 pub mod server;
@@ -90,6 +91,9 @@ pub enum Error {
     /// Binding or serving the HTTP listener failed.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    /// The console's operator account (`--operator`) is unusable.
+    #[error("operator account: {0}")]
+    Operator(String),
 }
 
 impl From<djrs::paginate::Error> for Error {
@@ -119,6 +123,7 @@ pub struct AppState {
     templates: Arc<djrs::partials::Templates>,
     cursor_key: CursorKey,
     tasks: Tasks,
+    operator: Arc<operator::Operator>,
 }
 
 impl axum::extract::FromRef<AppState> for Tasks {
@@ -224,13 +229,29 @@ impl AppState {
             ("keyset.html", include_str!("../templates/keyset.html")),
             ("welcome.html", include_str!("../templates/welcome.html")),
             ("outbox.html", include_str!("../templates/outbox.html")),
+            ("login.html", include_str!("../templates/login.html")),
         ])?;
         Ok(AppState {
             db,
             templates: Arc::new(templates),
             cursor_key,
             tasks,
+            operator: Arc::new(operator::Operator::random()),
         })
+    }
+
+    /// The same state with `operator` as the console's account (the default is `operator`
+    /// with a random password: [`AppState::operator`] says which).
+    #[must_use]
+    pub fn with_operator(mut self, operator: operator::Operator) -> Self {
+        self.operator = Arc::new(operator);
+        self
+    }
+
+    /// The account that may use the task console.
+    #[must_use]
+    pub fn operator(&self) -> &operator::Operator {
+        &self.operator
     }
 
     /// The task system the handlers enqueue on.
@@ -423,19 +444,10 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(home))
         .route("/welcome", get(welcome_form).post(welcome_submit))
         .route("/outbox", get(outbox))
-        // The showcase binds to loopback; a real application checks a staff session here.
-        .nest("/tasks", djrs::tasks::axum::dashboard(|_| true))
-        // axum's `nest` serves `/tasks` only; `/tasks/` redirects there, keeping the filter.
-        .route(
-            "/tasks/",
-            get(|uri: axum::http::Uri| async move {
-                let target = match uri.query() {
-                    Some(query) => format!("/tasks?{query}"),
-                    None => "/tasks".to_owned(),
-                };
-                axum::response::Redirect::permanent(&target)
-            }),
-        )
+        // The task console, for the signed-in operator only (`/tasks/` leads there too).
+        .merge(operator::console(&state.operator))
+        .route("/login", get(operator::login_form).post(operator::login))
+        .route("/logout", axum::routing::post(operator::logout))
         .route("/articles", get(articles))
         .route("/articles/{id}/card", get(article_card))
         .route("/static/htmx.min.js", get(htmx_js))

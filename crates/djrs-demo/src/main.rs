@@ -58,6 +58,10 @@ struct Args {
     /// The prefix of the queue's Redis keys.
     #[arg(long, global = true, default_value = "djrs-demo")]
     tasks_prefix: String,
+    /// The account that may use the task console at /tasks, as NAME:PASSWORD (default:
+    /// `operator` with a random password, printed at start).
+    #[arg(long, env = "DJRS_DEMO_OPERATOR", hide_env_values = true)]
+    operator: Option<String>,
 }
 
 impl std::fmt::Debug for Args {
@@ -74,6 +78,7 @@ impl std::fmt::Debug for Args {
             .field("header_timeout", &self.header_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
+            .field("operator", &self.operator.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -168,6 +173,17 @@ async fn run(args: Args) -> Result<(), djrs_demo::Error> {
     }
     let tasks = djrs_demo::tasks_on(&db, queue, mailer)?;
     let state = AppState::with_tasks(db, cursor_key, tasks)?;
+    let state = match &args.operator {
+        Some(spec) => state.with_operator(djrs_demo::operator::Operator::parse(spec)?),
+        None => {
+            println!(
+                "task console login: {} / {}",
+                state.operator().name(),
+                state.operator().password()
+            );
+            state
+        }
+    };
     let limits = ServerLimits::default()
         .header_read_timeout(args.header_timeout)
         .idle_timeout(args.idle_timeout)

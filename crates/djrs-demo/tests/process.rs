@@ -10,6 +10,8 @@ use std::time::Duration;
 struct Demo {
     child: Child,
     addr: String,
+    /// The console's password the binary printed.
+    password: String,
     // The working directory: files the demo writes there (the PostgreSQL setup's task queue)
     // go away with it.
     _cwd: tempfile::TempDir,
@@ -35,22 +37,55 @@ impl Demo {
             .expect("start djrs-demo");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let (password_tx, password_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("djrs-demo listening on http://") {
                     let _ = tx.send(addr.to_owned());
+                }
+                if let Some(password) = line.strip_prefix("task console login: operator / ") {
+                    let _ = password_tx.send(password.to_owned());
                 }
             }
         });
         let mut demo = Demo {
             child,
             addr: String::new(),
+            password: String::new(),
             _cwd: cwd,
         };
+        demo.password = password_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("djrs-demo printed the console's password");
         demo.addr = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("djrs-demo printed its address within 60 s");
         demo
+    }
+
+    /// Signs in as the operator: the session cookie (`name=value`).
+    fn sign_in(&self) -> String {
+        let form = format!("name=operator&password={}&next=%2Ftasks", self.password);
+        let head = self.raw_head(&format!(
+            "POST /login HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            self.addr,
+            form.len()
+        ));
+        assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+        head.lines()
+            .find_map(|line| line.strip_prefix("set-cookie: "))
+            .and_then(|cookie| cookie.split(';').next())
+            .expect("a session cookie")
+            .to_owned()
+    }
+
+    /// A GET with `cookie`: (status, body).
+    fn get_with(&self, path: &str, cookie: &str) -> (u16, String) {
+        self.request(&format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n",
+            self.addr
+        ))
     }
 
     /// A GET over a plain HTTP/1.1 connection: (status, body).
@@ -73,14 +108,18 @@ impl Demo {
 
     /// A GET's response head (status line and headers).
     fn head_of(&self, path: &str) -> String {
+        self.raw_head(&format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        ))
+    }
+
+    /// The head of the response to a raw request.
+    fn raw_head(&self, raw: &str) -> String {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
-        let raw = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        );
         stream.write_all(raw.as_bytes()).unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
@@ -196,19 +235,38 @@ fn check_showcase(demo: &Demo) {
         head.contains("location: /tasks?status=failed&limit=5"),
         "{head}"
     );
-    // The task writes the outbox before its outcome is recorded: wait for the dashboard too.
+    // The console is the operator's: without signing in, the login page, never an argument.
+    let head = demo
+        .head_of("/tasks/list?status=SUCCESSFUL")
+        .to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 303"), "{head}");
+    assert!(
+        head.contains("location: /login?next=%2ftasks%2flist%3fstatus%3dsuccessful"),
+        "{head}"
+    );
+    let (status, api) = demo.get("/tasks/api/results");
+    assert_eq!(status, 303, "{api}");
+    assert!(!api.contains("Ada"));
+    let (status, refused) = demo.post_form("/login", "name=operator&password=guess");
+    assert_eq!(status, 401);
+    assert!(refused.contains("do not match"));
+    let cookie = demo.sign_in();
+    // The task writes the outbox before its outcome is recorded: wait for the console too.
     loop {
-        let (status, dashboard) = demo.get("/tasks");
+        let (status, list) = demo.get_with("/tasks/list", &cookie);
         assert_eq!(status, 200);
-        if dashboard.contains("send_welcome_message") && dashboard.contains("SUCCESSFUL") {
+        if list.contains("send_welcome_message") && list.contains("SUCCESSFUL") {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the dashboard never showed the task as SUCCESSFUL: {dashboard}"
+            "the console never showed the task as SUCCESSFUL: {list}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    let (status, overview) = demo.get_with("/tasks", &cookie);
+    assert_eq!(status, 200);
+    assert!(overview.contains("Workers alive"), "{overview}");
 }
 
 #[test]

@@ -183,7 +183,11 @@ async fn cross_site_state_changing_requests_are_refused() {
     // The task console's actions are behind the same check.
     let (status, _) = call(
         &app,
-        with("/tasks/results/x", "", &[("sec-fetch-site", "cross-site")]),
+        with(
+            "/tasks/actions",
+            "action=pause&queue=default&confirm=yes",
+            &[("sec-fetch-site", "cross-site")],
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

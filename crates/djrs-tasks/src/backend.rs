@@ -384,5 +384,6 @@ pub(crate) mod stored;
 
 pub use context::{BackendContext, NewTask};
 pub use queue::{
-    Completion, Lease, Outcome, Queue, QueueCounts, QueueLimit, Renewal, ResultFilter,
+    Activity, Completion, Lease, Outcome, Queue, QueueActivity, QueueCounts, QueueLimit, Renewal,
+    ResultFilter, WorkerSeen,
 };

@@ -58,6 +58,7 @@ mod flow;
 mod ids;
 mod immediate;
 mod leadership;
+mod presence;
 #[cfg(feature = "redis")]
 mod redis_queue;
 mod result;
@@ -73,8 +74,8 @@ mod tasks;
 mod worker;
 
 pub use backend::{
-    Backend, BackendContext, Capabilities, Completion, EnqueueIn, Lease, NewTask, Outcome, Queue,
-    QueueCounts, QueueLimit, Renewal, ResultFilter,
+    Activity, Backend, BackendContext, Capabilities, Completion, EnqueueIn, Lease, NewTask,
+    Outcome, Queue, QueueActivity, QueueCounts, QueueLimit, Renewal, ResultFilter, WorkerSeen,
 };
 pub use backoff::Backoff;
 pub use djrs_tasks_macros::task;

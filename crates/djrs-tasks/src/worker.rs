@@ -601,6 +601,12 @@ impl Worker {
                 Arc::clone(&stop_pruning),
             ))
         });
+        let stop_presence = Arc::new(Notify::new());
+        let presence = tokio::spawn(crate::presence::announce(
+            Arc::clone(&backend),
+            this.worker_id.clone(),
+            Arc::clone(&stop_presence),
+        ));
         let permits = Arc::new(Semaphore::new(this.concurrency));
         let mut running: JoinSet<()> = JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -744,6 +750,10 @@ impl Worker {
             if let Err(err) = pruner.await {
                 tracing::error!(target: "djrs_tasks", error = %err, "the pruner stopped abnormally");
             }
+        }
+        stop_presence.notify_one();
+        if let Err(err) = presence.await {
+            tracing::error!(target: "djrs_tasks", error = %err, "the worker's presence stopped abnormally");
         }
         let stats = shared.stats();
         tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, ?stats, "worker stopped");

@@ -362,7 +362,7 @@ async fn workers_survive_a_postgres_restart() {
 }
 
 #[tokio::test]
-async fn the_dashboard_answers_nul_in_urls_without_database_text() {
+async fn the_console_answers_nul_in_urls_without_database_text() {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
@@ -370,17 +370,20 @@ async fn the_dashboard_answers_nul_in_urls_without_database_text() {
     let store = PgStore::new().await;
     let tasks = store.tasks();
     suite::record
-        .enqueue(&tasks, "dashboard-nul".into(), 1)
+        .enqueue(&tasks, "console-nul".into(), 1)
         .await
         .unwrap();
     let app: axum::Router = axum::Router::new()
-        .nest("/tasks", djrs_tasks::axum::dashboard(|_| true))
+        .nest("/tasks", djrs_tasks::axum::console(|_, _| true))
         .with_state(tasks);
     for (uri, expected) in [
-        ("/tasks/results/%00", StatusCode::NOT_FOUND),
-        ("/tasks/api/results/%00", StatusCode::NOT_FOUND),
-        ("/tasks/api/results?queue_name=%00", StatusCode::OK),
-        ("/tasks?task_name=a%00b", StatusCode::OK),
+        ("/tasks/task/%00", StatusCode::BAD_REQUEST),
+        ("/tasks/api/results/%00", StatusCode::BAD_REQUEST),
+        ("/tasks/api/results?queue_name=%00", StatusCode::BAD_REQUEST),
+        ("/tasks/list?task_name=a%00b", StatusCode::BAD_REQUEST),
+        ("/tasks/list?q=a%00b", StatusCode::BAD_REQUEST),
+        ("/tasks/list?before=%FF%FE", StatusCode::OK),
+        ("/tasks/list?task_name=%FF%FE", StatusCode::OK),
     ] {
         let response = app
             .clone()
@@ -401,8 +404,8 @@ async fn the_dashboard_answers_nul_in_urls_without_database_text() {
         ] {
             assert!(!body.contains(database_text), "{uri}: {body}");
         }
-        if uri == "/tasks/api/results?queue_name=%00" {
-            assert_eq!(body, "[]");
+        if status == StatusCode::BAD_REQUEST {
+            assert!(body.contains("without NUL"), "{uri}: {body}");
         }
     }
     store.cleanup().await;

@@ -109,7 +109,104 @@ pub struct ResultFilter {
     pub task_name: Option<String>,
     /// At most this many, newest first (default 50, at most 500).
     pub limit: Option<u32>,
+    /// Only results older than this one: the page after a page that ended with it. Ids are
+    /// time-ordered (UUIDv7), so "newest first" is "highest id first" and a page is found from
+    /// its key (keyset pagination), however deep.
+    pub before: Option<TaskId>,
+    /// Only results enqueued at or after this time.
+    pub enqueued_since: Option<DateTime<Utc>>,
+    /// Only results enqueued before this time.
+    pub enqueued_until: Option<DateTime<Utc>>,
 }
+
+/// What a queue did since a given time and who works it: per queue, the tasks that finished
+/// and the oldest task waiting to run, and the workers seen. The console's overview and the
+/// metrics' gauges read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Activity {
+    /// One entry per queue that has finished or waiting tasks, sorted by name.
+    pub queues: Vec<QueueActivity>,
+    /// Workers that said they were alive recently ([`Queue::worker_seen`]), sorted by id.
+    pub workers: Vec<WorkerSeen>,
+}
+
+/// One queue's part of an [`Activity`].
+///
+/// ```
+/// let mut emails = djrs_tasks::QueueActivity::new("emails");
+/// emails.succeeded = 120;
+/// emails.failed = 3;
+/// assert_eq!(emails.queue_name, "emails");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct QueueActivity {
+    /// The queue.
+    pub queue_name: String,
+    /// Tasks that finished `SUCCESSFUL` in the period.
+    pub succeeded: u64,
+    /// Tasks that finished `FAILED` in the period.
+    pub failed: u64,
+    /// Since when the longest-waiting due `READY` task waits (its `run_after`, or its
+    /// `enqueued_at` when it has none); `None` when nothing is due.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+impl QueueActivity {
+    /// A queue with nothing recorded yet.
+    ///
+    /// ```
+    /// let queue = djrs_tasks::QueueActivity::new("default");
+    /// assert_eq!((queue.succeeded, queue.failed, queue.oldest_due), (0, 0, None));
+    /// ```
+    #[must_use]
+    pub fn new(queue_name: impl Into<String>) -> Self {
+        QueueActivity {
+            queue_name: queue_name.into(),
+            ..QueueActivity::default()
+        }
+    }
+}
+
+/// A worker that said it was alive, and until when that holds.
+///
+/// ```
+/// let seen = djrs_tasks::WorkerSeen::new("web-1".into(), chrono::Utc::now());
+/// assert_eq!(seen.worker_id.as_str(), "web-1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct WorkerSeen {
+    /// The worker.
+    pub worker_id: WorkerId,
+    /// It counts as alive until this time unless it says so again.
+    pub until: DateTime<Utc>,
+}
+
+impl WorkerSeen {
+    /// A worker alive until `until`.
+    ///
+    /// ```
+    /// let until = chrono::Utc::now();
+    /// assert_eq!(djrs_tasks::WorkerSeen::new("w".into(), until).until, until);
+    /// ```
+    #[must_use]
+    pub fn new(worker_id: WorkerId, until: DateTime<Utc>) -> Self {
+        WorkerSeen { worker_id, until }
+    }
+}
+
+/// The error of an operation a queue does not implement.
+fn not_supported(operation: &'static str) -> crate::Error {
+    crate::Error::NotSupported {
+        backend: "this queue",
+        operation,
+    }
+}
+
+/// The leadership name under which a worker says it is alive ([`Queue::worker_seen`]'s default).
+pub(crate) const WORKER_SEEN_PREFIX: &str = "djrs_tasks.worker.";
 
 /// Counts of results by queue and status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -746,6 +843,186 @@ pub trait Queue: Send + Sync {
     /// # }).unwrap();
     /// ```
     fn cancel<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<TaskResult>>>;
+
+    /// An operator's retry: each `FAILED` task among `ids` becomes `READY`, due now, keeping
+    /// its errors and the attempts it used; one that used all its attempts gets one more. A
+    /// task whose unique key another `READY` or `RUNNING` task holds stays `FAILED`. Returns
+    /// the ids retried, in the order given.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, TaskResultStatus, Worker};
+    ///
+    /// #[task(max_attempts = 1)]
+    /// async fn flaky() -> Result<(), String> {
+    ///     Err("the mail server said no".into())
+    /// }
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let backend = tasks.backend("default")?;
+    /// let queue = backend.queue().expect("SqliteBackend keeps a queue");
+    /// let failed = flaky.enqueue(&tasks).await?;
+    /// Worker::new(&tasks).run_until_idle().await?;
+    /// assert_eq!(queue.retry(&[failed.id.clone()]).await?, [failed.id.clone()]);
+    /// let again = backend.get_result(&failed.id).await?;
+    /// assert_eq!(again.status, TaskResultStatus::Ready);
+    /// assert_eq!((again.attempts(), again.max_attempts, again.errors.len()), (1, 2, 1));
+    /// assert!(queue.retry(&[failed.id]).await?.is_empty()); // READY now, not FAILED
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn retry<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        let _ = ids;
+        Box::pin(async { Err(not_supported("retry")) })
+    }
+
+    /// Makes deferred `READY` tasks among `ids` (those with a `run_after` in the future) due
+    /// now. Returns the ids changed.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Task, Tasks};
+    ///
+    /// #[task]
+    /// async fn digest() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let backend = tasks.backend("default")?;
+    /// let queue = backend.queue().expect("SqliteBackend keeps a queue");
+    /// let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    /// let later = digest.using().run_after(tomorrow).enqueue(&tasks).await?;
+    /// assert_eq!(queue.run_now(&[later.id.clone()]).await?, [later.id.clone()]);
+    /// assert!(backend.get_result(&later.id).await?.run_after.unwrap() < tomorrow);
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn run_now<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        let _ = ids;
+        Box::pin(async { Err(not_supported("run now")) })
+    }
+
+    /// Deletes the tasks among `ids` that are not `RUNNING` (cancel a running task first).
+    /// Returns the ids deleted.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, Error, SqliteBackend, Tasks};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let backend = tasks.backend("default")?;
+    /// let queue = backend.queue().expect("SqliteBackend keeps a queue");
+    /// let gone = ping.enqueue(&tasks).await?;
+    /// assert_eq!(queue.delete(&[gone.id.clone()]).await?, [gone.id.clone()]);
+    /// assert!(matches!(backend.get_result(&gone.id).await, Err(Error::TaskResultDoesNotExist(_))));
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn delete<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        let _ = ids;
+        Box::pin(async { Err(not_supported("delete")) })
+    }
+
+    /// What happened since `since` ([`Activity`]): per queue, how many tasks finished
+    /// `SUCCESSFUL` and `FAILED` and since when the oldest due task waits; and the workers
+    /// alive now.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use djrs_tasks::{task, SqliteBackend, Tasks, Worker};
+    ///
+    /// #[task]
+    /// async fn ping() {}
+    ///
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let tasks = Tasks::builder()
+    /// #     .backend("default", SqliteBackend::open(dir.path().join("q.sqlite3"))?)
+    /// #     .build()?;
+    /// let queue = tasks.backend("default")?.queue().expect("SqliteBackend keeps a queue");
+    /// let start = chrono::Utc::now() - chrono::Duration::seconds(1);
+    /// ping.enqueue(&tasks).await?;
+    /// ping.enqueue(&tasks).await?;
+    /// Worker::new(&tasks).run_until_idle().await?;
+    /// ping.enqueue(&tasks).await?;
+    /// let activity = queue.activity(start).await?;
+    /// assert_eq!(activity.queues[0].queue_name, "default");
+    /// assert_eq!(activity.queues[0].succeeded, 2);
+    /// assert!(activity.queues[0].oldest_due.is_some()); // the third waits
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn activity(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Activity>> {
+        let _ = since;
+        Box::pin(async { Err(not_supported("activity")) })
+    }
+
+    /// Says that `worker` is alive for `ttl` (the workers in [`activity`](Self::activity)).
+    /// Workers call it once per poll of their pruner; the default keeps a leadership of the
+    /// worker's own.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Backend, SqliteBackend};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let sqlite = SqliteBackend::open(dir.path().join("q.sqlite3"))?;
+    /// let queue = sqlite.queue().unwrap();
+    /// queue.worker_seen(&"web-1".into(), Duration::from_secs(60)).await?;
+    /// let activity = queue.activity(chrono::Utc::now()).await?;
+    /// assert_eq!(activity.workers[0].worker_id.as_str(), "web-1");
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn worker_seen<'a>(&'a self, worker: &'a WorkerId, ttl: Duration) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let name = format!("{WORKER_SEEN_PREFIX}{worker}");
+            self.lead(&name, worker.as_str(), ttl).await.map(|_| ())
+        })
+    }
+
+    /// Says that `worker` stopped: it leaves the workers of [`activity`](Self::activity) at
+    /// once.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Backend, SqliteBackend};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let sqlite = SqliteBackend::open(dir.path().join("q.sqlite3"))?;
+    /// let queue = sqlite.queue().unwrap();
+    /// queue.worker_seen(&"web-1".into(), Duration::from_secs(60)).await?;
+    /// queue.worker_gone(&"web-1".into()).await?;
+    /// assert!(queue.activity(chrono::Utc::now()).await?.workers.is_empty());
+    /// # Ok::<(), djrs_tasks::Error>(())
+    /// # }).unwrap();
+    /// ```
+    fn worker_gone<'a>(&'a self, worker: &'a WorkerId) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let name = format!("{WORKER_SEEN_PREFIX}{worker}");
+            self.resign(&name, worker.as_str()).await
+        })
+    }
 
     /// Takes or keeps the lease on the leadership `name` for `holder` for `ttl`; `true` while
     /// `holder` leads. One holder at a time across every process on the store.

@@ -185,6 +185,27 @@ pub trait Dialect: sealed::Sealed + Send + Sync + fmt::Debug + 'static {
         metadata: &'a str,
     ) -> BoxFuture<'a, Result<bool>>;
 
+    /// An operator's retry of one `FAILED` task; `false` when it is not `FAILED` or another
+    /// task holds its unique key.
+    #[doc(hidden)]
+    fn retry_one<'a>(&'a self, id: &'a str, now: DateTime<Utc>) -> BoxFuture<'a, Result<bool>>;
+
+    /// Makes one deferred `READY` task due now.
+    #[doc(hidden)]
+    fn run_now_one<'a>(&'a self, id: &'a str, now: DateTime<Utc>) -> BoxFuture<'a, Result<bool>>;
+
+    /// Deletes one task that is not `RUNNING`.
+    #[doc(hidden)]
+    fn delete_one<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>>;
+
+    /// Tasks finished since `since`, the oldest due task per queue and the workers alive.
+    #[doc(hidden)]
+    fn activity_rows(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<super::ActivityRows>>;
+
     /// The paused queues and the limits set at run time, in one read.
     #[doc(hidden)]
     fn queue_states(&self) -> BoxFuture<'_, Result<super::QueueStates>>;

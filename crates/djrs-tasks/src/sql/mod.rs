@@ -24,7 +24,11 @@ use crate::{
 /// once: a dialect's `impl` names its statements (`request_cancel` binds the task id, `pause`
 /// and `resume` the queue name, `counts` selects queue, status and count, `set_limit` binds
 /// the queue name and its limit or NULL, `reset_limit` the queue name, `save_metadata` the
-/// metadata JSON, the task id, the worker id and the attempt, and changes a `RUNNING` row).
+/// metadata JSON, the task id, the worker id and the attempt, and changes a `RUNNING` row;
+/// the operator's `retry` binds the time and the task id, `run_now` the time, the task id and
+/// the time again, `delete` the task id; `finished_since` binds a time and selects queue,
+/// status and count, `oldest_due` and `workers` bind the time now and select a name and a time
+/// in microseconds; `time` turns a time into what the database binds).
 macro_rules! plain_statements {
     (
         request_cancel: $request_cancel:expr,
@@ -33,8 +37,80 @@ macro_rules! plain_statements {
         counts: $counts:expr,
         set_limit: $set_limit:expr,
         reset_limit: $reset_limit:expr,
-        save_metadata: $save_metadata:expr $(,)?
+        save_metadata: $save_metadata:expr,
+        retry: $retry:expr,
+        run_now: $run_now:expr,
+        delete: $delete:expr,
+        finished_since: $finished_since:expr,
+        oldest_due: $oldest_due:expr,
+        workers: $workers:expr,
+        time: $time:expr $(,)?
     ) => {
+        fn retry_one<'a>(&'a self, id: &'a str, now: DateTime<Utc>) -> BoxFuture<'a, Result<bool>> {
+            Box::pin(async move {
+                let done = sqlx::query($retry)
+                    .bind($time(now))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await;
+                match done {
+                    Ok(done) => Ok(done.rows_affected() == 1),
+                    // Another READY or RUNNING task holds its unique key: it stays FAILED.
+                    Err(sqlx::Error::Database(err)) if err.is_unique_violation() => Ok(false),
+                    Err(err) => Err(err.into()),
+                }
+            })
+        }
+
+        fn run_now_one<'a>(
+            &'a self,
+            id: &'a str,
+            now: DateTime<Utc>,
+        ) -> BoxFuture<'a, Result<bool>> {
+            Box::pin(async move {
+                let done = sqlx::query($run_now)
+                    .bind($time(now))
+                    .bind(id)
+                    .bind($time(now))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        }
+
+        fn delete_one<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+            Box::pin(async move {
+                let done = sqlx::query($delete).bind(id).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            })
+        }
+
+        fn activity_rows(
+            &self,
+            since: DateTime<Utc>,
+            now: DateTime<Utc>,
+        ) -> BoxFuture<'_, Result<super::ActivityRows>> {
+            Box::pin(async move {
+                let finished = sqlx::query($finished_since)
+                    .bind($time(since))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let oldest = sqlx::query($oldest_due)
+                    .bind($time(now))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let workers = sqlx::query($workers)
+                    .bind($time(now))
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(super::ActivityRows {
+                    finished: super::decode_counts(&finished)?,
+                    oldest_due: super::decode_timed(&oldest)?,
+                    workers: super::decode_timed(&workers)?,
+                })
+            })
+        }
+
         fn save_metadata<'a>(
             &'a self,
             worker_id: &'a WorkerId,
@@ -585,6 +661,108 @@ pub(crate) async fn enqueue_in<D: Dialect>(
 
 /// Whether a database can hold `text` (no U+0000); a lookup by text it cannot hold finds
 /// nothing.
+/// A value the listing binds.
+pub(crate) enum ListArg<'a> {
+    Text(&'a str),
+    Time(DateTime<Utc>),
+}
+
+/// The `WHERE … ORDER BY … LIMIT …` of a listing, newest (highest id) first, with only the
+/// conditions the filter sets (so the database can use the index a status has), and the values
+/// to bind; `mark(n)` writes the `n`th placeholder.
+pub(crate) fn list_clauses<'a>(
+    filter: &'a ResultFilter,
+    mark: impl Fn(usize) -> String,
+) -> (String, Vec<ListArg<'a>>) {
+    let mut conditions = Vec::new();
+    let mut args = Vec::new();
+    if let Some(status) = filter.status {
+        // One of four fixed words: written into the statement, so a partial index on the
+        // status applies.
+        conditions.push(format!("status = '{}'", status.as_str()));
+    }
+    let texts = [
+        ("queue_name =", filter.queue_name.as_deref()),
+        ("task_name =", filter.task_name.as_deref()),
+        ("id <", filter.before.as_deref()),
+    ];
+    for (test, value) in texts {
+        if let Some(value) = value {
+            args.push(ListArg::Text(value));
+            conditions.push(format!("{test} {}", mark(args.len())));
+        }
+    }
+    let times = [
+        ("enqueued_at >=", filter.enqueued_since),
+        ("enqueued_at <", filter.enqueued_until),
+    ];
+    for (test, value) in times {
+        if let Some(value) = value {
+            args.push(ListArg::Time(value));
+            conditions.push(format!("{test} {}", mark(args.len())));
+        }
+    }
+    let mut clauses = String::new();
+    if !conditions.is_empty() {
+        clauses.push_str(" WHERE ");
+        clauses.push_str(&conditions.join(" AND "));
+    }
+    let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+    clauses.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+    (clauses, args)
+}
+
+/// What [`Queue::activity`] reads, as the dialect selects it.
+#[doc(hidden)]
+// Named in the sealed `Dialect`'s hidden methods; not reachable from outside the crate.
+#[allow(unreachable_pub)]
+#[derive(Debug, Default)]
+pub struct ActivityRows {
+    /// `(queue, status, count)` of tasks finished since the time asked.
+    pub(crate) finished: Vec<(String, String, i64)>,
+    /// `(queue, microseconds)`: since when its oldest due task waits.
+    pub(crate) oldest_due: Vec<(String, i64)>,
+    /// `(worker id, microseconds)`: alive until then.
+    pub(crate) workers: Vec<(String, i64)>,
+}
+
+/// An [`Activity`](crate::Activity) from what the dialect read: queues sorted by name, workers by id.
+pub(crate) fn activity_from(rows: ActivityRows) -> crate::Activity {
+    let mut queues: BTreeMap<String, crate::QueueActivity> = BTreeMap::new();
+    for (queue, status, count) in rows.finished {
+        let activity = queues
+            .entry(queue.clone())
+            .or_insert_with(|| crate::QueueActivity::new(queue));
+        let count = u64::try_from(count).unwrap_or(0);
+        if status == TaskResultStatus::Successful.as_str() {
+            activity.succeeded += count;
+        } else {
+            activity.failed += count;
+        }
+    }
+    for (queue, micros) in rows.oldest_due {
+        queues
+            .entry(queue.clone())
+            .or_insert_with(|| crate::QueueActivity::new(queue))
+            .oldest_due = from_micros(Some(micros));
+    }
+    let mut workers: Vec<crate::WorkerSeen> = rows
+        .workers
+        .into_iter()
+        .filter_map(|(id, micros)| {
+            Some(crate::WorkerSeen::new(
+                WorkerId::from(id),
+                from_micros(Some(micros))?,
+            ))
+        })
+        .collect();
+    workers.sort_by(|a, b| a.worker_id.cmp(&b.worker_id));
+    crate::Activity {
+        queues: queues.into_values().collect(),
+        workers,
+    }
+}
+
 fn storable(text: &str) -> bool {
     !text.contains('\0')
 }

@@ -240,7 +240,11 @@ impl<D: Dialect> Queue for SqlBackend<D> {
         filter: &'a ResultFilter,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
-            let texts = [filter.queue_name.as_deref(), filter.task_name.as_deref()];
+            let texts = [
+                filter.queue_name.as_deref(),
+                filter.task_name.as_deref(),
+                filter.before.as_deref(),
+            ];
             if !texts.into_iter().flatten().all(storable) {
                 return Ok(Vec::new());
             }
@@ -273,6 +277,61 @@ impl<D: Dialect> Queue for SqlBackend<D> {
                 .await?
                 .pop()
                 .flatten())
+        })
+    }
+
+    fn retry<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let now = Utc::now();
+            let mut retried = Vec::new();
+            for id in ids.iter().filter(|id| storable(id)) {
+                if self.dialect.retry_one(id, now).await? {
+                    retried.push(id.clone());
+                }
+            }
+            if !retried.is_empty() {
+                self.notify.notify_waiters();
+            }
+            Ok(retried)
+        })
+    }
+
+    fn run_now<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let now = Utc::now();
+            let mut hastened = Vec::new();
+            for id in ids.iter().filter(|id| storable(id)) {
+                if self.dialect.run_now_one(id, now).await? {
+                    hastened.push(id.clone());
+                }
+            }
+            if !hastened.is_empty() {
+                self.notify.notify_waiters();
+            }
+            Ok(hastened)
+        })
+    }
+
+    fn delete<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let mut deleted = Vec::new();
+            for id in ids.iter().filter(|id| storable(id)) {
+                if self.dialect.delete_one(id).await? {
+                    deleted.push(id.clone());
+                }
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn activity(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<crate::Activity>> {
+        Box::pin(async move {
+            self.migrate().await?;
+            let rows = self.dialect.activity_rows(since, Utc::now()).await?;
+            Ok(super::activity_from(rows))
         })
     }
 

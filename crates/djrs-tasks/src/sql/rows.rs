@@ -83,6 +83,23 @@ where
         .collect()
 }
 
+/// Decodes `(name, microseconds)` rows; a row whose time is NULL is left out.
+pub(crate) fn decode_timed<R>(rows: &[R]) -> Result<Vec<(String, i64)>>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut found = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(micros) = row.try_get::<Option<i64>, _>(1)? {
+            found.push((row.try_get(0)?, micros));
+        }
+    }
+    Ok(found)
+}
+
 /// Paused queues and run-time limits from rows of (queue, `'paused'` or `'limit'`, limit).
 pub(crate) fn decode_queue_states<R>(rows: &[R]) -> Result<QueueStates>
 where

@@ -478,23 +478,16 @@ impl Dialect for MySql {
 
     fn list<'a>(&'a self, filter: &'a ResultFilter) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
-            let status = filter.status.map(crate::TaskResultStatus::as_str);
-            let found = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM djrs_task \
-                 WHERE (? IS NULL OR status = ?) AND (? IS NULL OR queue_name = ?) \
-                   AND (? IS NULL OR task_name = ?) \
-                 ORDER BY enqueued_at DESC, id DESC LIMIT ?"
-            )))
-            .bind(status)
-            .bind(status)
-            .bind(filter.queue_name.as_deref())
-            .bind(filter.queue_name.as_deref())
-            .bind(filter.task_name.as_deref())
-            .bind(filter.task_name.as_deref())
-            .bind(i64::from(filter.limit.unwrap_or(50).min(500)))
-            .fetch_all(&self.pool)
-            .await?;
-            rows(&found)
+            let (clauses, args) = super::list_clauses(filter, |_| "?".to_owned());
+            let sql = format!("SELECT {COLUMNS} FROM djrs_task{clauses}");
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for arg in args {
+                query = match arg {
+                    super::ListArg::Text(text) => query.bind(text),
+                    super::ListArg::Time(time) => query.bind(micros(time)),
+                };
+            }
+            rows(&query.fetch_all(&self.pool).await?)
         })
     }
 
@@ -594,6 +587,13 @@ impl Dialect for MySql {
         set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES (?, ?) ON DUPLICATE KEY UPDATE max_running = VALUES(max_running)",
         reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = ?",
         save_metadata: "UPDATE djrs_task SET metadata = ? WHERE id = ? AND worker_id = ? AND attempts = ? AND status = 'RUNNING'",
+        retry: "UPDATE djrs_task SET status = 'READY', run_after = ?, finished_at = NULL, worker_id = NULL, lease_expires_at = NULL, cancel_requested = FALSE, max_attempts = GREATEST(max_attempts, attempts + 1) WHERE id = ? AND status = 'FAILED'",
+        run_now: "UPDATE djrs_task SET run_after = ? WHERE id = ? AND status = 'READY' AND run_after > ?",
+        delete: "DELETE FROM djrs_task WHERE id = ? AND status <> 'RUNNING'",
+        finished_since: "SELECT queue_name, status, CAST(COUNT(*) AS SIGNED) FROM djrs_task WHERE status IN ('FAILED', 'SUCCESSFUL') AND finished_at >= ? GROUP BY queue_name, status",
+        oldest_due: "SELECT queue_name, CAST(MIN(COALESCE(run_after, enqueued_at)) AS SIGNED) FROM djrs_task WHERE status = 'READY' AND (run_after IS NULL OR run_after <= ?) GROUP BY queue_name",
+        workers: "SELECT holder, expires_at FROM djrs_task_leader WHERE substr(name, 1, 18) = 'djrs_tasks.worker.' AND expires_at > ?",
+        time: micros,
     }
 
     fn record_occurrence<'a>(

@@ -75,4 +75,10 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         "CREATE TABLE djrs_task_limit (queue_name TEXT PRIMARY KEY, max_running INTEGER);",
     ),
     (7, "ALTER TABLE djrs_task ADD COLUMN metadata JSONB;"),
+    (
+        8,
+        // The console lists failed tasks newest first; they are few among many, so they get
+        // an index of their own (written only when a task fails).
+        "CREATE INDEX djrs_task_failed ON djrs_task (id) WHERE status = 'FAILED';",
+    ),
 ];

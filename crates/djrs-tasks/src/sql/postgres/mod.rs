@@ -567,20 +567,16 @@ impl Dialect for Postgres {
 
     fn list<'a>(&'a self, filter: &'a ResultFilter) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
-            let found = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {} FROM djrs_task \
-                 WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR queue_name = $2) \
-                   AND ($3::text IS NULL OR task_name = $3) \
-                 ORDER BY enqueued_at DESC, id DESC LIMIT $4",
-                self.columns
-            )))
-            .bind(filter.status.map(crate::TaskResultStatus::as_str))
-            .bind(filter.queue_name.as_deref())
-            .bind(filter.task_name.as_deref())
-            .bind(i64::from(filter.limit.unwrap_or(50).min(500)))
-            .fetch_all(&self.pool)
-            .await?;
-            rows(&found)
+            let (clauses, args) = super::list_clauses(filter, |n| format!("${n}"));
+            let sql = format!("SELECT {} FROM djrs_task{clauses}", self.columns);
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for arg in args {
+                query = match arg {
+                    super::ListArg::Text(text) => query.bind(text),
+                    super::ListArg::Time(time) => query.bind(time),
+                };
+            }
+            rows(&query.fetch_all(&self.pool).await?)
         })
     }
 
@@ -672,6 +668,16 @@ impl Dialect for Postgres {
         set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES ($1, $2) ON CONFLICT (queue_name) DO UPDATE SET max_running = excluded.max_running",
         reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = $1",
         save_metadata: "UPDATE djrs_task SET metadata = $1::jsonb WHERE id = $2 AND worker_id = $3 AND attempts = $4 AND status = 'RUNNING'",
+        // Retried and hastened tasks are announced (at commit) as new ones are.
+        retry: "WITH changed AS (UPDATE djrs_task SET status = 'READY', run_after = $1, finished_at = NULL, worker_id = NULL, lease_expires_at = NULL, cancel_requested = FALSE, max_attempts = GREATEST(max_attempts, attempts + 1) WHERE id = $2 AND status = 'FAILED' RETURNING queue_name) \
+             SELECT pg_notify('djrs_tasks', queue_name) FROM changed",
+        run_now: "WITH changed AS (UPDATE djrs_task SET run_after = $1 WHERE id = $2 AND status = 'READY' AND run_after > $3 RETURNING queue_name) \
+             SELECT pg_notify('djrs_tasks', queue_name) FROM changed",
+        delete: "DELETE FROM djrs_task WHERE id = $1 AND status <> 'RUNNING'",
+        finished_since: "SELECT queue_name, status, COUNT(*) FROM djrs_task WHERE status IN ('FAILED', 'SUCCESSFUL') AND finished_at >= $1 GROUP BY queue_name, status",
+        oldest_due: "SELECT queue_name, (extract(epoch FROM MIN(COALESCE(run_after, enqueued_at))) * 1000000)::int8 FROM djrs_task WHERE status = 'READY' AND (run_after IS NULL OR run_after <= $1) GROUP BY queue_name",
+        workers: "SELECT holder, (extract(epoch FROM expires_at) * 1000000)::int8 FROM djrs_task_leader WHERE substr(name, 1, 18) = 'djrs_tasks.worker.' AND expires_at > $1",
+        time: std::convert::identity,
     }
 
     fn record_occurrence<'a>(

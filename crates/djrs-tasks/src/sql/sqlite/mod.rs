@@ -526,19 +526,16 @@ impl Dialect for Sqlite {
 
     fn list<'a>(&'a self, filter: &'a ResultFilter) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
-            let found = sqlx::query(AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM djrs_task \
-                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR queue_name = ?2) \
-                   AND (?3 IS NULL OR task_name = ?3) \
-                 ORDER BY enqueued_at DESC, id DESC LIMIT ?4"
-            )))
-            .bind(filter.status.map(crate::TaskResultStatus::as_str))
-            .bind(filter.queue_name.as_deref())
-            .bind(filter.task_name.as_deref())
-            .bind(i64::from(filter.limit.unwrap_or(50).min(500)))
-            .fetch_all(&self.pool)
-            .await?;
-            rows(&found)
+            let (clauses, args) = super::list_clauses(filter, |n| format!("?{n}"));
+            let sql = format!("SELECT {COLUMNS} FROM djrs_task{clauses}");
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for arg in args {
+                query = match arg {
+                    super::ListArg::Text(text) => query.bind(text),
+                    super::ListArg::Time(time) => query.bind(micros(time)),
+                };
+            }
+            rows(&query.fetch_all(&self.pool).await?)
         })
     }
 
@@ -641,6 +638,13 @@ impl Dialect for Sqlite {
         set_limit: "INSERT INTO djrs_task_limit (queue_name, max_running) VALUES (?, ?) ON CONFLICT (queue_name) DO UPDATE SET max_running = excluded.max_running",
         reset_limit: "DELETE FROM djrs_task_limit WHERE queue_name = ?",
         save_metadata: "UPDATE djrs_task SET metadata = ? WHERE id = ? AND worker_id = ? AND json_array_length(worker_ids) = ? AND status = 'RUNNING'",
+        retry: "UPDATE djrs_task SET status = 'READY', run_after = ?1, finished_at = NULL, worker_id = NULL, lease_expires_at = NULL, cancel_requested = 0, max_attempts = MAX(max_attempts, json_array_length(worker_ids) + 1) WHERE id = ?2 AND status = 'FAILED'",
+        run_now: "UPDATE djrs_task SET run_after = ?1 WHERE id = ?2 AND status = 'READY' AND run_after > ?3",
+        delete: "DELETE FROM djrs_task WHERE id = ?1 AND status <> 'RUNNING'",
+        finished_since: "SELECT queue_name, status, COUNT(*) FROM djrs_task WHERE status IN ('FAILED', 'SUCCESSFUL') AND finished_at >= ?1 GROUP BY queue_name, status",
+        oldest_due: "SELECT queue_name, MIN(COALESCE(run_after, enqueued_at)) FROM djrs_task WHERE status = 'READY' AND (run_after IS NULL OR run_after <= ?1) GROUP BY queue_name",
+        workers: "SELECT holder, expires_at FROM djrs_task_leader WHERE substr(name, 1, 18) = 'djrs_tasks.worker.' AND expires_at > ?1",
+        time: micros,
     }
 
     fn record_occurrence<'a>(
