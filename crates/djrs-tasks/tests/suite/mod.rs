@@ -96,6 +96,8 @@ macro_rules! shared_suite {
             a_queue_limit_holds_across_workers,
             a_queue_limit_changed_at_run_time_holds_across_workers,
             a_task_records_metadata_that_others_see_while_it_runs,
+            an_operator_retries_hastens_deletes_and_lists_by_key,
+            activity_counts_finished_tasks_the_oldest_waiting_and_live_workers,
             cron_occurrences_are_enqueued_once_and_leadership_passes_on,
             transactional_enqueue_exists_only_if_the_transaction_commits,
             old_results_and_occurrences_are_pruned,
@@ -1717,4 +1719,298 @@ pub(crate) async fn tasks_from_config_reach_the_same_store(store: &dyn Store) {
             .len(),
         1
     );
+}
+
+/// Fails every time; one attempt unless an operator gives it another.
+#[task(max_attempts = 1)]
+async fn hopeless(key: String) -> Result<(), String> {
+    *runs().lock().unwrap().entry((key, 0)).or_default() += 1;
+    Err("hopeless".to_owned())
+}
+
+pub(crate) async fn an_operator_retries_hastens_deletes_and_lists_by_key(store: &dyn Store) {
+    let tasks = store.tasks();
+    let backend = tasks.backend("default").unwrap();
+    let queue = backend.queue().unwrap();
+    let status = async |id: &djrs_tasks::TaskId| backend.get_result(id).await.unwrap();
+
+    // FAILED with every attempt used, FAILED by discarding with one left, SUCCESSFUL, deferred.
+    let exhausted = hopeless
+        .enqueue(&tasks, "op-exhausted".into())
+        .await
+        .unwrap();
+    let discarded = moody
+        .enqueue(&tasks, "op-discarded".into(), u32::MAX)
+        .await
+        .unwrap();
+    let done = record.enqueue(&tasks, "op-done".into(), 0).await.unwrap();
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    let tomorrow = Utc::now() + chrono::Duration::days(1);
+    let deferred = record
+        .using()
+        .run_after(tomorrow)
+        .enqueue(&tasks, "op-deferred".into(), 0)
+        .await
+        .unwrap();
+    // A failed task whose unique key another task took since.
+    let unique = hopeless
+        .using()
+        .unique_key("op-unique")
+        .enqueue(&tasks, "op-unique".into())
+        .await
+        .unwrap();
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    let holder = record
+        .using()
+        .unique_key("op-unique")
+        .using()
+        .run_after(tomorrow)
+        .enqueue(&tasks, "op-holder".into(), 0)
+        .await
+        .unwrap();
+    assert_ne!(holder.id, unique.id);
+
+    // Retry: only the FAILED ones whose key is free; a spent task gets one more attempt.
+    let nope = djrs_tasks::TaskId::from("no-such-task");
+    let asked = [
+        exhausted.id.clone(),
+        discarded.id.clone(),
+        done.id.clone(),
+        unique.id.clone(),
+        nope.clone(),
+    ];
+    assert_eq!(
+        queue.retry(&asked).await.unwrap(),
+        [exhausted.id.clone(), discarded.id.clone()]
+    );
+    let retried = status(&exhausted.id).await;
+    assert_eq!(retried.status, TaskResultStatus::Ready);
+    assert_eq!((retried.attempts(), retried.max_attempts), (1, 2));
+    assert_eq!(retried.errors.len(), 1, "its errors are kept");
+    assert!(retried.finished_at.is_none());
+    let retried = status(&discarded.id).await;
+    assert_eq!((retried.attempts(), retried.max_attempts), (1, 2));
+    assert_eq!(status(&unique.id).await.status, TaskResultStatus::Failed);
+    assert!(
+        queue
+            .retry(&[exhausted.id.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    let again = status(&exhausted.id).await;
+    assert_eq!(
+        (again.status, again.attempts()),
+        (TaskResultStatus::Failed, 2)
+    );
+    assert_eq!(run_count("op-exhausted", 0), 2);
+
+    // Run now: a deferred READY task becomes due; nothing else changes.
+    assert!(
+        queue
+            .run_now(&[done.id.clone(), nope.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        queue.run_now(&[deferred.id.clone()]).await.unwrap(),
+        [deferred.id.clone()]
+    );
+    assert!(status(&deferred.id).await.run_after.unwrap() <= Utc::now());
+    assert!(
+        queue
+            .run_now(&[deferred.id.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    Worker::new(&tasks).run_until_idle().await.unwrap();
+    assert_eq!(run_count("op-deferred", 0), 1);
+
+    // Delete: anything not RUNNING.
+    assert_eq!(
+        queue
+            .delete(&[done.id.clone(), holder.id.clone(), nope])
+            .await
+            .unwrap(),
+        [done.id.clone(), holder.id.clone()]
+    );
+    assert!(matches!(
+        backend.get_result(&done.id).await,
+        Err(Error::TaskResultDoesNotExist(_))
+    ));
+    // With its holder gone, the unique task can be retried.
+    assert_eq!(
+        queue.retry(&[unique.id.clone()]).await.unwrap(),
+        [unique.id.clone()]
+    );
+
+    // Keyset pages, newest first, by queue, status, name and time.
+    let mut ids = Vec::new();
+    for item in 0..7 {
+        let task = record
+            .using()
+            .queue_name("low")
+            .enqueue(&tasks, "op-list".into(), item)
+            .await
+            .unwrap();
+        ids.push(task.id);
+    }
+    ids.reverse();
+    let mut filter = djrs_tasks::ResultFilter::default();
+    filter.queue_name = Some("low".to_owned());
+    filter.limit = Some(3);
+    let mut listed = Vec::new();
+    loop {
+        let page = queue.list_results(&filter).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        filter.before = Some(last.id.clone());
+        listed.extend(page.into_iter().map(|t| t.id));
+    }
+    assert_eq!(listed, ids);
+    let mut filter = djrs_tasks::ResultFilter::default();
+    filter.status = Some(TaskResultStatus::Failed);
+    let failed: Vec<_> = queue
+        .list_results(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    // Newest first: the discarded task was enqueued after the spent one.
+    assert_eq!(failed, [discarded.id.clone(), exhausted.id.clone()]);
+    filter.task_name = Some(moody.name().to_owned());
+    let failed: Vec<_> = queue
+        .list_results(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(failed, [discarded.id.clone()]);
+    let mut filter = djrs_tasks::ResultFilter::default();
+    filter.enqueued_since = Some(Utc::now() + chrono::Duration::seconds(5));
+    assert!(queue.list_results(&filter).await.unwrap().is_empty());
+    filter.enqueued_since = None;
+    filter.enqueued_until = Some(Utc::now() - chrono::Duration::days(1));
+    assert!(queue.list_results(&filter).await.unwrap().is_empty());
+    filter.enqueued_until = Some(Utc::now() + chrono::Duration::seconds(5));
+    filter.limit = Some(500);
+    // Thirteen enqueued, two deleted.
+    assert_eq!(queue.list_results(&filter).await.unwrap().len(), 11);
+}
+
+pub(crate) async fn activity_counts_finished_tasks_the_oldest_waiting_and_live_workers(
+    store: &dyn Store,
+) {
+    let tasks = store.tasks();
+    let queue = tasks.backend("default").unwrap().queue().unwrap();
+    let since = Utc::now() - chrono::Duration::seconds(1);
+    hopeless.enqueue(&tasks, "activity".into()).await.unwrap();
+    for item in 0..3 {
+        record
+            .enqueue(&tasks, "activity".into(), item)
+            .await
+            .unwrap();
+    }
+    record
+        .using()
+        .queue_name("low")
+        .enqueue(&tasks, "activity".into(), 9)
+        .await
+        .unwrap();
+    Worker::new(&tasks)
+        .queues(["default", "low"])
+        .run_until_idle()
+        .await
+        .unwrap();
+    let first_waiting = Utc::now();
+    let waiting = record
+        .using()
+        .queue_name("high")
+        .enqueue(&tasks, "activity".into(), 10)
+        .await
+        .unwrap();
+    record
+        .using()
+        .queue_name("high")
+        .run_after(Utc::now() + chrono::Duration::days(1))
+        .enqueue(&tasks, "activity".into(), 11)
+        .await
+        .unwrap();
+
+    let activity = queue.activity(since).await.unwrap();
+    let of = |name: &str| {
+        activity
+            .queues
+            .iter()
+            .find(|q| q.queue_name == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {activity:?}"))
+    };
+    let names: Vec<&str> = activity
+        .queues
+        .iter()
+        .map(|q| q.queue_name.as_str())
+        .collect();
+    assert_eq!(names, ["default", "high", "low"]);
+    assert_eq!((of("default").succeeded, of("default").failed), (3, 1));
+    assert_eq!((of("low").succeeded, of("low").failed), (1, 0));
+    assert_eq!((of("high").succeeded, of("high").failed), (0, 0));
+    assert_eq!(of("default").oldest_due, None);
+    // The due task waits since it was enqueued (to the stored precision); the deferred one is
+    // not waiting yet.
+    let oldest = of("high").oldest_due.expect("a due task waits");
+    assert!(
+        (oldest - waiting.enqueued_at).num_milliseconds().abs() <= 1,
+        "{oldest} {}",
+        waiting.enqueued_at
+    );
+    assert!(oldest <= first_waiting + chrono::Duration::milliseconds(1));
+    // Nothing finished after now.
+    let later = queue
+        .activity(Utc::now() + chrono::Duration::seconds(5))
+        .await
+        .unwrap();
+    assert!(
+        later
+            .queues
+            .iter()
+            .all(|q| q.succeeded == 0 && q.failed == 0)
+    );
+    assert!(later.workers.is_empty(), "no worker runs: {later:?}");
+
+    // A running worker is seen at once, and leaves when it stops.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = Worker::new(&tasks)
+        .worker_id("activity-worker")
+        .queues(["low"]);
+    let running = tokio::spawn(worker.run_until(async {
+        let _ = stopped.await;
+    }));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = queue.activity(Utc::now()).await.unwrap().workers;
+        if let Some(worker) = seen
+            .iter()
+            .find(|w| w.worker_id.as_str() == "activity-worker")
+        {
+            assert!(
+                worker.until > Utc::now() + chrono::Duration::seconds(30),
+                "{worker:?}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker was never seen: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    assert!(queue.activity(Utc::now()).await.unwrap().workers.is_empty());
 }
