@@ -1,5 +1,9 @@
 //! The worker-facing side of a queueing backend: the `Queue` trait and what crosses it
-//! (outcomes fenced by attempt, leases and their renewals, filters and counts).
+//! (outcomes fenced by attempt, leases and their renewals, filters, counts and activity).
+//!
+//! Why one file of over a thousand lines: it is one trait, and most of it is the runnable
+//! example every method carries; splitting a trait's methods across files would hide the
+//! contract a backend implements.
 
 use std::time::Duration;
 
