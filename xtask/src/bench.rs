@@ -27,6 +27,7 @@ const BENCHES: &[Bench] = &[
     Bench { name: "tasks-postgres", package: "djrs-tasks", target: "tasks_postgres", features: &["postgres"] },
     Bench { name: "tasks-mysql", package: "djrs-tasks", target: "tasks_mysql", features: &["mysql"] },
     Bench { name: "tasks-redis", package: "djrs-tasks", target: "tasks_redis", features: &["redis"] },
+    Bench { name: "tasks-console", package: "djrs-tasks", target: "tasks_console", features: &["postgres", "axum"] },
     Bench { name: "tasks-soak", package: "djrs-tasks", target: "tasks_soak", features: &["postgres"] },
     Bench { name: "orm-ext", package: "djrs-orm-ext", target: "orm_ext", features: &["derive", "postgres", "mysql"] },
     Bench { name: "csp", package: "djrs-csp", target: "csp", features: &["axum"] },
