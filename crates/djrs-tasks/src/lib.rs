@@ -58,6 +58,8 @@ mod flow;
 mod ids;
 mod immediate;
 mod leadership;
+#[cfg(feature = "metrics")]
+mod metrics;
 #[cfg(feature = "redis")]
 mod redis_queue;
 mod result;

@@ -68,11 +68,16 @@ pub(crate) struct Hooks {
     enqueued: Vec<Hook>,
     started: Vec<Hook>,
     finished: Vec<Hook>,
+    /// `djrs_tasks_enqueued_total`'s handles, by queue and task.
+    #[cfg(feature = "metrics")]
+    enqueued_total: Arc<crate::metrics::ByTask<metrics::Counter>>,
 }
 
 impl Hooks {
     pub(crate) fn enqueued(&self, result: &TaskResult) {
         tracing::debug!(target: "djrs_tasks", id = %result.id, name = %result.task_name, queue = %result.queue_name, backend = %result.backend, "task enqueued");
+        #[cfg(feature = "metrics")]
+        self.enqueued_total.enqueued(result);
         self.enqueued.iter().for_each(|hook| hook(result));
     }
 
