@@ -881,6 +881,10 @@ impl Worker {
 
     /// Rescues tasks whose worker stopped renewing their lease, firing `task_finished` for
     /// those that ran out of attempts.
+    #[cfg_attr(
+        not(feature = "metrics"),
+        allow(unused_variables, reason = "`shared` holds the metric handles")
+    )]
     async fn rescue(&self, queue: &dyn Queue, shared: &Shared) {
         match queue.rescue_expired().await {
             Ok(rescued) => {
