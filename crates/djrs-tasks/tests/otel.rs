@@ -1,6 +1,7 @@
 //! Trace propagation (feature `otel`): a task enqueued inside a span carries its OpenTelemetry
 //! context, and the worker's attempt span continues that trace as the enqueuing span's child,
-//! on a real SQLite queue with the spans caught by an in-memory exporter.
+//! on every store (SQLite always; PostgreSQL, MariaDB and Redis with their features), with the
+//! spans caught by an in-memory exporter.
 
 use djrs_tasks::{Error, SqliteBackend, TaskContext, Tasks, Worker, task};
 use djrs_test_support::SqliteFile;
@@ -16,8 +17,9 @@ async fn step(ctx: TaskContext) -> Result<(), Error> {
     ctx.save_metadata().await
 }
 
-#[tokio::test]
-async fn the_attempt_continues_the_trace_of_the_span_that_enqueued_it() {
+/// Enqueues a `step` inside a span and one outside any, works both, and checks that the first
+/// attempt's span continues the enqueuing trace and that the stored metadata keeps it.
+async fn the_attempt_continues_the_enqueuing_trace_on(tasks: &Tasks) {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
@@ -26,20 +28,18 @@ async fn the_attempt_continues_the_trace_of_the_span_that_enqueued_it() {
     // Current-thread runtime: the worker's tasks run on this thread, under this subscriber.
     let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
 
-    let file = SqliteFile::new().unwrap();
-    let tasks = Tasks::builder()
-        .backend("default", SqliteBackend::open(file.path()).unwrap())
-        .build()
-        .unwrap();
-    let traced = async { step.enqueue(&tasks).await.unwrap() }
+    let traced = async { step.enqueue(tasks).await.unwrap() }
         .instrument(tracing::info_span!("request"))
         .await;
     let traceparent = traced.metadata["_traceparent"].as_str().unwrap().to_owned();
+    // The store wrote it with the task.
+    let stored = tasks.get_result(&traced.id).await.unwrap();
+    assert_eq!(stored.metadata["_traceparent"], traceparent.as_str());
     // Outside any span there is no trace to carry.
-    let untraced = step.enqueue(&tasks).await.unwrap();
+    let untraced = step.enqueue(tasks).await.unwrap();
     assert!(untraced.metadata.is_empty(), "{:?}", untraced.metadata);
 
-    let stats = Worker::new(&tasks).run_until_idle().await.unwrap();
+    let stats = Worker::new(tasks).run_until_idle().await.unwrap();
     assert_eq!(stats.succeeded, 2);
     provider.force_flush().unwrap();
     let spans = exporter.get_finished_spans().unwrap();
@@ -75,4 +75,78 @@ async fn the_attempt_continues_the_trace_of_the_span_that_enqueued_it() {
         tasks.get_result(&untraced.id).await.unwrap().metadata["done"],
         1
     );
+}
+
+#[tokio::test]
+async fn the_attempt_continues_the_enqueuing_trace_on_sqlite() {
+    let file = SqliteFile::new().unwrap();
+    let tasks = Tasks::builder()
+        .backend("default", SqliteBackend::open(file.path()).unwrap())
+        .build()
+        .unwrap();
+    the_attempt_continues_the_enqueuing_trace_on(&tasks).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn the_attempt_continues_the_enqueuing_trace_on_postgres() {
+    let schema = djrs_test_support::PgSchema::create("djrs_tasks_otel")
+        .await
+        .expect("PostgreSQL is reachable");
+    let tasks = Tasks::builder()
+        .backend(
+            "default",
+            djrs_tasks::PostgresBackend::from_pool(schema.pool(4).unwrap()),
+        )
+        .build()
+        .unwrap();
+    the_attempt_continues_the_enqueuing_trace_on(&tasks).await;
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn the_attempt_continues_the_enqueuing_trace_on_mysql() {
+    let database = djrs_test_support::MysqlDatabase::create("djrs_tasks_otel")
+        .await
+        .expect("MariaDB is reachable");
+    let tasks = Tasks::builder()
+        .backend(
+            "default",
+            djrs_tasks::MysqlBackend::from_pool(database.pool(4).unwrap()),
+        )
+        .build()
+        .unwrap();
+    the_attempt_continues_the_enqueuing_trace_on(&tasks).await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn the_attempt_continues_the_enqueuing_trace_on_redis() {
+    let url =
+        std::env::var("DJRS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = djrs_test_support::unique_name("djrs-test-otel");
+    let backend = djrs_tasks::RedisBackend::open(&url)
+        .unwrap()
+        .prefix(&prefix)
+        .unwrap();
+    let tasks = Tasks::builder()
+        .backend("default", backend)
+        .build()
+        .unwrap();
+    the_attempt_continues_the_enqueuing_trace_on(&tasks).await;
+    // Remove what the test stored.
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        redis::cmd("DEL")
+            .arg(&keys)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+    }
 }
