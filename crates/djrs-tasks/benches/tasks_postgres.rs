@@ -142,7 +142,7 @@ async fn main() {
         "tasks_postgres",
         &sizes,
         || tasks_on(&schema, 8),
-        Some((&switch, 3)),
+        Some(&switch),
     )
     .await;
     // The recorder saw the worker's metrics.

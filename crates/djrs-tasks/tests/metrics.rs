@@ -111,8 +111,8 @@ async fn counters_and_histograms_are_emitted_per_queue_and_task() {
     names.insert("flaky", flaky.enqueue(&tasks).await.unwrap().task_name);
     names.insert("snoozy", snoozy.enqueue(&tasks).await.unwrap().task_name);
     let (ok_name, flaky_name, snoozy_name) = (&names["ok"], &names["flaky"], &names["snoozy"]);
-    // Every task waits at least this long between being due and its start.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every first attempt waits at least this long between being due and its start.
+    tokio::time::sleep(Duration::from_secs(1)).await;
 
     let worker = Worker::new(&tasks)
         .queues(["default", "emails"])
@@ -190,25 +190,25 @@ async fn counters_and_histograms_are_emitted_per_queue_and_task() {
         }
     }
     // The run times are the attempts' (`ok` sleeps 20 ms); the first attempts waited through the
-    // 300 ms before the worker started, counted from their enqueue.
+    // second before the worker started, counted from their enqueue.
     assert!(
         samples(&values, "djrs_tasks_run_seconds", "default", ok_name)
             .iter()
             .all(|s| *s >= 0.02)
     );
     let waits = samples(&values, "djrs_tasks_wait_seconds", "default", ok_name);
-    assert!(waits.iter().all(|s| (0.3..10.0).contains(s)), "{waits:?}");
+    assert!(waits.iter().all(|s| (1.0..30.0).contains(s)), "{waits:?}");
     // The retry waited from when it became due (its `run_after`), not from its enqueue.
     let mut flaky_waits = samples(&values, "djrs_tasks_wait_seconds", "default", flaky_name);
     flaky_waits.sort_by(f64::total_cmp);
     assert!(
-        flaky_waits[0] < 0.3 && flaky_waits[1] >= 0.3,
+        flaky_waits[0] < 1.0 && flaky_waits[1] >= 1.0,
         "{flaky_waits:?}"
     );
 }
 
 #[tokio::test]
-async fn one_worker_samples_the_queue_depth_of_every_queue() {
+async fn the_queue_depth_of_every_queue_is_sampled_by_the_leading_worker() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let _local = metrics::set_default_local_recorder(&recorder);
@@ -225,7 +225,8 @@ async fn one_worker_samples_the_queue_depth_of_every_queue() {
             .queue_metrics_every(Some(Duration::from_millis(20)))
             .poll_interval(Duration::from_millis(10))
     };
-    // Two workers: one samples at a time; the other never does, its value stays put.
+    // Two workers, one leadership: whichever leads sets the gauges of every queue in the store,
+    // including one neither works.
     let (first, second) = tokio::join!(
         sampling("a").run_until(tokio::time::sleep(Duration::from_millis(400))),
         sampling("b").run_until(tokio::time::sleep(Duration::from_millis(400))),

@@ -11,8 +11,9 @@
 //! - `worked_vs_ceiling`: the ratio of the two, measured in the same run.
 //! - `worked_metrics_per_s` / `metrics_cost_ratio` (where the bench passes a metrics switch):
 //!   the worked figure with a metrics recorder on, and its ratio to `worked_per_s`. The two are
-//!   measured in alternation (off, on, then on, off, …) so that the machine's noise falls on
-//!   both alike; each is the median of its rounds.
+//!   measured in alternation, off, on, on, off, off, on, on, off, so that the machine's noise
+//!   falls on both alike and a steady drift (the table grows by every measurement's tasks)
+//!   cancels out; each is the mean of its four measurements.
 //! - `pickup_p50_ms` / `pickup_p99_ms`: how long after its enqueue (from another pool, as
 //!   another process would) an idle worker starts a task.
 
@@ -131,9 +132,8 @@ async fn worked_rate(tasks: &Tasks, n: u64) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-fn median(mut rates: Vec<f64>) -> f64 {
-    rates.sort_by(f64::total_cmp);
-    rates[rates.len() / 2]
+fn mean(rates: &[f64]) -> f64 {
+    rates.iter().sum::<f64>() / rates.len() as f64
 }
 
 /// Runs every figure on the store `tasks` makes (each call a new pool, as another process
@@ -146,13 +146,13 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
     run_with_metrics(prefix, sizes, tasks, None).await
 }
 
-/// [`run`], with `worked_per_s` measured in `rounds` alternations with `metrics` off and on
-/// (when given), which adds `worked_metrics_per_s` and `metrics_cost_ratio`.
+/// [`run`], with `worked_per_s` measured in alternation with `metrics` off and on (when given),
+/// which adds `worked_metrics_per_s` and `metrics_cost_ratio`.
 pub(crate) async fn run_with_metrics(
     prefix: &str,
     sizes: &Sizes,
     tasks: impl Fn() -> Tasks,
-    metrics: Option<(MetricsSwitch<'_>, usize)>,
+    metrics: Option<MetricsSwitch<'_>>,
 ) -> f64 {
     let main = tasks();
     noop.enqueue(&main, 0).await.unwrap(); // migrates
@@ -193,13 +193,17 @@ pub(crate) async fn run_with_metrics(
 
     let (worked, worked_metrics) = match metrics {
         None => (worked_rate(&main, sizes.worked).await, None),
-        Some((switch, rounds)) => {
-            let (mut off, mut on) = (Vec::new(), Vec::new());
-            for round in 0..rounds.max(1) {
+        Some(switch) => {
+            let (mut off, mut on, mut order) = (Vec::new(), Vec::new(), Vec::new());
+            for round in 0..4 {
                 // Off first in even rounds, on first in odd ones.
                 for metrics_on in [round % 2 == 1, round % 2 == 0] {
                     switch(metrics_on);
                     let rate = worked_rate(&main, sizes.worked).await;
+                    order.push(format!(
+                        "{}={rate:.0}",
+                        if metrics_on { "on" } else { "off" }
+                    ));
                     if metrics_on {
                         on.push(rate)
                     } else {
@@ -208,7 +212,11 @@ pub(crate) async fn run_with_metrics(
                 }
             }
             switch(false);
-            (median(off), Some(median(on)))
+            println!(
+                "# {prefix} worked per second, in order: {}",
+                order.join(" ")
+            );
+            (mean(&off), Some(mean(&on)))
         }
     };
     assert!(
