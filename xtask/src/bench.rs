@@ -24,7 +24,7 @@ struct Bench {
 const BENCHES: &[Bench] = &[
     Bench { name: "paginate", package: "djrs-paginate", target: "paginate", features: &["postgres"] },
     Bench { name: "tasks-sqlite", package: "djrs-tasks", target: "tasks_sqlite", features: &["sqlite"] },
-    Bench { name: "tasks-postgres", package: "djrs-tasks", target: "tasks_postgres", features: &["postgres"] },
+    Bench { name: "tasks-postgres", package: "djrs-tasks", target: "tasks_postgres", features: &["postgres", "metrics"] },
     Bench { name: "tasks-mysql", package: "djrs-tasks", target: "tasks_mysql", features: &["mysql"] },
     Bench { name: "tasks-redis", package: "djrs-tasks", target: "tasks_redis", features: &["redis"] },
     Bench { name: "tasks-console", package: "djrs-tasks", target: "tasks_console", features: &["postgres", "axum"] },

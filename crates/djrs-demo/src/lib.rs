@@ -29,6 +29,7 @@ pub mod csp;
 mod db;
 pub mod jobs;
 pub mod operator;
+pub mod metrics;
 pub mod orm;
 pub mod security;
 pub mod server;
@@ -455,6 +456,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/articles", get(api_articles))
         .merge(orm::routes())
         .merge(csp::routes())
+        .merge(metrics::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn(csp::nonce_scope))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
@@ -486,6 +488,8 @@ pub async fn serve_with_limits(
     limits: server::ServerLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    // Before the worker starts: it registers its metrics with the recorder installed then.
+    metrics::install();
     // One shutdown signal for the server and the in-process worker.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

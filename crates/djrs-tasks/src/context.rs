@@ -245,7 +245,8 @@ impl TaskContext {
         })
     }
 
-    /// Removes `key` from the task's metadata; its value, if it had one.
+    /// Removes `key` from the task's metadata; its value, if it had one. Keys starting with
+    /// `_` are reserved (djrs keeps the enqueuing trace there): nothing is removed, `None`.
     ///
     /// ```
     /// use djrs_tasks::{task, Error, TaskContext, Tasks};
@@ -254,6 +255,7 @@ impl TaskContext {
     /// async fn step(ctx: TaskContext) -> Result<(), Error> {
     ///     ctx.set_metadata("checkpoint", 10)?;
     ///     assert_eq!(ctx.remove_metadata("checkpoint"), Some(serde_json::json!(10)));
+    ///     assert_eq!(ctx.remove_metadata("_traceparent"), None); // reserved
     ///     Ok(())
     /// }
     ///
@@ -267,6 +269,9 @@ impl TaskContext {
         reason = "called for its effect as often as for the value"
     )]
     pub fn remove_metadata(&self, key: &str) -> Option<Value> {
+        if key.starts_with('_') {
+            return None;
+        }
         self.metadata.with(|state| {
             let removed = state.map.remove(key);
             state.dirty |= removed.is_some();
@@ -538,6 +543,25 @@ mod tests {
         tokio_test::block_on(ctx.save_metadata()).unwrap();
         assert!(shared.unsaved().is_none());
         assert_eq!(ctx.metadata(), map(json!({"b": 2})));
+    }
+
+    #[test]
+    fn reserved_keys_djrs_stored_are_kept_through_a_task_s_changes() {
+        let (ctx, _) = context();
+        let saved =
+            map(json!({"_traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}));
+        let shared = Metadata::new(saved.clone());
+        let ctx = TaskContext {
+            metadata: shared.clone(),
+            ..ctx
+        };
+        ctx.set_metadata("done", 3).unwrap();
+        // The task can neither set nor remove a reserved key; what it saves keeps them.
+        assert!(ctx.set_metadata("_traceparent", "forged").is_err());
+        assert_eq!(ctx.remove_metadata("_traceparent"), None);
+        let unsaved = shared.unsaved().expect("changed");
+        assert_eq!(unsaved["_traceparent"], saved["_traceparent"]);
+        assert_eq!(unsaved["done"], json!(3));
     }
 
     #[test]

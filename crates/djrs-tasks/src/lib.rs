@@ -37,6 +37,8 @@
 //! | `redis`  | `RedisBackend`: the queue on Redis ≥ 7.0 and Valkey, Lua scripts, Pub/Sub wake-ups | no |
 //! | `redis-cluster` | `RedisBackend::open_cluster`: the queue on a Redis Cluster    | no      |
 //! | `axum`   | `axum::dashboard`: a read-only dashboard router; `Tasks` as state     | no      |
+//! | `metrics` | counters, histograms and queue gauges through the `metrics` facade, by queue and task | no |
+//! | `otel`   | the enqueuing span's OpenTelemetry trace continued by the worker's attempt | no |
 //!
 //! # Beyond Django
 //!
@@ -58,6 +60,10 @@ mod flow;
 mod ids;
 mod immediate;
 mod leadership;
+#[cfg(feature = "metrics")]
+mod metrics;
+#[cfg(feature = "otel")]
+mod otel;
 mod presence;
 #[cfg(feature = "redis")]
 mod redis_queue;

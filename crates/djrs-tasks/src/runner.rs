@@ -82,6 +82,8 @@ async fn attempt(
     tasks.hooks().started(running);
     let started = Utc::now();
     let span = tracing::info_span!("task", id = %running.id, name = %running.task_name, attempt = running.attempts());
+    #[cfg(feature = "otel")]
+    crate::otel::continue_trace(&span, &running.metadata);
     tracing::debug!(target: "djrs_tasks", id = %running.id, name = %running.task_name, attempt = running.attempts(), "task started");
     let ctx = TaskContext::new(Arc::clone(running), tasks.clone(), cancel, metadata);
     let blocking = Arc::new(AtomicBool::new(false));

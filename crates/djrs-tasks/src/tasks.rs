@@ -68,11 +68,16 @@ pub(crate) struct Hooks {
     enqueued: Vec<Hook>,
     started: Vec<Hook>,
     finished: Vec<Hook>,
+    /// `djrs_tasks_enqueued_total`'s handles, by queue and task.
+    #[cfg(feature = "metrics")]
+    enqueued_total: Arc<crate::metrics::ByTask<metrics::Counter>>,
 }
 
 impl Hooks {
     pub(crate) fn enqueued(&self, result: &TaskResult) {
         tracing::debug!(target: "djrs_tasks", id = %result.id, name = %result.task_name, queue = %result.queue_name, backend = %result.backend, "task enqueued");
+        #[cfg(feature = "metrics")]
+        self.enqueued_total.enqueued(result);
         self.enqueued.iter().for_each(|hook| hook(result));
     }
 
@@ -331,6 +336,7 @@ impl Tasks {
             max_attempts: options.max_attempts(),
             timeout: options.timeout(),
             unique_key: options.unique_key().map(str::to_owned),
+            metadata: enqueue_metadata(),
         };
         Ok((configured, task))
     }
@@ -562,6 +568,19 @@ impl Tasks {
     /// As [`get_result`](Self::get_result), and `InvalidTaskBackend`.
     pub async fn get_result_from(&self, alias: &str, id: &str) -> Result<TaskResult> {
         self.backend(alias)?.get_result(id).await
+    }
+}
+
+/// The metadata a task is stored with: with the feature `otel`, the trace context of the
+/// enqueuing span, which the worker's attempt continues.
+fn enqueue_metadata() -> serde_json::Map<String, serde_json::Value> {
+    #[cfg(feature = "otel")]
+    {
+        crate::otel::current_trace_metadata()
+    }
+    #[cfg(not(feature = "otel"))]
+    {
+        serde_json::Map::new()
     }
 }
 

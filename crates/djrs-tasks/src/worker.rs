@@ -99,6 +99,8 @@ pub struct Worker {
     cancel_grace_period: Duration,
     backoff: Backoff,
     retention: Retention,
+    #[cfg(feature = "metrics")]
+    queue_metrics_every: Option<Duration>,
 }
 
 impl Worker {
@@ -136,6 +138,8 @@ impl Worker {
             cancel_grace_period: Duration::from_secs(5),
             backoff: Backoff::default(),
             retention: Retention::default(),
+            #[cfg(feature = "metrics")]
+            queue_metrics_every: Some(Duration::from_secs(15)),
         }
     }
 
@@ -473,6 +477,25 @@ impl Worker {
         self
     }
 
+    /// How often the per-queue gauges (`djrs_tasks_queue_depth`) are sampled from the store, by
+    /// one worker of all at a time (default 15 s; `None`: this worker never samples them).
+    /// Feature `metrics`; see the metrics section of the tasks guide.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use djrs_tasks::{Tasks, Worker};
+    ///
+    /// let tasks = Tasks::default();
+    /// let worker = Worker::new(&tasks).queue_metrics_every(Some(Duration::from_secs(60)));
+    /// # let _ = worker;
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn queue_metrics_every(mut self, every: Option<Duration>) -> Self {
+        self.queue_metrics_every = every.map(|every| every.max(Duration::from_millis(10)));
+        self
+    }
+
     /// This worker's id.
     ///
     /// ```
@@ -607,6 +630,17 @@ impl Worker {
             this.worker_id.clone(),
             Arc::clone(&stop_presence),
         ));
+        #[cfg(feature = "metrics")]
+        let sampler = this.queue_metrics_every.map(|every| {
+            let stop = Arc::new(Notify::new());
+            let sampler = tokio::spawn(crate::metrics::sample(
+                Arc::clone(&backend),
+                this.worker_id.clone(),
+                every,
+                Arc::clone(&stop),
+            ));
+            (sampler, stop)
+        });
         let permits = Arc::new(Semaphore::new(this.concurrency));
         let mut running: JoinSet<()> = JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -629,7 +663,7 @@ impl Worker {
             while running.try_join_next().is_some() {}
             if last_rescue.elapsed() >= this.lease {
                 last_rescue = tokio::time::Instant::now();
-                this.rescue(queue()).await;
+                this.rescue(queue(), &shared).await;
             }
             if !waiting && claims.len() < CLAIMS_IN_FLIGHT {
                 // Claim in batches: with tasks running or a claim in flight, wait until half the
@@ -755,6 +789,15 @@ impl Worker {
         if let Err(err) = presence.await {
             tracing::error!(target: "djrs_tasks", error = %err, "the worker's presence stopped abnormally");
         }
+        #[cfg(feature = "metrics")]
+        if let Some((sampler, stop)) = sampler
+            && let Err(err) = {
+                stop.notify_one();
+                sampler.await
+            }
+        {
+            tracing::error!(target: "djrs_tasks", error = %err, "the metrics sampler stopped abnormally");
+        }
         let stats = shared.stats();
         tracing::info!(target: "djrs_tasks", worker_id = %this.worker_id, ?stats, "worker stopped");
         Ok(stats)
@@ -775,6 +818,11 @@ impl Worker {
         running.spawn(async move {
             let attempt = task.attempts();
             let grace = this.cancel_grace_period;
+            #[cfg(feature = "metrics")]
+            let began = {
+                shared.metrics.started(&task);
+                std::time::Instant::now()
+            };
             let outcome = tokio::select! {
                 outcome = this.attempt(&task, cancel.clone()) => Some(outcome),
                 // The lease was lost: stop the attempt at its next await, record nothing (the
@@ -786,6 +834,8 @@ impl Worker {
                 }
             };
             drop(permit);
+            #[cfg(feature = "metrics")]
+            shared.metrics.ran(&task, began.elapsed());
             match outcome {
                 // The completer records it; if it has stopped, the lease expires instead.
                 Some(outcome) => {
@@ -841,10 +891,16 @@ impl Worker {
 
     /// Rescues tasks whose worker stopped renewing their lease, firing `task_finished` for
     /// those that ran out of attempts.
-    async fn rescue(&self, queue: &dyn Queue) {
+    #[cfg_attr(
+        not(feature = "metrics"),
+        allow(unused_variables, reason = "`shared` holds the metric handles")
+    )]
+    async fn rescue(&self, queue: &dyn Queue, shared: &Shared) {
         match queue.rescue_expired().await {
             Ok(rescued) => {
                 for result in rescued.iter().filter(|r| r.is_finished()) {
+                    #[cfg(feature = "metrics")]
+                    shared.metrics.rescued(result);
                     self.tasks.hooks().finished(result);
                 }
             }
@@ -946,6 +1002,8 @@ impl Worker {
                     for ((completion, task), recorded) in completions.iter().zip(&ran).zip(recorded)
                     {
                         if recorded {
+                            #[cfg(feature = "metrics")]
+                            shared.metrics.recorded(task, &completion.outcome);
                             shared.count(|s| match completion.outcome {
                                 Outcome::Succeeded(_) => s.succeeded += 1,
                                 Outcome::Retry { .. } => s.retried += 1,
@@ -1039,6 +1097,9 @@ struct InFlight {
 struct Shared {
     in_flight: Mutex<HashMap<TaskId, InFlight>>,
     stats: Mutex<WorkerStats>,
+    /// The metric handles of the pairs this worker ran, registered once per run.
+    #[cfg(feature = "metrics")]
+    metrics: crate::metrics::ByTask<crate::metrics::WorkerMetrics>,
 }
 
 impl Shared {

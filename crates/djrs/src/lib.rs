@@ -29,6 +29,8 @@
 //! | `postgres` | PostgreSQL support of every enabled battery                    | no      |
 //! | `mysql`    | MySQL/MariaDB support of every enabled battery                 | no      |
 //! | `sqlite`   | SQLite support of every enabled battery                        | no      |
+//! | `tasks-metrics` | the tasks' counters, histograms and queue gauges through the `metrics` facade | no |
+//! | `tasks-otel` | OpenTelemetry trace context carried from enqueue to the worker's attempt | no |
 //!
 //! With both `partials` and `csp`, templates see the request's nonce as `csp_nonce()`; with both
 //! `mail` and `tasks`, messages can be sent in the background (`send_later`).

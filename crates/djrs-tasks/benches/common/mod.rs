@@ -9,6 +9,11 @@
 //!   what the database and the statements allow.
 //! - `worked_per_s`: no-op tasks run by one `Worker` (concurrency 256) until the queue is empty.
 //! - `worked_vs_ceiling`: the ratio of the two, measured in the same run.
+//! - `worked_metrics_per_s` / `metrics_cost_ratio` (where the bench passes a metrics switch):
+//!   the worked figure with a metrics recorder on, and its ratio to `worked_per_s`. The two are
+//!   measured in alternation, off, on, on, off, off, on, on, off, so that the machine's noise
+//!   falls on both alike and a steady drift (the table grows by every measurement's tasks)
+//!   cancels out; each is the mean of its four measurements.
 //! - `pickup_p50_ms` / `pickup_p99_ms`: how long after its enqueue (from another pool, as
 //!   another process would) an idle worker starts a task.
 
@@ -110,9 +115,45 @@ pub(crate) struct Sizes {
     pub(crate) pickups: usize,
 }
 
+/// Turns the benchmark's metrics recorder on or off for the workers started after the call.
+pub(crate) type MetricsSwitch<'a> = &'a (dyn Fn(bool) + Sync);
+
+/// Works `n` no-op tasks with one worker (concurrency 256) until the queue is empty; tasks per
+/// second, from the worker's start.
+async fn worked_rate(tasks: &Tasks, n: u64) -> f64 {
+    enqueue_noops(tasks, n).await;
+    let start = Instant::now();
+    let stats = Worker::new(tasks)
+        .concurrency(256)
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(stats.succeeded, n);
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn mean(rates: &[f64]) -> f64 {
+    rates.iter().sum::<f64>() / rates.len() as f64
+}
+
 /// Runs every figure on the store `tasks` makes (each call a new pool, as another process
 /// would have) and prints `BENCH <prefix>.<figure>` lines; returns worked per second.
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; tasks_postgres calls run_with_metrics instead"
+)]
 pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) -> f64 {
+    run_with_metrics(prefix, sizes, tasks, None).await
+}
+
+/// [`run`], with `worked_per_s` measured in alternation with `metrics` off and on (when given),
+/// which adds `worked_metrics_per_s` and `metrics_cost_ratio`.
+pub(crate) async fn run_with_metrics(
+    prefix: &str,
+    sizes: &Sizes,
+    tasks: impl Fn() -> Tasks,
+    metrics: Option<MetricsSwitch<'_>>,
+) -> f64 {
     let main = tasks();
     noop.enqueue(&main, 0).await.unwrap(); // migrates
     let queue = || main.backend("default").unwrap().queue().unwrap();
@@ -150,15 +191,34 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
         }
     }
 
-    enqueue_noops(&main, sizes.worked).await;
-    let start = Instant::now();
-    let stats = Worker::new(&main)
-        .concurrency(256)
-        .run_until_idle()
-        .await
-        .unwrap();
-    assert_eq!(stats.succeeded, sizes.worked);
-    let worked = sizes.worked as f64 / start.elapsed().as_secs_f64();
+    let (worked, worked_metrics) = match metrics {
+        None => (worked_rate(&main, sizes.worked).await, None),
+        Some(switch) => {
+            let (mut off, mut on, mut order) = (Vec::new(), Vec::new(), Vec::new());
+            for round in 0..4 {
+                // Off first in even rounds, on first in odd ones.
+                for metrics_on in [round % 2 == 1, round % 2 == 0] {
+                    switch(metrics_on);
+                    let rate = worked_rate(&main, sizes.worked).await;
+                    order.push(format!(
+                        "{}={rate:.0}",
+                        if metrics_on { "on" } else { "off" }
+                    ));
+                    if metrics_on {
+                        on.push(rate)
+                    } else {
+                        off.push(rate)
+                    }
+                }
+            }
+            switch(false);
+            println!(
+                "# {prefix} worked per second, in order: {}",
+                order.join(" ")
+            );
+            (mean(&off), Some(mean(&on)))
+        }
+    };
     assert!(
         queue()
             .counts()
@@ -204,6 +264,13 @@ pub(crate) async fn run(prefix: &str, sizes: &Sizes, tasks: impl Fn() -> Tasks) 
         "BENCH {prefix}.worked_vs_ceiling {:.2} ratio",
         worked / ceiling
     );
+    if let Some(worked_metrics) = worked_metrics {
+        println!("BENCH {prefix}.worked_metrics_per_s {worked_metrics:.0} tasks/s");
+        println!(
+            "BENCH {prefix}.metrics_cost_ratio {:.3} ratio",
+            worked_metrics / worked
+        );
+    }
     println!(
         "BENCH {prefix}.pickup_p50_ms {:.3} ms",
         percentile(&pickups, 0.50)

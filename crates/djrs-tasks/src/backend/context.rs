@@ -29,6 +29,9 @@ pub struct NewTask {
     pub timeout: Option<Duration>,
     /// The uniqueness key.
     pub unique_key: Option<String>,
+    /// The metadata the task starts with: empty, or what djrs records under reserved keys
+    /// (`_traceparent` and `_tracestate` with the feature `otel`). Stores write it with the task.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 impl NewTask {
@@ -93,7 +96,7 @@ impl NewTask {
             return_value: None,
             timeout: self.timeout,
             unique_key: self.unique_key,
-            metadata: serde_json::Map::new(),
+            metadata: self.metadata,
         }
     }
 }

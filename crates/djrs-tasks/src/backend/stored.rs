@@ -22,3 +22,16 @@ pub(crate) fn cancelled_before_it_ran() -> TaskError {
         "the task was cancelled before it ran",
     )
 }
+
+/// A new task's metadata as the JSON the stores write with it; `None` (SQL `NULL`, no Redis
+/// field) when it is empty, as it is unless djrs recorded something under a reserved key.
+pub(crate) fn metadata_json(
+    metadata: &serde_json::Map<String, serde_json::Value>,
+) -> crate::Result<Option<String>> {
+    if metadata.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(metadata)
+        .map(Some)
+        .map_err(crate::Error::Decode)
+}

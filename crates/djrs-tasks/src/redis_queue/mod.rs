@@ -420,7 +420,10 @@ impl RedisBackend {
                     .arg(task.priority)
                     .arg(task.args.to_string())
                     .arg(task.run_after.map(micros).unwrap_or_default())
-                    .arg(task.unique_key.as_deref().unwrap_or_default());
+                    .arg(task.unique_key.as_deref().unwrap_or_default())
+                    .arg(
+                        crate::backend::stored::metadata_json(&task.metadata)?.unwrap_or_default(),
+                    );
             }
             let reply = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
             let mut reply = reply.into_iter();

@@ -1,7 +1,7 @@
 -- Stores tasks. ARGV: channel ('' for none), occurrence base ('' for none), occurrence member,
--- occurrence time (ms), then 7 values per task: base, id, the JSON array of its name, backend,
+-- occurrence time (ms), then 8 values per task: base, id, the JSON array of its name, backend,
 -- queue, timeout, priority and max attempts, its priority, args JSON, run_after (µs or ''),
--- unique key (or '').
+-- unique key (or ''), metadata JSON (or '').
 -- Returns {enqueued µs, position, holder, position, holder, …}: the time every stored task was
 -- enqueued at, then, for each task whose unique key a READY or RUNNING task holds, its position
 -- in the batch (from 1) and that task as read(); or {'-1'} when the occurrence already has its
@@ -20,7 +20,7 @@ local out = {now_text}
 local pending = {}
 local woke = false
 local position = 0
-for i = 5, #ARGV, 7 do
+for i = 5, #ARGV, 8 do
   position = position + 1
   local base, id, unique = ARGV[i], ARGV[i + 1], ARGV[i + 6]
   local holder = false
@@ -47,6 +47,7 @@ for i = 5, #ARGV, 7 do
     redis.call('HSET', key, 'd', ARGV[i + 2], 's', 'READY', 'a', ARGV[i + 4], 'eq', now_text)
     if run_after ~= '' then redis.call('HSET', key, 'ra', run_after) end
     if unique ~= '' then redis.call('HSET', key, 'u', unique) end
+    if ARGV[i + 7] ~= '' then redis.call('HSET', key, 'md', ARGV[i + 7]) end
     if ARGV[2] ~= '' then redis.call('HSET', key, 'o', ARGV[3]) end
     zadd_later(pending, index(base, 'READY'), now_ms_text, id)
     local due_ms = now_ms

@@ -11,6 +11,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
 
 use super::{Claim, Conn, Dialect, SqlBackend, Transition, decode, micros, millis, placeholders};
+use crate::backend::stored::metadata_json;
 use crate::backend::{Lease, NewTask, ResultFilter};
 use crate::task::BoxFuture;
 use crate::{Error, Result, TaskId, TaskResult, WorkerId};
@@ -273,12 +274,12 @@ impl Dialect for MySql {
         Box::pin(async move {
             for chunk in batch.chunks(500) {
                 let rows =
-                    vec!["(?, ?, ?, ?, ?, 'READY', ?, '[]', '[]', ?, ?, ?, ?, ?)"; chunk.len()]
+                    vec!["(?, ?, ?, ?, ?, 'READY', ?, '[]', '[]', ?, ?, ?, ?, ?, ?)"; chunk.len()]
                         .join(", ");
                 // A row whose unique key is taken is skipped (`id = id` changes nothing).
                 let sql = format!(
                     "INSERT INTO djrs_task (id, task_name, backend, queue_name, priority, status, args, \
-                     errors, worker_ids, max_attempts, enqueued_at, run_after, timeout_ms, unique_key) \
+                     errors, worker_ids, max_attempts, enqueued_at, run_after, timeout_ms, unique_key, metadata) \
                      VALUES {rows} ON DUPLICATE KEY UPDATE id = id"
                 );
                 let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -294,7 +295,8 @@ impl Dialect for MySql {
                         .bind(micros(task.enqueued_at))
                         .bind(task.run_after.map(micros))
                         .bind(task.timeout.map(millis))
-                        .bind(task.unique_key.as_deref());
+                        .bind(task.unique_key.as_deref())
+                        .bind(metadata_json(&task.metadata)?);
                 }
                 query.execute(&mut *conn).await?;
             }

@@ -11,6 +11,7 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Claim, Conn, Dialect, QueueSet, SqlBackend, Transition, decode, millis};
+use crate::backend::stored::metadata_json;
 use crate::backend::{Lease, NewTask, ResultFilter};
 use crate::task::BoxFuture;
 use crate::{Error, Result, TaskId, TaskResult, WorkerId};
@@ -378,6 +379,7 @@ impl Dialect for Postgres {
             let mut run_after = Vec::with_capacity(n);
             let mut timeouts = Vec::with_capacity(n);
             let mut unique_keys = Vec::with_capacity(n);
+            let mut metadata = Vec::with_capacity(n);
             for task in batch {
                 ids.push(task.id.as_str());
                 names.push(task.task_name.as_str());
@@ -390,15 +392,16 @@ impl Dialect for Postgres {
                 run_after.push(task.run_after);
                 timeouts.push(task.timeout.map(millis));
                 unique_keys.push(task.unique_key.as_deref());
+                metadata.push(metadata_json(&task.metadata)?);
             }
             let inserted: Vec<String> = sqlx::query_scalar(
                 "INSERT INTO djrs_task (id, task_name, backend, queue_name, priority, status, args, max_attempts, \
-                   enqueued_at, run_after, timeout_ms, unique_key) \
+                   enqueued_at, run_after, timeout_ms, unique_key, metadata) \
                  SELECT u.id, u.task_name, u.backend, u.queue_name, u.priority, 'READY', u.args::jsonb, u.max_attempts, \
-                   u.enqueued_at, u.run_after, u.timeout_ms, u.unique_key \
+                   u.enqueued_at, u.run_after, u.timeout_ms, u.unique_key, u.metadata::jsonb \
                  FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], \
-                   $8::timestamptz[], $9::timestamptz[], $10::bigint[], $11::text[]) \
-                   AS u(id, task_name, backend, queue_name, priority, args, max_attempts, enqueued_at, run_after, timeout_ms, unique_key) \
+                   $8::timestamptz[], $9::timestamptz[], $10::bigint[], $11::text[], $12::text[]) \
+                   AS u(id, task_name, backend, queue_name, priority, args, max_attempts, enqueued_at, run_after, timeout_ms, unique_key, metadata) \
                  ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('READY', 'RUNNING') DO NOTHING \
                  RETURNING id",
             )
@@ -413,6 +416,7 @@ impl Dialect for Postgres {
             .bind(&run_after)
             .bind(&timeouts)
             .bind(&unique_keys)
+            .bind(&metadata)
             .fetch_all(&mut *conn)
             .await?;
             Ok(inserted.into_iter().map(TaskId::from).collect())

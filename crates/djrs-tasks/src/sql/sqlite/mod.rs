@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Claim, Conn, Dialect, SqlBackend, Transition, decode, micros, millis};
+use crate::backend::stored::metadata_json;
 use crate::backend::{Lease, NewTask, ResultFilter};
 use crate::task::BoxFuture;
 use crate::{Error, Result, TaskId, TaskResult, WorkerId};
@@ -341,13 +342,13 @@ impl Dialect for Sqlite {
     ) -> BoxFuture<'a, Result<HashSet<TaskId>>> {
         Box::pin(async move {
             let mut inserted = HashSet::new();
-            // Multi-row inserts: 11 values a row keeps 90 rows under SQLite's parameter limit.
-            for chunk in batch.chunks(90) {
+            // Multi-row inserts: 12 values a row keeps 80 rows under SQLite's parameter limit.
+            for chunk in batch.chunks(80) {
                 let rows =
-                    vec!["(?, ?, ?, ?, ?, 'READY', ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                    vec!["(?, ?, ?, ?, ?, 'READY', ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
                 let sql = format!(
                     "INSERT INTO djrs_task (id, task_name, backend, queue_name, priority, status, args, \
-                     max_attempts, enqueued_at, run_after, timeout_ms, unique_key) VALUES {rows} \
+                     max_attempts, enqueued_at, run_after, timeout_ms, unique_key, metadata) VALUES {rows} \
                      ON CONFLICT DO NOTHING RETURNING id"
                 );
                 let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
@@ -363,7 +364,8 @@ impl Dialect for Sqlite {
                         .bind(micros(task.enqueued_at))
                         .bind(task.run_after.map(micros))
                         .bind(task.timeout.map(millis))
-                        .bind(task.unique_key.as_deref());
+                        .bind(task.unique_key.as_deref())
+                        .bind(metadata_json(&task.metadata)?);
                 }
                 inserted.extend(
                     query
