@@ -677,7 +677,8 @@ impl RedisBackend {
         let changed: Vec<TaskId> = ids
             .iter()
             .zip(changed)
-            .filter_map(|(id, changed)| changed.then(|| id.clone()))
+            .filter(|(_, changed)| *changed)
+            .map(|(id, _)| id.clone())
             .collect();
         if !changed.is_empty() {
             self.notify.notify_waiters();
