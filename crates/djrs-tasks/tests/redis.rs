@@ -744,3 +744,97 @@ async fn a_server_that_may_evict_tasks_is_warned_about() {
     );
     assert!(!warnings_on_connect().await.contains("maxmemory-policy"));
 }
+
+/// Fails at once, for the operator's test below.
+#[djrs_tasks::task(max_attempts = 1)]
+async fn refuses(n: u32) -> Result<(), String> {
+    Err(format!("{n} refused"))
+}
+
+/// Does nothing; found by name under many others.
+#[djrs_tasks::task]
+async fn needle() {}
+
+/// The operator's retry and delete keep every index set in step with the tasks (each task in
+/// one status set, finished ones in their finish-time set too, READY ones ready or deferred),
+/// and a listing filtered by name goes on past one script's batch of ids to the oldest task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operator_actions_keep_the_indexes_in_step_and_deep_filters_page_on() {
+    use djrs_tasks::{Queue, ResultFilter, TaskResultStatus};
+
+    let store = RedisStore::new();
+    let backend = store.backend();
+    let tasks = Tasks::builder()
+        .backend("default", backend.clone())
+        .build()
+        .unwrap();
+    // The needle first (the lowest id), then more than a script examines in one call.
+    let found = needle.enqueue(&tasks).await.unwrap();
+    let batch = (0..1_500)
+        .map(|n| refuses.prepare(n))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    tasks.enqueue_many(batch).await.unwrap();
+    let mut by_name = ResultFilter::default();
+    by_name.task_name = Some(needle.name().to_owned());
+    by_name.limit = Some(1);
+    let listed = backend.list_results(&by_name).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, found.id);
+
+    djrs_tasks::Worker::new(&tasks)
+        .concurrency(32)
+        .run_until_idle()
+        .await
+        .unwrap();
+    let mut conn = store.conn().await;
+    let base = format!("{}:{{default}}:", store.prefix);
+    let mut finished_in_step = async || {
+        for status in ["SUCCESSFUL", "FAILED"] {
+            let (listed, timed): (usize, usize) = redis::pipe()
+                .cmd("ZCARD")
+                .arg(format!("{base}s:{status}"))
+                .cmd("ZCARD")
+                .arg(format!("{base}f:{status}"))
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(listed, timed, "{status}");
+        }
+    };
+    assert_accounted(&store, 1_501).await;
+    finished_in_step().await;
+
+    let mut failed = ResultFilter::default();
+    failed.status = Some(TaskResultStatus::Failed);
+    failed.limit = Some(500);
+    let ids: Vec<_> = backend
+        .list_results(&failed)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids.len(), 500);
+    assert_eq!(backend.retry(&ids).await.unwrap(), ids);
+    assert_accounted(&store, 1_501).await;
+    finished_in_step().await;
+    let counts = backend.counts().await.unwrap().rows;
+    assert!(counts.contains(&("default".into(), TaskResultStatus::Ready, 500)));
+    assert!(counts.contains(&("default".into(), TaskResultStatus::Failed, 1_000)));
+
+    let mut gone = ids.clone();
+    gone.push(found.id.clone());
+    assert_eq!(backend.delete(&gone).await.unwrap(), gone);
+    assert_accounted(&store, 1_000).await;
+    finished_in_step().await;
+    assert!(tasks.get_result(&found.id).await.is_err());
+    let keys = store.keys().await;
+    assert_eq!(keys.iter().filter(|k| k.contains(":t:")).count(), 1_000);
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.ends_with(":ready") || k.ends_with(":s:READY"))
+    );
+    store.cleanup().await;
+}

@@ -99,15 +99,13 @@ impl Page<'_> {
              <title>{title} · Tasks</title>\
              <link rel=\"stylesheet\" href=\"{base}/static/console.css\">\
              <script nonce=\"{nonce}\" src=\"{base}/static/htmx.min.js\" defer></script></head><body>\
-             <header><strong>Tasks</strong>{overview}{list}{failed}</header><main>",
+             <header><strong>Tasks</strong>{overview}{list}\
+             <a href=\"{base}/list?status=FAILED\">Failed</a>\
+             <a href=\"{base}/list?status=RUNNING\">Running</a></header><main>",
             title = esc(&self.title),
             nonce = esc(self.nonce),
             overview = nav(Section::Overview, home, "Overview"),
             list = nav(Section::Tasks, &format!("{}/list", self.base), "All tasks"),
-            failed = format!(
-                "<a href=\"{base}/list?status=FAILED\">Failed</a>\
-                 <a href=\"{base}/list?status=RUNNING\">Running</a>"
-            ),
         );
         if self.live {
             // htmx asks for this same page every few seconds and swaps in its `#live` part.

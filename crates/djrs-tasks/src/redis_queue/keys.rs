@@ -190,6 +190,67 @@ pub(crate) fn micros(t: DateTime<Utc>) -> String {
     t.timestamp_micros().to_string()
 }
 
+/// How far apart a task's id and its enqueue time may be, at most, for the time filters of a
+/// listing to find it: the id's UUIDv7 time comes from the enqueuing client's clock when it
+/// made the task, the enqueue time from the server's. The listing reads ids within this much
+/// of the filter's times and keeps those whose enqueue time matches.
+pub(crate) const CLOCK_SLACK_MS: i64 = 5 * 60 * 1000;
+
+/// The text every UUIDv7 made in millisecond `ms` starts with (its 48-bit time, as
+/// `xxxxxxxx-xxxx`), clamped to the times a UUIDv7 can hold. Fixed width lowercase hex, so
+/// these prefixes sort as their times and before every id of their millisecond.
+pub(crate) fn uuid_time_prefix(ms: i64) -> String {
+    let ms = ms.clamp(0, (1 << 48) - 1);
+    format!("{:08x}-{:04x}", ms >> 16, ms & 0xffff)
+}
+
+/// The `ZRANGE … BYLEX` bounds of a listing's ids, newest first: the upper bound (`+`, or
+/// `(` then the id or time prefix nothing may reach) and the lower bound (`-`, or `[` then the
+/// time prefix from which ids may match). `before` is exclusive, as the filter says; the
+/// enqueue times widen by [`CLOCK_SLACK_MS`], and the listing checks them exactly.
+pub(crate) fn lex_bounds(
+    before: Option<&str>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> (String, String) {
+    let until = until.map(|t| uuid_time_prefix(t.timestamp_millis() + CLOCK_SLACK_MS + 1));
+    let upper = match (before, until.as_deref()) {
+        (Some(before), Some(until)) => Some(before.min(until)),
+        (Some(one), None) | (None, Some(one)) => Some(one),
+        (None, None) => None,
+    };
+    let upper = upper.map_or_else(|| "+".to_owned(), |id| format!("({id}"));
+    let lower = since.map_or_else(
+        || "-".to_owned(),
+        |t| {
+            format!(
+                "[{}",
+                uuid_time_prefix(t.timestamp_millis() - CLOCK_SLACK_MS)
+            )
+        },
+    );
+    (upper, lower)
+}
+
+/// What a task's `d` field starts with when its name is `name`: `["<name as JSON>",`.
+pub(crate) fn name_prefix(name: &str) -> Result<String> {
+    let name = serde_json::to_string(name).map_err(Error::Decode)?;
+    Ok(format!("[{name},"))
+}
+
+/// A time the scripts return in microseconds (as an integer or a score's text).
+pub(crate) fn time_of(value: &Value) -> Option<DateTime<Utc>> {
+    let text = text(value)?;
+    let us = match text.parse::<i64>() {
+        Ok(us) => us,
+        // A sorted-set score may come as a float's text; microseconds are exact in a double
+        // until the year 2255.
+        #[allow(clippy::cast_possible_truncation)]
+        Err(_) => text.parse::<f64>().ok().filter(|us| us.is_finite())? as i64,
+    };
+    Utc.timestamp_micros(us).single()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,6 +421,82 @@ mod tests {
         broken[2] = Some("READY");
         broken[3] = Some("[]");
         assert!(decode(row(broken)).is_err());
+    }
+
+    #[test]
+    fn uuid_time_prefixes_sort_as_their_times_and_before_their_ids() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let ms = chrono::Utc::now().timestamp_millis();
+        // The id was made this millisecond or the one before.
+        let made = (ms - 1..=ms)
+            .find(|ms| id.starts_with(&uuid_time_prefix(*ms)))
+            .expect("a UUIDv7 starts with its time");
+        assert!(uuid_time_prefix(made).as_str() < id.as_str());
+        assert!(uuid_time_prefix(made + 1).as_str() > id.as_str());
+        for (ms, prefix) in [
+            (0, "00000000-0000"),
+            (-5, "00000000-0000"),
+            (0x0190_c3a4_1234, "0190c3a4-1234"),
+            (1 << 48, "ffffffff-ffff"),
+        ] {
+            assert_eq!(uuid_time_prefix(ms), prefix, "{ms}");
+        }
+        assert!(uuid_time_prefix(0x0190_c3a4_ffff) < uuid_time_prefix(0x0190_c3a5_0000));
+    }
+
+    #[test]
+    fn listing_bounds_take_the_tighter_end_and_widen_times_by_the_slack() {
+        let at = |ms: i64| Utc.timestamp_millis_opt(ms).unwrap();
+        let t = 0x0190_c3a4_0000_i64;
+        let id = "0190c3a4-0000-7000-8000-000000000000.default";
+        for (before, since, until, upper, lower) in [
+            (None, None, None, "+".to_owned(), "-".to_owned()),
+            (Some(id), None, None, format!("({id}"), "-".to_owned()),
+            (
+                None,
+                Some(at(t)),
+                None,
+                "+".to_owned(),
+                format!("[{}", uuid_time_prefix(t - CLOCK_SLACK_MS)),
+            ),
+            // An id older than the time bound: the id bounds.
+            (
+                Some(id),
+                None,
+                Some(at(t + 10)),
+                format!("({id}"),
+                "-".to_owned(),
+            ),
+            // A time bound older than the id: the time bounds.
+            (
+                Some(id),
+                None,
+                Some(at(t - 2 * CLOCK_SLACK_MS)),
+                format!("({}", uuid_time_prefix(t - CLOCK_SLACK_MS + 1)),
+                "-".to_owned(),
+            ),
+        ] {
+            assert_eq!(lex_bounds(before, since, until), (upper, lower));
+        }
+    }
+
+    #[test]
+    fn a_name_prefix_is_how_the_written_once_field_starts() {
+        let written =
+            serde_json::to_string(&("app::send \"x\"", "default", "q", None::<u64>, 0, 1)).unwrap();
+        assert!(written.starts_with(&name_prefix("app::send \"x\"").unwrap()));
+        assert!(!written.starts_with(&name_prefix("app::send").unwrap()));
+    }
+
+    #[test]
+    fn script_times_read_as_integers_or_scores() {
+        let at = Utc.timestamp_micros(1_700_000_000_123_456).unwrap();
+        assert_eq!(time_of(&bulk("1700000000123456")), Some(at));
+        assert_eq!(time_of(&Value::Int(1_700_000_000_123_456)), Some(at));
+        assert_eq!(time_of(&bulk("1.700000000123456e15")), Some(at));
+        assert_eq!(time_of(&bulk("x")), None);
+        assert_eq!(time_of(&bulk("inf")), None);
+        assert_eq!(time_of(&Value::Nil), None);
     }
 
     #[test]

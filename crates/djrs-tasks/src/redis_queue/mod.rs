@@ -5,8 +5,11 @@
 //! clock, never a client's, and answer with codes. Per queue, under one hash tag: a sorted set
 //! of ready tasks (priority, then the time the task became due), a sorted set of deferred tasks
 //! promoted by the claim script, a sorted set of leases scored by expiry, a sorted set per
-//! status for listing and pruning, a hash per task with Django's result fields, a key per
-//! unique key, and a sorted set of cron occurrences. Workers wake through Pub/Sub.
+//! status in id order (every score 0: listed by key with `ZRANGE … BYLEX`, counted), a sorted
+//! set per finished status scored by finish time (pruning, sweeping expired results, activity),
+//! a hash per task with Django's result fields, a key per unique key, and a sorted set of cron
+//! occurrences. Outside the queues: the set of queue names, the set of workers alive scored by
+//! the time they stop counting as alive, and leadership keys. Workers wake through Pub/Sub.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -69,6 +72,13 @@ static PRUNE: LazyLock<Script> = script!("prune.lua");
 static LEAD: LazyLock<Script> = script!("lead.lua");
 static RESIGN: LazyLock<Script> = script!("resign.lua");
 static METADATA: LazyLock<Script> = script!("metadata.lua");
+static RETRY: LazyLock<Script> = script!("retry.lua");
+static RUN_NOW: LazyLock<Script> = script!("run_now.lua");
+static DELETE: LazyLock<Script> = script!("delete.lua");
+static ACTIVITY: LazyLock<Script> = script!("activity.lua");
+static LIST: LazyLock<Script> = script!("list.lua");
+static SEEN: LazyLock<Script> = script!("seen.lua");
+static WORKERS: LazyLock<Script> = script!("workers.lua");
 
 /// The task queue on Redis ≥ 7.0 (also Valkey, and Redis Cluster with the feature
 /// `redis-cluster`): many workers on many machines, woken through Pub/Sub.
@@ -311,6 +321,12 @@ impl RedisBackend {
     /// The key of the set of queue names that have had tasks.
     fn registry(&self) -> String {
         format!("{}:queues", self.prefix)
+    }
+
+    /// The key of the sorted set of workers alive, scored by the time (µs) until which each
+    /// counts as alive.
+    fn workers_key(&self) -> String {
+        format!("{}:workers", self.prefix)
     }
 
     /// The Pub/Sub channel that wakes workers.

@@ -4,17 +4,24 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use redis::Value;
+use redis::{Script, Value};
 
-use super::keys::{self, base, decode, integer, items, queue_of, text};
+use super::keys::{self, base, decode, integer, items, micros, queue_of, text, time_of};
 use super::{
-    CANCEL, CANCEL_RUNNING, COMPLETE, LEAD, METADATA, PRUNE, RENEW, RESCUE, RESIGN, RedisBackend,
-    SCRIPT_BATCH, STATUSES, storage,
+    ACTIVITY, CANCEL, CANCEL_RUNNING, COMPLETE, DELETE, LEAD, LIST, METADATA, PRUNE, RENEW, RESCUE,
+    RESIGN, RETRY, RUN_NOW, RedisBackend, SCRIPT_BATCH, SEEN, STATUSES, WORKERS, storage,
 };
 use crate::backend::stored::{cancelled_before_it_ran, error_json, worker_lost};
 use crate::backend::{Completion, Lease, NewTask, Outcome, QueueCounts, Renewal, ResultFilter};
 use crate::task::BoxFuture;
-use crate::{Queue, QueueLimit, Result, TaskId, TaskResult, TaskResultStatus, WorkerId};
+use crate::{
+    Activity, Queue, QueueActivity, QueueLimit, Result, TaskId, TaskResult, TaskResultStatus,
+    WorkerId, WorkerSeen,
+};
+
+/// The longest a worker counts as alive from one [`Queue::worker_seen`] (a hundred years): a
+/// longer time would not fit the workers' set's scores (microseconds, exact in a double).
+const LONGEST_PRESENCE_MS: u64 = 100 * 365 * 24 * 60 * 60 * 1000;
 
 impl Queue for RedisBackend {
     fn claim<'a>(
@@ -164,12 +171,14 @@ impl Queue for RedisBackend {
                         .invoke_async(&mut conn)
                         .await
                         .map_err(storage)?;
-                    let batch = items(reply)?;
+                    let mut batch = items(reply)?.into_iter();
+                    // First whether expired results are left to sweep, then the rows.
+                    let unswept = batch.next().as_ref().map(integer).transpose()? == Some(1);
                     let full = u32::try_from(batch.len()).unwrap_or(u32::MAX) >= SCRIPT_BATCH;
                     for row in batch {
                         rescued.extend(decode(row)?);
                     }
-                    if !full {
+                    if !full && !unswept {
                         break;
                     }
                 }
@@ -323,7 +332,7 @@ impl Queue for RedisBackend {
                             .key(format!("{base}ready"))
                             .arg(&base)
                             .arg(status.as_str())
-                            .arg(older_than.timestamp_millis())
+                            .arg(older_than.timestamp_micros())
                             .arg(SCRIPT_BATCH)
                             .invoke_async(&mut conn)
                             .await
@@ -340,12 +349,20 @@ impl Queue for RedisBackend {
         })
     }
 
+    /// Newest (highest id) first. Per queue and status, the id-ordered index set is read from
+    /// the filter's upper bound down (`ZRANGE … BYLEX REV`, O(log n) to find the start) by a
+    /// script that keeps what matches the name and enqueue times and sends only those: with no
+    /// name or time filter it examines exactly `limit` ids; with them, ids until `limit` match,
+    /// in scripts of at most [`SCRIPT_BATCH`] ids each, within the ids made no more than
+    /// [`keys::CLOCK_SLACK_MS`] away from the filter's times. Then the pages of every queue and
+    /// status are merged, so a listing of every queue and status reads up to four times
+    /// `limit` per queue.
     fn list_results<'a>(
         &'a self,
         filter: &'a ResultFilter,
     ) -> BoxFuture<'a, Result<Vec<TaskResult>>> {
         Box::pin(async move {
-            let limit = usize::try_from(filter.limit.unwrap_or(50).min(500)).unwrap_or(500);
+            let limit = usize::try_from(filter.limit.unwrap_or(50).clamp(1, 500)).unwrap_or(500);
             let mut conn = self.conn().await?;
             let queues = match &filter.queue_name {
                 Some(queue) => vec![queue.clone()],
@@ -355,46 +372,54 @@ impl Queue for RedisBackend {
                 Some(status) => vec![status],
                 None => STATUSES.to_vec(),
             };
+            let (upper, lower) = keys::lex_bounds(
+                filter.before.as_deref(),
+                filter.enqueued_since,
+                filter.enqueued_until,
+            );
+            let name = match &filter.task_name {
+                Some(name) => keys::name_prefix(name)?,
+                None => String::new(),
+            };
+            let since = filter.enqueued_since.map(micros).unwrap_or_default();
+            let until = filter.enqueued_until.map(micros).unwrap_or_default();
             let mut found = Vec::new();
             for queue in &queues {
                 let base = base(&self.prefix, queue);
                 for status in &statuses {
-                    // A name filter reads further down the index, in pages.
-                    let mut start = 0isize;
+                    let mut from = upper.clone();
+                    let mut wanted = limit;
                     loop {
-                        let page = limit.max(100);
-                        let ids: Vec<String> = redis::cmd("ZREVRANGE")
-                            .arg(format!("{base}s:{}", status.as_str()))
-                            .arg(start)
-                            .arg(start + isize::try_from(page).unwrap_or(isize::MAX) - 1)
-                            .query_async(&mut conn)
+                        let reply: Value = LIST
+                            .key(format!("{base}ready"))
+                            .arg(&base)
+                            .arg(status.as_str())
+                            .arg(&from)
+                            .arg(&lower)
+                            .arg(&name)
+                            .arg(&since)
+                            .arg(&until)
+                            .arg(wanted)
+                            .arg(SCRIPT_BATCH)
+                            .invoke_async(&mut conn)
                             .await
                             .map_err(storage)?;
-                        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-                        let mut matched = 0;
-                        for task in self
-                            .read(&mut conn, queue, &refs)
-                            .await?
-                            .into_iter()
-                            .flatten()
-                        {
-                            if filter
-                                .task_name
-                                .as_ref()
-                                .is_none_or(|name| *name == task.task_name)
-                            {
-                                matched += 1;
+                        let mut reply = items(reply)?.into_iter();
+                        let cursor = reply.next().as_ref().and_then(text).unwrap_or_default();
+                        for row in reply {
+                            if let Some(task) = decode(row)? {
                                 found.push(task);
+                                wanted = wanted.saturating_sub(1);
                             }
                         }
-                        if ids.len() < page || matched >= limit || filter.task_name.is_none() {
+                        if cursor.is_empty() || wanted == 0 {
                             break;
                         }
-                        start += isize::try_from(page).unwrap_or(isize::MAX);
+                        from = format!("({cursor}");
                     }
                 }
             }
-            found.sort_by_key(|t| std::cmp::Reverse(t.enqueued_at));
+            found.sort_by(|a, b| b.id.cmp(&a.id));
             found.truncate(limit);
             Ok(found)
         })
@@ -448,6 +473,96 @@ impl Queue for RedisBackend {
                 Value::Array(row) if !row.is_empty() => decode(Value::Array(row)),
                 _ => Ok(None),
             }
+        })
+    }
+
+    fn retry<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(self.operate(&RETRY, ids, true))
+    }
+
+    fn run_now<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(self.operate(&RUN_NOW, ids, true))
+    }
+
+    fn delete<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
+        Box::pin(self.operate(&DELETE, ids, false))
+    }
+
+    /// One script per queue (finished counts from the finish-time sets, the oldest due task
+    /// from the first of each priority's band of the ready set and the first due deferred
+    /// task), then one read of the workers' set.
+    fn activity(&self, since: DateTime<Utc>) -> BoxFuture<'_, Result<Activity>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let mut queues = Vec::new();
+            for queue in self.known_queues(&mut conn).await? {
+                let base = base(&self.prefix, &queue);
+                let reply: Value = ACTIVITY
+                    .key(format!("{base}ready"))
+                    .arg(&base)
+                    .arg(since.timestamp_micros())
+                    .arg(self.ttl_ms())
+                    .invoke_async(&mut conn)
+                    .await
+                    .map_err(storage)?;
+                let reply = items(reply)?;
+                let [succeeded, failed, oldest] = reply.as_slice() else {
+                    return Err(keys::unexpected(&Value::Array(reply)));
+                };
+                let mut activity = QueueActivity::new(queue);
+                activity.succeeded = u64::try_from(integer(succeeded)?).unwrap_or(0);
+                activity.failed = u64::try_from(integer(failed)?).unwrap_or(0);
+                activity.oldest_due = time_of(oldest);
+                if activity.succeeded > 0 || activity.failed > 0 || activity.oldest_due.is_some() {
+                    queues.push(activity);
+                }
+            }
+            let reply: Value = WORKERS
+                .key(self.workers_key())
+                .invoke_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            let mut workers: Vec<WorkerSeen> = items(reply)?
+                .chunks(2)
+                .filter_map(|pair| match pair {
+                    [id, until] => {
+                        Some(WorkerSeen::new(WorkerId::from(text(id)?), time_of(until)?))
+                    }
+                    _ => None,
+                })
+                .collect();
+            workers.sort_by(|a, b| a.worker_id.cmp(&b.worker_id));
+            Ok(Activity { queues, workers })
+        })
+    }
+
+    /// A sorted set of workers scored by the time they stop counting as alive, so `activity`
+    /// lists them with one read; each call also forgets the workers whose time ran out.
+    fn worker_seen<'a>(&'a self, worker: &'a WorkerId, ttl: Duration) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            let ttl_ms = u64::try_from(ttl.as_millis())
+                .unwrap_or(u64::MAX)
+                .min(LONGEST_PRESENCE_MS);
+            SEEN.key(self.workers_key())
+                .arg(worker.as_str())
+                .arg(ttl_ms)
+                .invoke_async::<Value>(&mut conn)
+                .await
+                .map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    fn worker_gone<'a>(&'a self, worker: &'a WorkerId) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut conn = self.conn().await?;
+            redis::cmd("ZREM")
+                .arg(self.workers_key())
+                .arg(worker.as_str())
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(storage)
         })
     }
 
@@ -513,6 +628,62 @@ impl Queue for RedisBackend {
             }
             Ok(deleted)
         })
+    }
+}
+
+impl RedisBackend {
+    /// Runs an operator's script (`retry.lua`, `run_now.lua`, `delete.lua`) on `ids`: one call
+    /// per queue and [`SCRIPT_BATCH`] ids, each atomic; ids this backend never made name no
+    /// task. `announce` passes the wake-up channel, for scripts that make tasks due. Returns
+    /// the ids changed, in the order given, and wakes this process's workers if any changed.
+    async fn operate(
+        &self,
+        script: &Script,
+        ids: &[TaskId],
+        announce: bool,
+    ) -> Result<Vec<TaskId>> {
+        let mut by_queue: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(queue) = queue_of(id.as_str()) {
+                by_queue.entry(queue).or_default().push(i);
+            }
+        }
+        if by_queue.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn().await?;
+        let mut changed = vec![false; ids.len()];
+        let batch = usize::try_from(SCRIPT_BATCH).unwrap_or(usize::MAX);
+        for (queue, indexes) in by_queue {
+            let base = base(&self.prefix, &queue);
+            for chunk in indexes.chunks(batch) {
+                let mut call = script.prepare_invoke();
+                call.key(format!("{base}ready")).arg(&base);
+                if announce {
+                    call.arg(self.channel());
+                }
+                for &i in chunk {
+                    call.arg(ids[i].as_str());
+                }
+                let answers = items(call.invoke_async(&mut conn).await.map_err(storage)?)?;
+                if answers.len() != chunk.len() {
+                    return Err(keys::unexpected(&Value::Array(answers)));
+                }
+                for (&i, answer) in chunk.iter().zip(answers) {
+                    changed[i] = integer(&answer)? == 1;
+                }
+            }
+        }
+        let changed: Vec<TaskId> = ids
+            .iter()
+            .zip(changed)
+            .filter(|(_, changed)| *changed)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !changed.is_empty() {
+            self.notify.notify_waiters();
+        }
+        Ok(changed)
     }
 }
 

@@ -39,13 +39,13 @@ local popped = redis.call('ZPOPMIN', ready, n)
 for i = 1, #popped, 2 do
   local id = popped[i]
   local key = base .. 't:' .. id
-  local f = redis.call('HMGET', key, 'w', 'c', 'st', 'eq', 's')
-  if f[5] then
+  local f = redis.call('HMGET', key, 'w', 'c', 'st', 's')
+  if f[4] then
     redis.call('HSET', key, 's', 'RUNNING', 'lw', worker, 'wp', f[1] or '[]', 'w', append_json(f[1], worker_json),
       'c', int(tonumber(f[2] or '0') + 1), 'st', f[3] or int(now), 'la', int(now))
     redis.call('ZADD', leases, int(now_ms + lease_ms), id)
     redis.call('ZREM', index(base, 'READY'), id)
-    redis.call('ZADD', index(base, 'RUNNING'), int(math.floor(tonumber(f[4]) / 1000)), id)
+    redis.call('ZADD', index(base, 'RUNNING'), 0, id)
     out[#out + 1] = read(base, id)
   else
     -- Its data is gone (deleted or evicted): drop what still names it.

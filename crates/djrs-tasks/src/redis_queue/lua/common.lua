@@ -47,9 +47,25 @@ local function release(base, id, unique)
     end
   end
 end
--- Index sets of a queue, by status.
+-- Index sets of a queue, by status: every member scored 0, so a set is in id order (ids start
+-- with a UUIDv7, so id order is time order) and lists page by key with ZRANGE BYLEX.
 local function index(base, status)
   return base .. 's:' .. status
+end
+-- Finish times of a queue's finished tasks, by status (SUCCESSFUL, FAILED), scored in µs: what
+-- pruning, sweeping and activity read. A task is in its status's finish set exactly when it is
+-- in that status's index set.
+local function finished(base, status)
+  return base .. 'f:' .. status
+end
+-- Index entries one sweep drops at most, per status.
+local SWEEP_BATCH = 1000
+-- The width of one priority's band of ready scores (see ready_score).
+local BAND = 8796093022208
+-- Sets `d` (the written-once JSON array) to say `max_attempts`: it is its last element.
+local function with_max_attempts(d, max_attempts)
+  local changed = string.gsub(d, ',%-?%d+%]$', ',' .. int(max_attempts) .. ']', 1)
+  return changed
 end
 -- Ends a task as SUCCESSFUL or FAILED at `now` (µs): indexes it by its finish time, frees its
 -- unique key and lease, and gives its result a time to live.
@@ -58,29 +74,40 @@ local function finish(base, id, status, now, ttl_ms, unique, from)
   redis.call('HSET', key, 's', status, 'f', int(now), 'lw', '')
   redis.call('ZREM', index(base, from), id)
   redis.call('ZREM', base .. 'leases', id)
-  redis.call('ZADD', index(base, status), int(math.floor(now / 1000)), id)
+  redis.call('ZADD', index(base, status), 0, id)
+  redis.call('ZADD', finished(base, status), int(now), id)
   release(base, id, unique)
   if ttl_ms > 0 then
     redis.call('PEXPIRE', key, ttl_ms)
   end
 end
 -- Makes a task READY to run again from `due_ms` (ready now, or delayed until then).
-local function requeue(base, id, priority, due_ms, now_ms, eq_ms)
+local function requeue(base, id, priority, due_ms, now_ms)
   redis.call('ZREM', index(base, 'RUNNING'), id)
   redis.call('ZREM', base .. 'leases', id)
-  redis.call('ZADD', index(base, 'READY'), int(eq_ms), id)
+  redis.call('ZADD', index(base, 'READY'), 0, id)
   if due_ms > now_ms then
     redis.call('ZADD', base .. 'delayed', int(due_ms), id)
   else
     redis.call('ZADD', base .. 'ready', ready_score(priority, due_ms), id)
   end
 end
--- Drops index entries of results whose time to live has passed (their hashes expired).
+-- Drops the index entries of results whose time to live has passed (their hashes expired), at
+-- most SWEEP_BATCH per status. Returns true when a status had more than that to drop.
 local function sweep(base, now_ms, ttl_ms)
+  local more = false
   if ttl_ms > 0 then
-    redis.call('ZREMRANGEBYSCORE', index(base, 'SUCCESSFUL'), '-inf', '(' .. int(now_ms - ttl_ms))
-    redis.call('ZREMRANGEBYSCORE', index(base, 'FAILED'), '-inf', '(' .. int(now_ms - ttl_ms))
+    local before = '(' .. int((now_ms - ttl_ms) * 1000)
+    for _, status in ipairs({'SUCCESSFUL', 'FAILED'}) do
+      local ids = redis.call('ZRANGEBYSCORE', finished(base, status), '-inf', before, 'LIMIT', 0, SWEEP_BATCH)
+      if #ids > 0 then
+        redis.call('ZREM', finished(base, status), unpack(ids))
+        redis.call('ZREM', index(base, status), unpack(ids))
+      end
+      more = more or #ids >= SWEEP_BATCH
+    end
   end
+  return more
 end
 -- Sorted-set additions gathered per key ({key = {score, member, …}}) and sent in a few
 -- commands: one ZADD per key and 4,000 arguments, which Lua's unpack can take.

@@ -11,7 +11,7 @@ local woke = false
 for i = 5, #ARGV, 5 do
   local id, attempt, kind, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = base .. 't:' .. id
-  local f = redis.call('HMGET', key, 's', 'lw', 'c', 'e', 'u', 'd', 'eq', 'wp')
+  local f = redis.call('HMGET', key, 's', 'lw', 'c', 'e', 'u', 'd', 'wp')
   if f[1] == 'RUNNING' and f[2] == worker and f[3] == attempt then
     if kind == 'S' then
       redis.call('HSET', key, 'r', payload)
@@ -28,13 +28,14 @@ for i = 5, #ARGV, 5 do
         -- Snoozed: later, and the attempt does not count; no error.
         due_ms = now_ms + tonumber(ARGV[i + 4])
         redis.call('HSET', key, 's', 'READY', 'lw', '', 'ra', int(due_ms * 1000),
-          'c', int(tonumber(f[3]) - 1), 'w', f[8] or '[]')
+          'c', int(tonumber(f[3]) - 1), 'w', f[7] or '[]')
       else
         -- Interrupted: the attempt does not count.
         redis.call('HSET', key, 's', 'READY', 'lw', '', 'e', append_json(f[4], payload),
-          'c', int(tonumber(f[3]) - 1), 'w', f[8] or '[]')
+          'c', int(tonumber(f[3]) - 1), 'w', f[7] or '[]')
       end
-      requeue(base, id, priority_and_max(f[6]), due_ms, now_ms, math.floor(tonumber(f[7]) / 1000))
+      local priority = priority_and_max(f[6])
+      requeue(base, id, priority, due_ms, now_ms)
       woke = woke or due_ms <= now_ms
     end
     out[#out + 1] = 1

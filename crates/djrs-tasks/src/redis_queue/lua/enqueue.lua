@@ -15,7 +15,7 @@ if ARGV[2] ~= '' then
   end
   redis.call('ZADD', occ, ARGV[4], ARGV[3])
 end
-local now_text, now_ms_text = int(now), int(now_ms)
+local now_text = int(now)
 local out = {now_text}
 local pending = {}
 local woke = false
@@ -49,7 +49,7 @@ for i = 5, #ARGV, 8 do
     if unique ~= '' then redis.call('HSET', key, 'u', unique) end
     if ARGV[i + 7] ~= '' then redis.call('HSET', key, 'md', ARGV[i + 7]) end
     if ARGV[2] ~= '' then redis.call('HSET', key, 'o', ARGV[3]) end
-    zadd_later(pending, index(base, 'READY'), now_ms_text, id)
+    zadd_later(pending, index(base, 'READY'), '0', id)
     local due_ms = now_ms
     if run_after ~= '' then
       due_ms = math.floor(tonumber(run_after) / 1000)

@@ -1,16 +1,17 @@
 -- Runs again (or fails, after its last attempt) each RUNNING task of one queue whose lease
 -- expired, at most a bounded number per call, and drops index entries of expired results.
 -- ARGV: base, result time to live (ms), the error to record (JSON), channel, bound.
--- Returns one read() row per task changed.
+-- Returns 1 when expired results are left to sweep (0 otherwise), then one read() row per task
+-- changed.
 local base, ttl_ms, error_json = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local now = now_us()
 local now_ms = math.floor(now / 1000)
 local expired = redis.call('ZRANGEBYSCORE', base .. 'leases', '-inf', '(' .. int(now_ms), 'LIMIT', 0, tonumber(ARGV[5]))
-local out = {}
+local out = {0}
 local woke = false
 for _, id in ipairs(expired) do
   local key = base .. 't:' .. id
-  local f = redis.call('HMGET', key, 's', 'c', 'd', 'e', 'u', 'eq')
+  local f = redis.call('HMGET', key, 's', 'c', 'd', 'e', 'u')
   redis.call('ZREM', base .. 'leases', id)
   if f[1] == 'RUNNING' then
     local priority, max_attempts = priority_and_max(f[3])
@@ -19,13 +20,15 @@ for _, id in ipairs(expired) do
       finish(base, id, 'FAILED', now, ttl_ms, f[5], 'RUNNING')
     else
       redis.call('HSET', key, 's', 'READY', 'lw', '')
-      requeue(base, id, priority, now_ms, now_ms, math.floor(tonumber(f[6]) / 1000))
+      requeue(base, id, priority, now_ms, now_ms)
       woke = true
     end
     out[#out + 1] = read(base, id)
   end
 end
-sweep(base, now_ms, ttl_ms)
+if sweep(base, now_ms, ttl_ms) then
+  out[1] = 1
+end
 if woke and ARGV[4] ~= '' then
   redis.call('PUBLISH', ARGV[4], '1')
 end

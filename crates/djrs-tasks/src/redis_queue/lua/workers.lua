@@ -1,0 +1,3 @@
+-- The workers alive now, on the server's clock. KEYS[1]: the set of workers (see seen.lua).
+-- Returns worker, until (µs), worker, until, …
+return redis.call('ZRANGE', KEYS[1], '(' .. int(now_us()), '+inf', 'BYSCORE', 'WITHSCORES')
