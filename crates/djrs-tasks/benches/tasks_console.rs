@@ -37,7 +37,12 @@ async fn times_ms(app: &Router, uri: &str) -> Vec<f64> {
         let body = axum::body::to_bytes(response.into_body(), 1 << 24)
             .await
             .unwrap();
-        assert_eq!(status, StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{uri}: {}",
+            String::from_utf8_lossy(&body)
+        );
         if run > 0 {
             times.push(start.elapsed().as_secs_f64() * 1000.0);
         }
@@ -122,9 +127,8 @@ async fn main() {
     let mut both = [filtered.clone(), deep.clone()].concat();
     both.sort_by(f64::total_cmp);
     let (filtered, deep) = (median(&filtered), median(&deep));
-    let deep_filtered = median(
-        &times_ms(&app, &format!("/tasks/list?status=FAILED&before={middle}")).await,
-    );
+    let deep_filtered =
+        median(&times_ms(&app, &format!("/tasks/list?status=FAILED&before={middle}")).await);
     let task_page = median(&times_ms(&app, &format!("/tasks/task/{middle}")).await);
     let overview = median(&times_ms(&app, "/tasks").await);
     println!("BENCH tasks_console.list_ms {:.3} ms", median(&both));

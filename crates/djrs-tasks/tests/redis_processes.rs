@@ -316,25 +316,33 @@ async fn a_killed_workers_task_is_finished_by_another_and_leaves_no_key_behind()
         "djrs_tasks::WorkerLost"
     );
     assert_eq!(done.return_value::<u32>().unwrap(), 2);
-    // What is left: the result, its index entry, the queue registry and the test's effects;
-    // no lease, no ready or deferred entry, no unique key. The killed worker's pruner
-    // leadership (its retention pruner led first) is left to expire by itself: it must have a
-    // time to live of at most its lease, three pruner intervals.
-    let lead = ":lead:djrs_tasks.pruner";
+    // What is left: the result, its index entries, the queue registry and the test's effects;
+    // no lease, no ready or deferred entry, no unique key. What the killed worker held is left
+    // to expire by itself, each with a time to live: its pruner's and its metrics sampler's
+    // leadership (at most three pruner intervals) and its entry among the live workers (three
+    // presence intervals).
+    let expiring = [
+        ":lead:djrs_tasks.pruner",
+        ":lead:djrs_tasks.metrics",
+        ":workers",
+    ];
     let mut keys: Vec<String> = prefix
         .keys()
         .into_iter()
         .map(|k| k.trim_start_matches(&prefix.0).to_owned())
-        .filter(|k| k != lead)
+        .filter(|k| !expiring.contains(&k.as_str()))
         .collect();
     keys.sort();
-    let ttl = prefix.pttl(lead);
-    assert!(ttl == -2 || (0..=180_000).contains(&ttl), "{ttl}");
+    for key in expiring {
+        let ttl = prefix.pttl(key);
+        assert!(ttl == -2 || (0..=180_000).contains(&ttl), "{key}: {ttl}");
+    }
     assert_eq!(
         keys,
         [
             ":effects:killed".to_owned(),
             ":queues".to_owned(),
+            ":{default}:f:SUCCESSFUL".to_owned(),
             ":{default}:s:SUCCESSFUL".to_owned(),
             format!(":{{default}}:t:{}", task.id),
         ]
