@@ -168,6 +168,33 @@ where
     F: FnOnce(SocketAddr, Client) -> Fut,
     Fut: Future<Output = ()>,
 {
+    in_browser(|state| state, |addr, client, _tasks| drive(addr, client)).await;
+}
+
+/// The task console's operator in [`console_in_browser`].
+pub const OPERATOR: (&str, &str) = ("operator", "browser-test-password");
+
+/// As [`showcase_in_browser`], with the console's operator account [`OPERATOR`], and `drive`
+/// also gets the showcase's task system (to enqueue and look at tasks).
+///
+/// # Panics
+/// As [`showcase_in_browser`].
+pub async fn console_in_browser<F, Fut>(drive: F)
+where
+    F: FnOnce(SocketAddr, Client, djrs::tasks::Tasks) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let operator = djrs_demo::operator::Operator::new(OPERATOR.0, OPERATOR.1)
+        .expect("a valid operator account");
+    in_browser(|state| state.with_operator(operator), drive).await;
+}
+
+async fn in_browser<S, F, Fut>(setup: S, drive: F)
+where
+    S: FnOnce(AppState) -> AppState,
+    F: FnOnce(SocketAddr, Client, djrs::tasks::Tasks) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let dir = tempfile::tempdir().expect("a temp dir");
     let db = Db::connect(&format!(
         "sqlite://{}",
@@ -175,7 +202,9 @@ where
     ))
     .await
     .expect("the showcase database");
-    let state = AppState::new(db, CursorKey::new(b"browser test")).expect("the showcase state");
+    let state =
+        setup(AppState::new(db, CursorKey::new(b"browser test")).expect("the showcase state"));
+    let tasks = state.tasks().clone();
     let listener = djrs_demo::bind("127.0.0.1:0".parse().expect("an address"))
         .await
         .expect("a loopback port");
@@ -197,10 +226,38 @@ where
             .connect(&browser.webdriver_url)
             .await
             .expect("a WebDriver session");
-        drive(addr, client).await;
+        drive(addr, client, tasks).await;
     };
     let outcome = tokio::time::timeout(TIME_LIMIT, run).await;
     server.abort();
     drop(browser);
     outcome.unwrap_or_else(|_| panic!("the browser test took longer than {TIME_LIMIT:?}"));
+}
+
+/// A Chrome DevTools Protocol command sent through chromedriver (`goog/cdp/execute`), for
+/// what WebDriver has no command for (e.g. a script every new document runs first).
+#[derive(Debug)]
+pub struct Cdp {
+    /// The CDP method, e.g. `Page.addScriptToEvaluateOnNewDocument`.
+    pub method: &'static str,
+    /// Its parameters.
+    pub params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.method, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }
