@@ -36,7 +36,8 @@
 //! | `mysql`  | `MysqlBackend`: the same queue on MySQL 8 and MariaDB ≥ 10.6                  | no      |
 //! | `redis`  | `RedisBackend`: the queue on Redis ≥ 7.0 and Valkey, Lua scripts, Pub/Sub wake-ups | no |
 //! | `redis-cluster` | `RedisBackend::open_cluster`: the queue on a Redis Cluster    | no      |
-//! | `axum`   | `axum::dashboard`: a read-only dashboard router; `Tasks` as state     | no      |
+//! | `axum`   | `axum::console`: the operator's console (overview, keyset lists, a task's page, confirmed actions); `Tasks` as state | no |
+//! | `csp`    | the console's script nonce is djrs-csp's `CspNonce` of the request, when its middleware runs | no |
 //! | `metrics` | counters, histograms and queue gauges through the `metrics` facade, by queue and task | no |
 //! | `otel`   | the enqueuing span's OpenTelemetry trace continued by the worker's attempt | no |
 //!
