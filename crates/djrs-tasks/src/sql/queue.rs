@@ -284,12 +284,7 @@ impl<D: Dialect> Queue for SqlBackend<D> {
         Box::pin(async move {
             self.migrate().await?;
             let now = Utc::now();
-            let mut retried = Vec::new();
-            for id in ids.iter().filter(|id| storable(id)) {
-                if self.dialect.retry_one(id, now).await? {
-                    retried.push(id.clone());
-                }
-            }
+            let retried = each_changed(ids, |id| self.dialect.retry_one(id, now)).await?;
             if !retried.is_empty() {
                 self.notify.notify_waiters();
             }
@@ -301,12 +296,7 @@ impl<D: Dialect> Queue for SqlBackend<D> {
         Box::pin(async move {
             self.migrate().await?;
             let now = Utc::now();
-            let mut hastened = Vec::new();
-            for id in ids.iter().filter(|id| storable(id)) {
-                if self.dialect.run_now_one(id, now).await? {
-                    hastened.push(id.clone());
-                }
-            }
+            let hastened = each_changed(ids, |id| self.dialect.run_now_one(id, now)).await?;
             if !hastened.is_empty() {
                 self.notify.notify_waiters();
             }
@@ -317,13 +307,7 @@ impl<D: Dialect> Queue for SqlBackend<D> {
     fn delete<'a>(&'a self, ids: &'a [TaskId]) -> BoxFuture<'a, Result<Vec<TaskId>>> {
         Box::pin(async move {
             self.migrate().await?;
-            let mut deleted = Vec::new();
-            for id in ids.iter().filter(|id| storable(id)) {
-                if self.dialect.delete_one(id).await? {
-                    deleted.push(id.clone());
-                }
-            }
-            Ok(deleted)
+            each_changed(ids, |id| self.dialect.delete_one(id)).await
         })
     }
 
@@ -395,3 +379,18 @@ const RESCUE_BATCH: i64 = 1_000;
 
 /// Rows one pruning statement deletes at most.
 const PRUNE_BATCH: i64 = 5_000;
+
+/// The ids among `ids` that `change` changed, in order; ids the store cannot hold change nothing.
+async fn each_changed<'a, F, Fut>(ids: &'a [TaskId], mut change: F) -> Result<Vec<TaskId>>
+where
+    F: FnMut(&'a str) -> Fut,
+    Fut: std::future::Future<Output = Result<bool>>,
+{
+    let mut changed = Vec::new();
+    for id in ids.iter().filter(|id| storable(id)) {
+        if change(id.as_str()).await? {
+            changed.push(id.clone());
+        }
+    }
+    Ok(changed)
+}
