@@ -63,7 +63,9 @@ pub(super) fn same_origin(parts: &Parts) -> bool {
             .to_str()
             .ok()
             .and_then(host_of_origin)
-            .is_some_and(|host| Some(host) == request_host(parts, headers).as_deref()),
+            .zip(request_host(parts, headers))
+            // Host names are case-insensitive.
+            .is_some_and(|(origin, host)| origin.eq_ignore_ascii_case(&host)),
     }
 }
 
@@ -115,6 +117,7 @@ mod tests {
                 false,
             ),
             (&[("origin", "http://app.test"), ("host", "app.test")], true),
+            (&[("origin", "http://App.Test"), ("host", "app.test")], true),
             (
                 &[
                     ("origin", "https://app.test:8443"),
@@ -140,6 +143,23 @@ mod tests {
         ];
         for (headers, expected) in cases {
             assert_eq!(same_origin(&parts(headers)), *expected, "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn an_origin_is_a_scheme_and_a_host_only() {
+        let cases = [
+            ("http://app.test", Some("app.test")),
+            ("https://app.test:8443", Some("app.test:8443")),
+            ("http://", None),
+            ("http://app.test/", None),
+            ("http://app.test/x", None),
+            ("ftp://app.test", None),
+            ("app.test", None),
+            ("null", None),
+        ];
+        for (origin, host) in cases {
+            assert_eq!(host_of_origin(origin), host, "{origin}");
         }
     }
 

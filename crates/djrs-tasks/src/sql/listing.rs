@@ -110,3 +110,113 @@ pub(crate) fn activity_from(rows: ActivityRows) -> crate::Activity {
         workers,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clauses(filter: &ResultFilter) -> (String, Vec<String>) {
+        let (sql, args) = list_clauses(filter, |n| format!("${n}"));
+        let args = args
+            .into_iter()
+            .map(|arg| match arg {
+                ListArg::Text(text) => format!("text {text}"),
+                ListArg::Time(time) => format!("time {}", time.timestamp()),
+            })
+            .collect();
+        (sql, args)
+    }
+
+    #[test]
+    fn a_listing_carries_only_the_conditions_its_filter_sets() {
+        let (sql, args) = clauses(&ResultFilter::default());
+        assert_eq!(sql, " ORDER BY id DESC LIMIT 50");
+        assert!(args.is_empty());
+
+        let mut filter = ResultFilter::default();
+        filter.status = Some(TaskResultStatus::Failed);
+        filter.queue_name = Some("emails".into());
+        filter.task_name = Some("app::send".into());
+        filter.before = Some("0190".into());
+        filter.enqueued_since = DateTime::from_timestamp(100, 0);
+        filter.enqueued_until = DateTime::from_timestamp(200, 0);
+        filter.limit = Some(7);
+        let (sql, args) = clauses(&filter);
+        assert_eq!(
+            sql,
+            " WHERE status = 'FAILED' AND queue_name = $1 AND task_name = $2 AND id < $3 \
+             AND enqueued_at >= $4 AND enqueued_at < $5 ORDER BY id DESC LIMIT 7"
+        );
+        assert_eq!(
+            args,
+            [
+                "text emails",
+                "text app::send",
+                "text 0190",
+                "time 100",
+                "time 200"
+            ]
+        );
+
+        // One condition: its placeholder is the first.
+        let mut filter = ResultFilter::default();
+        filter.enqueued_until = DateTime::from_timestamp(5, 0);
+        assert_eq!(
+            clauses(&filter),
+            (
+                " WHERE enqueued_at < $1 ORDER BY id DESC LIMIT 50".to_owned(),
+                vec!["time 5".to_owned()]
+            )
+        );
+        // Limits are kept between 1 and 500.
+        for (asked, used) in [(0, 1), (1, 1), (500, 500), (501, 500), (u32::MAX, 500)] {
+            let mut filter = ResultFilter::default();
+            filter.limit = Some(asked);
+            assert!(
+                clauses(&filter).0.ends_with(&format!("LIMIT {used}")),
+                "{asked}"
+            );
+        }
+    }
+
+    #[test]
+    fn activity_is_per_queue_sorted_with_live_workers_sorted() {
+        let rows = ActivityRows {
+            finished: vec![
+                ("emails".into(), "SUCCESSFUL".into(), 5),
+                ("default".into(), "FAILED".into(), 2),
+                ("emails".into(), "FAILED".into(), 1),
+                ("default".into(), "SUCCESSFUL".into(), 3),
+            ],
+            oldest_due: vec![("reports".into(), 1_000_000), ("emails".into(), 2_500_000)],
+            workers: vec![("w-2".into(), 9_000_000), ("w-1".into(), 8_000_000)],
+        };
+        let activity = activity_from(rows);
+        let summary: Vec<(&str, u64, u64, Option<i64>)> = activity
+            .queues
+            .iter()
+            .map(|q| {
+                (
+                    q.queue_name.as_str(),
+                    q.succeeded,
+                    q.failed,
+                    q.oldest_due.map(|t| t.timestamp_micros()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("default", 3, 2, None),
+                ("emails", 5, 1, Some(2_500_000)),
+                ("reports", 0, 0, Some(1_000_000)),
+            ]
+        );
+        let workers: Vec<(&str, i64)> = activity
+            .workers
+            .iter()
+            .map(|w| (w.worker_id.as_str(), w.until.timestamp_micros()))
+            .collect();
+        assert_eq!(workers, [("w-1", 8_000_000), ("w-2", 9_000_000)]);
+    }
+}
