@@ -133,14 +133,15 @@ mod tests {
         assert_eq!(sql, " ORDER BY id DESC LIMIT 50");
         assert!(args.is_empty());
 
-        let mut filter = ResultFilter::default();
-        filter.status = Some(TaskResultStatus::Failed);
-        filter.queue_name = Some("emails".into());
-        filter.task_name = Some("app::send".into());
-        filter.before = Some("0190".into());
-        filter.enqueued_since = DateTime::from_timestamp(100, 0);
-        filter.enqueued_until = DateTime::from_timestamp(200, 0);
-        filter.limit = Some(7);
+        let filter = ResultFilter {
+            status: Some(TaskResultStatus::Failed),
+            queue_name: Some("emails".into()),
+            task_name: Some("app::send".into()),
+            before: Some("0190".into()),
+            enqueued_since: DateTime::from_timestamp(100, 0),
+            enqueued_until: DateTime::from_timestamp(200, 0),
+            limit: Some(7),
+        };
         let (sql, args) = clauses(&filter);
         assert_eq!(
             sql,
@@ -159,8 +160,10 @@ mod tests {
         );
 
         // One condition: its placeholder is the first.
-        let mut filter = ResultFilter::default();
-        filter.enqueued_until = DateTime::from_timestamp(5, 0);
+        let filter = ResultFilter {
+            enqueued_until: DateTime::from_timestamp(5, 0),
+            ..ResultFilter::default()
+        };
         assert_eq!(
             clauses(&filter),
             (
@@ -170,8 +173,10 @@ mod tests {
         );
         // Limits are kept between 1 and 500.
         for (asked, used) in [(0, 1), (1, 1), (500, 500), (501, 500), (u32::MAX, 500)] {
-            let mut filter = ResultFilter::default();
-            filter.limit = Some(asked);
+            let filter = ResultFilter {
+                limit: Some(asked),
+                ..ResultFilter::default()
+            };
             assert!(
                 clauses(&filter).0.ends_with(&format!("LIMIT {used}")),
                 "{asked}"
