@@ -678,9 +678,29 @@ impl Worker {
                     let slots = Arc::clone(&permits)
                         .try_acquire_many_owned(u32::try_from(free).unwrap_or(u32::MAX))
                         .ok();
-                    let claim = queue().claim(&this.worker_id, &this.queues, free, this.lease);
+                    // A task of its own: a claim must go on while this loop awaits a renewal,
+                    // or on SQLite, where one transaction writes at a time, a claim holding the
+                    // write lock and a renewal waiting for it would stall each other until the
+                    // busy timeout.
+                    let claim = tokio::spawn({
+                        let (this, backend) = (Arc::clone(&this), Arc::clone(&backend));
+                        async move {
+                            let Some(queue) = backend.queue() else {
+                                return Ok(Vec::new());
+                            };
+                            queue
+                                .claim(&this.worker_id, &this.queues, free, this.lease)
+                                .await
+                        }
+                    });
                     let began = wakes;
-                    claims.push(async move { (claim.await, slots, quiet, began) });
+                    claims.push(async move {
+                        let claimed = match claim.await {
+                            Ok(claimed) => claimed,
+                            Err(err) => Err(crate::Error::Storage(Box::new(err))),
+                        };
+                        (claimed, slots, quiet, began)
+                    });
                 }
             }
             tokio::select! {
