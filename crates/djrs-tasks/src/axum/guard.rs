@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, Method, header};
 ///     let role = parts.headers.get("x-role").and_then(|v| v.to_str().ok());
 ///     match access {
 ///         Access::Read => matches!(role, Some("staff" | "admin")),
-///         Access::Act => role == Some("admin"),
+///         // `Access` may grow: anything but reading is acting.
+///         _ => role == Some("admin"),
 ///     }
 /// };
 /// let (parts, ()) = axum::http::Request::post("/tasks/actions")
