@@ -353,8 +353,8 @@ impl Queue for RedisBackend {
     /// the filter's upper bound down (`ZRANGE … BYLEX REV`, O(log n) to find the start) by a
     /// script that keeps what matches the name and enqueue times and sends only those: with no
     /// name or time filter it examines exactly `limit` ids; with them, ids until `limit` match,
-    /// in scripts of at most [`SCRIPT_BATCH`] ids each, within the ids made no more than
-    /// [`keys::CLOCK_SLACK_MS`] away from the filter's times. Then the pages of every queue and
+    /// in scripts of at most 1,000 ids each, within the ids made no more than five minutes
+    /// away from the filter's times (the clocks' slack). Then the pages of every queue and
     /// status are merged, so a listing of every queue and status reads up to four times
     /// `limit` per queue.
     fn list_results<'a>(
