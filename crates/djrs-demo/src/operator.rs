@@ -202,11 +202,16 @@ pub(crate) async fn login_form(
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, Error> {
     let next = next_or_console(query.next.as_deref());
+    login_page(&state, &next, false)
+}
+
+/// The sign-in page, saying whether the last attempt failed.
+fn login_page(state: &AppState, next: &str, failed: bool) -> Result<Response, Error> {
     Ok(state
         .render(
             "login.html",
             "Sign in to the task console",
-            &serde_json::json!({"next": next, "failed": false}),
+            &serde_json::json!({"next": next, "failed": failed}),
         )?
         .into_response())
 }
@@ -226,13 +231,7 @@ pub(crate) async fn login(
     let next = next_or_console(form.next.as_deref());
     let Some(session) = state.operator.sign_in(&form.name, &form.password) else {
         tracing::warn!("console sign-in refused");
-        let mut page = state
-            .render(
-                "login.html",
-                "Sign in to the task console",
-                &serde_json::json!({"next": next, "failed": true}),
-            )?
-            .into_response();
+        let mut page = login_page(&state, &next, true)?;
         *page.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
         return Ok(page);
     };

@@ -4,9 +4,9 @@
 //! Prints `BENCH tasks_console.<figure> <value> <unit>` lines: `list_ms`, the median of a
 //! filtered list page (one queue's failed tasks, newest first) and a deep page (the page after
 //! the 500,000th task); both separately, a task's page and the overview (which counts every
-//! result, so it is not a list). Works in a schema of its own, dropped at the end.
+//! result, so it is not a list). Works in a schema of its own (djrs-test-support's `PgSchema`),
+//! dropped at the end.
 
-use std::str::FromStr;
 use std::time::Instant;
 
 use axum::Router;
@@ -17,11 +17,6 @@ use tower::ServiceExt;
 
 const RESULTS: i64 = 1_000_000;
 const RUNS: usize = 25;
-
-fn url() -> String {
-    std::env::var("DJRS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
 
 /// `RUNS` timed GETs of `uri` (after one to warm up), in milliseconds, sorted.
 async fn times_ms(app: &Router, uri: &str) -> Vec<f64> {
@@ -57,20 +52,11 @@ fn median(sorted: &[f64]) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let schema = format!("djrs_bench_console_{}", std::process::id());
-    let admin = sqlx::PgPool::connect(&url())
+    // A schema of its own, dropped when the benchmark ends (also when it fails).
+    let schema = djrs_test_support::PgSchema::create("djrs_bench_console")
         .await
         .expect("PostgreSQL is reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let options = sqlx::postgres::PgConnectOptions::from_str(&url())
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(4)
-        .connect_lazy_with(options);
+    let pool = schema.pool(4).unwrap();
     let backend = PostgresBackend::from_pool(pool.clone());
     backend.migrate().await.unwrap();
 
@@ -140,8 +126,5 @@ async fn main() {
     println!("BENCH tasks_console.results {RESULTS} results");
 
     pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    drop(schema);
 }

@@ -437,7 +437,6 @@ pub(super) async fn api_result(
     State(tasks): State<Tasks>,
     Extension(settings): Extension<Arc<Settings>>,
     Path(id): Path<String>,
-    RawQuery(_): RawQuery,
 ) -> Result<Json<TaskResult>> {
     let id = text_param("task id", &id)?;
     Ok(Json(tasks.get_result_from(&settings.alias, &id).await?))

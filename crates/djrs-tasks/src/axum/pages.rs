@@ -58,6 +58,8 @@ pub(super) async fn overview(
 
     let b = &ctx.base;
     let mut totals = [0u64; 4];
+    // The queue forms send the operator back to the overview.
+    let back = esc(&home(b));
     let mut rows = String::new();
     for name in &names {
         let counts = by_queue.get(name).copied().unwrap_or_default();
@@ -102,14 +104,12 @@ pub(super) async fn overview(
             "<tr><td><a href=\"{b}/list?queue_name={q}\">{name}</a></td><td>{state}</td><td class=\"num\">{limit}</td>{cells}\
              <td class=\"num\">{per_min:.1}</td><td class=\"num\">{rate}</td><td>{waiting}</td><td>\
              <form class=\"inline\" method=\"post\" action=\"{b}/actions\"><input type=\"hidden\" name=\"action\" value=\"{toggle}\">\
-             <input type=\"hidden\" name=\"queue\" value=\"{qn}\"><input type=\"hidden\" name=\"back\" value=\"{back}\"><button>{label}</button></form> \
+             <input type=\"hidden\" name=\"queue\" value=\"{name}\"><input type=\"hidden\" name=\"back\" value=\"{back}\"><button>{label}</button></form> \
              <form class=\"inline\" method=\"post\" action=\"{b}/actions\"><input type=\"hidden\" name=\"action\" value=\"limit\">\
-             <input type=\"hidden\" name=\"queue\" value=\"{qn}\"><input type=\"hidden\" name=\"back\" value=\"{back}\">\
-             <input name=\"limit\" size=\"5\" placeholder=\"limit\" aria-label=\"limit of {qn}\"><button>Set limit</button></form></td></tr>",
+             <input type=\"hidden\" name=\"queue\" value=\"{name}\"><input type=\"hidden\" name=\"back\" value=\"{back}\">\
+             <input name=\"limit\" size=\"5\" placeholder=\"limit\" aria-label=\"limit of {name}\"><button>Set limit</button></form></td></tr>",
             name = esc(name),
-            qn = esc(name),
             per_min = finished as f64 / WINDOW_MINUTES as f64,
-            back = esc(&home(b)),
         );
     }
     let mut workers = String::new();
@@ -235,7 +235,8 @@ pub(super) async fn list(
         let id = esc(&r.id);
         let _ = write!(
             rows,
-            "<tr><td><input type=\"checkbox\" name=\"ids\" value=\"{id}\" aria-label=\"select {id}\"></td>\
+            "<tr><td><input type=\"checkbox\" name=\"ids\" value=\"{id}\" aria-label=\"select {id}\">\
+             <input type=\"hidden\" name=\"page\" value=\"{id}\"></td>\
              <td class=\"mono\"><a href=\"{b}/task/{seg}\">{id}</a></td><td>{task}</td><td>{queue}</td><td>{status}</td>\
              <td class=\"num\">{attempts}/{max}</td><td>{enqueued}</td><td>{finished}</td></tr>",
             seg = esc(&path_segment(&r.id)),
@@ -247,7 +248,6 @@ pub(super) async fn list(
             enqueued = time(Some(r.enqueued_at)),
             finished = time(r.finished_at),
         );
-        let _ = write!(rows, "<input type=\"hidden\" name=\"page\" value=\"{id}\">");
     }
     if rows.is_empty() {
         rows.push_str("<tr><td colspan=\"8\" class=\"muted\">No task matches.</td></tr>");
@@ -282,7 +282,7 @@ pub(super) async fn list(
          <label><input type=\"radio\" name=\"scope\" value=\"page\"> all on this page</label>\
          <button name=\"action\" value=\"retry\">Retry</button><button name=\"action\" value=\"run_now\">Run now</button>\
          <button name=\"action\" value=\"cancel\">Cancel</button><button class=\"danger\" name=\"action\" value=\"delete\">Delete</button>\
-         <a href=\"{here_link}\">Refresh</a></div>\
+         <a href=\"{back}\">Refresh</a></div>\
          <table><thead><tr><th></th><th>id</th><th>task</th><th>queue</th><th>status</th><th class=\"num\">attempts</th><th>enqueued</th><th>finished</th></tr></thead>\
          <tbody>{rows}</tbody></table></form><nav class=\"pager\">{pager}</nav>",
         title_h = esc(&title),
@@ -291,7 +291,6 @@ pub(super) async fn list(
         since = value("since"),
         until = value("until"),
         back = esc(&here),
-        here_link = esc(&here),
     );
     Ok(ctx.page(title, Some(Section::Tasks), false, body))
 }
