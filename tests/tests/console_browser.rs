@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use djrs::tasks::{TaskResultStatus, Tasks};
 use djrs_demo::jobs;
 use djrs_e2e::{Cdp, OPERATOR};
+use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
@@ -41,40 +42,72 @@ async fn violations(client: &Client) -> Vec<String> {
     serde_json::from_str(seen.as_str().unwrap()).unwrap()
 }
 
+/// The element `locator` finds, once the page shows it (the page may still be loading).
+async fn find(client: &Client, locator: Locator<'_>) -> Element {
+    let start = Instant::now();
+    loop {
+        match client.find(locator).await {
+            Ok(element) => return element,
+            Err(e) => assert!(start.elapsed() < LIVE, "{locator:?}: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn click(client: &Client, xpath: &str) {
-    client
-        .find(Locator::XPath(xpath))
+    find(client, Locator::XPath(xpath))
         .await
-        .unwrap_or_else(|e| panic!("{xpath}: {e}"))
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {xpath}: {e}"));
 }
 
-/// Confirms the action the last click asked for.
+/// Confirms the action the last click asked for, once its confirmation page is there (a
+/// click's form submission may still be under way when the click returns).
 async fn confirm(client: &Client) {
-    let question = client
-        .find(Locator::Css("main p"))
+    let yes = "//button[starts-with(text(), 'Yes, ')]";
+    find(client, Locator::XPath(yes)).await;
+    let question = find(client, Locator::Css("main p"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(question.contains('?'), "a confirmation: {question}");
-    click(client, "//button[starts-with(text(), 'Yes, ')]").await;
+    click(client, yes).await;
+}
+
+/// Waits for the browser to be at `path` (a submitted form's navigation may still be under
+/// way when the submission returns).
+async fn wait_for_path(client: &Client, path: &str) {
+    let start = Instant::now();
+    loop {
+        let url = client.current_url().await.unwrap();
+        if url.path() == path {
+            return;
+        }
+        assert!(start.elapsed() < LIVE, "still at {url}, not {path}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The text of the notice an action leaves on the page it comes back to.
+async fn notice(client: &Client) -> String {
+    find(client, Locator::Css(".notice"))
+        .await
+        .text()
+        .await
+        .unwrap()
 }
 
 /// The task page's status badge, once it says `status` (the page refreshes itself).
 async fn wait_for_badge(client: &Client, status: &str) {
     let start = Instant::now();
     loop {
-        let badge = client
-            .find(Locator::Css("h1 .status"))
+        let badge = find(client, Locator::Css("h1 .status"))
             .await
-            .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap_or_default();
         if badge == status {
             return;
         }
@@ -118,7 +151,7 @@ async fn drive(addr: SocketAddr, client: Client, tasks: Tasks) {
     form.set_by_name("name", OPERATOR.0).await.unwrap();
     form.set_by_name("password", OPERATOR.1).await.unwrap();
     form.submit().await.unwrap();
-    assert_eq!(client.current_url().await.unwrap().path(), "/tasks");
+    wait_for_path(&client, "/tasks").await;
 
     // One report runs, so the queue is on the overview.
     let first = jobs::generate_report.enqueue(&tasks, 0).await.unwrap();
@@ -136,14 +169,7 @@ async fn drive(addr: SocketAddr, client: Client, tasks: Tasks) {
     )
     .await;
     confirm(&client).await;
-    let notice = client
-        .find(Locator::Css(".notice"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(notice, "The queue is paused.");
+    assert_eq!(notice(&client).await, "The queue is paused.");
     let waiting = jobs::generate_report.enqueue(&tasks, 0).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(
@@ -175,28 +201,66 @@ async fn drive(addr: SocketAddr, client: Client, tasks: Tasks) {
     )
     .await;
     confirm(&client).await;
+    assert_eq!(notice(&client).await, "The queue runs again.");
+
+    // A limit being typed outlives the overview's refreshes (every two seconds), focused or not.
+    let field = "//input[@aria-label='limit of default']";
+    client
+        .find(Locator::XPath(field))
+        .await
+        .unwrap()
+        .send_keys("3")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let typed = client
+        .find(Locator::XPath(field))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(typed.as_deref(), Some("3"), "the typed limit");
+    click(
+        &client,
+        "//tr[td/a[text()='default']]//button[text()='Set limit']",
+    )
+    .await;
+    confirm(&client).await;
+    assert_eq!(notice(&client).await, "The queue's limit is set.");
+    assert!(
+        client
+            .find(Locator::XPath(
+                "//tr[td/a[text()='default']]/td[3][text()='3']"
+            ))
+            .await
+            .is_ok(),
+        "the limit shows"
+    );
 
     // Filter the list to FAILED, open the task, retry it and watch it succeed.
     click(&client, "//header/a[text()='All tasks']").await;
+    find(&client, Locator::Css("form.filters")).await;
     let filters = client.form(Locator::Css("form.filters")).await.unwrap();
     filters.set_by_name("status", "FAILED").await.unwrap();
     click(&client, "//button[text()='Filter']").await;
+    wait_for_path(&client, "/tasks/list").await;
     let url = client.current_url().await.unwrap();
-    assert_eq!(url.path(), "/tasks/list");
     assert!(url.query().unwrap_or("").contains("status=FAILED"), "{url}");
     let rows = client.find_all(Locator::Css("tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 1, "only the failed task");
     click(&client, &format!("//a[text()='{}']", waiting.id)).await;
     click(&client, "//button[text()='Retry']").await;
     confirm(&client).await;
-    assert!(
-        client
-            .source()
-            .await
-            .unwrap()
-            .contains("Retried 1 of 1 tasks."),
-        "the notice"
-    );
+    assert_eq!(notice(&client).await, "Retried 1 of 1 tasks.");
     // No reload from here on: htmx swaps the page's live part in.
     wait_for_badge(&client, "SUCCESSFUL").await;
     let htmx = client

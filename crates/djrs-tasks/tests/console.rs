@@ -225,9 +225,11 @@ async fn the_console_shows_queues_lists_and_a_task_page_escaped_under_a_strict_p
             && csp.contains("form-action 'self'")
             && csp.contains("frame-ancestors 'none'")
     );
-    assert!(html.contains(&format!(
-        "<script nonce=\"{nonce}\" src=\"/admin/tasks/static/htmx.min.js\""
-    )));
+    for script in ["htmx.min.js", "console.js"] {
+        assert!(html.contains(&format!(
+            "<script nonce=\"{nonce}\" src=\"/admin/tasks/static/{script}\""
+        )));
+    }
     assert!(html.contains("hx-trigger=\"every 2s\""));
     assert!(
         !html.contains(" style=") && !html.contains("<style"),
@@ -248,6 +250,13 @@ async fn the_console_shows_queues_lists_and_a_task_page_escaped_under_a_strict_p
             .starts_with("text/javascript")
     );
     assert!(js.body.contains("htmx"));
+    let own = get(&app, "/admin/tasks/static/console.js").await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert_eq!(
+        own.headers[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(own.body.contains("htmx:beforeSwap"));
 
     // The failed task's page: arguments, metadata, error and traceback, all escaped.
     let page = get(&app, &format!("/admin/tasks/task/{}", failed.id)).await;

@@ -99,6 +99,7 @@ where
         .route("/actions", post(act))
         .route("/static/console.css", get(stylesheet))
         .route("/static/htmx.min.js", get(htmx))
+        .route("/static/console.js", get(script))
         .route("/api/counts", get(api_counts))
         .route("/api/activity", get(api_activity))
         .route("/api/results", get(api_results))
@@ -388,6 +389,13 @@ pub(super) async fn htmx() -> Response {
     asset(
         "text/javascript; charset=utf-8",
         include_str!("static/htmx.min.js"),
+    )
+}
+
+pub(super) async fn script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("static/console.js"),
     )
 }
 

@@ -98,7 +98,8 @@ impl Page<'_> {
              <meta name=\"htmx-config\" content='{{\"includeIndicatorStyles\":false,\"allowEval\":false,\"allowScriptTags\":false}}'>\
              <title>{title} · Tasks</title>\
              <link rel=\"stylesheet\" href=\"{base}/static/console.css\">\
-             <script nonce=\"{nonce}\" src=\"{base}/static/htmx.min.js\" defer></script></head><body>\
+             <script nonce=\"{nonce}\" src=\"{base}/static/htmx.min.js\" defer></script>\
+             <script nonce=\"{nonce}\" src=\"{base}/static/console.js\" defer></script></head><body>\
              <header><strong>Tasks</strong>{overview}{list}\
              <a href=\"{base}/list?status=FAILED\">Failed</a>\
              <a href=\"{base}/list?status=RUNNING\">Running</a></header><main>",
