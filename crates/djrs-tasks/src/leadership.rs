@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use crate::Queue;
 
 /// What a round of [`Leadership::renew`] found.
@@ -76,5 +78,52 @@ impl<'a> Leadership<'a> {
             let role = self.role;
             tracing::warn!(target: "djrs_tasks", error = %err, "could not give up the {role} leadership; it passes on when its lease expires");
         }
+    }
+}
+
+/// The rounds of work a worker does every interval while it leads a named leadership (a lease
+/// of three intervals), until a stop is notified: `while rounds.next().await { … }`, then
+/// [`Rounds::end`]. A round that overran delays the next one rather than bunching them.
+pub(crate) struct Rounds<'a> {
+    queue: &'a dyn Queue,
+    leadership: Leadership<'a>,
+    tick: tokio::time::Interval,
+    stop: &'a Notify,
+}
+
+impl<'a> Rounds<'a> {
+    /// Rounds every `every` for `holder` of the leadership `name`, whose leader logs as `role`.
+    pub(crate) fn new(
+        queue: &'a dyn Queue,
+        (name, holder, role): (&'static str, &'a str, &'static str),
+        every: Duration,
+        stop: &'a Notify,
+    ) -> Self {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Rounds {
+            queue,
+            leadership: Leadership::new(name, holder, every.saturating_mul(3), role),
+            tick,
+            stop,
+        }
+    }
+
+    /// Waits for the next round this holder leads: `true` then, `false` once stopped.
+    pub(crate) async fn next(&mut self) -> bool {
+        loop {
+            tokio::select! {
+                () = self.stop.notified() => return false,
+                _ = self.tick.tick() => {}
+            }
+            if self.leadership.renew(self.queue).await != Lead::Not {
+                return true;
+            }
+        }
+    }
+
+    /// Gives the leadership up, if held.
+    pub(crate) async fn end(self) {
+        self.leadership.resign(self.queue).await;
     }
 }

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use metrics::{Counter, Histogram, Unit};
 use tokio::sync::Notify;
 
-use crate::leadership::{Lead, Leadership};
+use crate::leadership::Rounds;
 use crate::{Backend, Queue, TaskResult, TaskResultStatus, WorkerId};
 
 /// Tasks stored by an enqueue (counter).
@@ -201,29 +201,16 @@ pub(crate) async fn sample(
     stop: Arc<Notify>,
 ) {
     let Some(queue) = backend.queue() else { return };
-    let mut leadership = Leadership::new(
-        LEADERSHIP,
-        holder.as_str(),
-        every.saturating_mul(3),
-        "metrics sampler",
-    );
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The queues a gauge was set for, so one that empties is set to 0 rather than left stale.
     let mut reported = BTreeSet::new();
-    loop {
-        tokio::select! {
-            () = stop.notified() => break,
-            _ = tick.tick() => {}
-        }
-        if leadership.renew(queue).await == Lead::Not {
-            continue;
-        }
+    let leadership = (LEADERSHIP, holder.as_str(), "metrics sampler");
+    let mut rounds = Rounds::new(queue, leadership, every, &stop);
+    while rounds.next().await {
         if let Err(err) = sample_queue_gauges(queue, &mut reported).await {
             tracing::warn!(target: "djrs_tasks", error = %err, "could not sample the queue gauges; trying again at the next interval");
         }
     }
-    leadership.resign(queue).await;
+    rounds.end().await;
 }
 
 /// Sets the per-queue gauges from the store: `djrs_tasks_queue_depth`, the `READY` count of

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::Notify;
 
-use crate::leadership::{Lead, Leadership};
+use crate::leadership::Rounds;
 use crate::{Backend, TaskResultStatus, WorkerId};
 
 /// The leadership the pruners of all workers share: one prunes at a time.
@@ -194,22 +194,9 @@ impl Retention {
     /// is notified; then gives the leadership up.
     pub(crate) async fn run(self, backend: Arc<dyn Backend>, holder: WorkerId, stop: Arc<Notify>) {
         let Some(queue) = backend.queue() else { return };
-        let mut leadership = Leadership::new(
-            LEADERSHIP,
-            holder.as_str(),
-            self.every.saturating_mul(3),
-            "pruner",
-        );
-        let mut tick = tokio::time::interval(self.every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                () = stop.notified() => break,
-                _ = tick.tick() => {}
-            }
-            if leadership.renew(queue).await == Lead::Not {
-                continue;
-            }
+        let leadership = (LEADERSHIP, holder.as_str(), "pruner");
+        let mut rounds = Rounds::new(queue, leadership, self.every, &stop);
+        while rounds.next().await {
             for status in [TaskResultStatus::Successful, TaskResultStatus::Failed] {
                 let Some(keep) = self.kept(status) else {
                     continue;
@@ -232,7 +219,7 @@ impl Retention {
                 compact_if_due(queue, &holder, every).await;
             }
         }
-        leadership.resign(queue).await;
+        rounds.end().await;
     }
 }
 

@@ -127,3 +127,23 @@ local function zadd_now(pending)
     end
   end
 end
+-- An operator's change to each task named in ARGV from `first` on: `change(id, key)` returns
+-- true when it changed the task. Returns 1 or 0 per id; with a channel (ARGV[2], '' for none),
+-- publishes once when a task became due.
+local function each_task(first, change, channel)
+  local out = {}
+  local woke = false
+  for i = first, #ARGV do
+    local id = ARGV[i]
+    if change(id, ARGV[1] .. 't:' .. id) then
+      woke = true
+      out[#out + 1] = 1
+    else
+      out[#out + 1] = 0
+    end
+  end
+  if woke and channel and channel ~= '' then
+    redis.call('PUBLISH', channel, '1')
+  end
+  return out
+end

@@ -6,44 +6,33 @@
 local base = ARGV[1]
 local now = now_us()
 local now_ms = math.floor(now / 1000)
-local out = {}
-local woke = false
-for i = 3, #ARGV do
-  local id = ARGV[i]
-  local key = base .. 't:' .. id
+return each_task(3, function(id, key)
   local f = redis.call('HMGET', key, 's', 'd', 'c', 'u')
-  local free = f[1] == 'FAILED'
-  if free and f[4] and f[4] ~= '' then
+  if f[1] ~= 'FAILED' then
+    return false
+  end
+  if f[4] and f[4] ~= '' then
     local ukey = base .. 'u:' .. f[4]
     local holder = redis.call('GET', ukey)
     if holder and holder ~= id then
       local status = redis.call('HGET', base .. 't:' .. holder, 's')
-      free = status ~= 'READY' and status ~= 'RUNNING'
+      if status == 'READY' or status == 'RUNNING' then
+        return false
+      end
     end
-    if free then
-      redis.call('SET', ukey, id)
-    end
+    redis.call('SET', ukey, id)
   end
-  if free then
-    local priority, max_attempts = priority_and_max(f[2])
-    local attempts = tonumber(f[3] or '0')
-    if max_attempts < attempts + 1 then
-      redis.call('HSET', key, 'd', with_max_attempts(f[2], attempts + 1))
-    end
-    redis.call('HSET', key, 's', 'READY', 'ra', int(now), 'lw', '')
-    redis.call('HDEL', key, 'f', 'x')
-    redis.call('PERSIST', key)
-    redis.call('ZREM', index(base, 'FAILED'), id)
-    redis.call('ZREM', finished(base, 'FAILED'), id)
-    redis.call('ZADD', index(base, 'READY'), 0, id)
-    redis.call('ZADD', base .. 'ready', ready_score(priority, now_ms), id)
-    woke = true
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
+  local priority, max_attempts = priority_and_max(f[2])
+  local attempts = tonumber(f[3] or '0')
+  if max_attempts < attempts + 1 then
+    redis.call('HSET', key, 'd', with_max_attempts(f[2], attempts + 1))
   end
-end
-if woke and ARGV[2] ~= '' then
-  redis.call('PUBLISH', ARGV[2], '1')
-end
-return out
+  redis.call('HSET', key, 's', 'READY', 'ra', int(now), 'lw', '')
+  redis.call('HDEL', key, 'f', 'x')
+  redis.call('PERSIST', key)
+  redis.call('ZREM', index(base, 'FAILED'), id)
+  redis.call('ZREM', finished(base, 'FAILED'), id)
+  redis.call('ZADD', index(base, 'READY'), 0, id)
+  redis.call('ZADD', base .. 'ready', ready_score(priority, now_ms), id)
+  return true
+end, ARGV[2])

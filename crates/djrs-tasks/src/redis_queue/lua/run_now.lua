@@ -4,24 +4,14 @@
 local base = ARGV[1]
 local now = now_us()
 local now_ms = math.floor(now / 1000)
-local out = {}
-local woke = false
-for i = 3, #ARGV do
-  local id = ARGV[i]
-  local key = base .. 't:' .. id
+return each_task(3, function(id, key)
   local f = redis.call('HMGET', key, 's', 'ra', 'd')
-  if f[1] == 'READY' and f[2] and tonumber(f[2]) > now then
-    local priority = priority_and_max(f[3])
-    redis.call('HSET', key, 'ra', int(now))
-    redis.call('ZREM', base .. 'delayed', id)
-    redis.call('ZADD', base .. 'ready', ready_score(priority, now_ms), id)
-    woke = true
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
+  if f[1] ~= 'READY' or not f[2] or tonumber(f[2]) <= now then
+    return false
   end
-end
-if woke and ARGV[2] ~= '' then
-  redis.call('PUBLISH', ARGV[2], '1')
-end
-return out
+  local priority = priority_and_max(f[3])
+  redis.call('HSET', key, 'ra', int(now))
+  redis.call('ZREM', base .. 'delayed', id)
+  redis.call('ZADD', base .. 'ready', ready_score(priority, now_ms), id)
+  return true
+end, ARGV[2])
