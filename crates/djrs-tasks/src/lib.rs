@@ -65,6 +65,7 @@ mod leadership;
 mod metrics;
 #[cfg(feature = "otel")]
 mod otel;
+mod output;
 mod presence;
 #[cfg(feature = "redis")]
 mod redis_queue;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Claim, Conn, Dialect, QueueSet, SqlBackend, Transition, decode, millis};
@@ -23,6 +23,7 @@ const CANCEL_CHANNEL: &str = "djrs_tasks_cancel";
 /// Key of the advisory lock that serialises migrations across processes.
 const MIGRATION_LOCK: i64 = 0x646a_7273_7461_736b; // "djrstask"
 
+mod maintenance;
 mod migrations;
 use migrations::MIGRATIONS;
 
@@ -706,73 +707,12 @@ impl Dialect for Postgres {
 
     fn compact(&self) -> BoxFuture<'_, Result<bool>> {
         Box::pin(async move {
-            // An interrupted `REINDEX … CONCURRENTLY` leaves its new indexes behind, invalid:
-            // never used by queries, yet written by every insert and update.
-            let invalid: Vec<String> = sqlx::query_scalar(
-                "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i \
-                 JOIN pg_class c ON c.oid = i.indexrelid \
-                 JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE i.indrelid = 'djrs_task'::regclass AND NOT i.indisvalid",
-            )
-            .fetch_all(&self.pool)
-            .await?;
-            for index in invalid {
-                // The name is quoted by the server's `format('%I')`.
-                sqlx::raw_sql(AssertSqlSafe(format!(
-                    "DROP INDEX CONCURRENTLY IF EXISTS {index}"
-                )))
-                .execute(&self.pool)
-                .await?;
-            }
-            sqlx::raw_sql("VACUUM djrs_task")
-                .execute(&self.pool)
-                .await?;
-            sqlx::raw_sql("REINDEX TABLE CONCURRENTLY djrs_task")
-                .execute(&self.pool)
-                .await?;
+            maintenance::compact(&self.pool).await?;
             Ok(true)
         })
     }
 
     fn listen(&self, wakes: super::dialect::Wakes) -> Option<BoxFuture<'static, ()>> {
-        let pool = self.pool.clone();
-        Some(Box::pin(async move {
-            loop {
-                let mut listener = match PgListener::connect_with(&pool).await {
-                    Ok(listener) => listener,
-                    Err(err) => {
-                        tracing::warn!(target: "djrs_tasks", error = %err, "LISTEN connection failed; workers poll meanwhile");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        continue;
-                    }
-                };
-                if let Err(err) = listener.listen_all([CHANNEL, CANCEL_CHANNEL]).await {
-                    tracing::warn!(target: "djrs_tasks", error = %err, "LISTEN failed; workers poll meanwhile");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-                let everyone = || {
-                    wakes.enqueued.notify_waiters();
-                    wakes.cancel.notify_waiters();
-                };
-                loop {
-                    match listener.try_recv().await {
-                        Ok(Some(note)) if note.channel() == CANCEL_CHANNEL => {
-                            wakes.cancel.notify_waiters();
-                        }
-                        Ok(Some(_)) => wakes.enqueued.notify_waiters(),
-                        // The connection dropped (and notifications may be lost): wake the
-                        // workers so they look, then listen again.
-                        Ok(None) => everyone(),
-                        Err(err) => {
-                            tracing::warn!(target: "djrs_tasks", error = %err, "LISTEN connection lost; reconnecting");
-                            everyone();
-                            tokio::time::sleep(Duration::from_millis(500)).await;
-                            break;
-                        }
-                    }
-                }
-            }
-        }))
+        Some(Box::pin(maintenance::listen(self.pool.clone(), wakes)))
     }
 }
