@@ -2,6 +2,7 @@
 //! the small pieces every page uses. Everything a page shows from the store or the request goes
 //! through [`esc`].
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use axum::http::{HeaderValue, header};
@@ -10,20 +11,9 @@ use chrono::{DateTime, Utc};
 
 use crate::TaskResultStatus;
 
-/// Escapes text for HTML text and attribute values.
-pub(super) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// Escapes text for HTML text and quoted attribute values (`&`, `<`, `>`, `"`, `'`).
+pub(super) fn esc(text: &str) -> Cow<'_, str> {
+    html_escape::encode_quoted_attribute(text)
 }
 
 /// Encodes a query-string value (`application/x-www-form-urlencoded`).

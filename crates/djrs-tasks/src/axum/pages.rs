@@ -59,7 +59,8 @@ pub(super) async fn overview(
     let b = &ctx.base;
     let mut totals = [0u64; 4];
     // The queue forms send the operator back to the overview.
-    let back = esc(&home(b));
+    let home = home(b);
+    let back = esc(&home);
     let mut rows = String::new();
     for name in &names {
         let counts = by_queue.get(name).copied().unwrap_or_default();
