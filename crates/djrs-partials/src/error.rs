@@ -87,6 +87,23 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// A fragment could not be marked for an out-of-band swap ([`out_of_band`](crate::out_of_band)):
+    /// it does not begin with an element, or that element is marked already. Wrap the
+    /// partial's content in one element.
+    #[error("cannot mark the fragment for an out-of-band swap: {reason}")]
+    OutOfBand {
+        /// What was wrong.
+        reason: String,
+    },
+    /// An htmx response header could not be sent: its value holds a line break or another
+    /// control character, or an event's detail is not JSON. The response is a bare `500`.
+    #[error("the htmx response header {header} cannot be sent: {reason}")]
+    HtmxHeader {
+        /// The header's name.
+        header: &'static str,
+        /// What was wrong (never the value itself).
+        reason: String,
+    },
     /// A template file or directory could not be read.
     #[error("cannot read templates from {}: {source}", path.display())]
     Io {
@@ -121,7 +138,10 @@ impl Error {
             Self::Syntax { message, .. } | Self::Tera { message, .. } => message.clone(),
             Self::UndefinedPartial { name, .. } => undefined_partial_message(name),
             Self::TemplateDoesNotExist { name, .. } => name.clone(),
-            Self::InvalidName { .. } | Self::Io { .. } => self.to_string(),
+            Self::InvalidName { .. }
+            | Self::Io { .. }
+            | Self::OutOfBand { .. }
+            | Self::HtmxHeader { .. } => self.to_string(),
         }
     }
 
@@ -140,7 +160,10 @@ impl Error {
             }
             Self::Tera { template, .. } => template.as_deref(),
             Self::InvalidName { name } => Some(name),
-            Self::TemplateDoesNotExist { .. } | Self::Io { .. } => None,
+            Self::TemplateDoesNotExist { .. }
+            | Self::Io { .. }
+            | Self::OutOfBand { .. }
+            | Self::HtmxHeader { .. } => None,
         }
     }
 

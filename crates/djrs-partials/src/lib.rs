@@ -55,6 +55,7 @@
 mod error;
 mod escape;
 mod loader;
+mod oob;
 mod preprocess;
 mod templates;
 
@@ -63,6 +64,7 @@ pub mod axum;
 
 pub use error::{Error, Result};
 pub use escape::escape_html;
+pub use oob::out_of_band;
 pub use templates::Templates;
 
 /// The README's example, compiled and run as a doc-test.

@@ -1,4 +1,5 @@
-//! axum integration (feature `axum`): the [`Template`] response and htmx's request headers.
+//! axum integration (feature `axum`): the [`Template`] response, htmx's request headers and
+//! its response headers ([`HxTrigger`], [`HxPushUrl`], [`HxLocation`], …).
 //!
 //! One handler serves the whole page to a browser and only the fragment to htmx:
 //!
@@ -35,6 +36,12 @@ use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
 
 use crate::Templates;
+
+mod respond;
+pub use respond::{
+    HxLocation, HxPushUrl, HxRedirect, HxRefresh, HxReplaceUrl, HxReselect, HxReswap, HxRetarget,
+    HxStopPolling, HxTrigger, STOP_POLLING, TriggerTiming, response_headers,
+};
 
 /// htmx's request header names (htmx 2).
 pub mod headers {
@@ -210,6 +217,7 @@ const VARY_HTMX: &str = "HX-Request, HX-Boosted, HX-History-Restore-Request";
 pub struct Template {
     templates: Arc<Templates>,
     names: Vec<String>,
+    oob: Vec<(String, String)>,
     context: tera::Context,
     vary: bool,
     #[cfg(feature = "csp")]
@@ -228,6 +236,7 @@ impl Template {
         Self {
             templates,
             names: vec![name.into()],
+            oob: Vec::new(),
             context,
             vary: false,
             #[cfg(feature = "csp")]
@@ -256,6 +265,36 @@ impl Template {
             names: names.into_iter().map(Into::into).collect(),
             ..Self::new(templates, String::new(), context)
         }
+    }
+
+    /// Adds `name` (a partial) after the rendered content, out of band: its first element is
+    /// marked `hx-swap-oob="{swap}"` ([`out_of_band`](crate::out_of_band)), so htmx swaps it
+    /// where its target is while the main content goes to the request's target. `"true"`
+    /// replaces the element with the same `id`.
+    ///
+    /// ```
+    /// use axum::response::IntoResponse;
+    /// use djrs_partials::axum::Template;
+    ///
+    /// let mut templates = djrs_partials::Templates::new();
+    /// templates.add_raw_template(
+    ///     "a.html",
+    ///     r#"{% partialdef star %}<button id="star">★</button>{% endpartialdef %}{% partialdef count %}<b id="count">{{ n }}</b>{% endpartialdef %}"#,
+    /// )?;
+    /// let mut ctx = tera::Context::new();
+    /// ctx.insert("n", &3);
+    /// let res = Template::new(std::sync::Arc::new(templates), "a.html#star", ctx)
+    ///     .oob("a.html#count", "true")
+    ///     .into_response();
+    /// # tokio_test::block_on(async {
+    /// let body = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+    /// assert_eq!(body, r#"<button id="star">★</button><b hx-swap-oob="true" id="count">3</b>"#);
+    /// # });
+    /// # Ok::<(), djrs_partials::Error>(())
+    /// ```
+    pub fn oob(mut self, name: impl Into<String>, swap: impl Into<String>) -> Self {
+        self.oob.push((name.into(), swap.into()));
+        self
     }
 
     /// The whole `page`, or only `page#fragment` when [`Htmx::wants_fragment`]; adds
@@ -318,12 +357,21 @@ impl Template {
     }
 
     fn render(&self) -> crate::Result<String> {
-        let names = self.names.iter().map(String::as_str);
         #[cfg(feature = "csp")]
         if let Some(nonce) = &self.nonce {
-            return nonce.scope(|| self.templates.render_many(names, &self.context));
+            return nonce.scope(|| self.render_all());
         }
-        self.templates.render_many(names, &self.context)
+        self.render_all()
+    }
+
+    fn render_all(&self) -> crate::Result<String> {
+        let names = self.names.iter().map(String::as_str);
+        let mut out = self.templates.render_many(names, &self.context)?;
+        for (name, swap) in &self.oob {
+            let fragment = self.templates.render(name, &self.context)?;
+            out.push_str(&crate::out_of_band(&fragment, swap)?);
+        }
+        Ok(out)
     }
 }
 
@@ -381,7 +429,7 @@ impl IntoResponse for Template {
                 ([(header::CONTENT_TYPE, HeaderValue::from_static(ct))], body).into_response()
             }
             Err(err) => {
-                tracing::error!(templates = ?self.names, error = ?err.to_string(), "template render failed");
+                tracing::error!(templates = ?self.names, out_of_band = ?self.oob, error = ?err.to_string(), "template render failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
             }
         };
