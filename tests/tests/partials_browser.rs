@@ -1,7 +1,9 @@
 //! Template partials and htmx in a real browser: headless Chromium loads the showcase's
 //! `/articles`, clicks "next", and htmx swaps in `articles.html#list` (the fragment the same
-//! handler renders for htmx) without reloading the page, under the showcase's enforced policy
-//! with no violation. As a control, a `<style>` without the nonce inserted afterwards is
+//! handler renders for htmx) without reloading the page; then stars an article, and one response
+//! updates two places at once (the card, swapped where it was, and the count of starred
+//! articles, out of band) and triggers an event with a JSON detail; all under the showcase's
+//! enforced policy with no violation. As a control, a `<style>` without the nonce inserted afterwards is
 //! blocked and reported, so the absence of reports before it means something.
 //!
 //! The browser harness (Chromium and chromedriver started by the test, killed by their own
@@ -20,7 +22,7 @@ const REPORT_WAIT: Duration = Duration::from_secs(30);
 const QUIET_WAIT: Duration = Duration::from_secs(2);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn htmx_swaps_the_next_page_in_through_a_partial() {
+async fn htmx_swaps_pages_and_out_of_band_fragments_through_partials() {
     djrs_e2e::showcase_in_browser(drive).await;
 }
 
@@ -165,6 +167,69 @@ async fn drive(addr: SocketAddr, client: Client) {
     assert_eq!(
         js(&client, "return window.__djrsMark;").await,
         json!("still here")
+    );
+
+    // Star the first article on the page: the card and the count change in one response (the
+    // count out of band), and the page hears the `starred` event with its detail.
+    js(
+        &client,
+        "window.__djrsStarred = [];\
+         document.body.addEventListener('starred', e =>\
+             window.__djrsStarred.push([e.detail.id, e.detail.on]));\
+         return true;",
+    )
+    .await;
+    assert_eq!(
+        js(
+            &client,
+            "return document.getElementById('starred-count').textContent;"
+        )
+        .await,
+        json!("Starred: 0")
+    );
+    client
+        .find(Locator::Css("#article-21 form.star button"))
+        .await
+        .expect("the star button")
+        .click()
+        .await
+        .expect("click star");
+    until(
+        &client,
+        "the card and the count to change",
+        "return document.querySelector('#article-21 button').textContent === '★ starred'\
+             && document.getElementById('starred-count').textContent === 'Starred: 1';",
+    )
+    .await;
+    assert_eq!(
+        js(
+            &client,
+            "return [window.__djrsMark, window.__djrsStarred, \
+                     document.querySelectorAll('#starred-count').length, \
+                     document.getElementById('starred-count').hasAttribute('hx-swap-oob'), \
+                     document.querySelectorAll('#article-21').length];"
+        )
+        .await,
+        json!(["still here", [[21, true]], 1, false, 1])
+    );
+    // And back: the star is taken away the same way.
+    client
+        .find(Locator::Css("#article-21 form.star button"))
+        .await
+        .expect("the star button, swapped in")
+        .click()
+        .await
+        .expect("click star again");
+    until(
+        &client,
+        "the star to go",
+        "return document.querySelector('#article-21 button').textContent === '☆ star'\
+             && document.getElementById('starred-count').textContent === 'Starred: 0';",
+    )
+    .await;
+    assert_eq!(
+        js(&client, "return window.__djrsStarred;").await,
+        json!([[21, true], [21, false]])
     );
 
     // No violation: none seen by the page since the listener, none reported at all.

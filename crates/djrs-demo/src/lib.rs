@@ -20,7 +20,7 @@ use djrs::paginate::axum::{CursorParam, PageParam, PaginationRejection};
 use djrs::paginate::{
     AsyncPage, AsyncPaginator, CursorKey, KeysetPage, KeysetPaginator, SelectSource,
 };
-use djrs::partials::axum::{Htmx, Template};
+use djrs::partials::axum::{Htmx, HxTrigger, Template};
 use sea_query::Order;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -125,6 +125,8 @@ pub struct AppState {
     cursor_key: CursorKey,
     tasks: Tasks,
     operator: Arc<operator::Operator>,
+    /// The articles starred on the list page (kept in memory: the showcase's htmx example).
+    starred: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
 }
 
 impl axum::extract::FromRef<AppState> for Tasks {
@@ -238,6 +240,7 @@ impl AppState {
             cursor_key,
             tasks,
             operator: Arc::new(operator::Operator::random()),
+            starred: Arc::default(),
         })
     }
 
@@ -276,7 +279,31 @@ impl AppState {
         context.insert("title", title);
         context.insert("database", self.db.engine());
         context.insert("page", page);
+        context.insert("starred", &self.starred_ids());
         context
+    }
+
+    /// The starred articles' ids, in order.
+    fn starred_ids(&self) -> Vec<i64> {
+        let starred = self
+            .starred
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        starred.iter().copied().collect()
+    }
+
+    /// Stars `id`, or takes its star away; whether it is starred now.
+    fn toggle_star(&self, id: i64) -> bool {
+        let mut starred = self
+            .starred
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if starred.remove(&id) {
+            false
+        } else {
+            starred.insert(id);
+            true
+        }
     }
 
     async fn article_page(
@@ -342,7 +369,34 @@ async fn article_card(
     };
     let mut context = tera::Context::new();
     context.insert("article", &article);
+    context.insert("starred", &state.starred_ids());
     Ok(Template::new(state.templates.clone(), "articles.html#card", context).into_response())
+}
+
+/// `POST /articles/{id}/star`: stars the article or takes its star away. htmx gets the card
+/// (swapped where it was) with the count of starred articles out of band, and a `starred`
+/// event with the article and its state; without JavaScript the browser goes back to the list.
+async fn star_article(
+    State(state): State<AppState>,
+    htmx: Htmx,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, Error> {
+    let Some(article) = state.db.article(id).await? else {
+        return Ok((StatusCode::NOT_FOUND, "No such article.").into_response());
+    };
+    let starred = state.toggle_star(id);
+    if !htmx.request {
+        return Ok(axum::response::Redirect::to("/articles").into_response());
+    }
+    let mut context = tera::Context::new();
+    context.insert("article", &article);
+    context.insert("starred", &state.starred_ids());
+    Ok((
+        HxTrigger::event("starred").detail("starred", serde_json::json!({"id": id, "on": starred})),
+        Template::new(state.templates.clone(), "articles.html#card", context)
+            .oob("articles.html#starred_count", "true"),
+    )
+        .into_response())
 }
 
 /// `/static/htmx.min.js`: htmx 2.0.11 (npm `htmx.org`, 0BSD), served by the showcase itself so
@@ -451,6 +505,7 @@ pub fn app(state: AppState) -> Router {
         .route("/logout", axum::routing::post(operator::logout))
         .route("/articles", get(articles))
         .route("/articles/{id}/card", get(article_card))
+        .route("/articles/{id}/star", axum::routing::post(star_article))
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/articles/keyset", get(articles_keyset))
         .route("/api/articles", get(api_articles))

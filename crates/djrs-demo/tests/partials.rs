@@ -96,3 +96,65 @@ async fn the_list_is_a_page_for_browsers_and_a_fragment_for_htmx() {
     assert_eq!(headers["content-type"], "text/javascript; charset=utf-8");
     assert!(js.starts_with("var htmx=function()"));
 }
+
+async fn post(app: &axum::Router, uri: &str, htmx: bool) -> (u16, axum::http::HeaderMap, String) {
+    let mut request = Request::post(uri).header("Sec-Fetch-Site", "same-origin");
+    if htmx {
+        request = request.header("HX-Request", "true");
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn starring_answers_htmx_with_the_card_the_count_out_of_band_and_an_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("stars.sqlite3").display());
+    let state = AppState::new(Db::connect(&url).await.unwrap(), CursorKey::new(b"p")).unwrap();
+    let app = djrs_demo::app(state);
+
+    let (status, headers, body) = post(&app, "/articles/3/star", true).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["hx-trigger"], r#"{"starred":{"id":3,"on":true}}"#);
+    assert!(
+        body.starts_with(r#"<li id="article-3">"#) && body.contains("★ starred"),
+        "{body}"
+    );
+    assert!(
+        body.ends_with(r#"<p hx-swap-oob="true" id="starred-count" class="meta">Starred: 1</p>"#),
+        "{body}"
+    );
+
+    // Without JavaScript: the star goes, and the browser is sent back to the list, which shows it.
+    let (status, headers, _) = post(&app, "/articles/3/star", false).await;
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/articles");
+    let (_, _, page) = get(&app, "/articles", false).await;
+    assert!(page.contains("Starred: 0") && !page.contains("★ starred"));
+
+    // Unknown and malformed ids; a cross-site form is refused before anything is starred.
+    assert_eq!(post(&app, "/articles/99999/star", true).await.0, 404);
+    assert_eq!(post(&app, "/articles/x%0a/star", true).await.0, 400);
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post("/articles/4/star")
+                .header("Sec-Fetch-Site", "cross-site")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let (_, _, page) = get(&app, "/articles", false).await;
+    assert!(page.contains("Starred: 0"), "nothing was starred");
+}

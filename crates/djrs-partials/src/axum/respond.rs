@@ -808,7 +808,11 @@ mod tests {
         );
         assert!(events_in(&HeaderValue::from_static("{broken")).is_none());
         assert!(events_in(&HeaderValue::from_static("{\"a\": 1")).is_none());
-        assert!(events_in(&HeaderValue::from_static("{}")).unwrap().is_empty());
+        assert!(
+            events_in(&HeaderValue::from_static("{}"))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
