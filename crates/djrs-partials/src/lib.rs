@@ -49,7 +49,7 @@
 //!
 //! | Feature | Adds | Default |
 //! |---|---|---|
-//! | `axum` | [`Template`](axum::Template) response, htmx extractors ([`HxRequest`](axum::HxRequest), [`Htmx`](axum::Htmx)), full page or fragment from one handler ([`Template::page_or_fragment`](axum::Template::page_or_fragment)) | no |
+//! | `axum` | [`Template`](axum::Template) response, htmx extractors ([`HxRequest`](axum::HxRequest), [`Htmx`](axum::Htmx)), full page or fragment from one handler ([`Template::page_or_fragment`](axum::Template::page_or_fragment)), out-of-band fragments ([`Template::oob`](axum::Template::oob)), htmx's response headers ([`HxTrigger`](axum::HxTrigger), [`HxPushUrl`](axum::HxPushUrl), …) | no |
 //! | `csp` | `csp_nonce()` in every template, with the request's `djrs_csp::CspNonce` (implies `axum`) | no |
 
 mod error;
