@@ -16,9 +16,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use djrs::paginate::axum::{CursorParam, PageParam, PaginationRejection};
+use djrs::paginate::axum::{CursorParam, PageParam, Paginated, PaginationRejection, RequestUrl};
 use djrs::paginate::{
-    AsyncPage, AsyncPaginator, CursorKey, KeysetPage, KeysetPaginator, SelectSource,
+    AsyncPage, AsyncPaginator, CursorEnvelope, CursorKey, KeysetPage, KeysetPaginator,
+    PageEnvelope, PageSize, SelectSource,
 };
 use djrs::partials::axum::{Htmx, HxTrigger, Template};
 use sea_query::Order;
@@ -431,6 +432,48 @@ async fn api_articles(
     Ok(Json(state.article_page(&page, true).await?))
 }
 
+/// The page size the API pages take from `?page_size=` (DRF's `page_size_query_param`).
+fn api_page_size() -> PageSize {
+    PageSize::new(PER_PAGE).param("page_size").max(100)
+}
+
+/// `/api/v1/articles?page=N&page_size=M`: DRF's page-number shape (`count`, `next`,
+/// `previous`, `results`) with a `Link` header; a bad page number is a 404.
+async fn api_v1_articles(
+    State(state): State<AppState>,
+    url: RequestUrl,
+    page: PageParam,
+) -> Result<Paginated<PageEnvelope<Vec<Article>>>, Error> {
+    let per_page = url.page_size(&api_page_size());
+    let query = article_columns().order_by("id", Order::Asc).to_owned();
+    let page = on_pool!(&state.db, |pool| {
+        let paginator = AsyncPaginator::new(
+            SelectSource::<_, Article>::new(pool.clone(), query),
+            per_page,
+        );
+        page.apage(&paginator).await?
+    });
+    Ok(Paginated::page(&url, page, "page"))
+}
+
+/// `/api/v1/articles/cursor?cursor=…&page_size=M`: DRF's cursor shape (`next`, `previous`,
+/// `results`, no count), newest first, with a `Link` header; a tampered cursor is a 404.
+async fn api_v1_articles_cursor(
+    State(state): State<AppState>,
+    url: RequestUrl,
+    cursor: CursorParam,
+) -> Result<Paginated<CursorEnvelope<Vec<Article>>>, Error> {
+    let per_page = url.page_size(&api_page_size());
+    let page = on_pool!(&state.db, |pool| {
+        KeysetPaginator::<_, Article>::new(pool.clone(), article_columns(), per_page)
+            .key("id", Order::Desc)
+            .cursor_key(state.cursor_key.clone())
+            .page(cursor.token())
+            .await?
+    });
+    Ok(Paginated::keyset(&url, page, "cursor"))
+}
+
 /// The welcome form.
 #[derive(Debug, serde::Deserialize)]
 struct WelcomeForm {
@@ -509,6 +552,8 @@ pub fn app(state: AppState) -> Router {
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/articles/keyset", get(articles_keyset))
         .route("/api/articles", get(api_articles))
+        .route("/api/v1/articles", get(api_v1_articles))
+        .route("/api/v1/articles/cursor", get(api_v1_articles_cursor))
         .merge(orm::routes())
         .merge(csp::routes())
         .merge(metrics::routes())

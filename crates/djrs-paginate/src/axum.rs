@@ -1,15 +1,18 @@
-//! axum integration: the `?page=` and `?cursor=` extractors and a rejection that maps
-//! `InvalidPage` to 404.
+//! axum integration: the `?page=` and `?cursor=` extractors, a rejection that maps
+//! `InvalidPage` to 404, and API pages in DRF's shape with `Link` headers ([`RequestUrl`],
+//! [`Paginated`]).
 
 use std::convert::Infallible;
 
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
 use crate::{
-    AsyncObjectList, AsyncPage, AsyncPaginator, Error, ObjectList, Page, PageNumber, Paginator,
+    AsyncObjectList, AsyncPage, AsyncPaginator, CursorEnvelope, Error, NavLinks, ObjectList, Page,
+    PageEnvelope, PageNumber, PageSize, Paginator, QueryString,
 };
 
 /// The last value of a query-string parameter, percent-decoded (`request.GET.get(name)`).
@@ -423,5 +426,265 @@ impl IntoResponse for PaginationRejection {
             tracing::error!(error = ?self.error.to_string(), "pagination failed");
             (status, "Internal Server Error").into_response()
         }
+    }
+}
+
+/// The path and query string a request asked for, which an API's page links are made from
+/// (DRF's `next` and `previous`, the `Link` header). Under `Router::nest` it is the path the
+/// client sent (axum's `OriginalUri`). Never rejects.
+///
+/// The host is never taken from the request: a forged `Host` header would choose where the
+/// links point. Links are relative (`/api/items?page=2`) unless [`RequestUrl::with_base`] names
+/// the application's own origin.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use djrs_paginate::{PageSize, Paginator};
+/// use djrs_paginate::axum::{PageParam, Paginated, PaginationRejection, RequestUrl};
+///
+/// async fn items(url: RequestUrl, page: PageParam) -> Result<Paginated<djrs_paginate::PageEnvelope<Vec<u32>>>, PaginationRejection> {
+///     let rows: Vec<u32> = (1..=95).collect();
+///     let per_page = url.page_size(&PageSize::new(10).param("page_size").max(50));
+///     let paginator = Paginator::new(&rows[..], per_page);
+///     let page = page.page(&paginator)?.map(<[u32]>::to_vec);
+///     Ok(Paginated::page(&url, page, "page"))
+/// }
+///
+/// let app: Router = Router::new().route("/api/items", get(items));
+/// # let _ = app;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestUrl {
+    base: String,
+    query: QueryString,
+}
+
+impl RequestUrl {
+    /// From a request URI (its path and query; a scheme and host in it are left out).
+    ///
+    /// ```
+    /// use djrs_paginate::axum::RequestUrl;
+    ///
+    /// let url = RequestUrl::from_uri(&"http://evil.example/api/items?page=2".parse().unwrap());
+    /// assert_eq!(url.path(), "/api/items");
+    /// assert_eq!(url.query().get("page"), Some("2"));
+    /// ```
+    #[must_use]
+    pub fn from_uri(uri: &Uri) -> Self {
+        Self {
+            base: uri.path().to_owned(),
+            query: QueryString::parse(uri.query()),
+        }
+    }
+
+    /// Links made absolute with the application's own origin (`https://api.example.com`), as
+    /// DRF's are; a trailing `/` on it is dropped.
+    ///
+    /// ```
+    /// use djrs_paginate::axum::RequestUrl;
+    ///
+    /// let url = RequestUrl::from_uri(&"/items".parse().unwrap()).with_base("https://api.example.com/");
+    /// assert_eq!(url.path(), "https://api.example.com/items");
+    /// ```
+    #[must_use]
+    pub fn with_base(mut self, origin: &str) -> Self {
+        self.base = format!("{}{}", origin.trim_end_matches('/'), self.base);
+        self
+    }
+
+    /// Where links point: the path, after the base when there is one.
+    ///
+    /// ```
+    /// let url = djrs_paginate::axum::RequestUrl::from_uri(&"/items?x=1".parse().unwrap());
+    /// assert_eq!(url.path(), "/items");
+    /// ```
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.base
+    }
+
+    /// The request's query string.
+    ///
+    /// ```
+    /// let url = djrs_paginate::axum::RequestUrl::from_uri(&"/items?x=1".parse().unwrap());
+    /// assert_eq!(url.query().get("x"), Some("1"));
+    /// ```
+    #[must_use]
+    pub fn query(&self) -> &QueryString {
+        &self.query
+    }
+
+    /// The page size the request asks for, within `size`'s limits.
+    ///
+    /// ```
+    /// use djrs_paginate::PageSize;
+    /// use djrs_paginate::axum::RequestUrl;
+    ///
+    /// let url = RequestUrl::from_uri(&"/items?page_size=500".parse().unwrap());
+    /// assert_eq!(url.page_size(&PageSize::new(20).param("page_size").max(100)), 100);
+    /// ```
+    #[must_use]
+    pub fn page_size(&self, size: &PageSize) -> u64 {
+        size.read(&self.query)
+    }
+
+    /// The links around a numbered page, `param` naming the page number.
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    /// use djrs_paginate::axum::RequestUrl;
+    ///
+    /// let url = RequestUrl::from_uri(&"/items?page=2".parse().unwrap());
+    /// let links = url.links(&Paginator::new(0..30_u64, 10).page(2_u64)?, "page");
+    /// assert_eq!(links.next.as_deref(), Some("/items?page=3"));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
+    #[must_use]
+    pub fn links<T>(&self, page: &Page<T>, param: &str) -> NavLinks {
+        NavLinks::of(page, &self.base, &self.query, param)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestUrl {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0);
+        Ok(RequestUrl::from_uri(uri))
+    }
+}
+
+/// An API page: its JSON body in DRF's shape ([`PageEnvelope`] or [`CursorEnvelope`]) and an
+/// RFC 8288 `Link` header with the first, previous, next and last pages there are.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use djrs_paginate::Paginator;
+/// use djrs_paginate::axum::{Paginated, RequestUrl};
+///
+/// let url = RequestUrl::from_uri(&"/items?page=2&q=a".parse().unwrap());
+/// let page = Paginator::new(vec![1, 2, 3, 4, 5], 2).page(2_u64)?.map(<[i32]>::to_vec);
+/// let res = Paginated::page(&url, page, "page").into_response();
+/// assert_eq!(
+///     res.headers()["link"],
+///     r#"</items?q=a>; rel="first", </items?q=a>; rel="prev", </items?page=3&q=a>; rel="next", </items?page=3&q=a>; rel="last""#
+/// );
+/// assert_eq!(res.headers()["content-type"], "application/json");
+/// # Ok::<(), djrs_paginate::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Paginated<B> {
+    /// The JSON body.
+    pub body: B,
+    /// The links the `Link` header lists.
+    pub links: NavLinks,
+}
+
+impl<T: Clone> Paginated<PageEnvelope<T>> {
+    /// A numbered page, `param` naming the page number in links (DRF's
+    /// `PageNumberPagination`).
+    ///
+    /// ```
+    /// use djrs_paginate::Paginator;
+    /// use djrs_paginate::axum::{Paginated, RequestUrl};
+    ///
+    /// let url = RequestUrl::from_uri(&"/items".parse().unwrap());
+    /// let page = Paginator::new(vec![1, 2, 3], 2).page(1_u64)?.map(<[i32]>::to_vec);
+    /// let paginated = Paginated::page(&url, page, "page");
+    /// assert_eq!(paginated.body.count, 3);
+    /// assert_eq!(paginated.body.next.as_deref(), Some("/items?page=2"));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// ```
+    pub fn page(url: &RequestUrl, page: Page<T>, param: &str) -> Self {
+        let links = url.links(&page, param);
+        Self {
+            body: PageEnvelope {
+                count: page.count(),
+                next: links.next.clone(),
+                previous: links.prev.clone(),
+                results: page.into_object_list(),
+            },
+            links,
+        }
+    }
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+impl<T> Paginated<CursorEnvelope<Vec<T>>> {
+    /// A keyset page, `param` naming the cursor in links (DRF's `CursorPagination`); the
+    /// `Link` header has no last page.
+    ///
+    /// ```
+    /// use djrs_paginate::axum::{Paginated, RequestUrl};
+    /// use djrs_paginate::{KeyValue, KeysetPaginator, KeysetRow};
+    /// use sea_query::{Order, Query};
+    ///
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio_test::block_on(async {
+    /// # let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// # sqlx::query("CREATE TABLE item (id INTEGER PRIMARY KEY)").execute(&pool).await.unwrap();
+    /// # sqlx::query("INSERT INTO item (id) VALUES (1), (2), (3)").execute(&pool).await.unwrap();
+    /// #[derive(sqlx::FromRow)]
+    /// struct Item {
+    ///     id: i64,
+    /// }
+    ///
+    /// impl KeysetRow for Item {
+    ///     fn key_values(&self) -> Vec<KeyValue> {
+    ///         vec![self.id.into()]
+    ///     }
+    /// }
+    ///
+    /// let url = RequestUrl::from_uri(&"/items?q=a".parse().unwrap());
+    /// let query = Query::select().column("id").from("item").to_owned();
+    /// let page = KeysetPaginator::<sqlx::Sqlite, Item>::new(pool, query, 2)
+    ///     .key("id", Order::Desc)
+    ///     .page(None)
+    ///     .await?;
+    /// let paginated = Paginated::keyset(&url, page, "cursor");
+    /// let next = paginated.body.next.clone().unwrap();
+    /// assert!(next.starts_with("/items?q=a&cursor="));
+    /// assert_eq!(paginated.body.previous, None);
+    /// assert_eq!(paginated.body.results.iter().map(|i| i.id).collect::<Vec<_>>(), [3, 2]);
+    /// assert_eq!(paginated.links.header(), Some(format!("<{next}>; rel=\"next\"")));
+    /// # Ok::<(), djrs_paginate::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn keyset(url: &RequestUrl, page: crate::KeysetPage<T>, param: &str) -> Self {
+        let links = NavLinks::of_cursors(
+            page.next_cursor(),
+            page.previous_cursor(),
+            &url.base,
+            &url.query,
+            param,
+        );
+        Self {
+            body: CursorEnvelope {
+                next: links.next.clone(),
+                previous: links.prev.clone(),
+                results: page.into_object_list(),
+            },
+            links,
+        }
+    }
+}
+
+impl<B: Serialize> IntoResponse for Paginated<B> {
+    fn into_response(self) -> Response {
+        let mut response = axum::Json(self.body).into_response();
+        // Every target is printable ASCII (`NavLinks::header` encodes the rest), so the value
+        // is always valid; a link that were not would be left out rather than fail the page.
+        if let Some(value) = self
+            .links
+            .header()
+            .and_then(|links| HeaderValue::from_str(&links).ok())
+        {
+            response.headers_mut().insert(header::LINK, value);
+        }
+        response
     }
 }

@@ -55,6 +55,7 @@ mod error;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 mod keyset;
 mod layout;
+mod links;
 mod number;
 mod page;
 mod paginator;
@@ -66,6 +67,7 @@ pub use error::{Error, ErrorMessages, Result};
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 pub use keyset::{CursorKey, KeyValue, KeysetPage, KeysetPaginator, KeysetRow};
 pub use layout::{ELLIPSIS, PageLink};
+pub use links::{CursorEnvelope, NavLinks, PageEnvelope, PageSize, QueryString};
 pub use number::{PageNumber, parse_python_int};
 pub use page::Page;
 pub use paginator::{DEFAULT_ON_EACH_SIDE, DEFAULT_ON_ENDS, ObjectList, Paginator, Warning};

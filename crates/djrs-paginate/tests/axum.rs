@@ -96,3 +96,105 @@ async fn page_param_follows_django() {
         );
     }
 }
+
+/// An API over 0..95 in DRF's page-number shape, its page size from `?size=` up to 20.
+async fn api(
+    url: djrs_paginate::axum::RequestUrl,
+    page: PageParam,
+) -> Result<
+    djrs_paginate::axum::Paginated<djrs_paginate::PageEnvelope<Vec<u64>>>,
+    PaginationRejection,
+> {
+    let size = url.page_size(&djrs_paginate::PageSize::new(10).param("size").max(20));
+    let paginator = AsyncPaginator::new((0..95_u64).collect::<Vec<_>>(), size);
+    let page = page.apage(&paginator).await?;
+    Ok(djrs_paginate::axum::Paginated::page(&url, page, "page"))
+}
+
+async fn get_api(
+    app: &Router,
+    uri: &str,
+    host: &str,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header("host", host)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let link = response
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        link,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn api_pages_link_to_each_other_under_a_prefix_whatever_the_host_says() {
+    let app = Router::new().nest("/v1", Router::new().route("/items", get(api)));
+
+    let (status, link, body) =
+        get_api(&app, "/v1/items?q=%C3%A9+x&page=2&size=30", "evil.example").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "count": 95,
+            "next": "/v1/items?q=%C3%A9+x&page=3&size=30",
+            "previous": "/v1/items?q=%C3%A9+x&size=30",
+            "results": (20..40).collect::<Vec<u64>>(),
+        })
+    );
+    assert_eq!(
+        link.as_deref(),
+        Some(
+            "</v1/items?q=%C3%A9+x&size=30>; rel=\"first\", \
+             </v1/items?q=%C3%A9+x&size=30>; rel=\"prev\", \
+             </v1/items?q=%C3%A9+x&page=3&size=30>; rel=\"next\", \
+             </v1/items?q=%C3%A9+x&page=5&size=30>; rel=\"last\""
+        )
+    );
+
+    // Following `next` from the first page reaches every object once, and the last page has
+    // no next link.
+    let mut uri = Some("/v1/items?size=7".to_owned());
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    while let Some(next) = uri {
+        let (status, link, body) = get_api(&app, &next, "localhost").await;
+        assert_eq!(status, StatusCode::OK, "{next}");
+        seen.extend(
+            body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap()),
+        );
+        uri = body["next"].as_str().map(str::to_owned);
+        assert_eq!(
+            link.as_deref().is_some_and(|l| l.contains("rel=\"next\"")),
+            uri.is_some()
+        );
+        pages += 1;
+    }
+    assert_eq!(seen, (0..95).collect::<Vec<u64>>());
+    assert_eq!(pages, 14);
+
+    // A page past the end is Django's 404; a bad size is the default.
+    let (status, _, _) = get_api(&app, "/v1/items?page=11", "localhost").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, body) = get_api(&app, "/v1/items?size=-4", "localhost").await;
+    assert_eq!(body["results"].as_array().unwrap().len(), 10);
+}
