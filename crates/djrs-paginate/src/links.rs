@@ -15,7 +15,7 @@ use crate::Page;
 ///
 /// let query = QueryString::parse(Some("q=tea+cup&page=2&tag=a&tag=b"));
 /// assert_eq!(query.get("page"), Some("2"));
-/// assert_eq!(query.clone().set("page", 3).to_string(), "?q=tea+cup&page=3&tag=a&tag=b");
+/// assert_eq!(query.clone().set("page", "3").to_string(), "?q=tea+cup&page=3&tag=a&tag=b");
 /// assert_eq!(query.clone().remove("tag").to_string(), "?q=tea+cup&page=2");
 /// assert_eq!(QueryString::parse(Some("page=2")).remove("page").to_string(), "?");
 /// ```
@@ -68,8 +68,8 @@ impl QueryString {
     /// assert_eq!(query.set("a", "x").to_string(), "?a=x&b=2");
     /// ```
     #[must_use]
-    pub fn set(mut self, name: &str, value: impl ToString) -> Self {
-        let value = value.to_string();
+    pub fn set(mut self, name: &str, value: impl Into<String>) -> Self {
+        let value = value.into();
         match self.pairs.iter().position(|(k, _)| k == name) {
             Some(first) => {
                 self.pairs[first].1 = value;
@@ -318,7 +318,7 @@ impl NavLinks {
             let query = if number == 1 {
                 query.clone().remove(param)
             } else {
-                query.clone().set(param, number)
+                query.clone().set(param, number.to_string())
             };
             join(base, &query)
         };
@@ -420,7 +420,7 @@ mod tests {
     #[test]
     fn set_keeps_the_first_place_and_drops_the_rest() {
         let q = QueryString::parse(Some("a=1&b=2&a=3&c=4&a=5"));
-        assert_eq!(q.clone().set("a", 9).to_string(), "?a=9&b=2&c=4");
+        assert_eq!(q.clone().set("a", "9").to_string(), "?a=9&b=2&c=4");
         assert_eq!(
             q.clone().set("d", "x y").to_string(),
             "?a=1&b=2&a=3&c=4&a=5&d=x+y"
