@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use djrs::paginate::{KeyValue, KeysetRow};
 use djrs::tasks::SqliteBackend;
-use sea_query::{Query, SelectStatement};
+use djrs::sea_query::{Query, SelectStatement};
 use serde::Serialize;
 
 use crate::{Error, SEED_ARTICLES, jobs, orm, security};

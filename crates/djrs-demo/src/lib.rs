@@ -22,7 +22,7 @@ use djrs::paginate::{
     PageEnvelope, PageSize, SelectSource,
 };
 use djrs::partials::axum::{Htmx, HxTrigger, Template};
-use sea_query::Order;
+use djrs::sea_query::Order;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
@@ -77,7 +77,7 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     /// A template failed to load or render.
     #[error("template error: {0}")]
-    Template(#[from] tera::Error),
+    Template(#[from] djrs::tera::Error),
     /// A template with partials failed to load or render (`djrs-partials`).
     #[error("template error: {0}")]
     Partials(#[from] djrs::partials::Error),
@@ -275,8 +275,8 @@ impl AppState {
         Ok(Html(self.templates.render(template, &context)?))
     }
 
-    fn context(&self, title: &str, page: &impl Serialize) -> tera::Context {
-        let mut context = tera::Context::new();
+    fn context(&self, title: &str, page: &impl Serialize) -> djrs::tera::Context {
+        let mut context = djrs::tera::Context::new();
         context.insert("title", title);
         context.insert("database", self.db.engine());
         context.insert("page", page);
@@ -368,7 +368,7 @@ async fn article_card(
     let Some(article) = state.db.article(id).await? else {
         return Ok((StatusCode::NOT_FOUND, "No such article.").into_response());
     };
-    let mut context = tera::Context::new();
+    let mut context = djrs::tera::Context::new();
     context.insert("article", &article);
     context.insert("starred", &state.starred_ids());
     Ok(Template::new(state.templates.clone(), "articles.html#card", context).into_response())
@@ -389,7 +389,7 @@ async fn star_article(
     if !htmx.request {
         return Ok(axum::response::Redirect::to("/articles").into_response());
     }
-    let mut context = tera::Context::new();
+    let mut context = djrs::tera::Context::new();
     context.insert("article", &article);
     context.insert("starred", &state.starred_ids());
     Ok((

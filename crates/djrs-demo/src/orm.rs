@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use djrs::orm_ext::{DatabaseServer, Record, StringAgg, big_auto_column};
-use sea_query::{
+use djrs::sea_query::{
     ColumnDef, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SelectStatement,
     SqliteQueryBuilder, Table,
 };
@@ -105,7 +105,7 @@ impl IntoResponse for OrmError {
 pub async fn migrate_and_seed(db: &Db) -> Result<(), sqlx::Error> {
     let (backend, render): (
         DatabaseServer,
-        fn(&sea_query::TableCreateStatement) -> String,
+        fn(&djrs::sea_query::TableCreateStatement) -> String,
     ) = match db {
         Db::Sqlite(_) => (DatabaseServer::sqlite(3, 44, 0), |t| {
             t.to_string(SqliteQueryBuilder)
@@ -220,7 +220,7 @@ fn article_tags_query(
 /// # Errors
 /// A database failure.
 pub async fn article_tags(db: &Db, limit: u64) -> Result<Vec<ArticleTags>, OrmError> {
-    use sea_query_sqlx::SqlxBinder;
+    use djrs::sea_query_sqlx::SqlxBinder;
     Ok(match db {
         Db::Sqlite(pool) => {
             let backend = DatabaseServer::detect(pool).await?;

@@ -37,6 +37,30 @@
 //!
 //! `#[djrs::tasks::task]` and `#[derive(djrs::orm_ext::Record)]` work through the umbrella: they
 //! find `djrs::tasks` and `djrs::orm_ext` when the crates are not direct dependencies.
+//!
+//! # Integration crates
+//!
+//! The crates djrs's API exposes are re-exported in the versions djrs is built with, so that an
+//! application names them through djrs instead of keeping their versions in step by hand:
+//! `djrs::sqlx` (with `orm-ext` or a database feature), `djrs::sea_query`,
+//! `djrs::sea_query_sqlx`, `djrs::tera` (with `partials` or `tera`) and `djrs::axum` (with
+//! `axum`).
+//!
+//! ```
+//! # #[cfg(all(feature = "sqlite", feature = "partials"))]
+//! # {
+//! let options = djrs::sqlx::sqlite::SqliteConnectOptions::new().filename("app.sqlite3");
+//! let select = djrs::sea_query::Query::select().column("id").from("article").to_owned();
+//! let mut context = djrs::tera::Context::new();
+//! context.insert("title", "Articles");
+//! # let _ = (options, select);
+//! # }
+//! ```
+//!
+//! Derive macros are the exception: `#[derive(sqlx::FromRow)]` and sea-query's derives expand to
+//! paths that start at `::sqlx` and `::sea_query`, so an application that uses them also
+//! declares the crate itself, with the same minor version (`sqlx = "0.9"`, `sea-query = "1"`).
+//! Cargo then unifies it with djrs's: one copy, one version.
 
 #[cfg(feature = "paginate")]
 #[doc(inline)]
@@ -61,6 +85,26 @@ pub use djrs_partials as partials;
 #[cfg(feature = "mail")]
 #[doc(inline)]
 pub use djrs_mail as mail;
+
+/// sqlx, in the version djrs is built with (see [Integration crates](crate#integration-crates)).
+#[cfg(any(feature = "orm-ext", feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use sqlx;
+
+/// sea-query, in the version djrs is built with.
+#[cfg(any(feature = "orm-ext", feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use sea_query;
+
+/// sea-query's sqlx binding, in the version djrs is built with.
+#[cfg(any(feature = "orm-ext", feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub use sea_query_sqlx;
+
+/// Tera, in the version djrs is built with.
+#[cfg(any(feature = "partials", feature = "tera"))]
+pub use tera;
+
+/// axum, in the version djrs is built with.
+#[cfg(feature = "axum")]
+pub use axum;
 
 /// The names most applications use, for a glob import.
 pub mod prelude {
