@@ -102,7 +102,7 @@ pub use error::{Error, Result};
 #[cfg(feature = "tower")]
 pub use middleware::{CspLayer, CspOverride};
 pub use nonce::{CspNonce, NONCE_LEN, Scoped};
-pub use policy::{DirectiveValue, Policy, PolicyBuilder};
+pub use policy::{DirectiveValue, Policy, PolicyBuilder, PolicyEdit};
 pub use report::{
     CSP_REPORT_MEDIA_TYPE, CspReport, Disposition, LogReports, REPORTS_JSON_MEDIA_TYPE,
     ReportFormat, ReportSink, ReportingEndpoints,

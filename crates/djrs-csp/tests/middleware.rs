@@ -224,3 +224,154 @@ async fn works_on_a_plain_tower_service() {
         Some(format!("script-src 'nonce-{nonce}'").as_str())
     );
 }
+
+/// `PolicyEdit` through `CspOverride::edit`: routes add to and replace directives of whatever
+/// policy the layer sends (static, shared or with the nonce), bring the nonce when the edit
+/// adds it, nest with replacements (the inner one wins) and stop at exempt prefixes.
+#[tokio::test]
+async fn routes_edit_the_layers_policies_and_exempt_prefixes_get_none() {
+    use djrs_csp::PolicyEdit;
+
+    let images = PolicyEdit::new()
+        .add("img-src", ["https://img.example"])
+        .remove("upgrade-insecure-requests")
+        .build()
+        .unwrap();
+    let scripts = PolicyEdit::new()
+        .add("script-src", [CspSource::NONCE])
+        .replace("frame-src", ["https://video.example"])
+        .build()
+        .unwrap();
+    let site = policy(
+        r#"{"default-src": ["'self'"], "img-src": ["'self'"], "frame-src": ["'none'"], "upgrade-insecure-requests": true}"#,
+    );
+    let routes = || {
+        Router::new()
+            .route("/", get(|| async { "plain" }))
+            .route(
+                "/images",
+                get(|| async { "images" }).layer(CspOverride::edit(images.clone())),
+            )
+            .route(
+                "/scripts",
+                get(uses_nonce).layer(CspOverride::edit(scripts.clone())),
+            )
+            .route(
+                "/trial",
+                get(|| async { "trial" }).layer(CspOverride::edit_report_only(images.clone())),
+            )
+            .merge(
+                Router::new()
+                    .route(
+                        "/inner-wins",
+                        get(|| async { "inner" }).layer(CspOverride::enforce(policy(
+                            r#"{"default-src": ["'none'"]}"#,
+                        ))),
+                    )
+                    .layer(CspOverride::edit(images.clone())),
+            )
+            .nest(
+                "/legacy",
+                Router::new().route(
+                    "/page",
+                    get(|| async { "legacy" }).layer(CspOverride::edit(images.clone())),
+                ),
+            )
+    };
+    // Static plan (no nonce, no endpoints), shared plan (endpoints) and nonce plan.
+    let endpoints = ReportingEndpoints::new([("csp", "/csp/reports")]).unwrap();
+    let nonce_site = site
+        .to_builder()
+        .directive("style-src", [CspSource::NONCE])
+        .build()
+        .unwrap();
+    let layers = [
+        CspLayer::new().enforce(site.clone()),
+        CspLayer::new()
+            .enforce(site.clone())
+            .reporting_endpoints(&endpoints),
+        CspLayer::new().enforce(nonce_site.clone()),
+    ];
+    for (i, layer) in layers.into_iter().enumerate() {
+        let app = routes().layer(layer.report_only(site.clone()).exempt("/legacy/"));
+        let plain = headers(app.clone(), "/").await;
+        let enforce = header(&plain, CspSource::HEADER_ENFORCE).unwrap();
+        assert!(
+            enforce.starts_with(
+                "default-src 'self'; img-src 'self'; frame-src 'none'; upgrade-insecure-requests"
+            ),
+            "{i}: {enforce}"
+        );
+
+        let edited = headers(app.clone(), "/images").await;
+        let enforce = header(&edited, CspSource::HEADER_ENFORCE).unwrap();
+        assert!(
+            enforce.starts_with(
+                "default-src 'self'; img-src 'self' https://img.example; frame-src 'none'"
+            ) && !enforce.contains("upgrade-insecure-requests"),
+            "{i}: {enforce}"
+        );
+        // Only the enforced policy was edited.
+        assert_eq!(
+            header(&edited, CspSource::HEADER_REPORT_ONLY),
+            Some("default-src 'self'; img-src 'self'; frame-src 'none'; upgrade-insecure-requests")
+        );
+
+        let trial = headers(app.clone(), "/trial").await;
+        assert_eq!(
+            header(&trial, CspSource::HEADER_REPORT_ONLY),
+            Some("default-src 'self'; img-src 'self' https://img.example; frame-src 'none'")
+        );
+
+        // The edit brings the nonce: the header names the one the handler printed.
+        let response = app
+            .clone()
+            .oneshot(Request::get("/scripts").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let enforce = header(response.headers(), CspSource::HEADER_ENFORCE)
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        let nonce = body
+            .strip_prefix("<script nonce=\"")
+            .and_then(|rest| rest.strip_suffix("\"></script>"))
+            .unwrap();
+        assert!(
+            enforce.contains("frame-src https://video.example")
+                && enforce.ends_with(&format!("script-src 'nonce-{nonce}'")),
+            "{i}: {enforce}"
+        );
+        // The layer's own nonce directive, where it has one, names the same nonce.
+        assert_eq!(
+            enforce.contains(&format!("style-src 'nonce-{nonce}'")),
+            i == 2,
+            "{i}: {enforce}"
+        );
+
+        let inner = headers(app.clone(), "/inner-wins").await;
+        assert_eq!(
+            header(&inner, CspSource::HEADER_ENFORCE),
+            Some("default-src 'none'")
+        );
+
+        let legacy = headers(app.clone(), "/legacy/page").await;
+        assert_eq!(header(&legacy, CspSource::HEADER_ENFORCE), None, "{i}");
+        assert_eq!(header(&legacy, CspSource::HEADER_REPORT_ONLY), None, "{i}");
+    }
+
+    // An edit of a header the layer does not send sends nothing.
+    let app = Router::new()
+        .route(
+            "/",
+            get(|| async { "x" }).layer(CspOverride::edit_report_only(images)),
+        )
+        .layer(CspLayer::new().enforce(site));
+    assert_eq!(
+        header(&headers(app, "/").await, CspSource::HEADER_REPORT_ONLY),
+        None
+    );
+}

@@ -38,8 +38,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 pub use self::future::ResponseFuture;
-pub(crate) use self::overrides::Overrides;
 pub use self::overrides::{CspOverride, CspOverrideService};
+pub(crate) use self::overrides::{Overrides, RouteChange};
 use crate::{CspNonce, Policy, ReportingEndpoints};
 
 /// The `Reporting-Endpoints` header name.
@@ -87,7 +87,12 @@ pub struct CspLayer {
 pub(crate) struct Config {
     enforce: Layered,
     report_only: Layered,
+    /// The policies as given, for the routes that edit them.
+    enforce_policy: Option<Policy>,
+    report_only_policy: Option<Policy>,
     reporting_endpoints: Option<HeaderValue>,
+    /// Path prefixes that get no header from this layer.
+    exempt: Vec<String>,
 }
 
 /// One of the layer's two headers, in the form cheapest to send.
@@ -174,7 +179,9 @@ impl CspLayer {
     /// # }
     /// ```
     pub fn enforce(mut self, policy: Policy) -> Self {
-        Arc::make_mut(&mut self.config).enforce = Layered::new(policy);
+        let config = Arc::make_mut(&mut self.config);
+        config.enforce_policy = Some(policy.clone());
+        config.enforce = Layered::new(policy);
         self
     }
 
@@ -206,7 +213,9 @@ impl CspLayer {
     /// # }
     /// ```
     pub fn report_only(mut self, policy: Policy) -> Self {
-        Arc::make_mut(&mut self.config).report_only = Layered::new(policy);
+        let config = Arc::make_mut(&mut self.config);
+        config.report_only_policy = Some(policy.clone());
+        config.report_only = Layered::new(policy);
         self
     }
 
@@ -229,6 +238,39 @@ impl CspLayer {
     pub fn reporting_endpoints(mut self, endpoints: &ReportingEndpoints) -> Self {
         Arc::make_mut(&mut self.config).reporting_endpoints =
             HeaderValue::from_str(&endpoints.to_string()).ok();
+        self
+    }
+
+    /// Sends no header for requests under `prefix` (a path: `/admin` covers `/admin` and
+    /// `/admin/…`, not `/administrator`), as django-csp's `EXCLUDE_URL_PREFIXES` does.
+    /// A route's own [`CspOverride`] does not reach past this either.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), djrs_csp::Error> {
+    /// use std::convert::Infallible;
+    ///
+    /// use djrs_csp::{CspLayer, CspSource, Policy};
+    /// use http::{Request, Response};
+    /// use tower::{Layer as _, ServiceExt as _};
+    ///
+    /// let site = Policy::builder().directive("default-src", [CspSource::SELF]).build()?;
+    /// let handler = tower::service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new("")) });
+    /// let service = CspLayer::new().enforce(site).exempt("/legacy").layer(handler);
+    /// for (path, sent) in [("/legacy", false), ("/legacy/app", false), ("/legacy-new", true), ("/", true)] {
+    ///     let request = Request::get(path).body(()).unwrap();
+    ///     let response = service.clone().oneshot(request).await.unwrap();
+    ///     assert_eq!(response.headers().contains_key(CspSource::HEADER_ENFORCE), sent, "{path}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn exempt(mut self, prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        let prefix = prefix.trim_end_matches('/');
+        Arc::make_mut(&mut self.config)
+            .exempt
+            .push(prefix.to_owned());
         self
     }
 }
@@ -277,10 +319,12 @@ enum Plan {
 /// What one response still needs: the layer's headers and the request's nonce.
 #[derive(Debug)]
 pub(crate) enum Pending {
-    /// The two header values, cloned when the request came in.
+    /// The two header values, cloned when the request came in (and the configuration, for a
+    /// route that edits the policies).
     Static {
         enforce: Option<HeaderValue>,
         report_only: Option<HeaderValue>,
+        config: Arc<Config>,
     },
     /// The layer's configuration and the request's nonce, if its policies use one.
     Shared {
@@ -298,6 +342,7 @@ impl Pending {
             Pending::Static {
                 enforce,
                 report_only,
+                ..
             } if overrides.is_none() => {
                 // The common case: values computed once, no override on the route.
                 let headers = response.headers_mut();
@@ -318,6 +363,7 @@ impl Pending {
             Pending::Static {
                 enforce: enforce_value,
                 report_only: report_only_value,
+                config,
             } => {
                 let nonce = override_nonce.as_ref().and_then(CspNonce::get);
                 let layered =
@@ -326,14 +372,17 @@ impl Pending {
                     headers,
                     CONTENT_SECURITY_POLICY,
                     enforce,
-                    layered(enforce_value),
+                    (layered(enforce_value), config.enforce_policy.as_ref()),
                     nonce,
                 );
                 set(
                     headers,
                     CONTENT_SECURITY_POLICY_REPORT_ONLY,
                     report_only,
-                    layered(report_only_value),
+                    (
+                        layered(report_only_value),
+                        config.report_only_policy.as_ref(),
+                    ),
                     nonce,
                 );
             }
@@ -344,14 +393,17 @@ impl Pending {
                     headers,
                     CONTENT_SECURITY_POLICY,
                     enforce,
-                    config.enforce.clone(),
+                    (config.enforce.clone(), config.enforce_policy.as_ref()),
                     nonce,
                 );
                 sent |= set(
                     headers,
                     CONTENT_SECURITY_POLICY_REPORT_ONLY,
                     report_only,
-                    config.report_only.clone(),
+                    (
+                        config.report_only.clone(),
+                        config.report_only_policy.as_ref(),
+                    ),
                     nonce,
                 );
                 if sent
@@ -376,20 +428,23 @@ fn insert_vacant(headers: &mut HeaderMap, name: HeaderName, value: Option<Header
     }
 }
 
-/// Sets one CSP header, from the route's override or else the layer's policy, unless the
-/// header is present or the policy renders to nothing; returns whether a header was set.
+/// Sets one CSP header, from the route's override or edit or else the layer's policy
+/// (`layered`, with the policy it came from), unless the header is present or the policy
+/// renders to nothing; returns whether a header was set. An edit of a policy the layer does
+/// not send sends nothing.
 fn set(
     headers: &mut HeaderMap,
     name: HeaderName,
-    overridden: Option<Policy>,
-    layered: Layered,
+    overridden: Option<RouteChange>,
+    (layered, base): (Layered, Option<&Policy>),
     nonce: Option<&str>,
 ) -> bool {
     if matches!((&overridden, &layered), (None, Layered::Nothing)) || headers.contains_key(&name) {
         return false;
     }
     let value = match overridden {
-        Some(policy) => policy.header_value(nonce),
+        Some(RouteChange::Replace(policy)) => policy.header_value(nonce),
+        Some(RouteChange::Edit(edit)) => base.and_then(|base| edit.apply(base).header_value(nonce)),
         None => layered.value(nonce),
     };
     match value {
@@ -423,6 +478,12 @@ where
 
     #[inline]
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if !self.config.exempt.is_empty() && is_exempt(&self.config.exempt, request.uri().path()) {
+            return ResponseFuture {
+                inner: self.inner.call(request),
+                pending: None,
+            };
+        }
         let pending = match &self.plan {
             Plan::Static {
                 enforce,
@@ -430,6 +491,7 @@ where
             } => Pending::Static {
                 enforce: enforce.clone(),
                 report_only: report_only.clone(),
+                config: Arc::clone(&self.config),
             },
             Plan::Shared => Pending::Shared {
                 config: Arc::clone(&self.config),
@@ -445,6 +507,14 @@ where
             pending: Some(pending),
         }
     }
+}
+
+/// Whether `path` is one of the `prefixes` or below one (by whole segments).
+fn is_exempt(prefixes: &[String], path: &str) -> bool {
+    prefixes.iter().any(|prefix| {
+        path.strip_prefix(prefix.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || prefix.is_empty())
+    })
 }
 
 /// The request's nonce, created and stored in its extensions when it has none yet.

@@ -1,4 +1,5 @@
-//! `CspOverride`: per-route policies (Django's `csp_override` and `csp_report_only_override`).
+//! `CspOverride`: per-route policies (Django's `csp_override` and `csp_report_only_override`)
+//! and per-route edits of the layer's (django-csp's `csp_update` and `csp_replace`).
 
 use std::task::{Context, Poll};
 
@@ -8,7 +9,7 @@ use tower_service::Service;
 
 use super::future::OverrideFuture;
 use super::request_nonce;
-use crate::{CspNonce, Policy};
+use crate::{CspNonce, Policy, PolicyEdit};
 
 /// Replaces the enforced and/or report-only policy of the routes it wraps: Django's
 /// `@csp_override(config)` and `@csp_report_only_override(config)`. An empty policy
@@ -35,8 +36,24 @@ use crate::{CspNonce, Policy};
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct CspOverride {
-    enforce: Option<Policy>,
-    report_only: Option<Policy>,
+    enforce: Option<RouteChange>,
+    report_only: Option<RouteChange>,
+}
+
+/// What a route does to one of the layer's headers: its own policy, or an edit of the layer's.
+#[derive(Debug, Clone)]
+pub(crate) enum RouteChange {
+    Replace(Policy),
+    Edit(PolicyEdit),
+}
+
+impl RouteChange {
+    fn uses_nonce(&self) -> bool {
+        match self {
+            RouteChange::Replace(policy) => policy.uses_nonce(),
+            RouteChange::Edit(edit) => edit.uses_nonce(),
+        }
+    }
 }
 
 impl CspOverride {
@@ -63,7 +80,7 @@ impl CspOverride {
     /// ```
     pub fn enforce(policy: Policy) -> Self {
         CspOverride {
-            enforce: Some(policy),
+            enforce: Some(RouteChange::Replace(policy)),
             report_only: None,
         }
     }
@@ -93,7 +110,7 @@ impl CspOverride {
     pub fn report_only(policy: Policy) -> Self {
         CspOverride {
             enforce: None,
-            report_only: Some(policy),
+            report_only: Some(RouteChange::Replace(policy)),
         }
     }
 
@@ -107,7 +124,7 @@ impl CspOverride {
     /// # let _ = layer;
     /// ```
     pub fn with_enforce(mut self, policy: Policy) -> Self {
-        self.enforce = Some(policy);
+        self.enforce = Some(RouteChange::Replace(policy));
         self
     }
 
@@ -123,7 +140,89 @@ impl CspOverride {
     /// # Ok::<(), djrs_csp::Error>(())
     /// ```
     pub fn with_report_only(mut self, policy: Policy) -> Self {
-        self.report_only = Some(policy);
+        self.report_only = Some(RouteChange::Replace(policy));
+        self
+    }
+
+    /// Edits the layer's enforced policy for these routes (django-csp's `csp_update` and
+    /// `csp_replace`), instead of replacing it: the edit follows whatever the layer sends.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), djrs_csp::Error> {
+    /// use std::convert::Infallible;
+    ///
+    /// use djrs_csp::{CspLayer, CspOverride, CspSource, Policy, PolicyEdit};
+    /// use http::{Request, Response};
+    /// use tower::{Layer as _, ServiceExt as _};
+    ///
+    /// let site = Policy::builder()
+    ///     .directive("default-src", [CspSource::SELF])
+    ///     .directive("frame-src", [CspSource::NONE])
+    ///     .build()?;
+    /// let video = PolicyEdit::new().replace("frame-src", ["https://www.youtube-nocookie.com"]).build()?;
+    /// let handler = tower::service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new("video")) });
+    /// let route = CspOverride::edit(video).layer(handler);
+    /// let service = CspLayer::new().enforce(site).layer(route);
+    /// let response = service.oneshot(Request::new(())).await.unwrap();
+    /// assert_eq!(
+    ///     response.headers()[CspSource::HEADER_ENFORCE],
+    ///     "default-src 'self'; frame-src https://www.youtube-nocookie.com"
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn edit(edit: PolicyEdit) -> Self {
+        CspOverride {
+            enforce: Some(RouteChange::Edit(edit)),
+            report_only: None,
+        }
+    }
+
+    /// Edits the layer's report-only policy for these routes.
+    ///
+    /// ```
+    /// use djrs_csp::{CspOverride, PolicyEdit};
+    ///
+    /// let trial = PolicyEdit::new().add("script-src", ["https://cdn.example.com"]).build()?;
+    /// let layer = CspOverride::edit_report_only(trial);
+    /// # let _ = layer;
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
+    pub fn edit_report_only(edit: PolicyEdit) -> Self {
+        CspOverride {
+            enforce: None,
+            report_only: Some(RouteChange::Edit(edit)),
+        }
+    }
+
+    /// Also edits the enforced policy.
+    ///
+    /// ```
+    /// use djrs_csp::{CspOverride, PolicyEdit};
+    ///
+    /// let images = PolicyEdit::new().add("img-src", ["data:"]).build()?;
+    /// let layer = CspOverride::edit_report_only(images.clone()).with_edit(images);
+    /// # let _ = layer;
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
+    pub fn with_edit(mut self, edit: PolicyEdit) -> Self {
+        self.enforce = Some(RouteChange::Edit(edit));
+        self
+    }
+
+    /// Also edits the report-only policy.
+    ///
+    /// ```
+    /// use djrs_csp::{CspOverride, PolicyEdit};
+    ///
+    /// let images = PolicyEdit::new().add("img-src", ["data:"]).build()?;
+    /// let layer = CspOverride::edit(images.clone()).with_report_only_edit(images);
+    /// # let _ = layer;
+    /// # Ok::<(), djrs_csp::Error>(())
+    /// ```
+    pub fn with_report_only_edit(mut self, edit: PolicyEdit) -> Self {
+        self.report_only = Some(RouteChange::Edit(edit));
         self
     }
 
@@ -131,7 +230,7 @@ impl CspOverride {
         [&self.enforce, &self.report_only]
             .into_iter()
             .flatten()
-            .any(Policy::uses_nonce)
+            .any(RouteChange::uses_nonce)
     }
 }
 
@@ -189,8 +288,8 @@ where
 /// [`CspLayer`]: super::CspLayer
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Overrides {
-    pub(crate) enforce: Option<Policy>,
-    pub(crate) report_only: Option<Policy>,
+    pub(crate) enforce: Option<RouteChange>,
+    pub(crate) report_only: Option<RouteChange>,
     pub(crate) nonce: Option<CspNonce>,
 }
 

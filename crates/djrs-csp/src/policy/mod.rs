@@ -3,13 +3,15 @@
 //!
 //! Laid out as tower-http lays out CORS: `model` holds [`Policy`] and [`DirectiveValue`],
 //! `render` the header values, `builder` [`PolicyBuilder`], `checks` what a policy must pass
-//! when it is built, and `de` the serde loading.
+//! when it is built, `de` the serde loading, and `edit` [`PolicyEdit`], a route's change to it.
 
 mod builder;
 mod checks;
 mod de;
+mod edit;
 mod model;
 mod render;
 
 pub use self::builder::PolicyBuilder;
+pub use self::edit::PolicyEdit;
 pub use self::model::{DirectiveValue, Policy};
