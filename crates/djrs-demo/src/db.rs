@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use djrs::paginate::{KeyValue, KeysetRow};
-use djrs::tasks::SqliteBackend;
 use djrs::sea_query::{Query, SelectStatement};
+use djrs::tasks::SqliteBackend;
 use serde::Serialize;
 
 use crate::{Error, SEED_ARTICLES, jobs, orm, security};

@@ -159,6 +159,12 @@ mod tests {
                 "true",
                 "<!--a--> <!--b--><p hx-swap-oob=\"true\">",
             ),
+            // Fragments cut short inside the tag are marked without reading past their end.
+            ("<br", "true", "<br hx-swap-oob=\"true\""),
+            ("<p ", "true", "<p hx-swap-oob=\"true\" "),
+            ("<p a", "true", "<p hx-swap-oob=\"true\" a"),
+            ("<p a=", "true", "<p hx-swap-oob=\"true\" a="),
+            ("<p a='x", "true", "<p hx-swap-oob=\"true\" a='x"),
         ];
         for (html, swap, want) in cases {
             assert_eq!(out_of_band(html, swap).unwrap(), want, "{html}");

@@ -87,15 +87,30 @@ pub use djrs_partials as partials;
 pub use djrs_mail as mail;
 
 /// sqlx, in the version djrs is built with (see [Integration crates](crate#integration-crates)).
-#[cfg(any(feature = "orm-ext", feature = "postgres", feature = "mysql", feature = "sqlite"))]
+#[cfg(any(
+    feature = "orm-ext",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "sqlite"
+))]
 pub use sqlx;
 
 /// sea-query, in the version djrs is built with.
-#[cfg(any(feature = "orm-ext", feature = "postgres", feature = "mysql", feature = "sqlite"))]
+#[cfg(any(
+    feature = "orm-ext",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "sqlite"
+))]
 pub use sea_query;
 
 /// sea-query's sqlx binding, in the version djrs is built with.
-#[cfg(any(feature = "orm-ext", feature = "postgres", feature = "mysql", feature = "sqlite"))]
+#[cfg(any(
+    feature = "orm-ext",
+    feature = "postgres",
+    feature = "mysql",
+    feature = "sqlite"
+))]
 pub use sea_query_sqlx;
 
 /// Tera, in the version djrs is built with.

@@ -870,11 +870,21 @@ pub(crate) async fn a_running_task_cancelled_by_an_operator_stops_or_is_dropped(
         assert!(start.elapsed() < Duration::from_secs(3), "both started");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    // Another task system (another process) cancels: both are still RUNNING right after.
+    // Another task system (another process) cancels: each is RUNNING right after, unless its
+    // worker heard the request and ended it already (PostgreSQL's NOTIFY arrives at commit, and
+    // the cooperative task stops within milliseconds), and then it ended cancelled.
     let canceller = store.tasks();
     for id in [&polite.id, &deaf.id] {
         let now = canceller.cancel(id).await.unwrap();
-        assert_eq!(now.status, TaskResultStatus::Running);
+        match now.status {
+            TaskResultStatus::Running => {}
+            TaskResultStatus::Failed => assert_eq!(
+                now.errors.last().unwrap().exception_class_path,
+                "djrs_tasks::Cancelled",
+                "{now:?}"
+            ),
+            other => panic!("{other} after a cancel: {now:?}"),
+        }
     }
     let start = Instant::now();
     loop {
