@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::{
-    AsyncObjectList, AsyncPage, AsyncPaginator, CursorEnvelope, Error, NavLinks, ObjectList, Page,
-    PageEnvelope, PageNumber, PageSize, Paginator, QueryString,
+    AsyncObjectList, AsyncPage, AsyncPaginator, Error, NavLinks, ObjectList, Page, PageEnvelope,
+    PageNumber, PageSize, Paginator, QueryString,
 };
 
 /// The last value of a query-string parameter, percent-decoded (`request.GET.get(name)`).
@@ -557,7 +557,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestUrl {
     }
 }
 
-/// An API page: its JSON body in DRF's shape ([`PageEnvelope`] or [`CursorEnvelope`]) and an
+/// An API page: its JSON body in DRF's shape ([`PageEnvelope`] or
+/// [`CursorEnvelope`](crate::CursorEnvelope)) and an
 /// RFC 8288 `Link` header with the first, previous, next and last pages there are.
 ///
 /// ```
@@ -614,7 +615,7 @@ impl<T: Clone> Paginated<PageEnvelope<T>> {
 }
 
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
-impl<T> Paginated<CursorEnvelope<Vec<T>>> {
+impl<T> Paginated<crate::CursorEnvelope<Vec<T>>> {
     /// A keyset page, `param` naming the cursor in links (DRF's `CursorPagination`); the
     /// `Link` header has no last page.
     ///
@@ -663,7 +664,7 @@ impl<T> Paginated<CursorEnvelope<Vec<T>>> {
             param,
         );
         Self {
-            body: CursorEnvelope {
+            body: crate::CursorEnvelope {
                 next: links.next.clone(),
                 previous: links.prev.clone(),
                 results: page.into_object_list(),

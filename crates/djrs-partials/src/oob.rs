@@ -194,5 +194,17 @@ mod tests {
         let names: Vec<&str> = attribute_names(" a=\"hx-swap-oob\" b='>' c=d e/>").collect();
         assert_eq!(names, ["a", "b", "c", "e"]);
         assert_eq!(attribute_names(">hx-swap-oob").count(), 0);
+        // White space around `=` and inside quoted values; values cut short.
+        for (tag, want) in [
+            (" a = \"hx-swap-oob\" b>", &["a", "b"][..]),
+            (" a= 'x y' hx-swap-oob>", &["a", "hx-swap-oob"][..]),
+            (" a =x b c=\"\">", &["a", "b", "c"][..]),
+            (" a =  \"x>y\"  >z", &["a"][..]),
+            (" a=\"x", &["a"][..]),
+            (" a ", &["a"][..]),
+            (" a= ", &["a"][..]),
+        ] {
+            assert_eq!(attribute_names(tag).collect::<Vec<_>>(), want, "{tag:?}");
+        }
     }
 }
