@@ -245,3 +245,64 @@ impl PolicyEdit {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nonce_is_used_only_when_a_step_adds_it() {
+        let cases = [
+            (PolicyEdit::new(), false),
+            (PolicyEdit::new().add("script-src", ["'self'"]), false),
+            (PolicyEdit::new().replace("script-src", ["'self'"]), false),
+            (PolicyEdit::new().remove("script-src"), false),
+            (
+                PolicyEdit::new().add("script-src", [CspSource::NONCE]),
+                true,
+            ),
+            (
+                PolicyEdit::new()
+                    .remove("img-src")
+                    .replace("style-src", ["'self'", CspSource::NONCE]),
+                true,
+            ),
+        ];
+        for (edit, uses) in cases {
+            assert_eq!(edit.uses_nonce(), uses, "{edit:?}");
+        }
+    }
+
+    #[test]
+    fn additions_keep_the_shape_of_the_directive() {
+        let site = Policy::builder()
+            .directive_set("img-src", ["https://b.example", "'self'"])
+            .directive("script-src", ["https://b.example", "'self'"])
+            .build()
+            .unwrap();
+        let edit = PolicyEdit::new()
+            .add("img-src", ["https://a.example", "'self'"])
+            .add("script-src", ["https://a.example"])
+            .build()
+            .unwrap();
+        // A set stays sorted without duplicates; a list keeps its order and appends.
+        assert_eq!(
+            edit.apply(&site).to_string(),
+            "img-src 'self' https://a.example https://b.example; \
+             script-src https://b.example 'self' https://a.example"
+        );
+        // The second application is the cached policy, and another base is edited afresh.
+        assert!(Arc::ptr_eq(
+            &edit.apply(&site).inner,
+            &edit.apply(&site).inner
+        ));
+        let other = Policy::builder()
+            .directive("img-src", ["data:"])
+            .build()
+            .unwrap();
+        assert_eq!(
+            edit.apply(&other).to_string(),
+            "img-src data: https://a.example 'self'; script-src https://a.example"
+        );
+    }
+}
