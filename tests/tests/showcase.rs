@@ -8,19 +8,8 @@ use djrs_demo::{AppState, Article, Db, PER_PAGE, SEED_ARTICLES};
 use tower::ServiceExt;
 
 async fn json(app: &axum::Router, uri: &str) -> (u16, serde_json::Value) {
-    let response = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
+    let (status, _, body) = json_and_link(app, uri).await;
+    (status, body)
 }
 
 #[tokio::test]

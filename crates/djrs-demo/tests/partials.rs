@@ -8,7 +8,23 @@ use djrs_demo::{AppState, Db};
 use tower::ServiceExt as _;
 
 async fn get(app: &axum::Router, uri: &str, htmx: bool) -> (u16, axum::http::HeaderMap, String) {
-    let mut request = Request::get(uri);
+    call(app, Request::get(uri), htmx).await
+}
+
+async fn post(app: &axum::Router, uri: &str, htmx: bool) -> (u16, axum::http::HeaderMap, String) {
+    call(
+        app,
+        Request::post(uri).header("Sec-Fetch-Site", "same-origin"),
+        htmx,
+    )
+    .await
+}
+
+async fn call(
+    app: &axum::Router,
+    mut request: axum::http::request::Builder,
+    htmx: bool,
+) -> (u16, axum::http::HeaderMap, String) {
     if htmx {
         request = request.header("HX-Request", "true");
     }
@@ -95,24 +111,6 @@ async fn the_list_is_a_page_for_browsers_and_a_fragment_for_htmx() {
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "text/javascript; charset=utf-8");
     assert!(js.starts_with("var htmx=function()"));
-}
-
-async fn post(app: &axum::Router, uri: &str, htmx: bool) -> (u16, axum::http::HeaderMap, String) {
-    let mut request = Request::post(uri).header("Sec-Fetch-Site", "same-origin");
-    if htmx {
-        request = request.header("HX-Request", "true");
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 #[tokio::test]
