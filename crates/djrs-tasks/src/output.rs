@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::TaskError;
 
 /// What a task function may return: a `Result` whose `Ok` serializes to JSON (its error is
-/// recorded in [`TaskResult::errors`] and retried), or a plain JSON-serializable value.
+/// recorded in [`TaskResult::errors`](crate::TaskResult::errors) and retried), or a plain JSON-serializable value.
 ///
 /// Implemented for `Result<T, E>` (any `E: Display + Debug`, `anyhow::Error` included), for
 /// `Result<T, Flow>` (a task deciding to snooze or to fail for good, see [`Flow`](crate::Flow)) and for
