@@ -464,6 +464,29 @@ mod tests {
     }
 
     #[test]
+    fn cursor_links_keep_the_other_parameters() {
+        let q = QueryString::parse(Some("q=a&cursor=old&size=5"));
+        assert_eq!(
+            NavLinks::of_cursors(Some("n"), None, "/c", &q, "cursor"),
+            NavLinks {
+                first: None,
+                prev: None,
+                next: Some("/c?q=a&cursor=n&size=5".into()),
+                last: None,
+            }
+        );
+        assert_eq!(
+            NavLinks::of_cursors(None, Some("p"), "/c", &q, "cursor"),
+            NavLinks {
+                first: Some("/c?q=a&size=5".into()),
+                prev: Some("/c?q=a&cursor=p&size=5".into()),
+                next: None,
+                last: None,
+            }
+        );
+    }
+
+    #[test]
     fn link_targets_cannot_break_out() {
         assert_eq!(escape_target("/a>b<c d\u{e9}"), "/a%3Eb%3Cc%20d%C3%A9");
         let links = NavLinks {
