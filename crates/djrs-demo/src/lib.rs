@@ -280,7 +280,6 @@ impl AppState {
         context.insert("title", title);
         context.insert("database", self.db.engine());
         context.insert("page", page);
-        context.insert("starred", &self.starred_ids());
         context
     }
 
@@ -349,7 +348,9 @@ async fn articles(
     page: PageParam,
 ) -> Result<Template, Error> {
     let page = state.article_page(&page, false).await?;
-    let context = state.context("Articles", &page);
+    let mut context = state.context("Articles", &page);
+    // Only the article pages show stars.
+    context.insert("starred", &state.starred_ids());
     Ok(Template::page_or_fragment(
         state.templates.clone(),
         &htmx,

@@ -398,18 +398,9 @@ fn join(base: &str, query: &QueryString) -> String {
 /// A URL as a `Link` target: every character that is not printable ASCII, and `<`, `>`, is
 /// percent-encoded, so the header value can hold it and no target can close its brackets.
 fn escape_target(url: &str) -> String {
-    let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
-        if c.is_ascii_graphic() && c != '<' && c != '>' {
-            out.push(c);
-        } else {
-            let mut buf = [0; 4];
-            for byte in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{byte:02X}"));
-            }
-        }
-    }
-    out
+    const OUTSIDE: &percent_encoding::AsciiSet =
+        &percent_encoding::CONTROLS.add(b' ').add(b'<').add(b'>');
+    percent_encoding::utf8_percent_encode(url, OUTSIDE).to_string()
 }
 
 #[cfg(test)]

@@ -199,7 +199,8 @@ impl PolicyEdit {
     }
 
     fn compute(&self, policy: &Policy) -> Policy {
-        let mut directives: Vec<(String, DirectiveValue)> = policy.inner.directives.clone();
+        let mut builder = policy.to_builder();
+        let directives = &mut builder.directives;
         let position = |directives: &[(String, DirectiveValue)], name: &str| {
             directives
                 .iter()
@@ -207,7 +208,7 @@ impl PolicyEdit {
         };
         for step in &self.inner.steps {
             match step {
-                Step::Add(name, sources) => match position(&directives, name) {
+                Step::Add(name, sources) => match position(directives, name) {
                     Some(i) => {
                         let value = &mut directives[i].1;
                         let mut items = value.items().to_vec();
@@ -225,7 +226,7 @@ impl PolicyEdit {
                 },
                 Step::Replace(name, sources) => {
                     let value = DirectiveValue::List(sources.clone());
-                    match position(&directives, name) {
+                    match position(directives, name) {
                         Some(i) => directives[i].1 = value,
                         None => directives.push((name.clone(), value)),
                     }
@@ -235,10 +236,6 @@ impl PolicyEdit {
         }
         // Every source was checked by `build`, and names match the policy's in any case, so
         // this builds; were it ever to fail, the site's policy is sent unchanged.
-        let mut builder = Policy::builder();
-        for (name, value) in directives {
-            builder = builder.value(name, value);
-        }
         builder.build().unwrap_or_else(|err| {
             tracing::error!(error = %err, "a CSP edit did not build; the site's policy is sent");
             policy.clone()

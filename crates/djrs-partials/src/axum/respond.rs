@@ -105,17 +105,8 @@ fn url_value(header: &'static str, url: &str) -> Result<HeaderValue, Error> {
             "the URL holds a line break or another control character",
         ));
     }
-    let mut ascii = String::with_capacity(url.len());
-    for c in url.chars() {
-        if c.is_ascii() {
-            ascii.push(c);
-        } else {
-            let mut buf = [0; 4];
-            for byte in c.encode_utf8(&mut buf).bytes() {
-                ascii.push_str(&format!("%{byte:02X}"));
-            }
-        }
-    }
+    // Control characters are refused above, so only non-ASCII characters are encoded.
+    let ascii = percent_encoding::utf8_percent_encode(url, percent_encoding::CONTROLS).to_string();
     ascii_value(header, &ascii)
 }
 
