@@ -253,7 +253,7 @@ impl MailPreviews {
             {
                 body.push_str(&format!(
                     "<h2>HTML</h2><iframe sandbox srcdoc=\"{}\"></iframe>",
-                    escape(html)
+                    escape(&show_inline_images(html, &message.inline_images))
                 ));
             }
         }
@@ -277,6 +277,21 @@ impl MailPreviews {
                 .collect();
             body.push_str(&format!("<h2>Attachments</h2><ul>{items}</ul>"));
         }
+        if !message.inline_images.is_empty() {
+            let items: String = message
+                .inline_images
+                .iter()
+                .map(|i| {
+                    format!(
+                        "<li>{} ({}, cid:{})</li>",
+                        escape(i.filename.as_deref().unwrap_or("(no name)")),
+                        escape(&i.mimetype),
+                        escape(i.content_id.as_str())
+                    )
+                })
+                .collect();
+            body.push_str(&format!("<h2>Inline images</h2><ul>{items}</ul>"));
+        }
         body.push_str(&format!(
             "<p><a href=\"{}/eml\">Raw message</a></p>",
             escape(&urlencode(name))
@@ -295,6 +310,24 @@ impl MailPreviews {
             Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
         }
     }
+}
+
+/// The HTML with each `cid:` URL of an inline image replaced by a `data:` URL, so the browser
+/// shows the images (it cannot resolve `cid:`). Content ids hold only characters that need no
+/// escaping, and the MIME type is a checked token, so plain replacement is exact.
+fn show_inline_images(html: &str, images: &[crate::InlineImage]) -> String {
+    use base64::Engine as _;
+
+    let mut html = html.to_owned();
+    for image in images {
+        let data = format!(
+            "data:{};base64,{}",
+            image.mimetype,
+            base64::engine::general_purpose::STANDARD.encode(&image.content)
+        );
+        html = html.replace(&image.url(), &data);
+    }
+    html
 }
 
 fn urlencode(name: &str) -> String {

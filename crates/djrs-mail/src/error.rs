@@ -50,6 +50,43 @@ pub enum Error {
     /// An argument to a message method was unusable (an empty MIME type, an unknown charset).
     #[error("{0}")]
     InvalidArgument(Cow<'static, str>),
+    /// A `Content-ID` for an inline image is not `left@right` made of ASCII letters, digits and
+    /// `. _ - + =`, or two inline images of one message share it. Use
+    /// [`ContentId::generate`](crate::ContentId::generate) or a simpler id.
+    #[error("invalid Content-ID {id:?}: {reason}")]
+    InvalidContentId {
+        /// The id as given.
+        id: String,
+        /// What is wrong with it.
+        reason: Cow<'static, str>,
+    },
+    /// A mail template could not be rendered (feature `partials`): a template or partial
+    /// error, or a context that is not a map. The source is the template engine's error.
+    #[error("rendering the mail template {template:?}: {source}")]
+    Template {
+        /// The template's name.
+        template: String,
+        /// The template engine's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A mail template lacks a partial the message needs (feature `partials`): `#subject`,
+    /// or both `#text` and `#html`.
+    #[error("the mail template {template:?} defines no {missing} partial")]
+    MissingPartial {
+        /// The template's name.
+        template: String,
+        /// What is missing: `"#subject"` or `"#text or #html"`.
+        missing: &'static str,
+    },
+    /// A mail template's `#subject` partial rendered more than one line (feature `partials`);
+    /// a context value holding a line break would otherwise inject headers. Leading and
+    /// trailing whitespace is trimmed; write the subject on one line or trim with `{%- -%}`.
+    #[error("the #subject partial of the mail template {template:?} renders to more than one line")]
+    MultilineSubject {
+        /// The template's name.
+        template: String,
+    },
     /// `EMAIL_USE_TLS` and `EMAIL_USE_SSL` are both true: STARTTLS and implicit TLS exclude
     /// each other (Django raises `ValueError` with this message). Set one, or build a
     /// [`Security`](crate::Security) directly.
@@ -136,6 +173,10 @@ impl Error {
                 | Self::DuplicateHeader(_)
                 | Self::InvalidAddress { .. }
                 | Self::InvalidArgument(_)
+                | Self::InvalidContentId { .. }
+                | Self::Template { .. }
+                | Self::MissingPartial { .. }
+                | Self::MultilineSubject { .. }
         )
     }
 }

@@ -37,12 +37,13 @@
 //! | feature | adds                                                                                   | default |
 //! |---------|----------------------------------------------------------------------------------------|---------|
 //! | `smtp`  | `SmtpBackend` on lettre (tokio, rustls): capped pool, STARTTLS or implicit TLS, AUTH, client certificates, timeouts | no |
-//! | `tasks` | `EmailMessage::send_later(&tasks)`: a `djrs-tasks` task, retried on failure           | no      |
+//! | `tasks` | `EmailMessage::send_later(&tasks)`: a `djrs-tasks` task, retried on failure; `send_later_with` (`SendLater`: delay, `run_after`, `queue_name`, `priority`, `backend`) and `send_later_in` (inside the caller's transaction) | no |
 //! | `axum`  | [`Mailer`] as an extractor through `FromRef`, `MailPreviews` (Rails-style previews) | no      |
 //! | `dkim`  | `DkimSigner` (RSA or Ed25519, through lettre) and `SmtpBackend::dkim`               | no      |
+//! | `partials` | `EmailMessage::from_template(&templates, "welcome.html", &context)`: subject, text and HTML from the `#subject`, `#text` and `#html` partials of one djrs-partials template | no |
 //!
-//! Without features the crate builds messages and has the console, file, locmem and dummy
-//! backends.
+//! Without features the crate builds messages (inline images included: [`InlineImage`],
+//! [`EmailMessage::inline_image`]) and has the console, file, locmem and dummy backends.
 //!
 //! # The message's shape
 //!
@@ -65,6 +66,9 @@
 //! | `EMAIL_*`, `DEFAULT_FROM_EMAIL`, `SERVER_EMAIL`, `ADMINS`, `MANAGERS` | [`MailSettings`] (serde, Django's names) |
 //! | `backends.smtp/console/filebased/locmem/dummy`  | `SmtpBackend`, [`ConsoleBackend`], [`FileBackend`], [`LocmemBackend`], [`DummyBackend`] |
 //! | `ValueError` for a line break in a header       | [`Error::BadHeader`] (and [`Error::is_bad_message`])  |
+//! | `MIMEImage` with a `Content-ID` header, `make_msgid()` | [`InlineImage`], [`ContentId`], [`EmailMessage::inline_image`] (a `multipart/related` part) |
+//! | `render_to_string` for subject, text and HTML   | `EmailMessage::from_template` (feature `partials`)    |
+//! | `transaction.on_commit(lambda: …)` around a send | `EmailMessage::send_later_in(&mut *tx, &tasks, &options)` (feature `tasks`) |
 
 mod address;
 #[cfg(feature = "axum")]
@@ -75,6 +79,7 @@ mod dkim;
 mod encode;
 mod error;
 mod headers;
+mod inline;
 mod mailer;
 mod message;
 mod mime;
@@ -83,6 +88,8 @@ mod settings;
 mod smtp;
 #[cfg(feature = "tasks")]
 pub mod tasks;
+#[cfg(feature = "partials")]
+mod template;
 
 pub use address::Mailbox;
 #[cfg(feature = "axum")]
@@ -93,6 +100,7 @@ pub use backend::{
 #[cfg(feature = "dkim")]
 pub use dkim::DkimSigner;
 pub use error::{Error, Result};
+pub use inline::{ContentId, InlineImage};
 pub use mailer::{Mailer, mail_admins, mail_managers, send_mail, send_mass_mail};
 pub use message::{
     AttachmentContent, EmailAlternative, EmailAttachment, EmailMessage, EmailMultiAlternatives,
@@ -101,3 +109,5 @@ pub use message::{
 pub use settings::{BackendKind, MailSettings, REDACTED, Security};
 #[cfg(feature = "smtp")]
 pub use smtp::{SmtpBackend, SmtpConfig};
+#[cfg(feature = "tasks")]
+pub use tasks::SendLater;

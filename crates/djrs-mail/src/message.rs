@@ -20,6 +20,7 @@ use crate::address::{Mailbox, envelope_address};
 use crate::encode::has_line_break;
 use crate::error::{Error, Result};
 use crate::headers::header_block;
+use crate::inline::InlineImage;
 use crate::mime::{self, check_mimetype};
 
 /// Django's `EmailMultiAlternatives`: in djrs one type, [`EmailMessage`], has the whole API
@@ -68,16 +69,16 @@ impl From<EmailMessage> for AttachmentContent {
     }
 }
 
-mod b64 {
+pub(crate) mod b64 {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&STANDARD.encode(bytes))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
@@ -258,6 +259,10 @@ pub struct EmailMessage {
     pub attachments: Vec<EmailAttachment>,
     /// Alternative bodies (Django's `EmailMultiAlternatives.alternatives`).
     pub alternatives: Vec<EmailAlternative>,
+    /// Images the HTML body shows through `cid:` URLs, sent in a `multipart/related` part
+    /// beside the HTML (ActionMailer's `attachments.inline`; Django has no equivalent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline_images: Vec<InlineImage>,
     /// The body's subtype: `plain` (default) or `html`.
     pub content_subtype: Option<String>,
     /// The body's charset (default `utf-8`); `iso-8859-1` and `us-ascii` are also known.
@@ -510,6 +515,35 @@ impl EmailMessage {
         self
     }
 
+    /// Adds an image the HTML body shows with `<img src="cid:…">` ([`InlineImage::url`]).
+    ///
+    /// The HTML is the first `text/html` alternative or, without one, an HTML body
+    /// (`content_subtype("html")`); it and its images go into a `multipart/related` part, inside
+    /// `multipart/alternative` when there is a text body and inside `multipart/mixed` when there
+    /// are attachments. A message with inline images and no HTML is an error when it is
+    /// rendered.
+    ///
+    /// ```
+    /// use djrs_mail::{EmailMessage, InlineImage};
+    ///
+    /// let logo = InlineImage::new("logo.png", b"\x89PNG".to_vec(), None)?;
+    /// let html = format!(r#"<img src="{}">"#, logo.url());
+    /// let msg = EmailMessage::new("Hi", html).content_subtype("html").inline_image(logo);
+    /// let text = String::from_utf8(msg.message()?).unwrap();
+    /// assert!(text.contains("multipart/related"));
+    /// assert!(text.contains("Content-Disposition: inline; filename=\"logo.png\""));
+    ///
+    /// // No HTML to show it: refused.
+    /// let logo = InlineImage::new("logo.png", vec![], None)?;
+    /// assert!(EmailMessage::new("Hi", "text only").inline_image(logo).message().is_err());
+    /// # Ok::<(), djrs_mail::Error>(())
+    /// ```
+    #[must_use]
+    pub fn inline_image(mut self, image: InlineImage) -> Self {
+        self.inline_images.push(image);
+        self
+    }
+
     /// Django's `recipients()`: `to`, `cc` and `bcc`, as given (empty strings never entered).
     ///
     /// ```
@@ -607,6 +641,23 @@ impl EmailMessage {
         }
         for alternative in &self.alternatives {
             check_mimetype(&alternative.mimetype)?;
+        }
+        for (i, image) in self.inline_images.iter().enumerate() {
+            image.validate()?;
+            if self.inline_images[..i]
+                .iter()
+                .any(|other| other.content_id == image.content_id)
+            {
+                return Err(Error::InvalidContentId {
+                    id: image.content_id.to_string(),
+                    reason: "two inline images share it".into(),
+                });
+            }
+        }
+        if !self.inline_images.is_empty() && mime::related_html(self).is_none() {
+            return Err(Error::InvalidArgument(
+                "inline images need an HTML body to show them: a text/html alternative or content_subtype(\"html\")".into(),
+            ));
         }
         Ok(())
     }

@@ -6,7 +6,32 @@
 use crate::encode::{self, Cte, fold_with_params};
 use crate::error::{Error, Result};
 use crate::headers::header_block;
+use crate::inline::InlineImage;
 use crate::message::{AttachmentContent, EmailMessage, EmailPolicy, MessageDefaults};
+
+/// Which HTML a message's inline images go beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RelatedHtml {
+    /// The `text/html` alternative at this index.
+    Alternative(usize),
+    /// The body, whose subtype is `html`.
+    Body,
+}
+
+/// The HTML that shows the inline images: the first `text/html` alternative, or else an HTML
+/// body; `None` when the message has neither.
+pub(crate) fn related_html(msg: &EmailMessage) -> Option<RelatedHtml> {
+    msg.alternatives
+        .iter()
+        .position(|a| a.mimetype.eq_ignore_ascii_case("text/html"))
+        .map(RelatedHtml::Alternative)
+        .or_else(|| {
+            msg.content_subtype
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("html"))
+                .then_some(RelatedHtml::Body)
+        })
+}
 
 /// The line separator an [`EmailPolicy`] writes inside encoded bodies.
 fn linesep(policy: EmailPolicy) -> &'static str {
@@ -27,15 +52,28 @@ pub(crate) fn render(
     let linesep = linesep(policy);
     let charset = charset_name(msg.encoding.as_deref().unwrap_or("utf-8"))?;
     let subtype = msg.content_subtype.as_deref().unwrap_or("plain");
+    let related = if msg.inline_images.is_empty() {
+        None
+    } else {
+        related_html(msg)
+    };
     let mut root = Part::default();
-    if !msg.body.is_empty() || (msg.attachments.is_empty() && msg.alternatives.is_empty()) {
+    if !msg.body.is_empty()
+        || (msg.attachments.is_empty()
+            && msg.alternatives.is_empty()
+            && msg.inline_images.is_empty())
+        || related == Some(RelatedHtml::Body)
+    {
         let part = text_part(&msg.body, subtype, charset, linesep)?;
         root = part;
         root.headers.push("MIME-Version: 1.0".to_owned());
+        if related == Some(RelatedHtml::Body) {
+            root = make_related(root, &msg.inline_images);
+        }
     }
     if !msg.alternatives.is_empty() {
         root = make_multipart(root, "alternative");
-        for alternative in &msg.alternatives {
+        for (i, alternative) in msg.alternatives.iter().enumerate() {
             let mut part = content_part(
                 &alternative.content,
                 &alternative.mimetype,
@@ -44,6 +82,9 @@ pub(crate) fn render(
                 policy,
             )?;
             part.headers.push("MIME-Version: 1.0".to_owned());
+            if related == Some(RelatedHtml::Alternative(i)) {
+                part = make_related(part, &msg.inline_images);
+            }
             root.push_child(part);
         }
     }
@@ -77,6 +118,43 @@ pub(crate) fn render(
     }
     root.headers.extend(headers);
     Ok(root)
+}
+
+/// Python's `make_related` on an HTML part, then `add_related` for each image: the HTML
+/// becomes the first part of a `multipart/related` (RFC 2387, with its `type` parameter) and
+/// each image follows with its `Content-ID` and `Content-Disposition: inline`.
+fn make_related(html: Part, images: &[InlineImage]) -> Part {
+    let mut related = make_multipart(html, "related");
+    if let Body::Multi { boundary, .. } = &related.body {
+        let content_type = fold_with_params(
+            "Content-Type",
+            "multipart/related",
+            &[("type", "text/html"), ("boundary", boundary)],
+        );
+        if let Some(header) = related
+            .headers
+            .iter_mut()
+            .find(|h| h.starts_with("Content-Type:"))
+        {
+            *header = content_type;
+        }
+    }
+    for image in images {
+        let mut part = bytes_part(&image.content, &image.mimetype);
+        match &image.filename {
+            Some(filename) => part.headers.push(fold_with_params(
+                "Content-Disposition",
+                "inline",
+                &[("filename", filename)],
+            )),
+            None => part.headers.push("Content-Disposition: inline".to_owned()),
+        }
+        part.headers
+            .push(format!("Content-ID: <{}>", image.content_id.as_str()));
+        part.headers.push("MIME-Version: 1.0".to_owned());
+        related.push_child(part);
+    }
+    related
 }
 
 pub(crate) fn check_mimetype(mimetype: &str) -> Result<()> {
@@ -426,6 +504,73 @@ mod tests {
              Content-Type: application/x-a\nContent-Transfer-Encoding: base64\n\nYQ==\n\n--XX\n\
              Content-Type: application/x-b\nContent-Transfer-Encoding: base64\n\nYg==\n\n--XX--\n"
         );
+    }
+
+    #[test]
+    fn inline_images_go_beside_the_html_in_a_related_part() {
+        use crate::inline::{ContentId, InlineImage};
+
+        let image = InlineImage::new("Grüße.png", vec![0_u8, 1], None)
+            .unwrap()
+            .content_id(ContentId::new("logo@example.com").unwrap());
+        // (the message, the Content-Type lines in order, first one of the root)
+        let text_and_html = EmailMessage::new("S", "text")
+            .attach_alternative("<img src=\"cid:logo@example.com\">", "text/html")
+            .inline_image(image.clone());
+        let html_body = EmailMessage::new("S", "<img src=\"cid:logo@example.com\">")
+            .content_subtype("html")
+            .inline_image(image.clone());
+        let with_attachment = html_body.clone().attach("a.txt", "A", None);
+        let cases: [(&EmailMessage, &[&str]); 3] = [
+            (
+                &text_and_html,
+                &[
+                    "multipart/alternative",
+                    "text/plain",
+                    "multipart/related",
+                    "text/html",
+                    "image/png",
+                ],
+            ),
+            (&html_body, &["multipart/related", "text/html", "image/png"]),
+            (
+                &with_attachment,
+                &[
+                    "multipart/mixed",
+                    "multipart/related",
+                    "text/html",
+                    "image/png",
+                    "text/plain",
+                ],
+            ),
+        ];
+        for (msg, types) in cases {
+            let root = render(msg, &MessageDefaults::default(), EmailPolicy::Default).unwrap();
+            let text = written(&root);
+            let found: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("Content-Type: "))
+                .map(|v| v.split(';').next().unwrap())
+                .collect();
+            assert_eq!(found, types, "{text}");
+            assert!(
+                text.contains(
+                    "Content-Type: multipart/related; type=\"text/html\";\n boundary=\"="
+                ),
+                "{text}"
+            );
+            assert!(
+                text.contains(
+                    "Content-Type: image/png\n\
+                 Content-Transfer-Encoding: base64\n\
+                 Content-Disposition: inline; filename*=utf-8''Gr%C3%BC%C3%9Fe.png\n\
+                 Content-ID: <logo@example.com>\n\
+                 MIME-Version: 1.0\n\n\
+                 AAE=\n"
+                ),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -82,6 +82,34 @@ async fn raw_form_and_errors() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+#[tokio::test]
+async fn inline_images_show_in_the_preview_as_data_urls() {
+    let app = Router::new().nest(
+        "/dev/mail",
+        MailPreviews::new()
+            .preview("logo", || {
+                let logo = djrs_mail::InlineImage::new("logo.png", vec![0_u8, 1, 2], None)?
+                    .content_id(djrs_mail::ContentId::new("logo@shop.example")?);
+                Ok(EmailMessage::new("Logo", "text")
+                    .to(["ann@example.com"])?
+                    .attach_alternative(format!(r#"<img src="{}">"#, logo.url()), "text/html")
+                    .inline_image(logo))
+            })
+            .router(),
+    );
+    let (status, body) = get(&app, "/dev/mail/logo").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("srcdoc=\"&lt;img src=&quot;data:image/png;base64,AAEC&quot;&gt;\""),
+        "{body}"
+    );
+    assert!(body.contains("<li>logo.png (image/png, cid:logo@shop.example)</li>"));
+    // The raw form keeps the cid: reference and the related part.
+    let (_, eml) = get(&app, "/dev/mail/logo/eml").await;
+    assert!(eml.contains("src=\"cid:logo@shop.example\""));
+    assert!(eml.contains("Content-ID: <logo@shop.example>"));
+}
+
 #[derive(Clone, FromRef)]
 struct AppState {
     mailer: Mailer,
