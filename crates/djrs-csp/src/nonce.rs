@@ -7,20 +7,18 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pin_project_lite::pin_project;
-use rand::TryRngCore as _;
-use rand::rngs::OsRng;
+use rand::RngCore as _;
 
 /// Length of a nonce: 16 random bytes in base64url without padding.
 pub const NONCE_LEN: usize = 22;
 
-/// One request's nonce, made on first use: 16 bytes from the operating system's CSPRNG,
-/// base64url without padding (22 characters), exactly like Django's
-/// `secrets.token_urlsafe(16)`. The bytes are read from the OS in batches per thread (one
-/// `getrandom(2)` call per 64 nonces) and each byte is used once; a process that forks must
-/// not make nonces on both sides of the fork without `exec`.
+/// One request's nonce, made on first use: 16 bytes (128 bits) from a CSPRNG, base64url
+/// without padding (22 characters), the shape of Django's `secrets.token_urlsafe(16)`. The
+/// bytes come from the thread's generator, rand's `ThreadRng` (ChaCha12, seeded from the
+/// operating system and reseeded from it every 64 KiB), not from one system call per nonce;
+/// a process that forks must not make nonces on both sides of the fork without `exec` (or
+/// `rand::rng().reseed()` in the child).
 ///
 /// Clones share the value. The middleware creates one per request and puts it in the request's
 /// extensions; handlers take it with the axum extractor (feature `axum`) and templates through
@@ -65,9 +63,10 @@ impl CspNonce {
     /// The nonce, generated on the first call.
     ///
     /// # Panics
-    /// When the operating system's random source fails (`getrandom(2)` returning an error),
-    /// which Linux, macOS and Windows do not do once booted. A page must not be served with a
-    /// guessable nonce, so there is no fallback.
+    /// When the operating system's random source fails while the thread's generator is
+    /// seeded or reseeded (`getrandom(2)` returning an error), which Linux, macOS and Windows
+    /// do not do once booted. A page must not be served with a guessable nonce, so there is no
+    /// fallback.
     ///
     /// ```
     /// use djrs_csp::{CspNonce, NONCE_LEN};
@@ -99,6 +98,13 @@ impl CspNonce {
     #[must_use]
     pub fn get(&self) -> Option<&str> {
         self.value.get().map(ascii)
+    }
+
+    /// The nonce's bytes if it was generated, for the header (no UTF-8 check needed there).
+    #[cfg(feature = "tower")]
+    #[inline]
+    pub(crate) fn generated_bytes(&self) -> Option<&[u8; NONCE_LEN]> {
+        self.value.get()
     }
 
     /// Whether the nonce was generated (Django's `bool(request.csp_nonce)`): only then does
@@ -235,50 +241,39 @@ impl fmt::Debug for CspNonce {
     }
 }
 
-/// Random bytes read from the OS at once: 64 nonces per `getrandom(2)` call.
-const BATCH: usize = 1024;
-
-/// Bytes from the OS CSPRNG not handed out yet; each byte is used once and wiped when taken.
-struct RandomBatch {
-    bytes: [u8; BATCH],
-    next: usize,
-}
-
-thread_local! {
-    static RANDOM: RefCell<RandomBatch> = const {
-        RefCell::new(RandomBatch { bytes: [0; BATCH], next: BATCH })
-    };
-}
-
-/// 16 bytes from the OS CSPRNG. On this project's 2-core VM one `getrandom(2)` call costs about
-/// 420 ns, more than the whole budget of a request with a nonce, so the bytes are read in
-/// batches of [`BATCH`] per thread; no byte is ever handed out twice.
+/// 16 bytes from the thread's CSPRNG: rand's `ThreadRng`, ChaCha12 seeded from the operating
+/// system and reseeded from it every 64 KiB of output. On this project's 2-core VM one
+/// `getrandom(2)` call costs about 420 ns and a batch of 1 KiB read from the OS still cost
+/// about 45 ns per nonce; the thread's generator costs a few.
 fn random_16() -> [u8; 16] {
-    RANDOM.with_borrow_mut(|batch| {
-        if batch.next + 16 > BATCH {
-            if let Err(err) = OsRng.try_fill_bytes(&mut batch.bytes) {
-                panic!(
-                    "the operating system's random source failed, no CSP nonce can be made: {err}"
-                );
-            }
-            batch.next = 0;
-        }
-        let taken = &mut batch.bytes[batch.next..batch.next + 16];
-        let mut out = [0_u8; 16];
-        out.copy_from_slice(taken);
-        taken.fill(0);
-        batch.next += 16;
-        out
-    })
+    let mut out = [0_u8; 16];
+    rand::rng().fill_bytes(&mut out);
+    out
+}
+
+/// The base64url alphabet (RFC 4648 §5), as `secrets.token_urlsafe` uses.
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// 16 bytes in base64url without padding: character `i` is bits `6i..6i+6` of the 128, read
+/// from the most significant end, the last one padded with four zero bits. Written out because
+/// the general encoder costs more than the random bytes for 16 bytes.
+fn encode(random: [u8; 16]) -> [u8; NONCE_LEN] {
+    let bits = u128::from_be_bytes(random);
+    let mut out = [0_u8; NONCE_LEN];
+    for (i, char) in out.iter_mut().enumerate() {
+        // 21 whole sextets end at bit 2; the last character holds bits 1..0 and four zeros.
+        let sextet = if i < NONCE_LEN - 1 {
+            bits >> (122 - 6 * i)
+        } else {
+            bits << 4
+        };
+        *char = ALPHABET[(sextet & 0x3f) as usize];
+    }
+    out
 }
 
 fn generate() -> [u8; NONCE_LEN] {
-    let random = random_16();
-    let mut out = [0_u8; NONCE_LEN];
-    match URL_SAFE_NO_PAD.encode_slice(random, &mut out) {
-        Ok(NONCE_LEN) => out,
-        other => panic!("base64 of 16 bytes is 22 characters, got {other:?}"),
-    }
+    encode(random_16())
 }
 
 fn ascii(bytes: &[u8; NONCE_LEN]) -> &str {
@@ -319,29 +314,26 @@ mod tests {
     }
 
     #[test]
-    fn each_random_byte_is_handed_out_once_and_wiped() {
-        // A fresh thread has a fresh batch.
-        std::thread::spawn(|| {
-            let state = || RANDOM.with_borrow(|batch| (batch.next, batch.bytes));
-            assert_eq!(state().0, BATCH);
-            let mut seen = std::collections::HashSet::new();
-            for taken in 1..=BATCH / 16 {
-                assert!(seen.insert(random_16()));
-                let (next, bytes) = state();
-                assert_eq!(next, taken * 16);
-                assert!(
-                    bytes[..next].iter().all(|b| *b == 0),
-                    "taken bytes are wiped"
-                );
-            }
-            // The batch is used up exactly: the next call reads a new one.
-            assert!(seen.insert(random_16()));
-            let (next, bytes) = state();
-            assert_eq!(next, 16);
-            assert!(bytes[16..].iter().any(|b| *b != 0));
-        })
-        .join()
-        .unwrap();
+    fn encodes_as_base64url_without_padding() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+        let mut cases: Vec<[u8; 16]> = vec![[0; 16], [0xff; 16], *b"0123456789abcdef"];
+        cases.extend((0..=255_u8).map(|b| std::array::from_fn(|i| b.wrapping_mul(31) ^ i as u8)));
+        cases.extend((0..200).map(|_| random_16()));
+        for bytes in cases {
+            let encoded = encode(bytes);
+            assert_eq!(ascii(&encoded), URL_SAFE_NO_PAD.encode(bytes), "{bytes:?}");
+        }
+        // Both characters of the last byte: its top six bits, then its low two bits.
+        assert_eq!(&encode([0xff; 16])[20..], b"_w");
+        assert_eq!(&encode([0; 16])[..], b"AAAAAAAAAAAAAAAAAAAAAA");
+    }
+
+    #[test]
+    fn random_bytes_are_not_repeated() {
+        let seen: std::collections::HashSet<[u8; 16]> = (0..10_000).map(|_| random_16()).collect();
+        assert_eq!(seen.len(), 10_000);
     }
 
     #[test]

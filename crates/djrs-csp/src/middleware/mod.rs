@@ -40,7 +40,7 @@ use tower_service::Service;
 pub use self::future::ResponseFuture;
 pub use self::overrides::{CspOverride, CspOverrideService};
 pub(crate) use self::overrides::{Overrides, RouteChange};
-use crate::{CspNonce, Policy, ReportingEndpoints};
+use crate::{CspNonce, NONCE_LEN, Policy, ReportingEndpoints};
 
 /// The `Reporting-Endpoints` header name.
 pub(crate) const REPORTING_ENDPOINTS: HeaderName = HeaderName::from_static("reporting-endpoints");
@@ -122,11 +122,11 @@ impl Layered {
         matches!(self, Layered::Policy(_))
     }
 
-    fn value(self, nonce: Option<&str>) -> Option<HeaderValue> {
+    fn value(&self, nonce: Option<&[u8]>) -> Option<HeaderValue> {
         match self {
             Layered::Nothing => None,
-            Layered::Value(value) => Some(value),
-            Layered::Policy(policy) => policy.header_value(nonce),
+            Layered::Value(value) => Some(value.clone()),
+            Layered::Policy(policy) => policy.header_value_bytes(nonce),
         }
     }
 }
@@ -349,6 +349,27 @@ impl Pending {
                 insert_vacant(headers, CONTENT_SECURITY_POLICY, enforce);
                 insert_vacant(headers, CONTENT_SECURITY_POLICY_REPORT_ONLY, report_only);
             }
+            Pending::Shared { config, nonce } if overrides.is_none() => {
+                // No override on the route: the layer's values, and its policies rendered with
+                // the nonce if the handler used it.
+                let nonce = nonce.as_ref().and_then(CspNonce::generated_bytes);
+                let nonce = nonce.map(<[u8; NONCE_LEN]>::as_slice);
+                let headers = response.headers_mut();
+                let mut sent =
+                    insert_layered(headers, CONTENT_SECURITY_POLICY, &config.enforce, nonce);
+                sent |= insert_layered(
+                    headers,
+                    CONTENT_SECURITY_POLICY_REPORT_ONLY,
+                    &config.report_only,
+                    nonce,
+                );
+                if sent
+                    && let Some(endpoints) = &config.reporting_endpoints
+                    && !headers.contains_key(REPORTING_ENDPOINTS)
+                {
+                    headers.insert(REPORTING_ENDPOINTS, endpoints.clone());
+                }
+            }
             pending => pending.apply_slow(response, overrides),
         }
     }
@@ -428,6 +449,27 @@ fn insert_vacant(headers: &mut HeaderMap, name: HeaderName, value: Option<Header
     }
 }
 
+/// Sets one of the layer's headers unless it is present or its policy renders to nothing;
+/// returns whether it was set.
+#[inline]
+fn insert_layered(
+    headers: &mut HeaderMap,
+    name: HeaderName,
+    layered: &Layered,
+    nonce: Option<&[u8]>,
+) -> bool {
+    if matches!(layered, Layered::Nothing) || headers.contains_key(&name) {
+        return false;
+    }
+    match layered.value(nonce) {
+        Some(value) => {
+            headers.insert(name, value);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Sets one CSP header, from the route's override or edit or else the layer's policy
 /// (`layered`, with the policy it came from), unless the header is present or the policy
 /// renders to nothing; returns whether a header was set. An edit of a policy the layer does
@@ -445,7 +487,7 @@ fn set(
     let value = match overridden {
         Some(RouteChange::Replace(policy)) => policy.header_value(nonce),
         Some(RouteChange::Edit(edit)) => base.and_then(|base| edit.apply(base).header_value(nonce)),
-        None => layered.value(nonce),
+        None => layered.value(nonce.map(str::as_bytes)),
     };
     match value {
         Some(value) => {

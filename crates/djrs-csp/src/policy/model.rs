@@ -109,10 +109,11 @@ pub(super) struct Inner {
     pub(super) directives: Vec<(String, DirectiveValue)>,
     /// The rendering without a nonce.
     pub(super) plain: String,
-    /// The rendering with a nonce, split where the nonce goes; `None` when the nonce does not
-    /// change the rendering.
+    /// The rendering with a nonce, split where the nonce's value goes (each segment before a
+    /// value ends with `'nonce-`, each after one starts with `'`); `None` when the nonce does
+    /// not change the rendering.
     pub(super) nonce_segments: Option<Vec<String>>,
-    /// The length of the rendering with a nonce, without the nonce sources.
+    /// The length of the rendering with a nonce, without the nonce values.
     pub(super) segments_len: usize,
     /// `plain` as a header value, `None` when it is empty.
     #[cfg(feature = "tower")]

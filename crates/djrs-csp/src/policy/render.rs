@@ -7,8 +7,12 @@ use super::model::Inner;
 use super::{DirectiveValue, Policy};
 use crate::CspSource;
 
-/// Stands for the nonce source while rendering; sources cannot hold control characters.
+/// Stands for the nonce value while rendering; sources cannot hold control characters.
 const PLACEHOLDER: char = '\0';
+
+/// The nonce source while rendering: the segments split at [`PLACEHOLDER`] keep the quotes
+/// and `nonce-`, so that sending the policy copies only the segments and the nonce.
+const PLACEHOLDER_SOURCE: &str = "'nonce-\0'";
 
 impl Policy {
     /// The header value for this policy and nonce, Django's `build_policy(config, nonce)`:
@@ -33,16 +37,13 @@ impl Policy {
     }
 
     fn join_segments(&self, segments: &[String], nonce: &str) -> String {
-        let slots = segments.len() - 1;
-        let mut out = String::with_capacity(
-            self.inner.segments_len + slots * (nonce.len() + "'nonce-'".len()),
-        );
-        for (i, segment) in segments.iter().enumerate() {
-            if i > 0 {
-                out.push_str("'nonce-");
-                out.push_str(nonce);
-                out.push('\'');
-            }
+        let Some((first, rest)) = segments.split_first() else {
+            return self.inner.plain.clone();
+        };
+        let mut out = String::with_capacity(self.inner.segments_len + rest.len() * nonce.len());
+        out.push_str(first);
+        for segment in rest {
+            out.push_str(nonce);
             out.push_str(segment);
         }
         out
@@ -70,11 +71,26 @@ impl Policy {
     #[cfg(feature = "tower")]
     #[must_use]
     pub fn header_value(&self, nonce: Option<&str>) -> Option<http::HeaderValue> {
+        self.header_value_bytes(nonce.map(str::as_bytes))
+    }
+
+    /// [`header_value`](Self::header_value) for a nonce given as bytes: the layer's per-response
+    /// path, one allocation (the value's buffer, sized exactly, handed to the header value
+    /// without a copy) and one pass over it (`HeaderValue`'s check of its bytes).
+    #[cfg(feature = "tower")]
+    #[inline]
+    pub(crate) fn header_value_bytes(&self, nonce: Option<&[u8]>) -> Option<http::HeaderValue> {
         match (nonce.filter(|n| !n.is_empty()), &self.inner.nonce_segments) {
             (Some(nonce), Some(segments)) => {
-                let value = self.join_segments(segments, nonce);
-                if value.is_empty() {
-                    return None;
+                let Some((first, rest)) = segments.split_first() else {
+                    return self.inner.header.clone();
+                };
+                let mut value =
+                    Vec::with_capacity(self.inner.segments_len + rest.len() * nonce.len());
+                value.extend_from_slice(first.as_bytes());
+                for segment in rest {
+                    value.extend_from_slice(nonce);
+                    value.extend_from_slice(segment.as_bytes());
                 }
                 // The sources were checked when the policy was built; only a nonce with bytes
                 // not allowed in a header (never one made by `CspNonce`) fails here. Fail
@@ -90,8 +106,7 @@ impl Policy {
     /// Builds the policy from checked directives.
     pub(super) fn from_directives(directives: Vec<(String, DirectiveValue)>) -> Self {
         let plain = build_policy(&directives, None);
-        let placeholder = PLACEHOLDER.to_string();
-        let with_nonce = build_policy(&directives, Some(&placeholder));
+        let with_nonce = build_policy(&directives, Some(PLACEHOLDER_SOURCE));
         let nonce_segments = with_nonce.contains(PLACEHOLDER).then(|| {
             with_nonce
                 .split(PLACEHOLDER)
