@@ -7,12 +7,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{Html, Response};
+use axum::extract::State;
+use axum::response::Html;
 use axum::routing::get;
 use djrs::csp::axum::ReportEndpoint;
-use djrs::csp::{CspLayer, CspNonce, CspReport, CspSource, LogReports, Policy, ReportSink};
+use djrs::csp::{CspLayer, CspReport, CspSource, LogReports, Policy, ReportSink};
 
 use crate::{AppState, Error};
 
@@ -57,12 +56,6 @@ pub fn policy() -> Policy {
 /// want the Reporting API.
 pub fn layer() -> CspLayer {
     CspLayer::new().enforce(policy())
-}
-
-/// Runs the rest of the request inside its nonce's scope, so that every template can call
-/// `csp_nonce()`.
-pub(crate) async fn nonce_scope(nonce: CspNonce, request: Request, next: Next) -> Response {
-    nonce.scoped(next.run(request)).await
 }
 
 /// The latest reports, newest last; also logged through `tracing`.

@@ -3,33 +3,19 @@
 
 use std::sync::Arc;
 
+use djrs::orm_ext::big_auto_column;
 use djrs::paginate::{KeyValue, KeysetRow};
-use djrs::sea_query::{Query, SelectStatement};
-use djrs::tasks::SqliteBackend;
+use djrs::sea_query::{
+    ColumnDef, Expr, ExprTrait, InsertStatement, OnConflict, Query, SelectStatement, Table,
+};
 use serde::Serialize;
 
 use crate::{Error, SEED_ARTICLES, jobs, orm, security};
 
-/// Runs `body` on whichever pool a [`Db`] holds, the same code for both dialects:
-/// `on_pool!(db, |pool| sqlx::query(SQL).execute(pool).await)`.
-macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
-            $crate::db::Db::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_pool;
-
-/// The showcase's database: the embedded SQLite file or a PostgreSQL server.
+/// The showcase's database: the embedded SQLite file or a PostgreSQL server, through
+/// [`djrs::db::Db`], which does the per-database dispatch once for every battery.
 #[derive(Debug, Clone)]
-pub enum Db {
-    /// A SQLite file.
-    Sqlite(sqlx::SqlitePool),
-    /// A PostgreSQL database.
-    Postgres(sqlx::PgPool),
-}
+pub struct Db(djrs::db::Db);
 
 impl Db {
     /// Connects to `url` (`sqlite://FILE` creates the file), creates the schema and seeds it
@@ -38,51 +24,34 @@ impl Db {
     /// # Errors
     /// An unsupported URL, or any database failure.
     pub async fn connect(url: &str) -> Result<Db, Error> {
-        Self::open(url).await.map_err(|err| match err {
-            Error::Database(err) => Error::Connect {
-                url: security::redact_url(url),
-                reason: security::redact_password_in(&err.to_string(), url),
-            },
-            other => other,
-        })
-    }
-
-    async fn open(url: &str) -> Result<Db, Error> {
-        let db = if url.starts_with("sqlite:") {
-            let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
-            let options = options
-                .create_if_missing(true)
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                // The task queue shares the file: writers wait for each other.
-                .busy_timeout(std::time::Duration::from_secs(30));
-            Db::Sqlite(sqlx::SqlitePool::connect_with(options).await?)
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Db::Postgres(sqlx::PgPool::connect(url).await?)
-        } else {
+        if !url.starts_with("sqlite:") && !url.starts_with("postgres") {
+            // The showcase's SQL is written for these two.
             return Err(Error::UnsupportedDatabase(security::redact_url(url)));
-        };
+        }
+        let db = Db(djrs::db::Db::connect(url).await?);
         db.migrate_and_seed().await?;
         orm::migrate_and_seed(&db).await?;
         Ok(db)
     }
 
+    /// The pool, for the batteries' entry points ([`djrs::db::Db::paginator`], `keyset`,
+    /// `save`, `select`, `tasks_backend`).
+    #[must_use]
+    pub fn pool(&self) -> &djrs::db::Db {
+        &self.0
+    }
+
     /// The engine's name, for the pages.
     #[must_use]
-    pub fn engine(&self) -> &'static str {
-        match self {
-            Db::Sqlite(_) => "SQLite",
-            Db::Postgres(_) => "PostgreSQL",
-        }
+    pub fn engine(&self) -> String {
+        self.0.engine().to_string()
     }
 
     /// Where the task queue lives: in the data's own database, the SQLite file or PostgreSQL
     /// (where several `djrs-demo worker` processes on several machines share it).
     #[must_use]
     pub fn tasks_backend(&self) -> Arc<dyn djrs::tasks::Backend> {
-        match self {
-            Db::Sqlite(pool) => Arc::new(SqliteBackend::from_pool(pool.clone())),
-            Db::Postgres(pool) => Arc::new(djrs::tasks::PostgresBackend::from_pool(pool.clone())),
-        }
+        self.0.tasks_backend()
     }
 
     /// Writes an outbox message, returning its key. The task id makes the write idempotent: a
@@ -99,15 +68,14 @@ impl Db {
     ) -> Result<i64, sqlx::Error> {
         const INSERT: &str = "INSERT INTO outbox (recipient, subject, body, task_id) VALUES ($1, $2, $3, $4) \
             ON CONFLICT (task_id) DO UPDATE SET subject = excluded.subject RETURNING id";
-        on_pool!(self, |pool| {
-            sqlx::query_scalar(INSERT)
-                .bind(recipient)
-                .bind(subject)
-                .bind(body)
-                .bind(task_id)
-                .fetch_one(pool)
-                .await
-        })
+        self.0
+            .query(INSERT)
+            .bind(recipient)
+            .bind(subject)
+            .bind(body)
+            .bind(task_id)
+            .fetch_scalar()
+            .await
     }
 
     /// Records the intent to send the mail of task `task_id` with `message_id`, before it is
@@ -123,17 +91,13 @@ impl Db {
         const INSERT: &str = "INSERT INTO delivery (task_id, message_id, sent) VALUES ($1, $2, 0) \
             ON CONFLICT (task_id) DO NOTHING";
         const SENT: &str = "SELECT sent FROM delivery WHERE task_id = $1";
-        let sent: i64 = on_pool!(self, |pool| {
-            sqlx::query(INSERT)
-                .bind(task_id)
-                .bind(message_id)
-                .execute(pool)
-                .await?;
-            sqlx::query_scalar(SENT)
-                .bind(task_id)
-                .fetch_one(pool)
-                .await?
-        });
+        self.0
+            .query(INSERT)
+            .bind(task_id)
+            .bind(message_id)
+            .execute()
+            .await?;
+        let sent: i64 = self.0.query(SENT).bind(task_id).fetch_scalar().await?;
         Ok(sent != 0)
     }
 
@@ -143,9 +107,7 @@ impl Db {
     /// When the database write fails.
     pub async fn finish_delivery(&self, task_id: &str) -> Result<(), sqlx::Error> {
         const UPDATE: &str = "UPDATE delivery SET sent = 1 WHERE task_id = $1";
-        on_pool!(self, |pool| {
-            sqlx::query(UPDATE).bind(task_id).execute(pool).await?;
-        });
+        self.0.query(UPDATE).bind(task_id).execute().await?;
         Ok(())
     }
 
@@ -154,11 +116,10 @@ impl Db {
     /// # Errors
     /// When the database read fails.
     pub async fn article(&self, id: i64) -> Result<Option<Article>, sqlx::Error> {
-        const SELECT: &str = "SELECT id, title, published_at FROM article WHERE id = $1";
-        on_pool!(self, |pool| sqlx::query_as(SELECT)
-            .bind(id)
-            .fetch_optional(pool)
-            .await)
+        let select = article_columns()
+            .and_where(Expr::col("id").eq(id))
+            .to_owned();
+        self.0.select(&select).fetch_optional().await
     }
 
     /// The newest outbox messages.
@@ -168,64 +129,53 @@ impl Db {
     pub async fn outbox(&self, limit: i64) -> Result<Vec<jobs::OutboxMessage>, sqlx::Error> {
         const SELECT: &str =
             "SELECT id, recipient, subject, body, task_id FROM outbox ORDER BY id DESC LIMIT $1";
-        on_pool!(self, |pool| sqlx::query_as(SELECT)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)
+        self.0.query(SELECT).bind(limit).fetch_all().await
     }
 
     async fn migrate_and_seed(&self) -> Result<(), Error> {
-        const CREATE: &str = "CREATE TABLE IF NOT EXISTS article (\
-            id BIGINT PRIMARY KEY, title TEXT NOT NULL, published_at TEXT NOT NULL)";
-        const COUNT: &str = "SELECT COUNT(*) FROM article";
+        let article = Table::create()
+            .table("article")
+            .if_not_exists()
+            .col(ColumnDef::new("id").big_integer().primary_key())
+            .col(ColumnDef::new("title").text().not_null())
+            .col(ColumnDef::new("published_at").text().not_null())
+            .to_owned();
         // One row per welcome task, written before its mail is sent (see `jobs`).
-        const DELIVERY: &str = "CREATE TABLE IF NOT EXISTS delivery (task_id TEXT PRIMARY KEY, \
-            message_id TEXT NOT NULL, sent BIGINT NOT NULL DEFAULT 0)";
-        let insert = seed_sql();
-        match self {
-            Db::Sqlite(pool) => {
-                sqlx::query(CREATE).execute(pool).await?;
-                sqlx::query(DELIVERY).execute(pool).await?;
-                sqlx::query(
-                    "CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL, \
-                     subject TEXT NOT NULL, body TEXT NOT NULL, task_id TEXT NOT NULL UNIQUE)",
-                )
-                .execute(pool)
-                .await?;
-                let n: i64 = sqlx::query_scalar(COUNT).fetch_one(pool).await?;
-                if n == 0 {
-                    sqlx::query(sqlx::AssertSqlSafe(insert))
-                        .execute(pool)
-                        .await?;
-                }
-            }
-            Db::Postgres(pool) => {
-                sqlx::query(CREATE).execute(pool).await?;
-                sqlx::query(DELIVERY).execute(pool).await?;
-                sqlx::query(
-                    "CREATE TABLE IF NOT EXISTS outbox (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, \
-                     recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, task_id TEXT NOT NULL UNIQUE)",
-                )
-                .execute(pool)
-                .await?;
-                let n: i64 = sqlx::query_scalar(COUNT).fetch_one(pool).await?;
-                if n == 0 {
-                    // Seeding twice from two processes starting at once would fail on the key;
-                    // ON CONFLICT makes it idempotent.
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "{insert} ON CONFLICT (id) DO NOTHING"
-                    )))
-                    .execute(pool)
-                    .await?;
-                }
-            }
+        let delivery = Table::create()
+            .table("delivery")
+            .if_not_exists()
+            .col(ColumnDef::new("task_id").text().primary_key())
+            .col(ColumnDef::new("message_id").text().not_null())
+            .col(ColumnDef::new("sent").big_integer().not_null().default(0))
+            .to_owned();
+        let server = self.0.server().await?;
+        let outbox = Table::create()
+            .table("outbox")
+            .if_not_exists()
+            .col(big_auto_column("id", &server))
+            .col(ColumnDef::new("recipient").text().not_null())
+            .col(ColumnDef::new("subject").text().not_null())
+            .col(ColumnDef::new("body").text().not_null())
+            .col(ColumnDef::new("task_id").text().not_null().unique_key())
+            .to_owned();
+        for table in [article, delivery, outbox] {
+            self.0.schema(&table).execute().await?;
+        }
+        let count: i64 = self
+            .0
+            .query("SELECT COUNT(*) FROM article")
+            .fetch_scalar()
+            .await?;
+        if count == 0 {
+            // Two processes starting at once may both seed: ON CONFLICT makes it idempotent.
+            self.0.statement(&seed_statement()).execute().await?;
         }
         Ok(())
     }
 }
 
 /// The seed articles: deterministic titles and dates.
-fn seed_sql() -> String {
+fn seed_statement() -> InsertStatement {
     const TOPICS: [&str; 10] = [
         "Background tasks",
         "Content Security Policy",
@@ -246,18 +196,22 @@ fn seed_sql() -> String {
         "on axum",
         "the hard parts",
     ];
-    let rows: Vec<String> = (1..=SEED_ARTICLES)
-        .map(|i| {
-            let topic = TOPICS[(i as usize) % TOPICS.len()];
-            let angle = ANGLES[(i as usize / TOPICS.len()) % ANGLES.len()];
-            let (month, day) = (1 + (i - 1) / 28 % 12, 1 + (i - 1) % 28);
-            format!("({i}, '{topic} {angle} (#{i})', '2026-{month:02}-{day:02}')")
-        })
-        .collect();
-    format!(
-        "INSERT INTO article (id, title, published_at) VALUES {}",
-        rows.join(", ")
-    )
+    let mut insert = Query::insert();
+    insert
+        .into_table("article")
+        .columns(["id", "title", "published_at"])
+        .on_conflict(OnConflict::column("id").do_nothing().to_owned());
+    for i in 1..=SEED_ARTICLES {
+        let topic = TOPICS[(i as usize) % TOPICS.len()];
+        let angle = ANGLES[(i as usize / TOPICS.len()) % ANGLES.len()];
+        let (month, day) = (1 + (i - 1) / 28 % 12, 1 + (i - 1) % 28);
+        insert.values_panic([
+            i.into(),
+            format!("{topic} {angle} (#{i})").into(),
+            format!("2026-{month:02}-{day:02}").into(),
+        ]);
+    }
+    insert
 }
 
 /// One article row.

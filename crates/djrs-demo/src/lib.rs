@@ -17,10 +17,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use djrs::paginate::axum::{CursorParam, PageParam, Paginated, PaginationRejection, RequestUrl};
-use djrs::paginate::{
-    AsyncPage, AsyncPaginator, CursorEnvelope, CursorKey, KeysetPage, KeysetPaginator,
-    PageEnvelope, PageSize, SelectSource,
-};
+use djrs::paginate::{AsyncPage, CursorEnvelope, CursorKey, KeysetPage, PageEnvelope, PageSize};
 use djrs::partials::axum::{Htmx, HxTrigger, Template};
 use djrs::sea_query::Order;
 use serde::Serialize;
@@ -36,7 +33,6 @@ pub mod security;
 pub mod server;
 
 use db::article_columns;
-use db::on_pool;
 pub use db::{Article, Db};
 use djrs::tasks::{Tasks, Worker};
 
@@ -60,15 +56,12 @@ pub enum Error {
         "unsupported tasks URL {0:?}: use redis://HOST[:PORT][/DB] or rediss://…, or leave it out to keep the queue in the database"
     )]
     UnsupportedTasksUrl(String),
-    /// The database could not be reached or opened. Holds the URL and the reason, both without
-    /// the URL's password.
-    #[error("cannot open the database {url:?}: {reason}")]
-    Connect {
-        /// The URL, its password replaced by `***`.
-        url: String,
-        /// What failed, the password replaced by `***` wherever the driver quoted it.
-        reason: String,
-    },
+    /// The database could not be reached or opened (its text holds no password).
+    #[error(transparent)]
+    Connect(#[from] djrs::db::Error),
+    /// The database server could not be asked its version.
+    #[error("database error: {0}")]
+    Orm(#[from] djrs::orm_ext::Error),
     /// The cursor secret (`--secret`) is too short to sign cursors safely.
     #[error("the --secret is too weak: {0}")]
     WeakSecret(#[source] djrs::paginate::Error),
@@ -278,7 +271,7 @@ impl AppState {
     fn context(&self, title: &str, page: &impl Serialize) -> djrs::tera::Context {
         let mut context = djrs::tera::Context::new();
         context.insert("title", title);
-        context.insert("database", self.db.engine());
+        context.insert("database", &self.db.engine());
         context.insert("page", page);
         context
     }
@@ -312,27 +305,23 @@ impl AppState {
         strict: bool,
     ) -> Result<AsyncPage<Article>, Error> {
         let query = article_columns().order_by("id", Order::Asc).to_owned();
-        Ok(on_pool!(&self.db, |pool| {
-            let paginator = AsyncPaginator::new(
-                SelectSource::<_, Article>::new(pool.clone(), query),
-                PER_PAGE,
-            );
-            if strict {
-                page.apage(&paginator).await?
-            } else {
-                page.aget_page(&paginator).await?
-            }
-        }))
+        let paginator = self.db.pool().paginator::<Article>(query, PER_PAGE);
+        Ok(if strict {
+            page.apage(&paginator).await?
+        } else {
+            page.aget_page(&paginator).await?
+        })
     }
 
     async fn keyset_page(&self, cursor: &CursorParam) -> Result<KeysetPage<Article>, Error> {
-        Ok(on_pool!(&self.db, |pool| {
-            KeysetPaginator::<_, Article>::new(pool.clone(), article_columns(), PER_PAGE)
-                .key("id", Order::Desc)
-                .cursor_key(self.cursor_key.clone())
-                .page(cursor.token())
-                .await?
-        }))
+        Ok(self
+            .db
+            .pool()
+            .keyset::<Article>(article_columns(), PER_PAGE)
+            .key("id", Order::Desc)
+            .cursor_key(self.cursor_key.clone())
+            .page(cursor.token())
+            .await?)
     }
 }
 
@@ -447,13 +436,8 @@ async fn api_v1_articles(
 ) -> Result<Paginated<PageEnvelope<Vec<Article>>>, Error> {
     let per_page = url.page_size(&api_page_size());
     let query = article_columns().order_by("id", Order::Asc).to_owned();
-    let page = on_pool!(&state.db, |pool| {
-        let paginator = AsyncPaginator::new(
-            SelectSource::<_, Article>::new(pool.clone(), query),
-            per_page,
-        );
-        page.apage(&paginator).await?
-    });
+    let paginator = state.db.pool().paginator::<Article>(query, per_page);
+    let page = page.apage(&paginator).await?;
     Ok(Paginated::page(&url, page, "page"))
 }
 
@@ -465,13 +449,14 @@ async fn api_v1_articles_cursor(
     cursor: CursorParam,
 ) -> Result<Paginated<CursorEnvelope<Vec<Article>>>, Error> {
     let per_page = url.page_size(&api_page_size());
-    let page = on_pool!(&state.db, |pool| {
-        KeysetPaginator::<_, Article>::new(pool.clone(), article_columns(), per_page)
-            .key("id", Order::Desc)
-            .cursor_key(state.cursor_key.clone())
-            .page(cursor.token())
-            .await?
-    });
+    let page = state
+        .db
+        .pool()
+        .keyset::<Article>(article_columns(), per_page)
+        .key("id", Order::Desc)
+        .cursor_key(state.cursor_key.clone())
+        .page(cursor.token())
+        .await?;
     Ok(Paginated::keyset(&url, page, "cursor"))
 }
 
@@ -559,7 +544,7 @@ pub fn app(state: AppState) -> Router {
         .merge(csp::routes())
         .merge(metrics::routes())
         .with_state(state)
-        .layer(axum::middleware::from_fn(csp::nonce_scope))
+        .layer(axum::middleware::from_fn(djrs::csp::axum::nonce_scope))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
         .layer(csp::layer());
     security::with_security_headers(router)

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use djrs::orm_ext::{DatabaseServer, Record, StringAgg, big_auto_column};
 use djrs::sea_query::{
-    ColumnDef, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SelectStatement,
-    SqliteQueryBuilder, Table,
+    ColumnDef, Expr, ExprTrait, Index, InsertStatement, OnConflict, Order, Query, SelectStatement,
+    Table,
 };
 use serde::{Deserialize, Serialize};
 
@@ -102,60 +102,40 @@ impl IntoResponse for OrmError {
 ///
 /// # Errors
 /// Any database failure.
-pub async fn migrate_and_seed(db: &Db) -> Result<(), sqlx::Error> {
-    let (backend, render): (
-        DatabaseServer,
-        fn(&djrs::sea_query::TableCreateStatement) -> String,
-    ) = match db {
-        Db::Sqlite(_) => (DatabaseServer::sqlite(3, 44, 0), |t| {
-            t.to_string(SqliteQueryBuilder)
-        }),
-        Db::Postgres(_) => (DatabaseServer::postgres(15, 0), |t| {
-            t.to_string(PostgresQueryBuilder)
-        }),
-    };
-    let create = render(
-        &Table::create()
-            .table("tag")
-            .if_not_exists()
-            .col(big_auto_column("id", &backend))
-            .col(ColumnDef::new("article_id").big_integer().not_null())
-            .col(ColumnDef::new("name").text().not_null())
-            .col(
-                ColumnDef::new("slug")
-                    .text()
-                    .generated(Expr::cust("lower(replace(name, ' ', '-'))"), true),
-            )
-            .to_owned(),
-    );
-    const UNIQUE: &str =
-        "CREATE UNIQUE INDEX IF NOT EXISTS tag_article_name ON tag (article_id, name)";
-    let seed = seed_sql();
-    macro_rules! run {
-        ($pool:expr) => {{
-            sqlx::query(sqlx::AssertSqlSafe(create))
-                .execute($pool)
-                .await?;
-            sqlx::query(UNIQUE).execute($pool).await?;
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tag")
-                .fetch_one($pool)
-                .await?;
-            if n == 0 {
-                sqlx::query(sqlx::AssertSqlSafe(seed))
-                    .execute($pool)
-                    .await?;
-            }
-        }};
-    }
-    match db {
-        Db::Sqlite(pool) => run!(pool),
-        Db::Postgres(pool) => run!(pool),
+pub async fn migrate_and_seed(db: &Db) -> Result<(), crate::Error> {
+    let db = db.pool();
+    let server = db.server().await?;
+    let create = Table::create()
+        .table("tag")
+        .if_not_exists()
+        .col(big_auto_column("id", &server))
+        .col(ColumnDef::new("article_id").big_integer().not_null())
+        .col(ColumnDef::new("name").text().not_null())
+        .col(
+            ColumnDef::new("slug")
+                .text()
+                .generated(Expr::cust("lower(replace(name, ' ', '-'))"), true),
+        )
+        .to_owned();
+    db.schema(&create).execute().await?;
+    let unique = Index::create()
+        .if_not_exists()
+        .unique()
+        .name("tag_article_name")
+        .table("tag")
+        .col("article_id")
+        .col("name")
+        .to_owned();
+    db.schema(&unique).execute().await?;
+    let count: i64 = db.query("SELECT COUNT(*) FROM tag").fetch_scalar().await?;
+    if count == 0 {
+        db.statement(&seed_statement()).execute().await?;
     }
     Ok(())
 }
 
 /// Two tags for each seed article: one for its topic, one for its angle.
-fn seed_sql() -> String {
+fn seed_statement() -> InsertStatement {
     const TOPIC_TAGS: [&str; 10] = [
         "Tasks",
         "CSP",
@@ -176,18 +156,19 @@ fn seed_sql() -> String {
         "Axum",
         "Deep Dive",
     ];
-    let rows: Vec<String> = (1..=crate::SEED_ARTICLES)
-        .flat_map(|i| {
-            let topic = TOPIC_TAGS[(i as usize) % TOPIC_TAGS.len()];
-            let angle = ANGLE_TAGS[(i as usize / TOPIC_TAGS.len()) % ANGLE_TAGS.len()];
-            [format!("({i}, '{topic}')"), format!("({i}, '{angle}')")]
-        })
-        .collect();
-    format!(
+    let mut insert = Query::insert();
+    insert
+        .into_table("tag")
+        .columns(["article_id", "name"])
         // Two processes starting at once may both seed: the unique index makes it idempotent.
-        "INSERT INTO tag (article_id, name) VALUES {} ON CONFLICT DO NOTHING",
-        rows.join(", ")
-    )
+        .on_conflict(OnConflict::new().do_nothing().to_owned());
+    for i in 1..=crate::SEED_ARTICLES {
+        let topic = TOPIC_TAGS[(i as usize) % TOPIC_TAGS.len()];
+        let angle = ANGLE_TAGS[(i as usize / TOPIC_TAGS.len()) % ANGLE_TAGS.len()];
+        insert.values_panic([i.into(), topic.into()]);
+        insert.values_panic([i.into(), angle.into()]);
+    }
+    insert
 }
 
 /// Articles by id with their tags in one column.
@@ -220,24 +201,9 @@ fn article_tags_query(
 /// # Errors
 /// A database failure.
 pub async fn article_tags(db: &Db, limit: u64) -> Result<Vec<ArticleTags>, OrmError> {
-    use djrs::sea_query_sqlx::SqlxBinder;
-    Ok(match db {
-        Db::Sqlite(pool) => {
-            let backend = DatabaseServer::detect(pool).await?;
-            let (sql, values) = article_tags_query(&backend, limit)?.build_sqlx(SqliteQueryBuilder);
-            sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
-                .fetch_all(pool)
-                .await?
-        }
-        Db::Postgres(pool) => {
-            let backend = DatabaseServer::detect(pool).await?;
-            let (sql, values) =
-                article_tags_query(&backend, limit)?.build_sqlx(PostgresQueryBuilder);
-            sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
-                .fetch_all(pool)
-                .await?
-        }
-    })
+    let db = db.pool();
+    let query = article_tags_query(&db.server().await?, limit)?;
+    Ok(db.select(&query).fetch_all().await?)
 }
 
 /// Tags article `article_id` with `name`, returning the saved tag (key and slug filled in).
@@ -258,33 +224,18 @@ pub async fn add_tag(db: &Db, article_id: i64, name: &str) -> Result<Tag, OrmErr
         ));
     }
     const EXISTS: &str = "SELECT COUNT(*) FROM article WHERE id = $1";
+    let db = db.pool();
+    let found: i64 = db.query(EXISTS).bind(article_id).fetch_scalar().await?;
+    if found == 0 {
+        return Err(OrmError::NotFound);
+    }
     let mut tag = Tag {
         id: None,
         article_id,
         name: name.to_owned(),
         slug: None,
     };
-    let found: i64 = match db {
-        Db::Sqlite(pool) => {
-            sqlx::query_scalar(EXISTS)
-                .bind(article_id)
-                .fetch_one(pool)
-                .await?
-        }
-        Db::Postgres(pool) => {
-            sqlx::query_scalar(EXISTS)
-                .bind(article_id)
-                .fetch_one(pool)
-                .await?
-        }
-    };
-    if found == 0 {
-        return Err(OrmError::NotFound);
-    }
-    match db {
-        Db::Sqlite(pool) => tag.save(pool).await?,
-        Db::Postgres(pool) => tag.save(pool).await?,
-    };
+    db.save(&mut tag).await?;
     Ok(tag)
 }
 

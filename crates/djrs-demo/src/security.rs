@@ -135,41 +135,9 @@ pub fn refuse_nul(field: &'static str, value: &str) -> Result<(), NulInput> {
 ///
 /// ```
 /// use djrs_demo::security::redact_url;
-/// assert_eq!(redact_url("postgres://ann:s3cret@db/app"), "postgres://ann:***@db/app");
 /// assert_eq!(redact_url("smtp://ann:pw@mail:bad"), "smtp://ann:***@mail:bad");
-/// assert_eq!(redact_url("sqlite://demo.sqlite3"), "sqlite://demo.sqlite3");
 /// ```
-#[must_use]
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-        None => url.to_owned(),
-    }
-}
-
-/// `text` with every occurrence of the password of `url` replaced by `***` (for errors of
-/// libraries that quote the URL they were given).
-pub(crate) fn redact_password_in(text: &str, url: &str) -> String {
-    let password = url
-        .split_once("://")
-        .map(|(_, rest)| &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())])
-        .and_then(|authority| authority.rsplit_once('@'))
-        .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        .map(|(_, password)| password)
-        .filter(|p| !p.is_empty());
-    match password {
-        Some(password) => text.replace(password, "***"),
-        None => text.to_owned(),
-    }
-}
+pub use djrs::db::redact_url;
 
 #[cfg(test)]
 mod tests {
@@ -211,10 +179,6 @@ mod tests {
     fn passwords_are_redacted() {
         let url = "smtp://user:pa55word@host:bad";
         assert_eq!(redact_url(url), "smtp://user:***@host:bad");
-        assert_eq!(
-            redact_password_in("invalid URL \"smtp://user:pa55word@host:bad\"", url),
-            "invalid URL \"smtp://user:***@host:bad\""
-        );
         assert_eq!(redact_url("smtp://user@host"), "smtp://user@host");
         assert_eq!(redact_url("not a url"), "not a url");
     }

@@ -86,10 +86,7 @@ async fn postgres_nul_input_is_a_400_and_database_errors_stay_in_the_log() {
     assert_no_database_text(&body);
 
     // A database failure: the tag table is gone. The body says so in our words only.
-    let Db::Postgres(pool) = &db else {
-        unreachable!("a postgres URL gives PostgreSQL")
-    };
-    sqlx::query("DROP TABLE tag").execute(pool).await.unwrap();
+    db.pool().query("DROP TABLE tag").execute().await.unwrap();
     let (status, body) = call(
         &app,
         Request::get("/api/articles/tags")
@@ -102,15 +99,16 @@ async fn postgres_nul_input_is_a_400_and_database_errors_stay_in_the_log() {
     let (status, body) = call(&app, json("/api/articles/1/tags", r#"{"name": "x"}"#)).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_no_database_text(&body);
-    sqlx::query("DROP TABLE outbox")
-        .execute(pool)
+    db.pool()
+        .query("DROP TABLE outbox")
+        .execute()
         .await
         .unwrap();
     let (status, body) = call(&app, Request::get("/outbox").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_no_database_text(&body);
 
-    pool.close().await;
+    db.pool().close().await;
 }
 
 async fn sqlite_app() -> (axum::Router, tempfile::TempDir) {

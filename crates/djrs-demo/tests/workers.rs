@@ -127,19 +127,20 @@ async fn postgres_two_worker_processes_run_ten_thousand_tasks_once_each() {
     for result in queue.list_results(&filter).await.unwrap() {
         assert_eq!(result.attempts(), 1, "{result:?}");
     }
-    let Db::Postgres(pool) = &db else {
-        unreachable!("a postgres URL")
-    };
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
-        .fetch_one(pool)
+    let rows: i64 = db
+        .pool()
+        .query("SELECT COUNT(*) FROM outbox")
+        .fetch_scalar()
         .await
         .unwrap();
-    let twice: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task WHERE attempts <> 1")
-        .fetch_one(pool)
+    let twice: i64 = db
+        .pool()
+        .query("SELECT COUNT(*) FROM djrs_task WHERE attempts <> 1")
+        .fetch_scalar()
         .await
         .unwrap();
     assert_eq!((rows, twice), (N as i64, 0));
-    pool.close().await;
+    db.pool().close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,20 +190,21 @@ async fn postgres_tasks_of_a_killed_worker_all_finish() {
     let counts = status_counts(&tasks).await;
     assert_eq!(counts.get(&TaskResultStatus::Running), None, "{counts:?}");
     assert_eq!(counts.get(&TaskResultStatus::Ready), None, "{counts:?}");
-    let Db::Postgres(pool) = &db else {
-        unreachable!("a postgres URL")
-    };
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
-        .fetch_one(pool)
+    let rows: i64 = db
+        .pool()
+        .query("SELECT COUNT(*) FROM outbox")
+        .fetch_scalar()
         .await
         .unwrap();
     assert_eq!(rows, (N + 4) as i64);
-    let rescued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM djrs_task WHERE attempts = 2")
-        .fetch_one(pool)
+    let rescued: i64 = db
+        .pool()
+        .query("SELECT COUNT(*) FROM djrs_task WHERE attempts = 2")
+        .fetch_scalar()
         .await
         .unwrap();
     assert!(rescued >= 1, "the killed worker had tasks running");
-    pool.close().await;
+    db.pool().close().await;
 }
 
 /// Removes the Redis keys under a prefix when dropped (also when the test fails).
@@ -285,11 +287,10 @@ async fn redis_queue_worker_processes_finish_every_task_when_one_is_killed() {
     let counts = status_counts(&tasks).await;
     assert_eq!(counts.len(), 1, "{counts:?}");
     // One outbox row per task (the task id keys the write), in the showcase's own database.
-    let Db::Sqlite(pool) = &db else {
-        unreachable!("a sqlite URL")
-    };
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
-        .fetch_one(pool)
+    let rows: i64 = db
+        .pool()
+        .query("SELECT COUNT(*) FROM outbox")
+        .fetch_scalar()
         .await
         .unwrap();
     assert_eq!(rows, N as i64);

@@ -429,6 +429,25 @@ impl IntoResponse for PaginationRejection {
     }
 }
 
+/// A pagination error answers as its [`PaginationRejection`] does: 404 for an invalid page
+/// number or cursor, 500 (detail logged, never shown) for a failing source. So a handler's
+/// `?` on [`KeysetPaginator::page`](crate::KeysetPaginator::page) or an
+/// [`AsyncPaginator`](crate::AsyncPaginator) call needs no `map_err`, and an application
+/// error type wrapping it keeps the status by calling this.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use djrs_paginate::Error;
+///
+/// assert_eq!(Error::InvalidCursor("bad signature").into_response().status(), 404);
+/// assert_eq!(Error::Source("connection reset".into()).into_response().status(), 500);
+/// ```
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        PaginationRejection::from(self).into_response()
+    }
+}
+
 /// The path and query string a request asked for, which an API's page links are made from
 /// (DRF's `next` and `previous`, the `Link` header). Under `Router::nest` it is the path the
 /// client sent (axum's `OriginalUri`). Never rejects.

@@ -87,6 +87,14 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The value given as a template's context has no variables to give: it is not a struct
+    /// or a map with string keys, or it failed to serialize.
+    /// Pass a struct or a map (see [`IntoContext`](crate::IntoContext)).
+    #[error("the template context must be a struct or a map with string keys: {message}")]
+    Context {
+        /// What serializing the value said.
+        message: String,
+    },
     /// A fragment could not be marked for an out-of-band swap ([`out_of_band`](crate::out_of_band)):
     /// it does not begin with an element, or that element is marked already. Wrap the
     /// partial's content in one element.
@@ -140,6 +148,7 @@ impl Error {
             Self::TemplateDoesNotExist { name, .. } => name.clone(),
             Self::InvalidName { .. }
             | Self::Io { .. }
+            | Self::Context { .. }
             | Self::OutOfBand { .. }
             | Self::HtmxHeader { .. } => self.to_string(),
         }
@@ -162,6 +171,7 @@ impl Error {
             Self::InvalidName { name } => Some(name),
             Self::TemplateDoesNotExist { .. }
             | Self::Io { .. }
+            | Self::Context { .. }
             | Self::OutOfBand { .. }
             | Self::HtmxHeader { .. } => None,
         }

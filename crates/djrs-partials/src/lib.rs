@@ -52,6 +52,7 @@
 //! | `axum` | [`Template`](axum::Template) response, htmx extractors ([`HxRequest`](axum::HxRequest), [`Htmx`](axum::Htmx)), full page or fragment from one handler ([`Template::page_or_fragment`](axum::Template::page_or_fragment)), out-of-band fragments ([`Template::oob`](axum::Template::oob)), htmx's response headers ([`HxTrigger`](axum::HxTrigger), [`HxPushUrl`](axum::HxPushUrl), …) | no |
 //! | `csp` | `csp_nonce()` in every template, with the request's `djrs_csp::CspNonce` (implies `axum`) | no |
 
+mod context;
 mod error;
 mod escape;
 mod loader;
@@ -62,6 +63,7 @@ mod templates;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use context::IntoContext;
 pub use error::{Error, Result};
 pub use escape::escape_html;
 pub use oob::out_of_band;

@@ -24,7 +24,7 @@
 //! | `mail`     | [`mail`]: Django's email API, console/file/locmem/dummy backends  | yes     |
 //! | `smtp`     | the SMTP mail backend (lettre, rustls, a capped pool)             | no      |
 //! | `dkim`     | DKIM signing of mail                                              | no      |
-//! | `tera`     | the Tera integrations of every enabled battery (the CSP nonce)  | no      |
+//! | `tera`     | `djrs::csp::tera::register`, for a plain `tera::Tera` of the application's own (djrs-partials' templates have `csp_nonce()` without it) | no |
 //! | `axum`     | the axum extractors of every enabled battery                   | no      |
 //! | `postgres` | PostgreSQL support of every enabled battery                    | no      |
 //! | `mysql`    | MySQL/MariaDB support of every enabled battery                 | no      |
@@ -32,8 +32,19 @@
 //! | `tasks-metrics` | the tasks' counters, histograms and queue gauges through the `metrics` facade | no |
 //! | `tasks-otel` | OpenTelemetry trace context carried from enqueue to the worker's attempt | no |
 //!
-//! With both `partials` and `csp`, templates see the request's nonce as `csp_nonce()`; with both
-//! `mail` and `tasks`, messages can be sent in the background (`send_later`).
+//! With both `partials` and `csp`, templates see the request's nonce as `csp_nonce()` (add the
+//! `djrs::csp::axum::nonce_scope` middleware inside the `CspLayer`); with both `mail` and
+//! `tasks`, messages can be sent in the background (`send_later`); with both `mail` and
+//! `partials`, a message's subject, text and HTML come from one template's partials
+//! (`EmailMessage::from_template`).
+//!
+//! # One database type
+//!
+//! With a database feature (`sqlite`, `postgres`, `mysql`), [`db::Db`] holds the pool of
+//! whichever database a URL names and offers every battery's database entry point on it, so an
+//! application that takes "SQLite by default, PostgreSQL by URL" writes no `match`:
+//! `Db::connect(url)`, `db.select(&select).fetch_all::<T>()`, `db.save(&mut record)`,
+//! `db.paginator::<T>(select, 10)`, `db.keyset::<T>(select, 10)`, `db.tasks_backend()`.
 //!
 //! `#[djrs::tasks::task]` and `#[derive(djrs::orm_ext::Record)]` work through the umbrella: they
 //! find `djrs::tasks` and `djrs::orm_ext` when the crates are not direct dependencies.
@@ -85,6 +96,9 @@ pub use djrs_partials as partials;
 #[cfg(feature = "mail")]
 #[doc(inline)]
 pub use djrs_mail as mail;
+
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+pub mod db;
 
 /// sqlx, in the version djrs is built with (see [Integration crates](crate#integration-crates)).
 #[cfg(any(

@@ -218,26 +218,48 @@ pub struct Template {
     templates: Arc<Templates>,
     names: Vec<String>,
     oob: Vec<(String, String)>,
-    context: tera::Context,
+    /// The context, or why the value given could not be one (reported when rendering).
+    context: Result<tera::Context, crate::Error>,
     vary: bool,
     #[cfg(feature = "csp")]
     nonce: Option<djrs_csp::CspNonce>,
 }
 
 impl Template {
-    /// Renders `name` (a file or `"file#partial"`) with `context`.
+    /// Renders `name` (a file or `"file#partial"`) with `context`: a `tera::Context`, or a
+    /// reference to any `Serialize` struct or map ([`IntoContext`](crate::IntoContext)). A
+    /// context that cannot be made is a 500 when the response is made, logged with the reason.
     ///
     /// ```
-    /// # let templates = std::sync::Arc::new(djrs_partials::Templates::new());
-    /// let response = djrs_partials::axum::Template::new(templates, "page.html", tera::Context::new());
-    /// # let _ = response;
+    /// use axum::response::IntoResponse;
+    /// use djrs_partials::{Templates, axum::Template};
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Greeting<'a> { name: &'a str }
+    ///
+    /// let mut templates = Templates::new();
+    /// templates.add_raw_template("hi.html", "Hello, {{ name }}!")?;
+    /// let templates = std::sync::Arc::new(templates);
+    /// let res = Template::new(templates.clone(), "hi.html", &Greeting { name: "<Ann>" }).into_response();
+    /// # tokio_test::block_on(async {
+    /// let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    /// assert_eq!(body, "Hello, &lt;Ann&gt;!");
+    /// # });
+    /// // A tera::Context works as before; a value without fields is a 500.
+    /// assert_eq!(Template::new(templates.clone(), "hi.html", tera::Context::new()).into_response().status(), 500);
+    /// assert_eq!(Template::new(templates, "hi.html", &"just a string").into_response().status(), 500);
+    /// # Ok::<(), djrs_partials::Error>(())
     /// ```
-    pub fn new(templates: Arc<Templates>, name: impl Into<String>, context: tera::Context) -> Self {
+    pub fn new(
+        templates: Arc<Templates>,
+        name: impl Into<String>,
+        context: impl crate::IntoContext,
+    ) -> Self {
         Self {
             templates,
             names: vec![name.into()],
             oob: Vec::new(),
-            context,
+            context: context.into_context(),
             vary: false,
             #[cfg(feature = "csp")]
             nonce: None,
@@ -256,7 +278,11 @@ impl Template {
     /// assert_eq!(t.into_response().status(), 200);
     /// # Ok::<(), djrs_partials::Error>(())
     /// ```
-    pub fn fragments<I, N>(templates: Arc<Templates>, names: I, context: tera::Context) -> Self
+    pub fn fragments<I, N>(
+        templates: Arc<Templates>,
+        names: I,
+        context: impl crate::IntoContext,
+    ) -> Self
     where
         I: IntoIterator<Item = N>,
         N: Into<String>,
@@ -315,7 +341,7 @@ impl Template {
         htmx: &Htmx,
         page: &str,
         fragment: &str,
-        context: tera::Context,
+        context: impl crate::IntoContext,
     ) -> Self {
         let name = if htmx.wants_fragment() {
             format!("{page}#{fragment}")
@@ -366,19 +392,25 @@ impl Template {
 
     fn render_all(&self) -> crate::Result<String> {
         let names = self.names.iter().map(String::as_str);
-        let mut out = self.templates.render_many(names, &self.context)?;
+        let context = self.context.as_ref().map_err(|err| crate::Error::Context {
+            message: match err {
+                crate::Error::Context { message } => message.clone(),
+                other => other.to_string(),
+            },
+        })?;
+        let mut out = self.templates.render_many(names, context)?;
         for (name, swap) in &self.oob {
-            let fragment = self.templates.render(name, &self.context)?;
+            let fragment = self.templates.render(name, context)?;
             out.push_str(&crate::out_of_band(&fragment, swap)?);
         }
         Ok(out)
     }
 }
 
-/// A middleware running the rest of the request inside its nonce's scope (feature `csp`), so
-/// that every template rendered while handling it — through [`Template`] or
-/// [`Templates::render`] directly — prints the request's nonce with `{{ csp_nonce() }}`. Put
-/// it inside `djrs_csp::CspLayer`, which makes the nonce.
+/// `djrs_csp::axum::nonce_scope`, re-exported (feature `csp`): the middleware that runs the
+/// rest of the request inside its nonce's scope, so that every template rendered while handling
+/// it — through [`Template`] or [`Templates::render`] directly — prints the request's nonce
+/// with `{{ csp_nonce() }}`. Put it inside `djrs_csp::CspLayer`, which makes the nonce.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -400,13 +432,7 @@ impl Template {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg(feature = "csp")]
-pub async fn nonce_scope(
-    nonce: djrs_csp::CspNonce,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    nonce.scoped(next.run(request)).await
-}
+pub use djrs_csp::axum::nonce_scope;
 
 fn content_type(name: &str) -> &'static str {
     let file = name.split('#').next().unwrap_or(name);
