@@ -255,23 +255,12 @@ async fn report_only_lets_the_script_run_and_reports_it() {
         let (report, _) = app
             .wait_for_report(|r| r.blocked_uri.as_deref() == Some("inline"))
             .await;
-        eprintln!("report received: {report:?}");
-        assert!(
-            report.effective_directive.starts_with("script-src"),
-            "{report:?}"
-        );
-        assert_eq!(report.disposition, Disposition::Report, "{report:?}");
-        assert_eq!(report.document_uri, app.url());
-        assert!(
-            report.original_policy.contains("script-src 'self'"),
-            "{report:?}"
-        );
-        assert!(
-            report
-                .sample
-                .as_deref()
-                .is_some_and(|s| s.starts_with(r#"document.getElementById("inline")"#)),
-            "the sample is the inline script's start: {report:?}"
+        assert_inline_script_report(
+            &report,
+            Disposition::Report,
+            &app.url(),
+            "script-src 'self'",
+            r#"document.getElementById("inline")"#,
         );
         client.close().await.expect("end the WebDriver session");
     })
@@ -331,20 +320,12 @@ async fn a_hash_source_allows_its_script_only() {
         let (report, reports) = app
             .wait_for_report(|r| r.blocked_uri.as_deref() == Some("inline"))
             .await;
-        eprintln!("report received: {report:?}");
-        assert!(
-            report.effective_directive.starts_with("script-src"),
-            "{report:?}"
-        );
-        assert_eq!(report.disposition, Disposition::Enforce, "{report:?}");
-        assert_eq!(report.document_uri, app.url());
-        assert!(report.original_policy.contains(&hash), "{report:?}");
-        assert!(
-            report
-                .sample
-                .as_deref()
-                .is_some_and(|s| s.starts_with(r#"document.getElementById("b")"#)),
-            "the sample is the changed script's start: {report:?}"
+        assert_inline_script_report(
+            &report,
+            Disposition::Enforce,
+            &app.url(),
+            &hash,
+            r#"document.getElementById("b")"#,
         );
         // Nothing reported the hashed script.
         assert!(
@@ -357,4 +338,30 @@ async fn a_hash_source_allows_its_script_only() {
         client.close().await.expect("end the WebDriver session");
     })
     .await;
+}
+
+/// `report` is about an inline script of the page at `url` that `script-src` (of a policy
+/// holding `in_policy`) stopped or would have stopped, its sample the script's start.
+fn assert_inline_script_report(
+    report: &CspReport,
+    disposition: Disposition,
+    url: &str,
+    in_policy: &str,
+    sample_start: &str,
+) {
+    eprintln!("report received: {report:?}");
+    assert!(
+        report.effective_directive.starts_with("script-src"),
+        "{report:?}"
+    );
+    assert_eq!(report.disposition, disposition, "{report:?}");
+    assert_eq!(report.document_uri, url);
+    assert!(report.original_policy.contains(in_policy), "{report:?}");
+    assert!(
+        report
+            .sample
+            .as_deref()
+            .is_some_and(|s| s.starts_with(sample_start)),
+        "the sample is the script's start: {report:?}"
+    );
 }

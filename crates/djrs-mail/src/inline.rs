@@ -264,15 +264,7 @@ impl InlineImage {
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
     pub fn from_file(path: impl AsRef<Path>, mimetype: Option<&str>) -> Result<Self> {
-        let path = path.as_ref();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!("{} has no file name", path.display()).into())
-            })?;
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let (name, bytes) = crate::message::read_named_file(path.as_ref())?;
         Self::new(name, bytes, mimetype)
     }
 

@@ -476,15 +476,7 @@ impl EmailMessage {
     /// # Ok::<(), djrs_mail::Error>(())
     /// ```
     pub fn attach_file(self, path: impl AsRef<Path>, mimetype: Option<&str>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!("{} has no file name", path.display()).into())
-            })?;
+        let (name, bytes) = read_named_file(path.as_ref())?;
         Ok(self.attach(name, bytes, mimetype))
     }
 
@@ -705,3 +697,16 @@ fn parse_addresses<I: IntoIterator<Item = S>, S: AsRef<str>>(
 
 #[cfg(test)]
 mod tests;
+
+/// The file name and the bytes of the file at `path`, for attachments and inline images.
+pub(crate) fn read_named_file(path: &Path) -> Result<(String, Vec<u8>)> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!("{} has no file name", path.display()).into())
+        })?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    Ok((name, bytes))
+}

@@ -185,6 +185,7 @@ async fn sqlite() {
         .await
         .unwrap();
     assert_eq!(db.engine(), Engine::Sqlite);
+    assert_eq!(db.engine().to_string(), "SQLite");
     exercise(&db).await;
     // The file was created, in WAL mode.
     let mode: String = db
@@ -202,6 +203,8 @@ async fn postgres() {
     let database = PgDatabase::create("djrs_db").await.unwrap();
     let db = Db::connect(database.url()).await.unwrap();
     assert_eq!(db.engine(), Engine::Postgres);
+    assert_eq!(format!("{db:?}"), "Db(Postgres)");
+    assert_eq!(db.engine().to_string(), "PostgreSQL");
     exercise(&db).await;
     db.close().await;
 }
@@ -213,6 +216,7 @@ async fn mariadb() {
     let url = database.url().replacen("mysql:", "mariadb:", 1);
     let db = Db::connect(&url).await.unwrap();
     assert_eq!(db.engine(), Engine::MySql);
+    assert_eq!(db.engine().to_string(), "MySQL");
     exercise(&db).await;
     db.close().await;
 }
