@@ -34,7 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
 //!
-//! Placeholders in [`Db::query`]'s SQL are the database's own: `$1` on PostgreSQL and SQLite,
+//! Placeholders in [`Db::query`]'s SQL are the database's own: `$1` on PostgreSQL, `$1` or `?` on SQLite,
 //! `?` on MySQL. Statements built with sea-query ([`Db::select`], [`Db::statement`],
 //! [`Db::schema`]) are portable.
 
@@ -302,14 +302,8 @@ impl Db {
             Engine::MySql => {
                 #[cfg(feature = "mysql")]
                 {
-                    // sqlx names MariaDB's URLs `mysql://` as well.
-                    let url_for_sqlx = match url.split_once(':') {
-                        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => {
-                            Cow::Owned(format!("mysql:{rest}"))
-                        }
-                        _ => Cow::Borrowed(url),
-                    };
-                    sqlx::MySqlPool::connect(&url_for_sqlx)
+                    // sqlx takes `mariadb://` as well as `mysql://`.
+                    sqlx::MySqlPool::connect(url)
                         .await
                         .map(Db::MySql)
                         .map_err(|err| Error::connect(url, &err))
@@ -1201,5 +1195,67 @@ impl Db {
                 std::sync::Arc::new(djrs_tasks::MysqlBackend::from_pool(pool.clone()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password_and_nothing_else() {
+        for (url, shown) in [
+            (
+                "postgres://ann:s3cret@db:5432/app?sslmode=require",
+                "postgres://ann:***@db:5432/app?sslmode=require",
+            ),
+            ("mysql://root@127.0.0.1/test", "mysql://root@127.0.0.1/test"),
+            (
+                "mysql://root:@127.0.0.1/test",
+                "mysql://root:@127.0.0.1/test",
+            ),
+            ("sqlite://data/app.sqlite3", "sqlite://data/app.sqlite3"),
+            ("sqlite::memory:", "sqlite::memory:"),
+            ("postgres://db/app?user=a@b", "postgres://db/app?user=a@b"),
+            ("postgres://a:b:c@db/app", "postgres://a:***@db/app"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn connect_errors_lose_the_password_wherever_the_driver_quoted_it() {
+        let url = "postgres://ann:s3cret@db/app";
+        let err = Error::connect(
+            url,
+            &sqlx::Error::Configuration("bad URL postgres://ann:s3cret@db/app".into()),
+        );
+        assert_eq!(
+            err.to_string(),
+            "cannot connect to postgres://ann:***@db/app: error with configuration: bad URL postgres://ann:***@db/app"
+        );
+        let plain = Error::connect(
+            "sqlite://x",
+            &sqlx::Error::Configuration("no :xyzzy here".into()),
+        );
+        assert!(plain.to_string().ends_with("no :xyzzy here"), "{plain}");
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn an_in_memory_database_is_one_connection_kept_open() {
+        for url in ["sqlite::memory:", "sqlite://file?mode=memory"] {
+            let Db::Sqlite(pool) = Db::connect(url).await.unwrap() else {
+                unreachable!("a SQLite URL")
+            };
+            assert_eq!(pool.options().get_max_connections(), 1, "{url}");
+            assert_eq!(pool.options().get_idle_timeout(), None, "{url}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = format!("sqlite://{}", dir.path().join("f.sqlite3").display());
+        let Db::Sqlite(pool) = Db::connect(&file).await.unwrap() else {
+            unreachable!("a SQLite URL")
+        };
+        assert!(pool.options().get_max_connections() > 1);
     }
 }

@@ -2,7 +2,7 @@
 
 use djrs::db::{Db, Engine, Error};
 use djrs::orm_ext::{Record, Saved, big_auto_column};
-use djrs::paginate::{KeyValue, KeysetRow};
+use djrs::paginate::{AsyncObjectList as _, KeyValue, KeysetRow};
 use djrs::sea_query::{ColumnDef, Expr, ExprTrait, Order, Query, Table};
 use djrs::tasks::{TaskResultStatus, Tasks};
 use djrs_test_support::{MysqlDatabase, PgDatabase, SqliteFile};
@@ -78,6 +78,16 @@ async fn exercise(db: &Db) {
         .from("article")
         .and_where(Expr::col("title").eq(HOSTILE))
         .to_owned();
+    let placeholder = if db.engine() == Engine::Postgres {
+        "= $1"
+    } else {
+        "= ?"
+    };
+    assert!(
+        db.select(&hostile).sql().ends_with(placeholder),
+        "{}",
+        db.select(&hostile).sql()
+    );
     let found: Article = db.select(&hostile).fetch_one().await.unwrap();
     assert_eq!((found.id, found.title.as_str()), (25, HOSTILE));
 
@@ -127,6 +137,18 @@ async fn exercise(db: &Db) {
         .from("article")
         .order_by("id", Order::Asc)
         .to_owned();
+    let source = db.select_source::<Article>(ordered.clone());
+    assert_eq!(source.is_ordered(), Some(true));
+    assert!(
+        source.describe().starts_with("SELECT"),
+        "{}",
+        source.describe()
+    );
+    let unordered = Query::select().column("id").from("article").to_owned();
+    assert_eq!(
+        db.select_source::<Article>(unordered).is_ordered(),
+        Some(false)
+    );
     let paginator = db.paginator::<Article>(ordered, 10);
     assert_eq!(paginator.anum_pages().await.unwrap(), 3);
     let last = paginator.apage(3).await.unwrap();
@@ -195,6 +217,7 @@ async fn sqlite() {
         .unwrap();
     assert_eq!(mode, "wal");
     db.close().await;
+    assert!(db.query("SELECT 1").execute().await.is_err(), "closed");
     assert!(file.path().exists());
 }
 
