@@ -43,3 +43,39 @@ impl<T: Serialize + ?Sized> IntoContext for &T {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tera_context_passes_through_and_values_become_variables() {
+        let mut given = Context::new();
+        given.insert("n", &7);
+        let context = given.into_context().unwrap();
+        assert_eq!(
+            context.get("n").map(ToString::to_string),
+            Some("7".to_owned())
+        );
+
+        let map: std::collections::BTreeMap<&str, &str> = [("a", "<b>")].into();
+        let context = (&map).into_context().unwrap();
+        assert_eq!(
+            context.get("a").map(ToString::to_string),
+            Some("<b>".to_owned())
+        );
+
+        for bad in [
+            serde_json::json!(1),
+            serde_json::json!("s"),
+            serde_json::json!([1, 2]),
+        ] {
+            let err = (&bad).into_context().unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("the template context must be a struct or a map"),
+                "{err}"
+            );
+        }
+    }
+}
