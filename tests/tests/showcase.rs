@@ -17,14 +17,12 @@ async fn api_pages_match_the_paginator() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("e2e.sqlite3").display());
     let db = Db::connect(&url).await.unwrap();
-    let Db::Sqlite(pool) = &db else {
-        unreachable!("a sqlite URL gives a SQLite database")
-    };
-    let rows: Vec<Article> =
-        sqlx::query_as("SELECT id, title, published_at FROM article ORDER BY id")
-            .fetch_all(pool)
-            .await
-            .unwrap();
+    let rows: Vec<Article> = db
+        .pool()
+        .query("SELECT id, title, published_at FROM article ORDER BY id")
+        .fetch_all()
+        .await
+        .unwrap();
     assert_eq!(rows.len() as i64, SEED_ARTICLES);
 
     let app = djrs_demo::app(AppState::new(db, CursorKey::new(b"e2e")).unwrap());
