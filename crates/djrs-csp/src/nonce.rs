@@ -100,13 +100,6 @@ impl CspNonce {
         self.value.get().map(ascii)
     }
 
-    /// The nonce's bytes if it was generated, for the header (no UTF-8 check needed there).
-    #[cfg(feature = "tower")]
-    #[inline]
-    pub(crate) fn generated_bytes(&self) -> Option<&[u8; NONCE_LEN]> {
-        self.value.get()
-    }
-
     /// Whether the nonce was generated (Django's `bool(request.csp_nonce)`): only then does
     /// the header carry it.
     ///

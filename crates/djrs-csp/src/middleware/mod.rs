@@ -40,7 +40,7 @@ use tower_service::Service;
 pub use self::future::ResponseFuture;
 pub use self::overrides::{CspOverride, CspOverrideService};
 pub(crate) use self::overrides::{Overrides, RouteChange};
-use crate::{CspNonce, NONCE_LEN, Policy, ReportingEndpoints};
+use crate::{CspNonce, Policy, ReportingEndpoints};
 
 /// The `Reporting-Endpoints` header name.
 pub(crate) const REPORTING_ENDPOINTS: HeaderName = HeaderName::from_static("reporting-endpoints");
@@ -349,27 +349,6 @@ impl Pending {
                 insert_vacant(headers, CONTENT_SECURITY_POLICY, enforce);
                 insert_vacant(headers, CONTENT_SECURITY_POLICY_REPORT_ONLY, report_only);
             }
-            Pending::Shared { config, nonce } if overrides.is_none() => {
-                // No override on the route: the layer's values, and its policies rendered with
-                // the nonce if the handler used it.
-                let nonce = nonce.as_ref().and_then(CspNonce::generated_bytes);
-                let nonce = nonce.map(<[u8; NONCE_LEN]>::as_slice);
-                let headers = response.headers_mut();
-                let mut sent =
-                    insert_layered(headers, CONTENT_SECURITY_POLICY, &config.enforce, nonce);
-                sent |= insert_layered(
-                    headers,
-                    CONTENT_SECURITY_POLICY_REPORT_ONLY,
-                    &config.report_only,
-                    nonce,
-                );
-                if sent
-                    && let Some(endpoints) = &config.reporting_endpoints
-                    && !headers.contains_key(REPORTING_ENDPOINTS)
-                {
-                    headers.insert(REPORTING_ENDPOINTS, endpoints.clone());
-                }
-            }
             pending => pending.apply_slow(response, overrides),
         }
     }
@@ -393,7 +372,7 @@ impl Pending {
                     headers,
                     CONTENT_SECURITY_POLICY,
                     enforce,
-                    (layered(enforce_value), config.enforce_policy.as_ref()),
+                    (&layered(enforce_value), config.enforce_policy.as_ref()),
                     nonce,
                 );
                 set(
@@ -401,7 +380,7 @@ impl Pending {
                     CONTENT_SECURITY_POLICY_REPORT_ONLY,
                     report_only,
                     (
-                        layered(report_only_value),
+                        &layered(report_only_value),
                         config.report_only_policy.as_ref(),
                     ),
                     nonce,
@@ -414,17 +393,14 @@ impl Pending {
                     headers,
                     CONTENT_SECURITY_POLICY,
                     enforce,
-                    (config.enforce.clone(), config.enforce_policy.as_ref()),
+                    (&config.enforce, config.enforce_policy.as_ref()),
                     nonce,
                 );
                 sent |= set(
                     headers,
                     CONTENT_SECURITY_POLICY_REPORT_ONLY,
                     report_only,
-                    (
-                        config.report_only.clone(),
-                        config.report_only_policy.as_ref(),
-                    ),
+                    (&config.report_only, config.report_only_policy.as_ref()),
                     nonce,
                 );
                 if sent
@@ -449,27 +425,6 @@ fn insert_vacant(headers: &mut HeaderMap, name: HeaderName, value: Option<Header
     }
 }
 
-/// Sets one of the layer's headers unless it is present or its policy renders to nothing;
-/// returns whether it was set.
-#[inline]
-fn insert_layered(
-    headers: &mut HeaderMap,
-    name: HeaderName,
-    layered: &Layered,
-    nonce: Option<&[u8]>,
-) -> bool {
-    if matches!(layered, Layered::Nothing) || headers.contains_key(&name) {
-        return false;
-    }
-    match layered.value(nonce) {
-        Some(value) => {
-            headers.insert(name, value);
-            true
-        }
-        None => false,
-    }
-}
-
 /// Sets one CSP header, from the route's override or edit or else the layer's policy
 /// (`layered`, with the policy it came from), unless the header is present or the policy
 /// renders to nothing; returns whether a header was set. An edit of a policy the layer does
@@ -478,7 +433,7 @@ fn set(
     headers: &mut HeaderMap,
     name: HeaderName,
     overridden: Option<RouteChange>,
-    (layered, base): (Layered, Option<&Policy>),
+    (layered, base): (&Layered, Option<&Policy>),
     nonce: Option<&str>,
 ) -> bool {
     if matches!((&overridden, &layered), (None, Layered::Nothing)) || headers.contains_key(&name) {

@@ -31,22 +31,14 @@ impl Policy {
     #[must_use]
     pub fn render(&self, nonce: Option<&str>) -> String {
         match (nonce.filter(|n| !n.is_empty()), &self.inner.nonce_segments) {
-            (Some(nonce), Some(segments)) => self.join_segments(segments, nonce),
+            // Segments and nonce are both UTF-8, so their join is.
+            (Some(nonce), Some(segments)) => {
+                join_segments(segments, nonce.as_bytes(), self.inner.segments_len)
+                    .and_then(|joined| String::from_utf8(joined).ok())
+                    .unwrap_or_else(|| self.inner.plain.clone())
+            }
             _ => self.inner.plain.clone(),
         }
-    }
-
-    fn join_segments(&self, segments: &[String], nonce: &str) -> String {
-        let Some((first, rest)) = segments.split_first() else {
-            return self.inner.plain.clone();
-        };
-        let mut out = String::with_capacity(self.inner.segments_len + rest.len() * nonce.len());
-        out.push_str(first);
-        for segment in rest {
-            out.push_str(nonce);
-            out.push_str(segment);
-        }
-        out
     }
 
     /// The header value for this policy and nonce (feature `tower`), or `None` when the policy
@@ -81,22 +73,12 @@ impl Policy {
     #[inline]
     pub(crate) fn header_value_bytes(&self, nonce: Option<&[u8]>) -> Option<http::HeaderValue> {
         match (nonce.filter(|n| !n.is_empty()), &self.inner.nonce_segments) {
+            // The sources were checked when the policy was built; only a nonce with bytes not
+            // allowed in a header (never one made by `CspNonce`) fails here. Fail closed: send
+            // the policy without the nonce rather than no policy.
             (Some(nonce), Some(segments)) => {
-                let Some((first, rest)) = segments.split_first() else {
-                    return self.inner.header.clone();
-                };
-                let mut value =
-                    Vec::with_capacity(self.inner.segments_len + rest.len() * nonce.len());
-                value.extend_from_slice(first.as_bytes());
-                for segment in rest {
-                    value.extend_from_slice(nonce);
-                    value.extend_from_slice(segment.as_bytes());
-                }
-                // The sources were checked when the policy was built; only a nonce with bytes
-                // not allowed in a header (never one made by `CspNonce`) fails here. Fail
-                // closed: send the policy without the nonce rather than no policy.
-                http::HeaderValue::try_from(value)
-                    .ok()
+                join_segments(segments, nonce, self.inner.segments_len)
+                    .and_then(|joined| http::HeaderValue::try_from(joined).ok())
                     .or_else(|| self.inner.header.clone())
             }
             _ => self.inner.header.clone(),
@@ -168,6 +150,19 @@ fn build_policy(directives: &[(String, DirectiveValue)], nonce_source: Option<&s
         rendered.push(line);
     }
     rendered.join("; ")
+}
+
+/// The segments of a policy split at its nonce sources, joined with `nonce` between them, in
+/// one buffer sized exactly (`segments_len` is their total length); `None` without segments.
+fn join_segments(segments: &[String], nonce: &[u8], segments_len: usize) -> Option<Vec<u8>> {
+    let (first, rest) = segments.split_first()?;
+    let mut out = Vec::with_capacity(segments_len + rest.len() * nonce.len());
+    out.extend_from_slice(first.as_bytes());
+    for segment in rest {
+        out.extend_from_slice(nonce);
+        out.extend_from_slice(segment.as_bytes());
+    }
+    Some(out)
 }
 
 #[cfg(test)]
