@@ -72,7 +72,7 @@ pub(crate) fn render(
         }
     }
     if !msg.alternatives.is_empty() {
-        root = make_multipart(root, "alternative");
+        root = make_multipart(root, "alternative", &[]);
         for (i, alternative) in msg.alternatives.iter().enumerate() {
             let mut part = content_part(
                 &alternative.content,
@@ -89,7 +89,7 @@ pub(crate) fn render(
         }
     }
     if !msg.attachments.is_empty() {
-        root = make_multipart(root, "mixed");
+        root = make_multipart(root, "mixed", &[]);
         for attachment in &msg.attachments {
             let mut part = content_part(
                 &attachment.content,
@@ -124,21 +124,7 @@ pub(crate) fn render(
 /// becomes the first part of a `multipart/related` (RFC 2387, with its `type` parameter) and
 /// each image follows with its `Content-ID` and `Content-Disposition: inline`.
 fn make_related(html: Part, images: &[InlineImage]) -> Part {
-    let mut related = make_multipart(html, "related");
-    if let Body::Multi { boundary, .. } = &related.body {
-        let content_type = fold_with_params(
-            "Content-Type",
-            "multipart/related",
-            &[("type", "text/html"), ("boundary", boundary)],
-        );
-        if let Some(header) = related
-            .headers
-            .iter_mut()
-            .find(|h| h.starts_with("Content-Type:"))
-        {
-            *header = content_type;
-        }
-    }
+    let mut related = make_multipart(html, "related", &[("type", "text/html")]);
     for image in images {
         let mut part = bytes_part(&image.content, &image.mimetype);
         match &image.filename {
@@ -272,7 +258,9 @@ fn bytes_part(bytes: &[u8], mimetype: &str) -> Part {
 
 /// Python's `_make_multipart`: existing `Content-*` headers and content move into a first
 /// subpart; the other headers stay.
-fn make_multipart(mut root: Part, subtype: &str) -> Part {
+/// `root` as the first child of a new `multipart/{subtype}` whose `Content-Type` carries
+/// `params` and then the boundary.
+fn make_multipart(mut root: Part, subtype: &str, params: &[(&str, &str)]) -> Part {
     let (content, keep): (Vec<String>, Vec<String>) = root
         .headers
         .drain(..)
@@ -286,10 +274,12 @@ fn make_multipart(mut root: Part, subtype: &str) -> Part {
     }
     let boundary = make_boundary();
     let mut headers = keep;
+    let mut params = params.to_vec();
+    params.push(("boundary", &boundary));
     headers.push(fold_with_params(
         "Content-Type",
         &format!("multipart/{subtype}"),
-        &[("boundary", &boundary)],
+        &params,
     ));
     Part {
         headers,
@@ -462,7 +452,7 @@ mod tests {
         let mut root = text_part("Hi", "plain", "utf-8", "\n").unwrap();
         root.headers.push("MIME-Version: 1.0".to_owned());
         root.headers.insert(0, "Subject: S".to_owned());
-        let multi = make_multipart(root, "mixed");
+        let multi = make_multipart(root, "mixed", &[]);
         let Body::Multi { boundary, children } = &multi.body else {
             panic!("not a multipart: {multi:?}");
         };
