@@ -1,5 +1,4 @@
-//! axum integration (feature `axum`): the [`CspNonce`] extractor, the [`nonce_scope`]
-//! middleware for templates, and the report endpoint.
+//! axum integration (feature `axum`): the [`CspNonce`] extractor and the report endpoint.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,10 +15,11 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use crate::{CspNonce, CspReport, Error, LogReports, ReportSink};
 
-/// `request.csp_nonce`: the request's nonce, set by a [`CspLayer`](crate::CspLayer) (or a
-/// [`CspOverride`](crate::CspOverride)) whose policy holds [`CspSource::NONCE`](crate::CspSource::NONCE).
-/// Taking it does not generate it; using it (`as_str`, `Display`) does, and only then does the
-/// header carry `'nonce-…'`.
+/// `request.csp_nonce`: the request's nonce, from the scope of a [`CspLayer`](crate::CspLayer)
+/// (or a [`CspOverride`](crate::CspOverride)) whose policy holds
+/// [`CspSource::NONCE`](crate::CspSource::NONCE); the same one [`CspNonce::current`] and the
+/// templates' `csp_nonce()` give while the request is handled. Taking it does not generate it;
+/// using it (`as_str`, `Display`) does, and only then does the header carry `'nonce-…'`.
 ///
 /// ```
 /// use axum::{Router, routing::get, response::Html};
@@ -43,6 +43,9 @@ impl<S: Send + Sync> FromRequestParts<S> for CspNonce {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(nonce) = CspNonce::current() {
+            return Ok(nonce);
+        }
         if let Some(nonce) = parts.extensions.get::<CspNonce>() {
             return Ok(nonce.clone());
         }
@@ -437,43 +440,4 @@ impl IntoResponse for ReportRejection {
         tracing::debug!(error = ?self.0.to_string(), "CSP report refused");
         (self.status(), self.0.to_string()).into_response()
     }
-}
-
-/// A middleware that runs the rest of the request inside its nonce's scope
-/// ([`CspNonce::scoped`]), so that every template rendered while handling it prints the
-/// request's nonce with `{{ csp_nonce() }}`: djrs-partials' templates (feature `csp`) and a
-/// Tera instance with [`tera::register`](crate::tera::register). The one way to get the nonce
-/// into templates; add it inside the [`CspLayer`](crate::CspLayer), which makes the nonce.
-///
-/// ```
-/// use axum::{Router, middleware::from_fn, response::Html, routing::get};
-/// use djrs_csp::{CspLayer, CspNonce, CspSource, Policy, axum::nonce_scope};
-///
-/// async fn page() -> Html<String> {
-///     // What a template's `{{ csp_nonce() }}` calls.
-///     let nonce = CspNonce::current().expect("inside nonce_scope");
-///     Html(format!(r#"<script nonce="{nonce}">go()</script>"#))
-/// }
-///
-/// let policy = Policy::builder().directive("script-src", [CspSource::NONCE]).build()?;
-/// let app: Router = Router::new()
-///     .route("/", get(page))
-///     .layer(from_fn(nonce_scope))
-///     .layer(CspLayer::new().enforce(policy));
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use tower::ServiceExt as _;
-/// let res = app.oneshot(axum::http::Request::new(axum::body::Body::empty())).await.unwrap();
-/// let header = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
-/// let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
-/// let nonce = header.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
-/// assert!(String::from_utf8_lossy(&body).contains(&format!(r#"nonce="{nonce}""#)));
-/// # });
-/// # Ok::<(), djrs_csp::Error>(())
-/// ```
-pub async fn nonce_scope(
-    nonce: CspNonce,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    nonce.scoped(next.run(request)).await
 }

@@ -1,6 +1,6 @@
 //! `CspNonce`: the lazy per-request nonce (Django's `LazyNonce`, `request.csp_nonce`).
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,11 +20,11 @@ pub const NONCE_LEN: usize = 22;
 /// a process that forks must not make nonces on both sides of the fork without `exec` (or
 /// `rand::rng().reseed()` in the child).
 ///
-/// Clones share the value. The middleware creates one per request and puts it in the request's
-/// extensions; handlers take it with the axum extractor (feature `axum`) and templates through
-/// [`CspNonce::scope`] (feature `tera`). Only when [`as_str`](Self::as_str) was called does
-/// the header get `'nonce-…'` (Django's rule: an unused [`CspSource::NONCE`](crate::CspSource::NONCE)
-/// disappears).
+/// Clones share the value. The middleware runs each request's handler inside the request's
+/// nonce scope: handlers take the nonce with the axum extractor (feature `axum`), other tower
+/// services with [`CspNonce::current`], and templates print it with `csp_nonce()` (feature
+/// `tera`). Only when [`as_str`](Self::as_str) was called does the header get `'nonce-…'`
+/// (Django's rule: an unused [`CspSource::NONCE`](crate::CspSource::NONCE) disappears).
 ///
 /// ```
 /// use djrs_csp::CspNonce;
@@ -117,8 +117,9 @@ impl CspNonce {
     }
 
     /// Runs `f` with this nonce as the thread's current nonce, for code that cannot be handed
-    /// the nonce, such as the `csp_nonce()` template function (feature `tera`). Scopes nest;
-    /// the previous nonce is restored when `f` returns or unwinds.
+    /// the nonce, such as the `csp_nonce()` template function (feature `tera`) rendering on
+    /// another thread than the request's (`spawn_blocking`). Scopes nest; the previous nonce is
+    /// restored when `f` returns or unwinds.
     ///
     /// ```
     /// use djrs_csp::CspNonce;
@@ -129,14 +130,13 @@ impl CspNonce {
     /// assert!(CspNonce::current().is_none());
     /// ```
     pub fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        let previous = CURRENT.with(|current| current.replace(Some(self.clone())));
-        let _restore = Restore(previous);
+        let _restore = Restore(swap(Current::Nonce(self.clone())));
         f()
     }
 
     /// Wraps a future so that each of its polls runs inside [`scope`](Self::scope): templates
-    /// rendered anywhere in it (synchronously, on its task) see this nonce. For a middleware
-    /// around handlers that render templates with `csp_nonce()`.
+    /// rendered anywhere in it (synchronously, on its task) see this nonce. For a task the
+    /// handler spawns, which runs outside the request's scope.
     ///
     /// ```
     /// use djrs_csp::CspNonce;
@@ -158,7 +158,14 @@ impl CspNonce {
         }
     }
 
-    /// The nonce of the innermost [`scope`](Self::scope) on this thread, if any.
+    /// The nonce of the innermost scope on this thread, if any: a [`scope`](Self::scope), or
+    /// the request a [`CspLayer`] or [`CspOverride`] is handling when its policy holds
+    /// [`CspSource::NONCE`](crate::CspSource::NONCE) (those run each poll of the handler inside
+    /// the request's scope). A request's nonce handle is made on the first call and shared by
+    /// the later ones; like every handle, it is generated only when used.
+    ///
+    /// [`CspLayer`]: crate::CspLayer
+    /// [`CspOverride`]: crate::CspOverride
     ///
     /// ```
     /// use djrs_csp::CspNonce;
@@ -176,7 +183,16 @@ impl CspNonce {
     /// ```
     #[must_use]
     pub fn current() -> Option<CspNonce> {
-        CURRENT.with(|current| current.borrow().clone())
+        let (nonce, current) = match swap(Current::Outside) {
+            Current::Outside => return None,
+            Current::Pending => {
+                let nonce = CspNonce::new();
+                (nonce.clone(), Current::Nonce(nonce))
+            }
+            Current::Nonce(nonce) => (nonce.clone(), Current::Nonce(nonce)),
+        };
+        swap(current);
+        Some(nonce)
     }
 }
 
@@ -202,17 +218,106 @@ impl<F: Future> Future for Scoped<F> {
     }
 }
 
-thread_local! {
-    static CURRENT: RefCell<Option<CspNonce>> = const { RefCell::new(None) };
+/// What the thread's innermost nonce scope holds.
+#[derive(Debug, Default)]
+enum Current {
+    /// No scope.
+    #[default]
+    Outside,
+    /// A request's scope whose nonce nobody asked for yet: [`CspNonce::current`] makes it.
+    Pending,
+    /// A scope and its nonce.
+    Nonce(CspNonce),
 }
 
-/// Puts the previous current nonce back when a scope ends.
-struct Restore(Option<CspNonce>);
+thread_local! {
+    static CURRENT: Cell<Current> = const { Cell::new(Current::Outside) };
+}
+
+/// Makes `current` the thread's scope and returns the one it replaces (`Outside` while the
+/// thread's locals are being destroyed, when there is no scope to keep).
+fn swap(current: Current) -> Current {
+    CURRENT
+        .try_with(|cell| cell.replace(current))
+        .unwrap_or_default()
+}
+
+/// Puts the previous scope back when a scope ends.
+struct Restore(Current);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        let previous = self.0.take();
-        CURRENT.with(|current| *current.borrow_mut() = previous);
+        swap(std::mem::take(&mut self.0));
+    }
+}
+
+/// One request's nonce scope, held by the response futures of the CSP services whose policies
+/// hold the nonce: each poll of the inner service runs inside it ([`enter`](Self::enter)), so
+/// the `CspNonce` extractor, [`CspNonce::current`] and the templates' `csp_nonce()` find the
+/// request's nonce without it travelling on the request. Nothing is allocated until one of
+/// them asks for the nonce.
+#[cfg(feature = "tower")]
+#[derive(Debug)]
+pub(crate) struct RequestScope {
+    current: Current,
+}
+
+#[cfg(feature = "tower")]
+impl RequestScope {
+    /// A scope whose nonce is made when first asked for.
+    pub(crate) fn new() -> Self {
+        RequestScope {
+            current: Current::Pending,
+        }
+    }
+
+    /// Runs `f` (one poll of the inner service's future) inside this scope. Inside another
+    /// request's scope (a route's `CspOverride` within the `CspLayer`) the outer scope stays
+    /// current, so both share one nonce, and this one keeps that nonce when `f` made it.
+    #[inline]
+    pub(crate) fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let outer = swap(Current::Outside);
+        if let Current::Outside = outer {
+            swap(std::mem::take(&mut self.current));
+            let _exit = Exit(&mut self.current);
+            f()
+        } else {
+            swap(outer);
+            let result = f();
+            let outer = swap(Current::Outside);
+            if let Current::Nonce(nonce) = &outer {
+                self.current = Current::Nonce(nonce.clone());
+            }
+            swap(outer);
+            result
+        }
+    }
+
+    /// The request's nonce, if one was asked for.
+    pub(crate) fn nonce(&self) -> Option<&CspNonce> {
+        match &self.current {
+            Current::Nonce(nonce) => Some(nonce),
+            Current::Outside | Current::Pending => None,
+        }
+    }
+
+    /// The request's nonce, if one was asked for, taken out of the scope.
+    pub(crate) fn into_nonce(self) -> Option<CspNonce> {
+        match self.current {
+            Current::Nonce(nonce) => Some(nonce),
+            Current::Outside | Current::Pending => None,
+        }
+    }
+}
+
+/// Takes a request's scope back from the thread when its poll ends or unwinds.
+#[cfg(feature = "tower")]
+struct Exit<'a>(&'a mut Current);
+
+#[cfg(feature = "tower")]
+impl Drop for Exit<'_> {
+    fn drop(&mut self) {
+        *self.0 = swap(Current::Outside);
     }
 }
 

@@ -211,7 +211,9 @@ async fn reporting_endpoints_go_with_the_csp_headers() {
 #[tokio::test]
 async fn works_on_a_plain_tower_service() {
     let service = tower::service_fn(|request: Request<()>| async move {
-        let nonce = request.extensions().get::<CspNonce>().unwrap().clone();
+        // Not on the request: in the scope the layer runs the service in.
+        assert!(request.extensions().get::<CspNonce>().is_none());
+        let nonce = CspNonce::current().unwrap();
         Ok::<_, Infallible>(Response::new(nonce.to_string()))
     });
     let service = CspLayer::new()
@@ -223,6 +225,98 @@ async fn works_on_a_plain_tower_service() {
         header(response.headers(), CspSource::HEADER_ENFORCE),
         Some(format!("script-src 'nonce-{nonce}'").as_str())
     );
+}
+
+/// The layer runs every poll of the handler inside the request's nonce scope: across awaits
+/// on a multi-threaded runtime, for the extractor, `CspNonce::current` and a Tera template
+/// without any other middleware; a route's override inside it shares the nonce; nothing is left
+/// on the thread afterwards, nor after a panic; a spawned task is outside the scope unless
+/// handed the nonce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_scope_covers_the_handler_and_nothing_else() {
+    let mut tera = tera::Tera::default();
+    djrs_csp::tera::register(&mut tera);
+    tera.add_raw_template("page", r#"<script nonce="{{ csp_nonce() }}"></script>"#)
+        .unwrap();
+    let tera = std::sync::Arc::new(tera);
+    let page = move |nonce: CspNonce| {
+        let tera = std::sync::Arc::clone(&tera);
+        async move {
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+                assert_eq!(CspNonce::current().unwrap().as_str(), nonce.as_str());
+            }
+            let spawned = tokio::spawn(async { CspNonce::current().is_none() });
+            assert!(spawned.await.unwrap(), "a spawned task is outside the scope");
+            let handed = nonce
+                .clone()
+                .scoped(async { CspNonce::current().unwrap().to_string() });
+            assert_eq!(tokio::spawn(handed).await.unwrap(), nonce.as_str());
+            let html = tera.render("page", &tera::Context::new()).unwrap();
+            assert_eq!(html, format!(r#"<script nonce="{nonce}"></script>"#));
+            Html(html)
+        }
+    };
+    let app = Router::new()
+        .route("/", get(page.clone()))
+        .route(
+            "/override",
+            get(page).layer(CspOverride::enforce(policy(
+                r#"{"script-src": ["<CSP_NONCE_SENTINEL>"]}"#,
+            ))),
+        )
+        .route(
+            "/panics",
+            get(|| async {
+                let nonce = CspNonce::current().unwrap();
+                assert!(nonce.as_str().is_empty(), "the handler fails");
+                "never sent"
+            }),
+        )
+        .layer(
+            CspLayer::new()
+                .enforce(policy(r#"{"default-src": ["'self'"]}"#))
+                .report_only(policy(r#"{"script-src": ["<CSP_NONCE_SENTINEL>"]}"#)),
+        );
+    for path in ["/", "/override"] {
+        let response = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let report_only = header(response.headers(), CspSource::HEADER_REPORT_ONLY)
+            .unwrap()
+            .to_owned();
+        let enforce = header(response.headers(), CspSource::HEADER_ENFORCE)
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let nonce = std::str::from_utf8(&body)
+            .unwrap()
+            .strip_prefix("<script nonce=\"")
+            .and_then(|rest| rest.strip_suffix("\"></script>"))
+            .unwrap()
+            .to_owned();
+        assert_eq!(nonce.len(), 22, "{path}");
+        assert_eq!(report_only, format!("script-src 'nonce-{nonce}'"), "{path}");
+        let expected = if path == "/" {
+            "default-src 'self'".to_owned()
+        } else {
+            format!("script-src 'nonce-{nonce}'")
+        };
+        assert_eq!(enforce, expected, "{path}");
+        assert!(CspNonce::current().is_none());
+    }
+    // Polled on this thread, so that a scope left behind would show here.
+    let service = app.clone();
+    let caught = std::panic::AssertUnwindSafe(
+        service.oneshot(Request::get("/panics").body(Body::empty()).unwrap()),
+    );
+    let caught = futures_util::FutureExt::catch_unwind(caught).await;
+    assert!(caught.is_err());
+    assert!(CspNonce::current().is_none(), "the scope ended with the panic");
 }
 
 /// `PolicyEdit` through `CspOverride::edit`: routes add to and replace directives of whatever

@@ -544,7 +544,6 @@ pub fn app(state: AppState) -> Router {
         .merge(csp::routes())
         .merge(metrics::routes())
         .with_state(state)
-        .layer(axum::middleware::from_fn(djrs::csp::axum::nonce_scope))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
         .layer(csp::layer());
     security::with_security_headers(router)

@@ -198,9 +198,8 @@ async fn the_requests_nonce_is_in_every_template() {
 
 #[cfg(feature = "csp")]
 #[tokio::test]
-async fn the_nonce_scope_middleware_serves_every_template() {
+async fn the_csp_layer_gives_every_template_the_nonce() {
     use djrs_csp::{CspLayer, CspSource, Policy};
-    use djrs_partials::axum::nonce_scope;
 
     let mut templates = Templates::new();
     templates
@@ -224,7 +223,6 @@ async fn the_nonce_scope_middleware_serves_every_template() {
             }),
         )
         .with_state(Arc::new(templates))
-        .layer(axum::middleware::from_fn(nonce_scope))
         .layer(CspLayer::new().enforce(policy));
     for path in ["/template", "/direct"] {
         let (status, h, body) = call(&app, path, &[]).await;

@@ -32,8 +32,8 @@
 //! | `tasks-metrics` | the tasks' counters, histograms and queue gauges through the `metrics` facade | no |
 //! | `tasks-otel` | OpenTelemetry trace context carried from enqueue to the worker's attempt | no |
 //!
-//! With both `partials` and `csp`, templates see the request's nonce as `csp_nonce()` (add the
-//! `djrs::csp::axum::nonce_scope` middleware inside the `CspLayer`); with both `mail` and
+//! With both `partials` and `csp`, templates rendered while a `CspLayer` whose policy holds the
+//! nonce handles the request see its nonce as `csp_nonce()`; with both `mail` and
 //! `tasks`, messages can be sent in the background (`send_later`); with both `mail` and
 //! `partials`, a message's subject, text and HTML come from one template's partials
 //! (`EmailMessage::from_template`).

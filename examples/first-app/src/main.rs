@@ -177,8 +177,7 @@ fn app(state: AppState) -> Router {
         .route("/api/products", get(api_products));
     djrs::tasks::axum::mount(routes, "/tasks", console)
         .with_state(state)
-        // Templates see the request's nonce as `csp_nonce()`.
-        .layer(axum::middleware::from_fn(djrs::csp::axum::nonce_scope))
+        // Handlers and templates (`csp_nonce()`) see the request's nonce.
         .layer(CspLayer::new().enforce(policy))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

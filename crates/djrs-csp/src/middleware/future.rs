@@ -8,6 +8,7 @@ use http::Response;
 use pin_project_lite::pin_project;
 
 use super::{Overrides, Pending};
+use crate::nonce::RequestScope;
 
 pin_project! {
     /// The response future of [`Csp`](super::Csp): sets the CSP headers on the inner
@@ -29,7 +30,14 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
+        let inner = this.inner;
+        let polled = match this.pending {
+            Some(Pending::Shared {
+                scope: Some(scope), ..
+            }) => scope.enter(|| inner.poll(cx)),
+            _ => inner.poll(cx),
+        };
+        let mut response = ready!(polled)?;
         if let Some(pending) = this.pending.take() {
             pending.apply(&mut response);
         }
@@ -45,6 +53,8 @@ pin_project! {
         #[pin]
         pub(super) inner: F,
         pub(super) overrides: Overrides,
+        // The route's nonce scope, when its policies hold the nonce.
+        pub(super) scope: Option<RequestScope>,
     }
 }
 
@@ -57,7 +67,13 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
+        let inner = this.inner;
+        let polled = match this.scope {
+            Some(scope) => scope.enter(|| inner.poll(cx)),
+            None => inner.poll(cx),
+        };
+        let mut response = ready!(polled)?;
+        this.overrides.nonce = this.scope.take().and_then(RequestScope::into_nonce);
         this.overrides.record(response.extensions_mut());
         Poll::Ready(Ok(response))
     }

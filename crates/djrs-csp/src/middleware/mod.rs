@@ -4,8 +4,9 @@
 //! The layer is Django's `ContentSecurityPolicyMiddleware`: for each of the two headers it
 //! takes the route's override if there is one, otherwise its own policy, and sets the header
 //! unless the handler already did. When a policy holds [`CspSource::NONCE`](crate::CspSource::NONCE) it
-//! gives each request a lazy [`CspNonce`] in the request extensions, and puts `'nonce-…'` in
-//! the header only when the handler or template used it.
+//! runs the handler inside the request's nonce scope, where the extractor,
+//! [`CspNonce::current`](crate::CspNonce::current) and templates find a lazy [`CspNonce`](crate::CspNonce), and
+//! puts `'nonce-…'` in the header only when the handler or template used it.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -40,6 +41,7 @@ use tower_service::Service;
 pub use self::future::ResponseFuture;
 pub use self::overrides::{CspOverride, CspOverrideService};
 pub(crate) use self::overrides::{Overrides, RouteChange};
+use crate::nonce::RequestScope;
 use crate::{CspNonce, Policy, ReportingEndpoints};
 
 /// The `Reporting-Endpoints` header name.
@@ -312,7 +314,7 @@ enum Plan {
     },
     /// No nonce, but more than the two values: the future shares the configuration.
     Shared,
-    /// A policy holds the nonce: each request gets a [`CspNonce`].
+    /// A policy holds the nonce: each request gets a nonce scope.
     Nonce,
 }
 
@@ -326,10 +328,10 @@ pub(crate) enum Pending {
         report_only: Option<HeaderValue>,
         config: Arc<Config>,
     },
-    /// The layer's configuration and the request's nonce, if its policies use one.
+    /// The layer's configuration and the request's nonce scope, if its policies use one.
     Shared {
         config: Arc<Config>,
-        nonce: Option<CspNonce>,
+        scope: Option<RequestScope>,
     },
 }
 
@@ -386,8 +388,9 @@ impl Pending {
                     nonce,
                 );
             }
-            Pending::Shared { config, nonce } => {
-                let nonce = nonce.as_ref().or(override_nonce.as_ref());
+            Pending::Shared { config, scope } => {
+                let nonce = scope.as_ref().and_then(RequestScope::nonce);
+                let nonce = nonce.or(override_nonce.as_ref());
                 let nonce = nonce.and_then(CspNonce::get);
                 let mut sent = set(
                     headers,
@@ -474,7 +477,7 @@ where
     }
 
     #[inline]
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         if !self.config.exempt.is_empty() && is_exempt(&self.config.exempt, request.uri().path()) {
             return ResponseFuture {
                 inner: self.inner.call(request),
@@ -492,12 +495,22 @@ where
             },
             Plan::Shared => Pending::Shared {
                 config: Arc::clone(&self.config),
-                nonce: None,
+                scope: None,
             },
-            Plan::Nonce => Pending::Shared {
-                config: Arc::clone(&self.config),
-                nonce: Some(request_nonce(request.extensions_mut())),
-            },
+            Plan::Nonce => {
+                // The inner service's `call` runs in the request's scope too, like each poll
+                // of its future.
+                let mut scope = RequestScope::new();
+                let inner = &mut self.inner;
+                let future = scope.enter(|| inner.call(request));
+                return ResponseFuture {
+                    inner: future,
+                    pending: Some(Pending::Shared {
+                        config: Arc::clone(&self.config),
+                        scope: Some(scope),
+                    }),
+                };
+            }
         };
         ResponseFuture {
             inner: self.inner.call(request),
@@ -512,14 +525,4 @@ fn is_exempt(prefixes: &[String], path: &str) -> bool {
         path.strip_prefix(prefix.as_str())
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || prefix.is_empty())
     })
-}
-
-/// The request's nonce, created and stored in its extensions when it has none yet.
-pub(crate) fn request_nonce(extensions: &mut http::Extensions) -> CspNonce {
-    if let Some(nonce) = extensions.get::<CspNonce>() {
-        return nonce.clone();
-    }
-    let nonce = CspNonce::new();
-    extensions.insert(nonce.clone());
-    nonce
 }

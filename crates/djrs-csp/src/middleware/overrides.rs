@@ -8,7 +8,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::future::OverrideFuture;
-use super::request_nonce;
+use crate::nonce::RequestScope;
 use crate::{CspNonce, Policy, PolicyEdit};
 
 /// Replaces the enforced and/or report-only policy of the routes it wraps: Django's
@@ -266,18 +266,23 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        // The outer layer may not need a nonce for its own policies; this route's policy does.
-        let nonce = self
-            .needs_nonce
-            .then(|| request_nonce(request.extensions_mut()));
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The outer layer may not need a nonce for its own policies; this route's does. The
+        // inner service's `call` and each poll of its future run in the route's scope.
+        let mut scope = self.needs_nonce.then(RequestScope::new);
+        let inner = &mut self.inner;
+        let future = match &mut scope {
+            Some(scope) => scope.enter(|| inner.call(request)),
+            None => inner.call(request),
+        };
         OverrideFuture {
-            inner: self.inner.call(request),
+            inner: future,
             overrides: Overrides {
                 enforce: self.config.enforce.clone(),
                 report_only: self.config.report_only.clone(),
-                nonce,
+                nonce: None,
             },
+            scope,
         }
     }
 }

@@ -178,7 +178,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Htmx {
             history_restore_request: header_true(parts, headers::HX_HISTORY_RESTORE_REQUEST),
             prompt: header_str(parts, headers::HX_PROMPT),
             #[cfg(feature = "csp")]
-            nonce: parts.extensions.get::<djrs_csp::CspNonce>().cloned(),
+            nonce: djrs_csp::CspNonce::current(),
         })
     }
 }
@@ -191,8 +191,10 @@ const VARY_HTMX: &str = "HX-Request, HX-Boosted, HX-History-Restore-Request";
 /// render error becomes a bare `500 Internal Server Error`; the detail is logged with
 /// `tracing::error!`, never sent.
 ///
-/// With the `csp` feature, templates rendered through [`Template::page_or_fragment`] or with
-/// [`Template::nonce`] see the request's nonce as `{{ csp_nonce() }}`.
+/// With the `csp` feature, templates see the request's nonce as `{{ csp_nonce() }}` when the
+/// response is made while `djrs_csp::CspLayer` handles the request (it runs the handler inside
+/// the request's nonce scope), and wherever it is made with [`Template::nonce`] or through
+/// [`Template::page_or_fragment`].
 ///
 /// ```
 /// use std::sync::Arc;
@@ -406,33 +408,6 @@ impl Template {
         Ok(out)
     }
 }
-
-/// `djrs_csp::axum::nonce_scope`, re-exported (feature `csp`): the middleware that runs the
-/// rest of the request inside its nonce's scope, so that every template rendered while handling
-/// it — through [`Template`] or [`Templates::render`] directly — prints the request's nonce
-/// with `{{ csp_nonce() }}`. Put it inside `djrs_csp::CspLayer`, which makes the nonce.
-///
-/// ```
-/// use std::sync::Arc;
-/// use axum::{Router, routing::get, extract::State, middleware::from_fn};
-/// use djrs_csp::{CspLayer, CspSource, Policy};
-/// use djrs_partials::{Templates, axum::{Template, nonce_scope}};
-///
-/// let mut templates = Templates::new();
-/// templates.add_raw_template("p.html", r#"<script nonce="{{ csp_nonce() }}"></script>"#)?;
-/// let policy = Policy::builder().directive("script-src", [CspSource::NONCE]).build()?;
-/// let app: Router = Router::new()
-///     .route("/", get(|State(t): State<Arc<Templates>>| async move {
-///         Template::new(t, "p.html", tera::Context::new())
-///     }))
-///     .with_state(Arc::new(templates))
-///     .layer(from_fn(nonce_scope))
-///     .layer(CspLayer::new().enforce(policy));
-/// # let _ = app;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[cfg(feature = "csp")]
-pub use djrs_csp::axum::nonce_scope;
 
 fn content_type(name: &str) -> &'static str {
     let file = name.split('#').next().unwrap_or(name);

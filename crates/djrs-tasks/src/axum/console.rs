@@ -278,7 +278,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .unwrap_or_default();
         Ok(Ctx {
             base,
-            nonce: nonce(parts),
+            nonce: nonce(),
             query,
         })
     }
@@ -286,12 +286,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 
 /// This response's script nonce: the one djrs-csp's middleware made for the request (so the
 /// application's own policy allows the console's script too), or a fresh random one.
-pub(super) fn nonce(parts: &Parts) -> String {
+pub(super) fn nonce() -> String {
     #[cfg(feature = "csp")]
-    if let Some(nonce) = parts.extensions.get::<djrs_csp::CspNonce>() {
+    if let Some(nonce) = djrs_csp::CspNonce::current() {
         return nonce.as_str().to_owned();
     }
-    let _ = parts;
     uuid::Uuid::new_v4().simple().to_string()
 }
 
