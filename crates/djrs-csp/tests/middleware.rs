@@ -247,7 +247,10 @@ async fn the_request_scope_covers_the_handler_and_nothing_else() {
                 assert_eq!(CspNonce::current().unwrap().as_str(), nonce.as_str());
             }
             let spawned = tokio::spawn(async { CspNonce::current().is_none() });
-            assert!(spawned.await.unwrap(), "a spawned task is outside the scope");
+            assert!(
+                spawned.await.unwrap(),
+                "a spawned task is outside the scope"
+            );
             let handed = nonce
                 .clone()
                 .scoped(async { CspNonce::current().unwrap().to_string() });
@@ -316,7 +319,10 @@ async fn the_request_scope_covers_the_handler_and_nothing_else() {
     );
     let caught = futures_util::FutureExt::catch_unwind(caught).await;
     assert!(caught.is_err());
-    assert!(CspNonce::current().is_none(), "the scope ended with the panic");
+    assert!(
+        CspNonce::current().is_none(),
+        "the scope ended with the panic"
+    );
 }
 
 /// `PolicyEdit` through `CspOverride::edit`: routes add to and replace directives of whatever
