@@ -4,16 +4,17 @@ use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
-use rand::RngCore as _;
+use rand::Rng as _;
 
 /// Length of a nonce: 16 random bytes in base64url without padding.
 pub const NONCE_LEN: usize = 22;
 
-/// One request's nonce, made on first use: 16 bytes (128 bits) from a CSPRNG, base64url
+/// One request's nonce, sent in the header only once used: 16 bytes (128 bits) from a CSPRNG, base64url
 /// without padding (22 characters), the shape of Django's `secrets.token_urlsafe(16)`. The
 /// bytes come from the thread's generator, rand's `ThreadRng` (ChaCha12, seeded from the
 /// operating system and reseeded from it every 64 KiB), not from one system call per nonce;
@@ -38,13 +39,32 @@ pub const NONCE_LEN: usize = 22;
 /// assert_eq!(nonce.clone().as_str(), value);
 /// assert!(nonce.is_generated());
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct CspNonce {
-    value: Arc<OnceLock<[u8; NONCE_LEN]>>,
+    inner: Arc<Inner>,
 }
 
+/// What the clones of a nonce share: its value, made with the handle, and whether it was used.
+struct Inner {
+    value: Encoded,
+    used: AtomicBool,
+}
+
+/// A nonce's characters, aligned so that their UTF-8 check reads whole words.
+#[derive(Clone, Copy)]
+#[repr(align(8))]
+struct Encoded([u8; NONCE_LEN]);
+
 impl CspNonce {
-    /// A nonce not generated yet.
+    /// A new nonce, not used yet. Its value is drawn now, but nothing reads it until
+    /// [`as_str`](Self::as_str) (a request only gets a handle when its handler or a template
+    /// asks for one, so a request that never asks draws nothing).
+    ///
+    /// # Panics
+    /// When the operating system's random source fails while the thread's generator is
+    /// seeded or reseeded (`getrandom(2)` returning an error), which Linux, macOS and Windows
+    /// do not do once booted. A page must not be served with a guessable nonce, so there is no
+    /// fallback.
     ///
     /// ```
     /// use djrs_csp::CspNonce;
@@ -52,21 +72,20 @@ impl CspNonce {
     /// let nonce = CspNonce::new();
     /// assert!(!nonce.is_generated());
     /// assert_eq!(nonce.get(), None);
-    /// // Two nonces are generated independently.
+    /// // Two nonces are drawn independently.
     /// assert_ne!(nonce.as_str(), CspNonce::new().as_str());
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        Self::default()
+        CspNonce {
+            inner: Arc::new(Inner {
+                value: encode(random_128()),
+                used: AtomicBool::new(false),
+            }),
+        }
     }
 
-    /// The nonce, generated on the first call.
-    ///
-    /// # Panics
-    /// When the operating system's random source fails while the thread's generator is
-    /// seeded or reseeded (`getrandom(2)` returning an error), which Linux, macOS and Windows
-    /// do not do once booted. A page must not be served with a guessable nonce, so there is no
-    /// fallback.
+    /// The nonce; from the first call on, it is used, and the header carries it.
     ///
     /// ```
     /// use djrs_csp::{CspNonce, NONCE_LEN};
@@ -81,11 +100,13 @@ impl CspNonce {
     /// ```
     #[must_use]
     pub fn as_str(&self) -> &str {
-        let bytes = self.value.get_or_init(generate);
-        ascii(bytes)
+        // Relaxed: the value never changes, and the layer reads the flag after the handler's
+        // response reached it, which orders the two.
+        self.inner.used.store(true, Ordering::Relaxed);
+        ascii(&self.inner.value)
     }
 
-    /// The nonce if it was generated, without generating it.
+    /// The nonce if it was used, without using it.
     ///
     /// ```
     /// use djrs_csp::CspNonce;
@@ -97,11 +118,18 @@ impl CspNonce {
     /// ```
     #[must_use]
     pub fn get(&self) -> Option<&str> {
-        self.value.get().map(ascii)
+        self.is_generated().then(|| ascii(&self.inner.value))
     }
 
-    /// Whether the nonce was generated (Django's `bool(request.csp_nonce)`): only then does
-    /// the header carry it.
+    /// The nonce's characters if it was used: [`get`](Self::get) without the UTF-8 check, for
+    /// the header.
+    #[cfg(feature = "tower")]
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
+        self.is_generated().then_some(&self.inner.value.0[..])
+    }
+
+    /// Whether the nonce was used, read with [`as_str`](Self::as_str) or `Display` (Django's
+    /// lazy nonce evaluated): only then does the header carry it.
     ///
     /// ```
     /// use djrs_csp::CspNonce;
@@ -113,7 +141,7 @@ impl CspNonce {
     /// ```
     #[must_use]
     pub fn is_generated(&self) -> bool {
-        self.value.get().is_some()
+        self.inner.used.load(Ordering::Relaxed)
     }
 
     /// Runs `f` with this nonce as the thread's current nonce, for code that cannot be handed
@@ -162,7 +190,7 @@ impl CspNonce {
     /// the request a [`CspLayer`] or [`CspOverride`] is handling when its policy holds
     /// [`CspSource::NONCE`](crate::CspSource::NONCE) (those run each poll of the handler inside
     /// the request's scope). A request's nonce handle is made on the first call and shared by
-    /// the later ones; like every handle, it is generated only when used.
+    /// the later ones; like every handle, the header carries it only when it is used.
     ///
     /// [`CspLayer`]: crate::CspLayer
     /// [`CspOverride`]: crate::CspOverride
@@ -183,16 +211,19 @@ impl CspNonce {
     /// ```
     #[must_use]
     pub fn current() -> Option<CspNonce> {
-        let (nonce, current) = match swap(Current::Outside) {
-            Current::Outside => return None,
-            Current::Pending => {
-                let nonce = CspNonce::new();
-                (nonce.clone(), Current::Nonce(nonce))
-            }
-            Current::Nonce(nonce) => (nonce.clone(), Current::Nonce(nonce)),
-        };
-        swap(current);
-        Some(nonce)
+        CURRENT
+            .try_with(|cell| {
+                let nonce = match cell.take() {
+                    Current::Outside => return None,
+                    #[cfg(feature = "tower")]
+                    Current::Pending => CspNonce::new(),
+                    Current::Nonce(nonce) => nonce,
+                };
+                cell.set(Current::Nonce(nonce.clone()));
+                Some(nonce)
+            })
+            .ok()
+            .flatten()
     }
 }
 
@@ -225,6 +256,7 @@ enum Current {
     #[default]
     Outside,
     /// A request's scope whose nonce nobody asked for yet: [`CspNonce::current`] makes it.
+    #[cfg(feature = "tower")]
     Pending,
     /// A scope and its nonce.
     Nonce(CspNonce),
@@ -276,20 +308,28 @@ impl RequestScope {
     /// current, so both share one nonce, and this one keeps that nonce when `f` made it.
     #[inline]
     pub(crate) fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let outer = swap(Current::Outside);
-        if let Current::Outside = outer {
-            swap(std::mem::take(&mut self.current));
-            let _exit = Exit(&mut self.current);
-            f()
-        } else {
-            swap(outer);
-            let result = f();
-            let outer = swap(Current::Outside);
-            if let Current::Nonce(nonce) = &outer {
-                self.current = Current::Nonce(nonce.clone());
+        match swap(std::mem::take(&mut self.current)) {
+            Current::Outside => {
+                let _exit = Exit(&mut self.current);
+                f()
             }
-            swap(outer);
-            result
+            outer => {
+                self.current = swap(outer);
+                let result = f();
+                let made = CURRENT.try_with(|cell| {
+                    let current = cell.take();
+                    let nonce = match &current {
+                        Current::Nonce(nonce) => Some(nonce.clone()),
+                        Current::Outside | Current::Pending => None,
+                    };
+                    cell.set(current);
+                    nonce
+                });
+                if let Ok(Some(nonce)) = made {
+                    self.current = Current::Nonce(nonce);
+                }
+                result
+            }
         }
     }
 
@@ -321,6 +361,12 @@ impl Drop for Exit<'_> {
     }
 }
 
+impl Default for CspNonce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl fmt::Display for CspNonce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -331,52 +377,51 @@ impl fmt::Debug for CspNonce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The value is a secret of the response; do not leak it into logs.
         let state = if self.is_generated() {
-            "generated"
+            "used"
         } else {
-            "not generated"
+            "not used"
         };
         f.debug_tuple("CspNonce").field(&state).finish()
     }
 }
 
-/// 16 bytes from the thread's CSPRNG: rand's `ThreadRng`, ChaCha12 seeded from the operating
+/// 128 bits from the thread's CSPRNG: rand's `ThreadRng`, ChaCha12 seeded from the operating
 /// system and reseeded from it every 64 KiB of output. On this project's 2-core VM one
 /// `getrandom(2)` call costs about 420 ns and a batch of 1 KiB read from the OS still cost
 /// about 45 ns per nonce; the thread's generator costs a few.
-fn random_16() -> [u8; 16] {
-    let mut out = [0_u8; 16];
-    rand::rng().fill_bytes(&mut out);
-    out
+fn random_128() -> u128 {
+    rand::rng().random()
 }
 
 /// The base64url alphabet (RFC 4648 §5), as `secrets.token_urlsafe` uses.
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// 16 bytes in base64url without padding: character `i` is bits `6i..6i+6` of the 128, read
-/// from the most significant end, the last one padded with four zero bits. Written out because
-/// the general encoder costs more than the random bytes for 16 bytes.
-fn encode(random: [u8; 16]) -> [u8; NONCE_LEN] {
-    let bits = u128::from_be_bytes(random);
+/// The 16 big-endian bytes of `bits` in base64url without padding: each character is six bits
+/// read from the most significant end, the last one padded with four zero bits. Written out
+/// because the general encoder costs more than the random bytes for 16 bytes; in two 64-bit
+/// halves, whose shifts are single instructions.
+fn encode(bits: u128) -> Encoded {
+    let (high, low) = ((bits >> 64) as u64, bits as u64);
+    let char = |sextet: u64| ALPHABET[(sextet & 0x3f) as usize];
     let mut out = [0_u8; NONCE_LEN];
-    for (i, char) in out.iter_mut().enumerate() {
-        // 21 whole sextets end at bit 2; the last character holds bits 1..0 and four zeros.
-        let sextet = if i < NONCE_LEN - 1 {
-            bits >> (122 - 6 * i)
-        } else {
-            bits << 4
-        };
-        *char = ALPHABET[(sextet & 0x3f) as usize];
+    // Characters 0 to 9: the high half's bits 63 to 4.
+    for (i, slot) in out[..10].iter_mut().enumerate() {
+        *slot = char(high >> (58 - 6 * i));
     }
-    out
+    // Character 10: the high half's last four bits and the low half's first two.
+    out[10] = char((high << 2) | (low >> 62));
+    // Characters 11 to 20: the low half's bits 61 to 2.
+    for (i, slot) in out[11..21].iter_mut().enumerate() {
+        *slot = char(low >> (56 - 6 * i));
+    }
+    // Character 21: the low half's last two bits and four zero bits.
+    out[21] = char(low << 4);
+    Encoded(out)
 }
 
-fn generate() -> [u8; NONCE_LEN] {
-    encode(random_16())
-}
-
-fn ascii(bytes: &[u8; NONCE_LEN]) -> &str {
+fn ascii(encoded: &Encoded) -> &str {
     // base64url output is ASCII, so this never fails.
-    std::str::from_utf8(bytes).unwrap_or_default()
+    std::str::from_utf8(&encoded.0).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -400,7 +445,7 @@ mod tests {
     }
 
     #[test]
-    fn generated_on_first_use_only() {
+    fn used_on_first_read_only() {
         let nonce = CspNonce::new();
         assert!(!nonce.is_generated());
         assert_eq!(nonce.get(), None);
@@ -408,7 +453,7 @@ mod tests {
         assert!(nonce.is_generated());
         assert_eq!(nonce.get(), Some(value.as_str()));
         assert_eq!(nonce.as_str(), value);
-        assert_eq!(format!("{nonce:?}"), "CspNonce(\"generated\")");
+        assert_eq!(format!("{nonce:?}"), "CspNonce(\"used\")");
     }
 
     #[test]
@@ -418,19 +463,20 @@ mod tests {
 
         let mut cases: Vec<[u8; 16]> = vec![[0; 16], [0xff; 16], *b"0123456789abcdef"];
         cases.extend((0..=255_u8).map(|b| std::array::from_fn(|i| b.wrapping_mul(31) ^ i as u8)));
-        cases.extend((0..200).map(|_| random_16()));
+        cases.extend((0..200).map(|_| random_128().to_be_bytes()));
+        cases.extend((0..128).map(|bit| (1_u128 << bit).to_be_bytes()));
         for bytes in cases {
-            let encoded = encode(bytes);
+            let encoded = encode(u128::from_be_bytes(bytes));
             assert_eq!(ascii(&encoded), URL_SAFE_NO_PAD.encode(bytes), "{bytes:?}");
         }
         // Both characters of the last byte: its top six bits, then its low two bits.
-        assert_eq!(&encode([0xff; 16])[20..], b"_w");
-        assert_eq!(&encode([0; 16])[..], b"AAAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(&encode(u128::MAX).0[20..], b"_w");
+        assert_eq!(&encode(0).0[..], b"AAAAAAAAAAAAAAAAAAAAAA");
     }
 
     #[test]
     fn random_bytes_are_not_repeated() {
-        let seen: std::collections::HashSet<[u8; 16]> = (0..10_000).map(|_| random_16()).collect();
+        let seen: std::collections::HashSet<u128> = (0..10_000).map(|_| random_128()).collect();
         assert_eq!(seen.len(), 10_000);
     }
 
@@ -452,7 +498,7 @@ mod tests {
     #[test]
     fn debug_does_not_leak_the_value() {
         let nonce = CspNonce::new();
-        assert_eq!(format!("{nonce:?}"), "CspNonce(\"not generated\")");
+        assert_eq!(format!("{nonce:?}"), "CspNonce(\"not used\")");
         let value = nonce.as_str().to_owned();
         assert!(!format!("{nonce:?}").contains(&value));
         assert_eq!(nonce.to_string(), value);

@@ -340,26 +340,44 @@ impl Pending {
     #[inline]
     pub(crate) fn apply<B>(self, response: &mut Response<B>) {
         let overrides = response.extensions_mut().remove::<Overrides>();
-        match self {
-            Pending::Static {
-                enforce,
-                report_only,
-                ..
-            } if overrides.is_none() => {
-                // The common case: values computed once, no override on the route.
+        match (self, overrides) {
+            // The common cases: no override on the route.
+            (
+                Pending::Static {
+                    enforce,
+                    report_only,
+                    ..
+                },
+                None,
+            ) => {
                 let headers = response.headers_mut();
                 insert_vacant(headers, CONTENT_SECURITY_POLICY, enforce);
                 insert_vacant(headers, CONTENT_SECURITY_POLICY_REPORT_ONLY, report_only);
             }
-            pending => pending.apply_slow(response, overrides),
+            (Pending::Shared { config, scope }, None) => {
+                let nonce = scope.as_ref().and_then(RequestScope::nonce);
+                let headers = response.headers_mut();
+                let nonce = nonce.and_then(CspNonce::bytes);
+                let sent = set_layered(headers, CONTENT_SECURITY_POLICY, &config.enforce, nonce)
+                    | set_layered(
+                        headers,
+                        CONTENT_SECURITY_POLICY_REPORT_ONLY,
+                        &config.report_only,
+                        nonce,
+                    );
+                config.send_endpoints(headers, sent);
+            }
+            (pending, Some(overrides)) => pending.apply_overrides(response, overrides),
         }
     }
 
-    fn apply_slow<B>(self, response: &mut Response<B>, overrides: Option<Overrides>) {
-        let (enforce, report_only, override_nonce) = match overrides {
-            Some(o) => (o.enforce, o.report_only, o.nonce),
-            None => (None, None, None),
-        };
+    /// Sets the headers on the response of a route with a [`CspOverride`].
+    fn apply_overrides<B>(self, response: &mut Response<B>, overrides: Overrides) {
+        let Overrides {
+            enforce,
+            report_only,
+            nonce: override_nonce,
+        } = overrides;
         let headers = response.headers_mut();
         match self {
             Pending::Static {
@@ -367,7 +385,7 @@ impl Pending {
                 report_only: report_only_value,
                 config,
             } => {
-                let nonce = override_nonce.as_ref().and_then(CspNonce::get);
+                let nonce = override_nonce.as_ref().and_then(CspNonce::bytes);
                 let layered =
                     |value: Option<HeaderValue>| value.map_or(Layered::Nothing, Layered::Value);
                 set(
@@ -391,28 +409,34 @@ impl Pending {
             Pending::Shared { config, scope } => {
                 let nonce = scope.as_ref().and_then(RequestScope::nonce);
                 let nonce = nonce.or(override_nonce.as_ref());
-                let nonce = nonce.and_then(CspNonce::get);
-                let mut sent = set(
+                let nonce = nonce.and_then(CspNonce::bytes);
+                let sent = set(
                     headers,
                     CONTENT_SECURITY_POLICY,
                     enforce,
                     (&config.enforce, config.enforce_policy.as_ref()),
                     nonce,
-                );
-                sent |= set(
+                ) | set(
                     headers,
                     CONTENT_SECURITY_POLICY_REPORT_ONLY,
                     report_only,
                     (&config.report_only, config.report_only_policy.as_ref()),
                     nonce,
                 );
-                if sent
-                    && let Some(endpoints) = &config.reporting_endpoints
-                    && !headers.contains_key(REPORTING_ENDPOINTS)
-                {
-                    headers.insert(REPORTING_ENDPOINTS, endpoints.clone());
-                }
+                config.send_endpoints(headers, sent);
             }
+        }
+    }
+}
+
+impl Config {
+    /// Sets `Reporting-Endpoints` when a CSP header was `sent` and the handler did not set it.
+    fn send_endpoints(&self, headers: &mut HeaderMap, sent: bool) {
+        if sent
+            && let Some(endpoints) = &self.reporting_endpoints
+            && !headers.contains_key(REPORTING_ENDPOINTS)
+        {
+            headers.insert(REPORTING_ENDPOINTS, endpoints.clone());
         }
     }
 }
@@ -428,6 +452,27 @@ fn insert_vacant(headers: &mut HeaderMap, name: HeaderName, value: Option<Header
     }
 }
 
+/// Sets one CSP header from the layer's policy, unless the header is present or the policy
+/// renders to nothing; returns whether a header was set.
+#[inline]
+fn set_layered(
+    headers: &mut HeaderMap,
+    name: HeaderName,
+    layered: &Layered,
+    nonce: Option<&[u8]>,
+) -> bool {
+    if matches!(layered, Layered::Nothing) || headers.contains_key(&name) {
+        return false;
+    }
+    match layered.value(nonce) {
+        Some(value) => {
+            headers.insert(name, value);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Sets one CSP header, from the route's override or edit or else the layer's policy
 /// (`layered`, with the policy it came from), unless the header is present or the policy
 /// renders to nothing; returns whether a header was set. An edit of a policy the layer does
@@ -437,15 +482,15 @@ fn set(
     name: HeaderName,
     overridden: Option<RouteChange>,
     (layered, base): (&Layered, Option<&Policy>),
-    nonce: Option<&str>,
+    nonce: Option<&[u8]>,
 ) -> bool {
-    if matches!((&overridden, &layered), (None, Layered::Nothing)) || headers.contains_key(&name) {
-        return false;
-    }
     let value = match overridden {
-        Some(RouteChange::Replace(policy)) => policy.header_value(nonce),
-        Some(RouteChange::Edit(edit)) => base.and_then(|base| edit.apply(base).header_value(nonce)),
-        None => layered.value(nonce.map(str::as_bytes)),
+        None => return set_layered(headers, name, layered, nonce),
+        Some(_) if headers.contains_key(&name) => return false,
+        Some(RouteChange::Replace(policy)) => policy.header_value_bytes(nonce),
+        Some(RouteChange::Edit(edit)) => {
+            base.and_then(|base| edit.apply(base).header_value_bytes(nonce))
+        }
     };
     match value {
         Some(value) => {
