@@ -18,6 +18,8 @@ pin_project! {
         #[pin]
         pub(super) inner: F,
         pub(super) pending: Option<Pending>,
+        // The request's nonce scope, when the layer's policies hold the nonce.
+        pub(super) scope: Option<RequestScope>,
     }
 }
 
@@ -31,15 +33,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
-        let polled = match this.pending {
-            Some(Pending::Shared {
-                scope: Some(scope), ..
-            }) => scope.enter(|| inner.poll(cx)),
-            _ => inner.poll(cx),
+        let polled = match this.scope {
+            Some(scope) => scope.enter(|| inner.poll(cx)),
+            None => inner.poll(cx),
         };
         let mut response = ready!(polled)?;
         if let Some(pending) = this.pending.take() {
-            pending.apply(&mut response);
+            pending.apply(&mut response, this.scope.take());
         }
         Poll::Ready(Ok(response))
     }

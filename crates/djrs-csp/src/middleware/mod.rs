@@ -328,51 +328,42 @@ pub(crate) enum Pending {
         report_only: Option<HeaderValue>,
         config: Arc<Config>,
     },
-    /// The layer's configuration and the request's nonce scope, if its policies use one.
-    Shared {
-        config: Arc<Config>,
-        scope: Option<RequestScope>,
-    },
+    /// The layer's configuration (the nonce's scope, if its policies use one, is the
+    /// future's).
+    Shared { config: Arc<Config> },
 }
 
 impl Pending {
     /// Sets the headers on a response (Django's `process_response`).
     #[inline]
-    pub(crate) fn apply<B>(self, response: &mut Response<B>) {
+    pub(crate) fn apply<B>(self, response: &mut Response<B>, scope: Option<RequestScope>) {
         let overrides = response.extensions_mut().remove::<Overrides>();
-        match (self, overrides) {
+        match self {
             // The common cases: no override on the route.
-            (
-                Pending::Static {
-                    enforce,
-                    report_only,
-                    ..
-                },
-                None,
-            ) => {
+            Pending::Static {
+                enforce,
+                report_only,
+                ..
+            } if overrides.is_none() => {
                 let headers = response.headers_mut();
                 insert_vacant(headers, CONTENT_SECURITY_POLICY, enforce);
                 insert_vacant(headers, CONTENT_SECURITY_POLICY_REPORT_ONLY, report_only);
             }
-            (Pending::Shared { config, scope }, None) => {
+            Pending::Shared { config } if overrides.is_none() => {
                 let nonce = scope.as_ref().and_then(RequestScope::nonce);
-                let headers = response.headers_mut();
-                let nonce = nonce.and_then(CspNonce::bytes);
-                let sent = set_layered(headers, CONTENT_SECURITY_POLICY, &config.enforce, nonce)
-                    | set_layered(
-                        headers,
-                        CONTENT_SECURITY_POLICY_REPORT_ONLY,
-                        &config.report_only,
-                        nonce,
-                    );
-                config.send_endpoints(headers, sent);
+                config.send(response.headers_mut(), nonce.and_then(CspNonce::bytes));
             }
-            (pending, Some(overrides)) => pending.apply_overrides(response, overrides),
+            pending => pending.apply_overrides(response, overrides.unwrap_or_default(), scope),
         }
     }
 
     /// Sets the headers on the response of a route with a [`CspOverride`].
-    fn apply_overrides<B>(self, response: &mut Response<B>, overrides: Overrides) {
+    fn apply_overrides<B>(
+        self,
+        response: &mut Response<B>,
+        overrides: Overrides,
+        scope: Option<RequestScope>,
+    ) {
         let Overrides {
             enforce,
             report_only,
@@ -406,7 +397,7 @@ impl Pending {
                     nonce,
                 );
             }
-            Pending::Shared { config, scope } => {
+            Pending::Shared { config } => {
                 let nonce = scope.as_ref().and_then(RequestScope::nonce);
                 let nonce = nonce.or(override_nonce.as_ref());
                 let nonce = nonce.and_then(CspNonce::bytes);
@@ -430,6 +421,18 @@ impl Pending {
 }
 
 impl Config {
+    /// Sets the layer's own headers, with the request's nonce if it used one.
+    fn send(&self, headers: &mut HeaderMap, nonce: Option<&[u8]>) {
+        let sent = set_layered(headers, CONTENT_SECURITY_POLICY, &self.enforce, nonce)
+            | set_layered(
+                headers,
+                CONTENT_SECURITY_POLICY_REPORT_ONLY,
+                &self.report_only,
+                nonce,
+            );
+        self.send_endpoints(headers, sent);
+    }
+
     /// Sets `Reporting-Endpoints` when a CSP header was `sent` and the handler did not set it.
     fn send_endpoints(&self, headers: &mut HeaderMap, sent: bool) {
         if sent
@@ -527,6 +530,7 @@ where
             return ResponseFuture {
                 inner: self.inner.call(request),
                 pending: None,
+                scope: None,
             };
         }
         let pending = match &self.plan {
@@ -540,7 +544,6 @@ where
             },
             Plan::Shared => Pending::Shared {
                 config: Arc::clone(&self.config),
-                scope: None,
             },
             Plan::Nonce => {
                 // The inner service's `call` runs in the request's scope too, like each poll
@@ -552,14 +555,15 @@ where
                     inner: future,
                     pending: Some(Pending::Shared {
                         config: Arc::clone(&self.config),
-                        scope: Some(scope),
                     }),
+                    scope: Some(scope),
                 };
             }
         };
         ResponseFuture {
             inner: self.inner.call(request),
             pending: Some(pending),
+            scope: None,
         }
     }
 }
