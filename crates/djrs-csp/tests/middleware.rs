@@ -24,6 +24,26 @@ async fn headers(app: Router, path: &str) -> HeaderMap {
         .clone()
 }
 
+/// The headers and body of the response to `GET path`.
+async fn fetch(app: Router, path: &str) -> (HeaderMap, String) {
+    let response = app
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), 1024)
+        .await
+        .unwrap();
+    (headers, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// The nonce of a body that [`uses_nonce`] wrote.
+fn script_nonce(body: &str) -> &str {
+    body.strip_prefix("<script nonce=\"")
+        .and_then(|rest| rest.strip_suffix("\"></script>"))
+        .unwrap_or_else(|| panic!("not a script: {body}"))
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).map(|v| v.to_str().unwrap())
 }
@@ -139,19 +159,12 @@ async fn an_override_brings_the_nonce_when_the_layer_has_none() {
             ))),
         )
         .layer(CspLayer::new().enforce(policy(r#"{"default-src": ["'self'"]}"#)));
-    let response = app
-        .oneshot(Request::get("/").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let enforce = header(response.headers(), CspSource::HEADER_ENFORCE)
-        .unwrap()
-        .to_owned();
-    let body = axum::body::to_bytes(response.into_body(), 1024)
-        .await
-        .unwrap();
-    let body = std::str::from_utf8(&body).unwrap();
-    let nonce = &body["<script nonce=\"".len().."<script nonce=\"".len() + 22];
-    assert_eq!(enforce, format!("script-src 'self' 'nonce-{nonce}'"));
+    let (headers, body) = fetch(app, "/").await;
+    let nonce = script_nonce(&body);
+    assert_eq!(
+        header(&headers, CspSource::HEADER_ENFORCE),
+        Some(format!("script-src 'self' 'nonce-{nonce}'").as_str())
+    );
 }
 
 #[tokio::test]
@@ -206,6 +219,69 @@ async fn reporting_endpoints_go_with_the_csp_headers() {
     assert!(header(&off, "reporting-endpoints").is_none());
     let own = headers(app, "/own").await;
     assert_eq!(header(&own, "reporting-endpoints"), Some("mine=\"/m\""));
+}
+
+/// With both headers, `Reporting-Endpoints` goes out when either is sent (both, only the
+/// report-only one on a route that drops the enforced one), on the layer's nonce path and on
+/// overridden routes; a route's override never replaces a header its handler set.
+#[tokio::test]
+async fn reporting_endpoints_follow_either_header_and_handlers_keep_their_own() {
+    let endpoints = ReportingEndpoints::new([("csp-endpoint", "/csp/report")]).unwrap();
+    let app = Router::new()
+        .route("/", get(uses_nonce))
+        .route(
+            "/images",
+            get(uses_nonce).layer(CspOverride::enforce(policy(r#"{"img-src": ["*"]}"#))),
+        )
+        .route(
+            "/trial-only",
+            get(uses_nonce).layer(CspOverride::enforce(Policy::empty())),
+        )
+        .route(
+            "/own",
+            get(|| async { ([(CspSource::HEADER_ENFORCE, "default-src 'none'")], "x") })
+                .layer(CspOverride::enforce(policy(r#"{"img-src": ["*"]}"#))),
+        )
+        .layer(
+            CspLayer::new()
+                .enforce(policy(
+                    r#"{"script-src": ["<CSP_NONCE_SENTINEL>"], "report-to": "csp-endpoint"}"#,
+                ))
+                .report_only(policy(
+                    r#"{"default-src": ["'self'"], "report-to": "csp-endpoint"}"#,
+                ))
+                .reporting_endpoints(&endpoints),
+        );
+    let expected = Some("csp-endpoint=\"/csp/report\"");
+    for (path, enforce) in [
+        ("/", true),
+        ("/images", true),
+        ("/trial-only", false),
+        ("/own", true),
+    ] {
+        let sent = headers(app.clone(), path).await;
+        assert_eq!(
+            header(&sent, CspSource::HEADER_ENFORCE).is_some(),
+            enforce,
+            "{path}"
+        );
+        assert_eq!(
+            header(&sent, CspSource::HEADER_REPORT_ONLY),
+            Some("default-src 'self'; report-to csp-endpoint"),
+            "{path}"
+        );
+        assert_eq!(header(&sent, "reporting-endpoints"), expected, "{path}");
+    }
+    let own = headers(app.clone(), "/own").await;
+    assert_eq!(
+        header(&own, CspSource::HEADER_ENFORCE),
+        Some("default-src 'none'")
+    );
+    let images = headers(app, "/images").await;
+    assert_eq!(
+        header(&images, CspSource::HEADER_ENFORCE),
+        Some("img-src *")
+    );
 }
 
 #[tokio::test]
@@ -282,26 +358,10 @@ async fn the_request_scope_covers_the_handler_and_nothing_else() {
                 .report_only(policy(r#"{"script-src": ["<CSP_NONCE_SENTINEL>"]}"#)),
         );
     for path in ["/", "/override"] {
-        let response = app
-            .clone()
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let report_only = header(response.headers(), CspSource::HEADER_REPORT_ONLY)
-            .unwrap()
-            .to_owned();
-        let enforce = header(response.headers(), CspSource::HEADER_ENFORCE)
-            .unwrap()
-            .to_owned();
-        let body = axum::body::to_bytes(response.into_body(), 1024)
-            .await
-            .unwrap();
-        let nonce = std::str::from_utf8(&body)
-            .unwrap()
-            .strip_prefix("<script nonce=\"")
-            .and_then(|rest| rest.strip_suffix("\"></script>"))
-            .unwrap()
-            .to_owned();
+        let (headers, body) = fetch(app.clone(), path).await;
+        let report_only = header(&headers, CspSource::HEADER_REPORT_ONLY).unwrap();
+        let enforce = header(&headers, CspSource::HEADER_ENFORCE).unwrap();
+        let nonce = script_nonce(&body);
         assert_eq!(nonce.len(), 22, "{path}");
         assert_eq!(report_only, format!("script-src 'nonce-{nonce}'"), "{path}");
         let expected = if path == "/" {

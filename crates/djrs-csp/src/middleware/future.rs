@@ -39,7 +39,8 @@ where
         };
         let mut response = ready!(polled)?;
         if let Some(pending) = this.pending.take() {
-            pending.apply(&mut response, this.scope.take());
+            let scope = this.scope.take();
+            pending.apply(&mut response, scope.as_ref());
         }
         Poll::Ready(Ok(response))
     }

@@ -336,7 +336,7 @@ pub(crate) enum Pending {
 impl Pending {
     /// Sets the headers on a response (Django's `process_response`).
     #[inline]
-    pub(crate) fn apply<B>(self, response: &mut Response<B>, scope: Option<RequestScope>) {
+    pub(crate) fn apply<B>(self, response: &mut Response<B>, scope: Option<&RequestScope>) {
         let overrides = response.extensions_mut().remove::<Overrides>();
         match self {
             // The common cases: no override on the route.
@@ -350,10 +350,12 @@ impl Pending {
                 insert_vacant(headers, CONTENT_SECURITY_POLICY_REPORT_ONLY, report_only);
             }
             Pending::Shared { config } if overrides.is_none() => {
-                let nonce = scope.as_ref().and_then(RequestScope::nonce);
+                let nonce = scope.and_then(RequestScope::nonce);
                 config.send(response.headers_mut(), nonce.and_then(CspNonce::bytes));
             }
-            pending => pending.apply_overrides(response, overrides.unwrap_or_default(), scope),
+            pending => {
+                pending.apply_overrides(response, overrides.unwrap_or_default(), scope);
+            }
         }
     }
 
@@ -362,7 +364,7 @@ impl Pending {
         self,
         response: &mut Response<B>,
         overrides: Overrides,
-        scope: Option<RequestScope>,
+        scope: Option<&RequestScope>,
     ) {
         let Overrides {
             enforce,
@@ -398,7 +400,7 @@ impl Pending {
                 );
             }
             Pending::Shared { config } => {
-                let nonce = scope.as_ref().and_then(RequestScope::nonce);
+                let nonce = scope.and_then(RequestScope::nonce);
                 let nonce = nonce.or(override_nonce.as_ref());
                 let nonce = nonce.and_then(CspNonce::bytes);
                 let sent = set(
