@@ -5,7 +5,7 @@
 //! takes the route's override if there is one, otherwise its own policy, and sets the header
 //! unless the handler already did. When a policy holds [`CspSource::NONCE`](crate::CspSource::NONCE) it
 //! runs the handler inside the request's nonce scope, where the extractor,
-//! [`CspNonce::current`](crate::CspNonce::current) and templates find a lazy [`CspNonce`](crate::CspNonce), and
+//! [`CspNonce::current`] and templates find a lazy [`CspNonce`], and
 //! puts `'nonce-…'` in the header only when the handler or template used it.
 //!
 //! ```
