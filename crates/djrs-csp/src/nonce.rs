@@ -333,6 +333,15 @@ impl RequestScope {
         }
     }
 
+    /// Runs `f` inside `scope` when there is one ([`enter`](Self::enter)), else as it is.
+    #[inline]
+    pub(crate) fn enter_if<R>(scope: Option<&mut Self>, f: impl FnOnce() -> R) -> R {
+        match scope {
+            Some(scope) => scope.enter(f),
+            None => f(),
+        }
+    }
+
     /// The request's nonce, if one was asked for.
     pub(crate) fn nonce(&self) -> Option<&CspNonce> {
         match &self.current {

@@ -17,11 +17,7 @@ fn policy(json: &str) -> Policy {
 }
 
 async fn headers(app: Router, path: &str) -> HeaderMap {
-    app.oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap()
-        .headers()
-        .clone()
+    fetch(app, path).await.0
 }
 
 /// The headers and body of the response to `GET path`.

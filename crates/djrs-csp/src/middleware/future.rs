@@ -33,10 +33,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
-        let polled = match this.scope {
-            Some(scope) => scope.enter(|| inner.poll(cx)),
-            None => inner.poll(cx),
-        };
+        let polled = RequestScope::enter_if(this.scope.as_mut(), || inner.poll(cx));
         let mut response = ready!(polled)?;
         if let Some(pending) = this.pending.take() {
             let scope = this.scope.take();
@@ -69,10 +66,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
-        let polled = match this.scope {
-            Some(scope) => scope.enter(|| inner.poll(cx)),
-            None => inner.poll(cx),
-        };
+        let polled = RequestScope::enter_if(this.scope.as_mut(), || inner.poll(cx));
         let mut response = ready!(polled)?;
         this.overrides.nonce = this.scope.take().and_then(RequestScope::into_nonce);
         this.overrides.record(response.extensions_mut());

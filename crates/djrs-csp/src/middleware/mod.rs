@@ -549,7 +549,8 @@ where
             },
             Plan::Nonce => {
                 // The inner service's `call` runs in the request's scope too, like each poll
-                // of its future.
+                // of its future. Only this plan has a scope, so the others call the inner
+                // service directly, with nothing to check on the common path.
                 let mut scope = RequestScope::new();
                 let inner = &mut self.inner;
                 let future = scope.enter(|| inner.call(request));

@@ -271,10 +271,7 @@ where
         // inner service's `call` and each poll of its future run in the route's scope.
         let mut scope = self.needs_nonce.then(RequestScope::new);
         let inner = &mut self.inner;
-        let future = match &mut scope {
-            Some(scope) => scope.enter(|| inner.call(request)),
-            None => inner.call(request),
-        };
+        let future = RequestScope::enter_if(scope.as_mut(), || inner.call(request));
         OverrideFuture {
             inner: future,
             overrides: Overrides {
