@@ -1,8 +1,8 @@
 //! Tera integration (feature `tera`): the `csp_nonce()` template function.
 //!
-//! Tera functions cannot see the request, so the nonce reaches them through
-//! [`CspNonce::scope`]: render inside the scope and `{{ csp_nonce() }}` prints the request's
-//! nonce, generating it on first use. A template that never calls it leaves the nonce unused,
+//! Tera functions cannot see the request, so the nonce reaches them through a scope: the one
+//! `CspLayer` runs each request's handler in, or [`CspNonce::scope`] elsewhere. There
+//! `{{ csp_nonce() }}` prints the request's nonce and marks it used. A template that never calls it leaves the nonce unused,
 //! and the header without `'nonce-…'` (Django's `{% if csp_nonce %}` does not evaluate it
 //! either). `djrs-partials` registers the same function through its `csp` feature.
 //!
